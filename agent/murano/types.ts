@@ -1,0 +1,34 @@
+/**
+ * The contract between the agent's pipeline and the Murano layer (validation, files, Body interpreter, script
+ * runner). The pipeline only calls `validatePlan` (validate.ts) and `executePlan` (execute.ts).
+ */
+
+/** What a script call returns to the Body (murano-agent semantics: stripped, null when empty or not captured). */
+export interface ScriptOutcome {
+  exitCode: number;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+export interface ExecuteOptions {
+  /** A fresh work directory is created below it for each execution and removed afterwards. */
+  workRoot: string;
+  /** The whole plan may run this long; then every running process group gets TERM, then KILL. */
+  timeoutMs: number;
+  /** Time between TERM and KILL. */
+  killGraceMs: number;
+  /** Cap for each captured output stream, in bytes. */
+  outputCapBytes: number;
+  /** Extra environment for every script (the agent marks its executions with IDEM_EXECUTION). */
+  env: Record<string, string>;
+  /** Called as soon as a script's process group exists, so the journal can record it. */
+  onSpawn(pgid: number): void;
+  /** Aborting kills the running process group (TERM, then KILL after killGraceMs) and ends the execution. */
+  signal?: AbortSignal;
+}
+
+/** The outcome of one execution: a Murano result's ErrorCode and Body (as JSON text, key order preserved). */
+export interface ExecutionOutcome {
+  errorCode: number;
+  body: string;
+}
