@@ -1,0 +1,140 @@
+/**
+ * The agent: wires the journal, the policies, the run queue, the outbox and the MQTT session; recovers
+ * what an earlier process left behind before taking any plan; stops cleanly.
+ */
+import type { Config } from "./config.ts";
+import { Journal } from "./journal/journal.ts";
+import { prune } from "./journal/retention.ts";
+import type { LogFields, Logger } from "./log.ts";
+import { loadPolicies } from "./policies.ts";
+import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
+import { intake } from "./pipeline/intake.ts";
+import { Runner } from "./pipeline/run.ts";
+import { recover } from "./recovery.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "./transport/embedded.ts";
+import { connectTransport, type Transport } from "./transport/mqtt.ts";
+import { Outbox } from "./transport/outbox.ts";
+import { VERSION } from "./version.ts";
+
+export interface RunningAgent {
+  readonly ctx: PipelineContext;
+  /** Stops taking plans, lets the running one finish (or interrupts it at the grace deadline), goes offline. */
+  stop(): Promise<void>;
+}
+
+const EMBEDDED = /^embedded(?::(\d+))?$/;
+
+export async function startAgent(config: Config, log: Logger): Promise<RunningAgent> {
+  let embedded: EmbeddedBroker | undefined;
+  const embeddedMatch = EMBEDDED.exec(config.broker.url);
+  if (embeddedMatch) {
+    embedded = await startEmbeddedBroker(Number(embeddedMatch[1] ?? 1883));
+    log.info("embedded-broker", { url: embedded.url });
+  }
+  const brokerUrl = embedded?.url ?? config.broker.url;
+
+  const journal = Journal.open(config.dataDir);
+  const policies = await loadPolicies(config.plugins);
+  if (!policies.get(config.defaultPolicy)) {
+    throw new Error(`Cannot use default policy "${config.defaultPolicy}": available policies are ${policies.names().join(", ")}`);
+  }
+  if (config.generation !== undefined && config.generation > journal.highWater()) {
+    await journal.commit((tx) => tx.setHighWater(config.generation as number));
+  }
+
+  const topic = (leaf: string) => `${config.prefix}/${config.agentId}/${leaf}`;
+  const outbox = new Outbox(journal, log);
+  let transport: Transport | undefined;
+  let runner: Runner | undefined;
+  const ctx: PipelineContext = {
+    config,
+    journal,
+    policies,
+    log,
+    defaultReplyTopic: topic("results"),
+    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
+    facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
+    emit(event: AgentEvent) {
+      const fields: LogFields = { plan: event.SourceID, key: event.Key, generation: event.Generation };
+      for (const [name, value] of Object.entries(event)) {
+        if (["Event", "SourceID", "Key", "Generation"].includes(name)) continue;
+        if (value === null || ["string", "number", "boolean"].includes(typeof value)) {
+          fields[name.toLowerCase()] = value as string | number | boolean | null;
+        }
+      }
+      (event.Event === "invalid" || event.Event === "interrupted" ? log.warn : log.info)(event.Event, fields);
+      transport?.publish(topic("events"), JSON.stringify({ ...event, Time: new Date().toISOString() }), { qos: 0 });
+    },
+    afterCommit() {
+      outbox.flush();
+      runner?.kick();
+    },
+  };
+
+  await recover(ctx);
+  const pruned = await prune(journal, { retentionDays: config.retentionDays });
+  if (pruned > 0) log.info("pruned", { records: pruned });
+  const pruning = setInterval(() => void prune(journal, { retentionDays: config.retentionDays }), 3600_000);
+  pruning.unref();
+  runner = new Runner(ctx);
+  runner.kick();
+
+  const status = (state: "online" | "offline", protocol: 4 | 5) =>
+    JSON.stringify({
+      State: state,
+      AgentID: config.agentId,
+      Generation: ctx.generation(),
+      Version: VERSION,
+      Protocol: protocol,
+      Policies: policies.names(),
+      Since: new Date().toISOString(),
+      BootId: journal.bootId,
+    });
+  transport = connectTransport({
+    broker: { ...config.broker, url: brokerUrl },
+    clientId: `idem-${config.agentId}`,
+    plansTopic: topic("plans"),
+    will: { topic: topic("status"), payload: status("offline", 5) },
+    log,
+    onPlan: (message) => intake(message, ctx),
+    onReady(protocol) {
+      transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
+      outbox.flush();
+      log.info("online", {
+        agent: config.agentId,
+        generation: ctx.generation(),
+        protocol,
+        policies: policies.names().join(","),
+        queued: journal.queued().length,
+        outbox: journal.outbox().length,
+        version: VERSION,
+      });
+    },
+  });
+  outbox.attach(transport);
+
+  return {
+    ctx,
+    async stop() {
+      const live = transport as Transport;
+      log.info("stopping", { running: runner?.busy ?? 0, graceSeconds: config.drainGraceSeconds });
+      live.pause();
+      await runner?.drain(config.drainGraceSeconds * 1000);
+      clearInterval(pruning);
+      if (live.connected) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2000);
+          live.publish(topic("status"), status("offline", live.protocol), { qos: 1, retain: true }, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        await outbox.settle(2000);
+      }
+      await live.close();
+      await journal.close();
+      await embedded?.close();
+      log.info("stopped", { agent: config.agentId });
+    },
+  };
+}

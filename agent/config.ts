@@ -1,0 +1,113 @@
+/**
+ * The agent's settings: one TypeBox schema with documented defaults, filled from (lowest first) the defaults,
+ * a JSON config file, the environment and the command line.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import Type, { type Static } from "typebox";
+import { Value } from "typebox/value";
+import { IdemError } from "./errors.ts";
+
+const AgentId = Type.String({ pattern: "^[A-Za-z0-9._-]{1,128}$" });
+
+export const BrokerSettings = Type.Object({
+  /** `mqtt://host:port`, `mqtts://host:port`, or `embedded[:PORT]` (an in-process broker on 127.0.0.1). */
+  url: Type.String({ default: "mqtt://127.0.0.1:1883" }),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  /** PEM files for TLS (mqtts://): CA bundle, client certificate and key. */
+  ca: Type.Optional(Type.String()),
+  cert: Type.Optional(Type.String()),
+  key: Type.Optional(Type.String()),
+  /** Verify the broker's certificate (default true). */
+  rejectUnauthorized: Type.Boolean({ default: true }),
+  /** 5, 4 (MQTT 3.1.1) or "auto": try 5, fall back to 3.1.1 when the broker refuses it. */
+  protocol: Type.Union([Type.Literal(5), Type.Literal(4), Type.Literal("auto")], { default: "auto" }),
+  keepaliveSeconds: Type.Integer({ minimum: 5, default: 30 }),
+  /** MQTT 5 Session Expiry Interval: how long the broker queues plans while the agent is away. */
+  sessionExpirySeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+  reconnectSeconds: Type.Number({ minimum: 0.1, default: 1 }),
+});
+
+export const Config = Type.Object({
+  agentId: AgentId,
+  broker: BrokerSettings,
+  /** Topic prefix: plans arrive on `<prefix>/<agentId>/plans`. */
+  prefix: Type.String({ pattern: "^[^#+]+$", default: "idem" }),
+  dataDir: Type.String({ default: "./idem-data" }),
+  /** The instance generation given by the engine; absent: adopt the highest generation seen. */
+  generation: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Refuse plans that carry no Generation (code 301). */
+  requireGeneration: Type.Boolean({ default: false }),
+  defaultPolicy: Type.String({ default: "skip-if-identical" }),
+  /** Directories whose .js/.mjs/.ts files are policy plugins. */
+  plugins: Type.Array(Type.String(), { default: [] }),
+  policyTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
+  maxPlanBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+  /** Cap of each stored output (stdout, stderr, result Body). */
+  outputCapBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /** Seconds a plan may run when it sets no Timeout. */
+  defaultTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 3600 }),
+  /** TERM → KILL grace for a timed-out or interrupted script's process group. */
+  killGraceSeconds: Type.Number({ minimum: 0, default: 10 }),
+  /** On SIGTERM: how long the running plan may go on before it is recorded as interrupted. */
+  drainGraceSeconds: Type.Number({ minimum: 0, default: 60 }),
+  /** Plans of different keys that may run at once. */
+  concurrency: Type.Integer({ minimum: 1, default: 1 }),
+  /** Days a finished record is kept (run-once-ever records are kept until forgotten). */
+  retentionDays: Type.Number({ minimum: 0, default: 30 }),
+  logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
+    default: "info",
+  }),
+});
+
+export type Config = Static<typeof Config>;
+
+/** Settings as given by a file, the environment or flags: anything may be missing. */
+export type PartialConfig = { [K in keyof Config]?: K extends "broker" ? Partial<Config["broker"]> : Config[K] };
+
+/** Reads a JSON config file; its fields are those of {@link Config}. */
+export function readConfigFile(file: string): PartialConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new IdemError(2, `Cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return JSON.parse(text) as PartialConfig;
+  } catch (cause) {
+    throw new IdemError(2, `Cannot parse config file ${file} as JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Settings from IDEM_* environment variables. */
+export function configFromEnv(env: Record<string, string | undefined>): PartialConfig {
+  const out: PartialConfig = {};
+  if (env.IDEM_BROKER) out.broker = { url: env.IDEM_BROKER };
+  if (env.IDEM_AGENT_ID) out.agentId = env.IDEM_AGENT_ID;
+  if (env.IDEM_DATA_DIR) out.dataDir = env.IDEM_DATA_DIR;
+  if (env.IDEM_GENERATION) out.generation = Number(env.IDEM_GENERATION);
+  return out;
+}
+
+/** Merges layers (later wins), applies defaults and validates. Throws IdemError naming every bad field. */
+export function resolveConfig(...layers: PartialConfig[]): Config {
+  const merged: Record<string, unknown> = { agentId: hostname().split(".")[0] };
+  const broker: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      if (name === "broker") Object.assign(broker, value);
+      else merged[name] = value;
+    }
+  }
+  merged.broker = broker;
+  const config = Value.Default(Config, merged);
+  const errors = [...Value.Errors(Config, config)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${e.instancePath || "/"} ${e.message}`);
+    throw new IdemError(2, `Cannot start with this configuration: ${lines.join("; ")}`);
+  }
+  return config as Config;
+}

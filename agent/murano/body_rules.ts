@@ -1,0 +1,98 @@
+/**
+ * What a Body may name: the supported built-ins and methods, and the Python names it may not use. The checker
+ * (body_parse.ts) refuses the rest before anything runs; the evaluator implements exactly these.
+ */
+
+/** Built-in functions a Body may call. `map` and `tuple` are there because real plans use them with `lambda`. */
+export const BUILTINS: ReadonlySet<string> = new Set([
+  "int",
+  "str",
+  "float",
+  "bool",
+  "len",
+  "set",
+  "list",
+  "dict",
+  "tuple",
+  "sorted",
+  "map",
+]);
+
+/** Methods of str, list, dict, set and tuple a Body may call (`x.name(...)`). */
+export const METHODS: ReadonlySet<string> = new Set([
+  // str
+  "format",
+  "join",
+  "strip",
+  "lstrip",
+  "rstrip",
+  "split",
+  "rsplit",
+  "splitlines",
+  "replace",
+  "lower",
+  "upper",
+  "startswith",
+  "endswith",
+  "find",
+  "rfind",
+  "index",
+  "count",
+  // list
+  "append",
+  "extend",
+  "insert",
+  "pop",
+  "remove",
+  "copy",
+  "reverse",
+  "sort",
+  // dict
+  "items",
+  "keys",
+  "values",
+  "get",
+  "update",
+  "setdefault",
+  // set
+  "add",
+  "discard",
+]);
+
+/** Python 2 spellings that murano-agent 10 (Python 3) fails on at run time: refused before anything runs. */
+export const PYTHON2_ONLY: ReadonlySet<string> = new Set([
+  "iteritems",
+  "iterkeys",
+  "itervalues",
+  "has_key",
+  "viewitems",
+  "viewkeys",
+  "viewvalues",
+]);
+
+/** Python's reserved words: never a name or an attribute (`args.pass` is a SyntaxError). */
+export const KEYWORDS: ReadonlySet<string> = new Set(
+  (
+    "False None True and as assert async await break class continue def del elif else except finally for " +
+    "from global if import in is lambda nonlocal not or pass raise return try while with yield"
+  ).split(" "),
+);
+
+/**
+ * Python built-ins outside the subset. CPython would find them (a plan could read files, import modules,
+ * reach object internals), so a Body naming one is refused rather than left to fail at run time.
+ */
+export const REFUSED_BUILTINS: ReadonlySet<string> = new Set(
+  (
+    "abs aiter all anext any ascii bin breakpoint bytearray bytes callable chr classmethod compile complex " +
+    "copyright credits delattr dir divmod enumerate eval exec exit filter format frozenset getattr globals " +
+    "hasattr hash help hex id input isinstance issubclass iter len license locals max memoryview min next object " +
+    "oct open ord pow print property quit range repr reversed round setattr slice staticmethod sum super type " +
+    "vars zip BaseException Exception ArithmeticError AssertionError AttributeError EnvironmentError " +
+    "EOFError IOError ImportError IndexError KeyError LookupError NameError NotImplemented NotImplementedError " +
+    "OSError OverflowError RuntimeError StopIteration SyntaxError SystemExit TypeError ValueError " +
+    "ZeroDivisionError Ellipsis"
+  )
+    .split(" ")
+    .filter((name) => !BUILTINS.has(name)),
+);

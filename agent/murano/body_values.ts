@@ -1,0 +1,212 @@
+/**
+ * Python values as the Body interpreter sees them. `int` is a bigint (Python ints are unbounded), `float` a
+ * number, `str` a string; containers are small classes so that list, tuple, dict and set stay distinct.
+ * Dicts and sets keep insertion order and use Python equality for keys (`1`, `1.0` and `True` are one key).
+ */
+import type { Expr } from "./body_ast.ts";
+import { pyFail } from "./body_fail.ts";
+
+export type PyValue =
+  | null
+  | boolean
+  | bigint
+  | number
+  | string
+  | PyList
+  | PyTuple
+  | PyDict
+  | PySet
+  | PyView
+  | PyIter
+  | PyCallable;
+
+export type PyCallable = PyBuiltin | PyMethod | PyScript | PyLambda;
+
+export class PyList {
+  items: PyValue[];
+  constructor(items: PyValue[] = []) {
+    this.items = items;
+  }
+}
+
+export class PyTuple {
+  readonly items: readonly PyValue[];
+  constructor(items: readonly PyValue[] = []) {
+    this.items = items;
+  }
+}
+
+/** A dict; `bunch` marks murano-agent's Bunch (the top level of `args`, script results): `d.key` reads `d['key']`. */
+export class PyDict {
+  readonly entries = new Map<string, { key: PyValue; value: PyValue }>();
+  readonly bunch: boolean;
+  constructor(bunch = false) {
+    this.bunch = bunch;
+  }
+  get(key: PyValue): PyValue | undefined {
+    return this.entries.get(hashKey(key))?.value;
+  }
+  set(key: PyValue, value: PyValue): void {
+    const k = hashKey(key);
+    const old = this.entries.get(k);
+    if (old) old.value = value;
+    else this.entries.set(k, { key, value });
+  }
+  delete(key: PyValue): boolean {
+    return this.entries.delete(hashKey(key));
+  }
+}
+
+export class PySet {
+  readonly entries = new Map<string, PyValue>();
+  add(value: PyValue): void {
+    const k = hashKey(value);
+    if (!this.entries.has(k)) this.entries.set(k, value);
+  }
+  has(value: PyValue): boolean {
+    return this.entries.has(hashKey(value));
+  }
+}
+
+/** `d.keys()`, `d.values()`, `d.items()`: live views of a dict. */
+export class PyView {
+  readonly dict: PyDict;
+  readonly kind: "keys" | "values" | "items";
+  constructor(dict: PyDict, kind: "keys" | "values" | "items") {
+    this.dict = dict;
+    this.kind = kind;
+  }
+}
+
+/** A one-pass lazy iterator (`map(...)`, a generator expression). */
+export class PyIter {
+  readonly kind: string;
+  readonly source: AsyncIterator<PyValue>;
+  constructor(kind: string, source: AsyncIterator<PyValue>) {
+    this.kind = kind;
+    this.source = source;
+  }
+}
+
+export class PyBuiltin {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+export class PyMethod {
+  readonly self: PyValue;
+  readonly name: string;
+  constructor(self: PyValue, name: string) {
+    this.self = self;
+    this.name = name;
+  }
+}
+
+/** A plan script (`deploy`) or one of its functions (`deploy.anything`: murano's FunctionRunner). */
+export class PyScript {
+  readonly script: string;
+  readonly fn: string | null;
+  constructor(script: string, fn: string | null = null) {
+    this.script = script;
+    this.fn = fn;
+  }
+}
+
+export interface LambdaScope {
+  lookup(name: string): PyValue;
+}
+
+export class PyLambda {
+  readonly params: readonly string[];
+  readonly body: Expr;
+  readonly scope: LambdaScope;
+  constructor(params: readonly string[], body: Expr, scope: LambdaScope) {
+    this.params = params;
+    this.body = body;
+    this.scope = scope;
+  }
+}
+
+/** The Python type name, as CPython's messages spell it. */
+export function typeName(v: PyValue): string {
+  if (v === null) return "NoneType";
+  switch (typeof v) {
+    case "boolean":
+      return "bool";
+    case "bigint":
+      return "int";
+    case "number":
+      return "float";
+    case "string":
+      return "str";
+  }
+  if (v instanceof PyList) return "list";
+  if (v instanceof PyTuple) return "tuple";
+  if (v instanceof PyDict) return v.bunch ? "Bunch" : "dict";
+  if (v instanceof PySet) return "set";
+  if (v instanceof PyView) return `dict_${v.kind}`;
+  if (v instanceof PyIter) return v.kind;
+  if (v instanceof PyScript) return v.fn === null ? "ScriptRunner" : "FunctionRunner";
+  if (v instanceof PyLambda) return "function";
+  if (v instanceof PyBuiltin) return "type";
+  return "builtin_function_or_method";
+}
+
+/** Python truthiness. */
+export function truthy(v: PyValue): boolean {
+  if (v === null) return false;
+  switch (typeof v) {
+    case "boolean":
+      return v;
+    case "bigint":
+      return v !== 0n;
+    case "number":
+      return v !== 0;
+    case "string":
+      return v.length > 0;
+  }
+  if (v instanceof PyList || v instanceof PyTuple) return v.items.length > 0;
+  if (v instanceof PyDict || v instanceof PySet) return v.entries.size > 0;
+  if (v instanceof PyView) return v.dict.entries.size > 0;
+  return true;
+}
+
+/** A string that is equal for Python-equal hashable values; throws TypeError for unhashable ones. */
+export function hashKey(v: PyValue): string {
+  if (v === null) return "N";
+  switch (typeof v) {
+    case "boolean":
+      return v ? "i1" : "i0";
+    case "bigint":
+      return `i${v}`;
+    case "number":
+      return Number.isInteger(v) ? `i${BigInt(v)}` : `f${v}`;
+    case "string":
+      return `s${v}`;
+  }
+  if (v instanceof PyTuple) return `t${JSON.stringify(v.items.map(hashKey))}`;
+  if (v instanceof PyList || v instanceof PyDict || v instanceof PySet || v instanceof PyView) {
+    throw pyFail("TypeError", `unhashable type: '${typeName(v)}'`);
+  }
+  return `o${typeName(v)}:${identity(v)}`;
+}
+
+const identities = new WeakMap<object, number>();
+let nextIdentity = 1;
+function identity(v: object): number {
+  let id = identities.get(v);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(v, id);
+  }
+  return id;
+}
+
+/** A number as int or float, or undefined when `v` is not numeric (bool counts as int, as in Python). */
+export function numeric(v: PyValue): bigint | number | undefined {
+  if (typeof v === "boolean") return v ? 1n : 0n;
+  if (typeof v === "bigint" || typeof v === "number") return v;
+  return undefined;
+}

@@ -1,0 +1,246 @@
+/**
+ * The process runner: the only module that starts processes (node:child_process).
+ *
+ * `runScript` runs a Murano Application script as murano-agent's ApplicationExecutor does —
+ * `./"<entry point>" <commandline>` through `/bin/sh -c`, in the entry point's folder, stdin = input — but in its
+ * own process group, with capped output capture, and with TERM-then-KILL of the whole group on abort or timeout.
+ * `runCommand` runs a helper program (git, svn) without a shell for the file downloads.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+
+export interface RunScriptOptions {
+  /** The script's folder: the directory of the entry point. */
+  cwd: string;
+  /** File name of the entry point inside `cwd`. */
+  entryPoint: string;
+  /** Appended verbatim after the entry point (murano-agent: `'"{0}" {1}'.format(name, commandline)`). */
+  commandline: string;
+  /** Written to stdin (UTF-8), then stdin is closed; null: stdin is /dev/null. */
+  input: string | null;
+  /** The whole environment of the script. */
+  env: Record<string, string | undefined>;
+  /** Keep at most this many bytes of each captured stream; the rest is counted and dropped. */
+  outputCapBytes: number;
+  /** Capture stdout / stderr (murano `captureStdout` / `captureStderr`, default true); else discard it. */
+  captureStdout?: boolean;
+  captureStderr?: boolean;
+  /** Called with the process group id (= the child's pid) right after the spawn. */
+  onSpawn?: (pgid: number) => void;
+  /** Aborting kills the process group: TERM, then KILL after `killGraceMs`. */
+  signal?: AbortSignal;
+  /** Kill the process group after this long (same TERM/KILL sequence); default: no limit. */
+  timeoutMs?: number;
+  /** Time between TERM and KILL (default 10 000 ms). */
+  killGraceMs?: number;
+}
+
+export interface ScriptRun {
+  /** The exit status; a negative signal number when the script died of a signal (Python's `Popen.poll()`). */
+  exitCode: number;
+  /** Decoded (UTF-8), newlines normalized, stripped as Python's `str.strip()`; null when empty or not captured. */
+  stdout: string | null;
+  stderr: string | null;
+  /** Bytes dropped beyond `outputCapBytes` (0 when nothing was dropped). */
+  droppedBytes: { stdout: number; stderr: number };
+  /** Why the group was killed, if it was. */
+  killed: "abort" | "timeout" | null;
+  pgid: number;
+}
+
+/** Runs one script to its end (or until it is killed) and resolves with what it produced. */
+export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
+  const command = `./"${options.entryPoint}" ${options.commandline}`;
+  const captureStdout = options.captureStdout ?? true;
+  const captureStderr = options.captureStderr ?? true;
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new Error("Cannot start the script as its execution was already aborted"));
+      return;
+    }
+    const child = spawn("/bin/sh", ["-c", command], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.input === null ? "ignore" : "pipe", captureStdout ? "pipe" : "ignore", captureStderr ? "pipe" : "ignore"],
+    });
+    const pgid = child.pid;
+    if (pgid === undefined) {
+      child.once("error", (error) => reject(error));
+      return;
+    }
+    try {
+      options.onSpawn?.(pgid);
+    } catch (error) {
+      process.kill(-pgid, "SIGKILL");
+      reject(error);
+      return;
+    }
+    const stdout = capture(child.stdout, options.outputCapBytes);
+    const stderr = capture(child.stderr, options.outputCapBytes);
+    if (child.stdin) {
+      child.stdin.on("error", () => {}); // a script that does not read its input closes the pipe: EPIPE
+      child.stdin.end(options.input ?? "", "utf8");
+    }
+    let killed: ScriptRun["killed"] = null;
+    const stopper = groupStopper(child, pgid, options.killGraceMs ?? 10_000);
+    const kill = (why: "abort" | "timeout") => {
+      if (killed !== null) return;
+      killed = why;
+      stopper.start();
+    };
+    const onAbort = () => kill("abort");
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => kill("timeout"), options.timeoutMs);
+    child.once("error", (error) => {
+      cleanup();
+      reject(error);
+    });
+    child.once("close", (code, signal) => {
+      cleanup();
+      resolve({
+        exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+        stdout: captureStdout ? stdout.text() : null,
+        stderr: captureStderr ? stderr.text() : null,
+        droppedBytes: { stdout: stdout.dropped(), stderr: stderr.dropped() },
+        killed,
+        pgid,
+      });
+    });
+    function cleanup() {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      stopper.stop();
+    }
+  });
+}
+
+/** TERM to the group now, KILL after the grace; once the group is gone, make sure `close` can fire. */
+function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
+  const timers: NodeJS.Timeout[] = [];
+  const signalGroup = (signal: NodeJS.Signals | 0) => {
+    try {
+      process.kill(-pgid, signal);
+      return true;
+    } catch {
+      return false; // ESRCH: the group is gone
+    }
+  };
+  return {
+    start() {
+      signalGroup("SIGTERM");
+      const poll = setInterval(() => {
+        if (!signalGroup(0)) {
+          clearInterval(poll);
+          // Everything in the group is dead; a grandchild that left the group may still hold a pipe open.
+          timers.push(setTimeout(() => destroyStdio(child), 200));
+        }
+      }, 50);
+      timers.push(poll);
+      timers.push(
+        setTimeout(() => {
+          signalGroup("SIGKILL");
+          timers.push(setTimeout(() => destroyStdio(child), 500));
+        }, graceMs),
+      );
+    },
+    stop() {
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
+
+function destroyStdio(child: ChildProcess): void {
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  child.stdin?.destroy();
+}
+
+/** Keeps the first `cap` bytes of a stream and counts the rest. */
+function capture(stream: Readable | null, cap: number) {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let dropped = 0;
+  stream?.on("data", (chunk: Buffer) => {
+    const room = cap - kept;
+    if (room >= chunk.length) {
+      chunks.push(chunk);
+      kept += chunk.length;
+    } else {
+      if (room > 0) chunks.push(chunk.subarray(0, room));
+      kept += Math.max(room, 0);
+      dropped += chunk.length - Math.max(room, 0);
+    }
+  });
+  stream?.on("error", () => {});
+  return {
+    dropped: () => dropped,
+    text(): string | null {
+      const decoded = new TextDecoder("utf-8").decode(Buffer.concat(chunks));
+      // Python's universal newlines (murano-agent reads the pipes in text mode), then str.strip().
+      let text = pyStrip(decoded.replace(/\r\n?/g, "\n"));
+      if (dropped > 0) text += `\n[idem: output truncated, ${dropped} more bytes not captured]`;
+      return text === "" ? null : text;
+    },
+  };
+}
+
+const PY_WHITESPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/** Python's `str.strip()` (its whitespace set differs from JavaScript's `trim()`). */
+export function pyStrip(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && PY_WHITESPACE.includes(text.charAt(start))) start++;
+  while (end > start && PY_WHITESPACE.includes(text.charAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program (no shell) in its own process group and resolves with its exit code and output (each capped at
+ * 64 KiB). Rejects with the spawn error (`code: "ENOENT"` when the program is not installed). Aborting kills
+ * the group at once.
+ */
+export function runCommand(
+  argv: readonly [string, ...string[]],
+  options: { cwd?: string; env?: Record<string, string | undefined>; signal?: AbortSignal } = {},
+): Promise<CommandResult> {
+  const [program, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stdout = capture(child.stdout, 64 * 1024);
+    const stderr = capture(child.stderr, 64 * 1024);
+    const onAbort = () => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.once("error", (error) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    child.once("close", (code, signal) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve({
+        exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+        stdout: stdout.text() ?? "",
+        stderr: stderr.text() ?? "",
+      });
+    });
+  });
+}

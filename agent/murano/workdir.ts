@@ -1,0 +1,128 @@
+/**
+ * The work directory of one execution, laid out as murano-agent's FilesManager lays out its cache folder:
+ *
+ *   <dir>/<file id>                 the content of a Text/Base64 file (Base64 decoded to bytes)
+ *   <dir>/<file id>/                a Downloadable file's folder (git clone, svn checkout or the downloaded file)
+ *   <dir>/<script>/<Name>           a symlink to the above, for every file of the script and its entry point
+ *
+ * A script's files are placed the first time the script is called (murano-agent's `ScriptRunner._load`), support
+ * files first, then the entry point. A `Scripts.*.Files` entry `{"<file id>": "<name>"}` places that file
+ * under `<name>` instead of its own Name (murano-agent 10.0.0 accepts such entries in validation but crashes on
+ * them at run time). The entry point is made `r-x------` before every run, as murano-agent does.
+ */
+import { chmod, lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ErrorCode, IdemError } from "../errors.ts";
+import { download } from "./download.ts";
+
+/** A plan file (already validated). */
+export type PlanFile =
+  | { Name: string; BodyType: "Text" | "Base64"; Body: string }
+  | { Name: string; Type: "Downloadable"; URL: string };
+
+/** A plan script (already validated). */
+export interface PlanScript {
+  EntryPoint: string;
+  Files?: Array<string | Record<string, unknown>>;
+}
+
+export interface PlacedScript {
+  /** The entry point's folder: where the script runs. */
+  cwd: string;
+  /** The entry point's file name inside `cwd`. */
+  entryPoint: string;
+}
+
+export interface WorkDir {
+  readonly path: string;
+  /** Places the script's files (once per script) and makes its entry point executable. */
+  placeScript(name: string, script: PlanScript, options?: { signal?: AbortSignal }): Promise<PlacedScript>;
+  /** Removes the directory and everything in it; never throws. */
+  remove(): Promise<void>;
+}
+
+/** Creates a fresh, empty work directory (mode 0700) below `workRoot`. */
+export async function createWorkDir(workRoot: string, files: Readonly<Record<string, PlanFile>>): Promise<WorkDir> {
+  await mkdir(workRoot, { recursive: true, mode: 0o700 });
+  const path = await mkdtemp(join(workRoot, "run-"));
+  const stored = new Map<string, Promise<string>>();
+  const placed = new Map<string, Promise<PlacedScript>>();
+
+  const store = (id: string, signal: AbortSignal | undefined): Promise<string> => {
+    let promise = stored.get(id);
+    if (promise === undefined) {
+      promise = storeFile(path, id, fileOf(files, id), signal);
+      stored.set(id, promise);
+    }
+    return promise;
+  };
+
+  const place = async (script: string, id: string, name: string, signal?: AbortSignal): Promise<string> => {
+    const target = await store(id, signal);
+    const link = join(path, script, name);
+    await mkdir(dirname(link), { recursive: true });
+    if (!(await exists(link))) await symlink(target, link);
+    return link;
+  };
+
+  const placeAll = async (name: string, script: PlanScript, signal?: AbortSignal): Promise<PlacedScript> => {
+    await mkdir(join(path, name), { recursive: true });
+    for (const entry of script.Files ?? []) {
+      if (typeof entry === "string") {
+        await place(name, entry, fileOf(files, entry).Name, signal);
+      } else {
+        const [id, rename] = Object.entries(entry)[0] ?? [];
+        if (id === undefined) continue;
+        await place(name, id, typeof rename === "string" ? rename : fileOf(files, id).Name, signal);
+      }
+    }
+    const entryPoint = await place(name, script.EntryPoint, fileOf(files, script.EntryPoint).Name, signal);
+    return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
+  };
+
+  return {
+    path,
+    async placeScript(name, script, options = {}) {
+      let promise = placed.get(name);
+      if (promise === undefined) {
+        promise = placeAll(name, script, options.signal);
+        placed.set(name, promise);
+        // A failed placement is retried on the next call rather than remembered.
+        promise.catch(() => placed.delete(name));
+      }
+      const result = await promise;
+      await chmod(join(result.cwd, result.entryPoint), 0o500);
+      return result;
+    },
+    async remove() {
+      await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
+    },
+  };
+}
+
+function fileOf(files: Readonly<Record<string, PlanFile>>, id: string): PlanFile {
+  const file = Object.hasOwn(files, id) ? files[id] : undefined;
+  if (file === undefined) throw new IdemError(ErrorCode.InvalidPlan, `The plan has no file with id ${id}`);
+  return file;
+}
+
+async function storeFile(dir: string, id: string, file: PlanFile, signal?: AbortSignal): Promise<string> {
+  const target = join(dir, id);
+  if ("Type" in file) {
+    await mkdir(target, { recursive: true });
+    await download(file.URL, target, signal ? { signal } : {});
+  } else {
+    const bytes = file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
+    await writeFile(target, bytes);
+  }
+  return target;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

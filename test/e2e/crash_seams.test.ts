@@ -1,0 +1,56 @@
+/**
+ * Scenario f — crash at the seams: the agent `kill -9`s itself (failpoint) at each point between receiving a
+ * plan and acknowledging it, and between committing a result and publishing it. After a restart without the
+ * failpoint, the plan has exactly one execution, its sender exactly one final result, and a re-send by the
+ * engine is answered without a second execution.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Failpoint } from "../helpers/agent_process.ts";
+import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+
+const seams: { point: Failpoint; meaning: string }[] = [
+  { point: "before-commit", meaning: "plan decided, nothing durable" },
+  { point: "after-commit", meaning: "decision durable, no PUBACK yet" },
+  { point: "after-ack", meaning: "PUBACK sent, execution not started" },
+  { point: "after-running", meaning: "record running durable, script not spawned" },
+  { point: "after-result-commit", meaning: "result and outbox durable, nothing published" },
+  { point: "after-publish", meaning: "result published and acked, outbox entry not removed" },
+];
+
+for (const { point, meaning } of seams) {
+  test(`a crash at ${point} (${meaning}) leaves one execution and one final result`, { timeout: 90_000 }, async (t) => {
+    const scene = await openScene(t, `seam-${point}`);
+    const crashing = await scene.startAgent({ failpoint: point });
+    const template = { effects: scene.effects, tag: point };
+    const plan = applicationPlan(template);
+    await scene.engine.send(plan);
+    const crash = await crashing.waitForExit();
+    assert.equal(crash.signal, "SIGKILL", `the agent killed itself at ${point}\n${crashing.tail()}`);
+
+    const agent = await scene.startAgent();
+    const [result] = await scene.engine.waitForResults(plan.ID);
+    assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
+
+    // The engine, having waited long enough, re-sends: answered, not executed again.
+    const resent = applicationPlan(template);
+    const since = agent.mark();
+    await scene.engine.send(resent);
+    const [answer] = await scene.engine.waitForResults(resent.ID);
+    await agent.waitForLog(/\bevent=(replay|join)\b/, { since });
+    assert.equal(answer?.ErrorCode, 0, JSON.stringify(answer));
+    assert.ok(["replay", "join"].includes(String(answer?.Idem?.Decision)), JSON.stringify(answer));
+    assert.equal(answer?.Idem?.RanAs, plan.ID);
+
+    const effects = readExecutions(scene.effects);
+    assert.equal(effects.executions.length, 1, `exactly one execution:\n${effects.lines.join("\n")}`);
+    assert.equal(effects.executions[0]?.done, true);
+    // A re-sent outbox entry is the same result (same result ID): one final result per sender.
+    const finals = scene.engine.distinctResultsFor(plan.ID);
+    assert.equal(finals.length, 1, `one final result for the plan:\n${scene.engine.summary()}`);
+    const copies = new Set(scene.engine.resultsFor(plan.ID).map((r) => JSON.stringify(r)));
+    assert.equal(copies.size, 1, "re-sent copies of a result are identical");
+    assert.equal(scene.engine.distinctResultsFor(resent.ID).length, 1);
+    assert.equal(finals[0]?.Idem?.RanAs, plan.ID);
+  });
+}
