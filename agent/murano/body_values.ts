@@ -210,3 +210,12 @@ export function numeric(v: PyValue): bigint | number | undefined {
   if (typeof v === "bigint" || typeof v === "number") return v;
   return undefined;
 }
+
+/** Calls a Python callable (a lambda as a sort key, a function given to `map`). */
+export type Invoke = (fn: PyValue, args: PyValue[]) => Promise<PyValue>;
+
+/** Arguments of a built-in or method call: positional values and keyword arguments in call order. */
+export interface CallArgs {
+  args: PyValue[];
+  keywords: Map<string, PyValue>;
+}

@@ -25,7 +25,12 @@ export async function download(url: string, folder: string, options: DownloadOpt
     throw new IdemError(ErrorCode.BodyFailed, `Provided URL is not valid ${url}`);
   }
   if (isGitRepository(url)) {
-    await fetchWith("git", url, ["git", "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder], options);
+    await fetchWith(
+      "git",
+      url,
+      ["git", "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder],
+      options,
+    );
   } else if (isSvnRepository(url)) {
     const argv = ["svn", "checkout", url, folder, "--non-interactive", "--trust-server-cert"] as const;
     await fetchWith("svn", url, argv, options);
@@ -36,7 +41,9 @@ export async function download(url: string, folder: string, options: DownloadOpt
 
 /** murano-agent's `_is_git_repository` (its `"git+https:/"` prefix, with one slash, included). */
 export function isGitRepository(url: string): boolean {
-  return ["git://", "git+http://", "git+https:/"].some((prefix) => url.startsWith(prefix)) || url.endsWith(".git");
+  return (
+    ["git://", "git+http://", "git+https:/"].some((prefix) => url.startsWith(prefix)) || url.endsWith(".git")
+  );
 }
 
 export function isSvnRepository(url: string): boolean {
@@ -57,7 +64,8 @@ async function fetchWith(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? `${tool} is not installed` : String(error);
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? `${tool} is not installed` : String(error);
     throw new IdemError(ErrorCode.BodyFailed, `Cannot ${action} ${url}: ${reason}`, { cause: error });
   }
   if (result.exitCode !== 0) {
@@ -101,7 +109,10 @@ function describe(error: unknown): string {
 
 /** git and svn put the cause on their first `fatal:` / `error:` / `svn: E…` line, advice after it. */
 function firstError(stderr: string): string {
-  const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
   const line = lines.find((l) => /^(fatal|error):|^svn: E\d+/.test(l)) ?? lines[0] ?? "";
   return line.replace(/^(fatal|error): /, "");
 }

@@ -1,125 +1,155 @@
 /**
  * Executes a validated plan as murano-agent's ExecutionPlanRunner does, and maps the outcome to a Murano result
  * (ExecutionResult.from_result / from_error): the Body's return value on success, else
- * `{"Message": ..., "AdditionalInfo": ...}` with the error's code.
+ * `{"Message": ..., "AdditionalInfo": ...}` with the error's code (murano-agent's key order).
  *
  * Order: compile the Body (a refused Body writes and runs nothing), create the work dir, evaluate the Body;
  * each script call places the script's files (first call only) and runs it. The whole execution is bounded by
- * `timeoutMs`: on expiry the running process group gets TERM, then KILL, and the outcome is code 101. The work
- * dir is removed at the end, whatever happened.
+ * `timeoutMs`: on expiry the running process group gets TERM, then KILL, and the outcome is code 101 once the
+ * group is gone. Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the
+ * caller that aborted knows why. The work dir is removed at the end, whatever happened.
  */
 import { ErrorCode, IdemError } from "../errors.ts";
-import { compileBody, evaluateBody, parseJsonOrdered, pyToJson, type ScriptCaller } from "./body.ts";
+import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "./body.ts";
 import { PyDict, type PyValue } from "./body_values.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
 import { createWorkDir, type PlanFile, type PlanScript, type WorkDir } from "./workdir.ts";
 
 interface Script extends PlanScript {
-  Type: string;
   Options?: Record<string, unknown> | null;
 }
 
-/** Why the execution stopped early: the plan's Timeout, or the caller's signal. */
+/** Why the execution stopped early. */
 type Stop = { kind: "timeout" } | { kind: "abort"; reason: unknown };
+
+/** The state of one execution, shared by the script caller and the outcome. */
+interface Execution {
+  readonly options: ExecuteOptions;
+  readonly scripts: Readonly<Record<string, Script>>;
+  readonly controller: AbortController;
+  workDir: WorkDir | null;
+  stop: Stop | null;
+  /** The script running now, or the last one killed. */
+  current: { name: string; run: Promise<ScriptRun> } | null;
+}
 
 export async function executePlan(
   planText: string,
   plan: Record<string, unknown>,
   options: ExecuteOptions,
 ): Promise<ExecutionOutcome> {
-  let body: ReturnType<typeof compileBody>;
+  let body: CompiledBody;
+  let args: PyValue;
   try {
     body = compileBody(plan.Body as string);
+    args = parameters(planText);
   } catch (error) {
     return failure(error);
   }
   const scripts = (plan.Scripts ?? {}) as Record<string, Script>;
-  const files = (plan.Files ?? {}) as Record<string, PlanFile>;
-
-  const controller = new AbortController();
-  let stop: Stop | null = null;
-  const halt = (why: Stop) => {
-    if (stop !== null) return;
-    stop = why;
-    controller.abort();
+  const ex: Execution = {
+    options,
+    scripts,
+    controller: new AbortController(),
+    workDir: null,
+    stop: null,
+    current: null,
   };
-  const timer = setTimeout(() => halt({ kind: "timeout" }), options.timeoutMs);
+  const halt = (stop: Stop) => {
+    if (ex.stop !== null) return;
+    ex.stop = stop;
+    ex.controller.abort();
+  };
+  const cancelTimer = after(options.timeoutMs, () => halt({ kind: "timeout" }));
   const onAbort = () => halt({ kind: "abort", reason: options.signal?.reason });
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  let workDir: WorkDir | undefined;
-  let running: { name: string; run: Promise<ScriptRun> } | null = null;
-  let killed: { name: string; run: ScriptRun } | null = null;
-
-  const call: ScriptCaller = async (name, commandline, input) => {
-    if (controller.signal.aborted || workDir === undefined) throw stopped();
-    const script = scripts[name];
-    if (script === undefined) throw new IdemError(ErrorCode.BodyFailed, `name '${name}' is not defined`);
-    const placed = await workDir.placeScript(name, script, { signal: controller.signal });
-    if (controller.signal.aborted) throw stopped();
-    const scriptOptions = script.Options ?? {};
-    const run = runScript({
-      cwd: placed.cwd,
-      entryPoint: placed.entryPoint,
-      commandline,
-      input,
-      env: { ...process.env, ...options.env },
-      outputCapBytes: options.outputCapBytes,
-      captureStdout: option(scriptOptions, "captureStdout"),
-      captureStderr: option(scriptOptions, "captureStderr"),
-      onSpawn: options.onSpawn,
-      signal: controller.signal,
-      killGraceMs: options.killGraceMs,
-    }).catch((error: unknown) => {
-      throw new IdemError(ErrorCode.BodyFailed, `Cannot start script ${name}: ${messageOf(error)}`, { cause: error });
-    });
-    running = { name, run };
-    const result = await run.finally(() => {
-      running = null;
-    });
-    if (result.killed !== null) {
-      killed = { name, run: result };
-      throw stopped();
-    }
-    const outcome: ScriptOutcome = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    if (option(scriptOptions, "verifyExitcode") && result.exitCode !== 0) {
-      throw new IdemError(ErrorCode.ScriptFailed, `Script ${name} returned error code`, { info: outcome });
-    }
-    return outcome;
-  };
-
+  let evaluation: Promise<PyValue> | undefined;
   try {
-    workDir = await createWorkDir(options.workRoot, files);
-    const evaluation = evaluateBody(body, { args: parameters(planText), scripts: new Set(Object.keys(scripts)), call });
-    const value = await untilAborted(evaluation, controller.signal);
+    ex.workDir = await createWorkDir(options.workRoot, (plan.Files ?? {}) as Record<string, PlanFile>).catch(
+      (error: unknown) => {
+        throw new IdemError(
+          ErrorCode.BodyFailed,
+          `Cannot create a work directory in ${options.workRoot}: ${messageOf(error)}`,
+        );
+      },
+    );
+    const call = (name: string, commandline: string, input: string | null) =>
+      callScript(ex, name, commandline, input);
+    const signal = ex.controller.signal;
+    evaluation = evaluateBody(body, { args, scripts: new Set(Object.keys(scripts)), call, signal });
+    const value = await untilAborted(evaluation, signal);
     return { errorCode: ErrorCode.Ok, body: pyToJson(value) };
   } catch (error) {
-    if (stop === null) return failure(error);
-    // Return only once the killed process group is really gone.
-    const pending = running as { name: string; run: Promise<ScriptRun> } | null;
-    if (pending !== null) {
-      const last = await pending.run.catch(() => null);
-      if (last !== null && killed === null) killed = { name: pending.name, run: last };
-    }
-    return stoppedOutcome(stop, options, killed);
+    if (ex.stop === null) return failure(error);
+    const killed = ex.current && { name: ex.current.name, run: await ex.current.run.catch(() => null) };
+    return stoppedOutcome(ex.stop, options, killed?.run ? { name: killed.name, run: killed.run } : null);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
-    await workDir?.remove();
+    // After a stop, let the Body notice it (a download in flight is aborted) before its files go away.
+    await Promise.race([
+      evaluation?.catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    await ex.workDir?.remove();
   }
 }
 
-/** `args`: the plan's Parameters with their key order (murano-agent: `Bunch(Parameters or {})`). */
+/** A script call from the Body: place the script's files, run it, apply verifyExitcode. */
+async function callScript(
+  ex: Execution,
+  name: string,
+  commandline: string,
+  input: string | null,
+): Promise<ScriptOutcome> {
+  const script = Object.hasOwn(ex.scripts, name) ? ex.scripts[name] : undefined;
+  if (script === undefined) throw new IdemError(ErrorCode.BodyFailed, `name '${name}' is not defined`);
+  if (ex.controller.signal.aborted || ex.workDir === null) throw stopped();
+  const placed = await ex.workDir
+    .placeScript(name, script, { signal: ex.controller.signal })
+    .catch((error: unknown) => {
+      if (error instanceof IdemError || ex.controller.signal.aborted) throw error;
+      throw new IdemError(
+        ErrorCode.BodyFailed,
+        `Cannot place the files of script ${name}: ${messageOf(error)}`,
+      );
+    });
+  if (ex.controller.signal.aborted) throw stopped();
+  const scriptOptions = script.Options ?? {};
+  const run = runScript({
+    cwd: placed.cwd,
+    entryPoint: placed.entryPoint,
+    commandline,
+    input,
+    env: { ...process.env, ...ex.options.env },
+    outputCapBytes: ex.options.outputCapBytes,
+    captureStdout: option(scriptOptions, "captureStdout"),
+    captureStderr: option(scriptOptions, "captureStderr"),
+    onSpawn: ex.options.onSpawn,
+    signal: ex.controller.signal,
+    killGraceMs: ex.options.killGraceMs,
+  }).catch((error: unknown) => {
+    throw new IdemError(ErrorCode.BodyFailed, `Cannot start script ${name}: ${messageOf(error)}`);
+  });
+  ex.current = { name, run };
+  const result = await run;
+  if (result.killed !== null) throw stopped();
+  ex.current = null;
+  const outcome: ScriptOutcome = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  if (option(scriptOptions, "verifyExitcode") && result.exitCode !== 0) {
+    // murano-agent: CustomException(0, ...) → ErrorCode 100, AdditionalInfo {exitCode, stdout, stderr}.
+    throw new IdemError(ErrorCode.ScriptFailed, `Script ${name} returned error code`, { info: outcome });
+  }
+  return outcome;
+}
+
+/** The plan's Parameters with their key order; the interpreter makes them the Bunch `args`. */
 function parameters(planText: string): PyValue {
   const plan = parseJsonOrdered(planText);
-  const value = plan instanceof PyDict ? plan.get("Parameters") : undefined;
-  const args = new PyDict(true);
-  if (value instanceof PyDict) {
-    for (const { key, value: item } of value.entries.values()) args.set(key, item);
-  }
-  return args;
+  return (plan instanceof PyDict ? plan.get("Parameters") : undefined) ?? null;
 }
 
 /** murano-agent reads captureStdout, captureStderr, verifyExitcode with default True and Python truthiness. */
@@ -130,24 +160,27 @@ function option(options: Record<string, unknown>, name: string): boolean {
   return Boolean(value);
 }
 
+/** setTimeout for any delay: Node fires delays above 2^31-1 ms at once, so long Timeouts are chained. */
+function after(ms: number, fire: () => void): () => void {
+  const MAX = 2 ** 31 - 1;
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    timer = setTimeout(() => (left > MAX ? arm(left - MAX) : fire()), Math.min(left, MAX));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
+
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(stopped());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(stopped());
     signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
+/** Thrown inside the execution once it is stopped; never the outcome (see stoppedOutcome). */
 function stopped(): IdemError {
   return new IdemError(ErrorCode.Timeout, "Cannot go on with the plan as its execution was stopped");
 }
@@ -157,19 +190,27 @@ function stoppedOutcome(
   options: ExecuteOptions,
   killed: { name: string; run: ScriptRun } | null,
 ): ExecutionOutcome {
-  const info = killed && { exitCode: killed.run.exitCode, stdout: killed.run.stdout, stderr: killed.run.stderr };
+  const info = killed && {
+    exitCode: killed.run.exitCode,
+    stdout: killed.run.stdout,
+    stderr: killed.run.stderr,
+  };
   const script = killed ? `; script ${killed.name} was killed` : "";
   if (stop.kind === "timeout") {
-    const seconds = options.timeoutMs / 1000;
-    return result(ErrorCode.Timeout, `Cannot finish the plan as it ran past its timeout of ${seconds} s${script}`, info);
+    const message = `Cannot finish the plan as it ran past its timeout of ${options.timeoutMs / 1000} s${script}`;
+    return result(ErrorCode.Timeout, message, info);
   }
   const reason = stop.reason === undefined ? "" : `: ${messageOf(stop.reason)}`;
-  return result(ErrorCode.BodyFailed, `Cannot finish the plan as its execution was aborted${reason}${script}`, info);
+  return result(
+    ErrorCode.BodyFailed,
+    `Cannot finish the plan as its execution was aborted${reason}${script}`,
+    info,
+  );
 }
 
 /** murano-agent's ExecutionResult.from_error: an AgentException's code and data, else code 1 and str(error). */
 function failure(error: unknown): ExecutionOutcome {
-  if (error instanceof IdemError) return result(error.code, error.message, error.info ?? null);
+  if (error instanceof IdemError) return result(error.code, error.message, error.info);
   return result(ErrorCode.BodyFailed, messageOf(error), null);
 }
 

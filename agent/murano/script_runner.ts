@@ -63,7 +63,11 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
       cwd: options.cwd,
       env: options.env,
       detached: true,
-      stdio: [options.input === null ? "ignore" : "pipe", captureStdout ? "pipe" : "ignore", captureStderr ? "pipe" : "ignore"],
+      stdio: [
+        options.input === null ? "ignore" : "pipe",
+        captureStdout ? "pipe" : "ignore",
+        captureStderr ? "pipe" : "ignore",
+      ],
     });
     const pgid = child.pid;
     if (pgid === undefined) {
@@ -92,12 +96,16 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
     };
     const onAbort = () => kill("abort");
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => kill("timeout"), options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => kill("timeout"), Math.min(options.timeoutMs, 2 ** 31 - 1));
     child.once("error", (error) => {
       cleanup();
       reject(error);
     });
-    child.once("close", (code, signal) => {
+    child.once("close", async (code, signal) => {
+      if (killed !== null) await stopper.gone;
       cleanup();
       resolve({
         exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
@@ -116,7 +124,10 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   });
 }
 
-/** TERM to the group now, KILL after the grace; once the group is gone, make sure `close` can fire. */
+/**
+ * TERM to the group now, KILL after the grace. `gone` resolves once no process of the group is left (zombies
+ * included: they still count until init reaps them), so that a caller told "killed" can rely on it.
+ */
 function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
   const timers: NodeJS.Timeout[] = [];
   const signalGroup = (signal: NodeJS.Signals | 0) => {
@@ -127,22 +138,31 @@ function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
       return false; // ESRCH: the group is gone
     }
   };
+  let markGone: () => void = () => {};
+  const gone = new Promise<void>((resolve) => {
+    markGone = resolve;
+  });
   return {
+    gone,
     start() {
       signalGroup("SIGTERM");
       const poll = setInterval(() => {
-        if (!signalGroup(0)) {
-          clearInterval(poll);
-          // Everything in the group is dead; a grandchild that left the group may still hold a pipe open.
-          timers.push(setTimeout(() => destroyStdio(child), 200));
-        }
-      }, 50);
+        if (signalGroup(0)) return;
+        clearInterval(poll);
+        markGone();
+        // A grandchild that left the group (setsid) may still hold a pipe open: do not wait for it.
+        timers.push(setTimeout(() => destroyStdio(child), 200));
+      }, 20);
       timers.push(poll);
       timers.push(
-        setTimeout(() => {
-          signalGroup("SIGKILL");
-          timers.push(setTimeout(() => destroyStdio(child), 500));
-        }, graceMs),
+        setTimeout(
+          () => {
+            signalGroup("SIGKILL");
+            // Give up waiting if the group cannot be reaped (it is KILLed; only init can clear zombies).
+            timers.push(setTimeout(markGone, 5000));
+          },
+          Math.min(graceMs, 2 ** 31 - 1),
+        ),
       );
     },
     stop() {
@@ -186,7 +206,8 @@ function capture(stream: Readable | null, cap: number) {
   };
 }
 
-const PY_WHITESPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const PY_WHITESPACE =
+  " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 
 /** Python's `str.strip()` (its whitespace set differs from JavaScript's `trim()`). */
 export function pyStrip(text: string): string {

@@ -58,9 +58,15 @@ function validateMurano(plan: Record<string, unknown>, version: SemVer): void {
   for (const [id, file] of Object.entries(files)) validateFile(id, file, version);
 }
 
-function validateScript(name: string, script: unknown, version: SemVer, files: Record<string, unknown>): void {
+function validateScript(
+  name: string,
+  script: unknown,
+  version: SemVer,
+  files: Record<string, unknown>,
+): void {
   for (const attr of ["Type", "EntryPoint"]) {
-    if (!isObject(script) || typeof script[attr] !== "string") invalid(`Incorrect ${attr} entry in script ${name}`);
+    if (!isObject(script) || typeof script[attr] !== "string")
+      invalid(`Incorrect ${attr} entry in script ${name}`);
   }
   const { Type: type, EntryPoint: entryPoint } = script as { Type: string; EntryPoint: string };
   if (inRange(version, "2.0.0", "2.1.0")) {
@@ -125,7 +131,9 @@ function validateFile(id: string, file: unknown, version: SemVer): void {
 
 function validateIdem(plan: Record<string, unknown>): void {
   if (typeof plan.Body !== "string") {
-    invalid(plan.Body === undefined ? "Body is not in the execution plan" : "Body is not a string of Python source");
+    invalid(
+      plan.Body === undefined ? "Body is not in the execution plan" : "Body is not a string of Python source",
+    );
   }
   const parameters = plan.Parameters;
   if (parameters !== undefined && parameters !== null && !isObject(parameters)) {
@@ -170,7 +178,8 @@ function validateIdem(plan: Record<string, unknown>): void {
 function checkFileName(id: string, name: unknown): void {
   if (typeof name !== "string") invalid(`File ${id} has a Name that is not a string`);
   if (name === "" || name.includes("\0")) invalid(`File ${id} has an empty or unusable Name`);
-  if (name.startsWith("/")) invalid(`File ${id} has an absolute Name "${name}": names are relative to the script`);
+  if (name.startsWith("/"))
+    invalid(`File ${id} has an absolute Name "${name}": names are relative to the script`);
   if (name.split("/").includes("..")) {
     invalid(`File ${id} has a Name with "..": "${name}" would be placed outside the script's folder`);
   }
@@ -185,7 +194,9 @@ function checkExtensions(plan: Record<string, unknown>): void {
   }
   if ("Idempotency" in plan && !Value.Check(Idempotency, plan.Idempotency)) {
     const [error] = [...Value.Errors(Idempotency, plan.Idempotency)];
-    const where = error?.instancePath ? `Idempotency${error.instancePath.replaceAll("/", ".")}` : "Idempotency";
+    const where = error?.instancePath
+      ? `Idempotency${error.instancePath.replaceAll("/", ".")}`
+      : "Idempotency";
     const hint = "expected {Policy?: string, Key?: string of 1-255 characters, Options?: object}";
     invalid(`${where} ${error?.message ?? "is malformed"} (${hint})`);
   }
@@ -232,7 +243,8 @@ function parse(text: string): SemVer {
 
 function formatVersion(plan: Record<string, unknown>): SemVer {
   const text = plan.FormatVersion ?? "1.0.0";
-  if (typeof text !== "string") invalid(`FormatVersion must be a string like "2.1.0", not ${JSON.stringify(text)}`);
+  if (typeof text !== "string")
+    invalid(`FormatVersion must be a string like "2.1.0", not ${JSON.stringify(text)}`);
   return parse(text);
 }
 

@@ -42,7 +42,10 @@ export interface WorkDir {
 }
 
 /** Creates a fresh, empty work directory (mode 0700) below `workRoot`. */
-export async function createWorkDir(workRoot: string, files: Readonly<Record<string, PlanFile>>): Promise<WorkDir> {
+export async function createWorkDir(
+  workRoot: string,
+  files: Readonly<Record<string, PlanFile>>,
+): Promise<WorkDir> {
   await mkdir(workRoot, { recursive: true, mode: 0o700 });
   const path = await mkdtemp(join(workRoot, "run-"));
   const stored = new Map<string, Promise<string>>();
@@ -112,7 +115,8 @@ async function storeFile(dir: string, id: string, file: PlanFile, signal?: Abort
     await mkdir(target, { recursive: true });
     await download(file.URL, target, signal ? { signal } : {});
   } else {
-    const bytes = file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
+    const bytes =
+      file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
     await writeFile(target, bytes);
   }
   return target;

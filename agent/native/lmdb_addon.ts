@@ -111,9 +111,13 @@ function dlopen(origin: NativeAddonOrigin): Record<string, unknown> {
         : origin.source === "bundle"
           ? "rebuild with `node build.mjs` or set IDEM_LMDB_ADDON to lmdb's node.napi.glibc.node"
           : "delete the file to have it written again, or set IDEM_CACHE_DIR";
-    throw new IdemError(START_ERROR, `Cannot load the lmdb native addon from ${origin.path}: ${reason}; ${hint}`, {
-      cause,
-    });
+    throw new IdemError(
+      START_ERROR,
+      `Cannot load the lmdb native addon from ${origin.path}: ${reason}; ${hint}`,
+      {
+        cause,
+      },
+    );
   }
   return module.exports;
 }
@@ -123,7 +127,9 @@ function extractAsset(dir: string): string {
   const sea = process.getBuiltinModule("node:sea") as typeof import("node:sea");
   const asset = new Uint8Array(sea.getAsset(ASSET));
   const digest =
-    typeof __IDEM_LMDB_SHA256__ === "string" ? __IDEM_LMDB_SHA256__ : createHash("sha256").update(asset).digest("hex");
+    typeof __IDEM_LMDB_SHA256__ === "string"
+      ? __IDEM_LMDB_SHA256__
+      : createHash("sha256").update(asset).digest("hex");
   const file = join(dir, `${digest}.node`);
   const existing = sizeOf(file);
   if (existing === asset.byteLength) return file;

@@ -36,7 +36,9 @@ export async function importPlugin(file: string): Promise<unknown> {
 function apiModuleSource(): string {
   const names = Object.keys(api).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== "default");
   const lines = names.map((name) => `export const ${name} = api.${name};`);
-  return [`const api = globalThis[${JSON.stringify(API_GLOBAL)}];`, ...lines, "export default api;"].join("\n");
+  return [`const api = globalThis[${JSON.stringify(API_GLOBAL)}];`, ...lines, "export default api;"].join(
+    "\n",
+  );
 }
 
 function installApiResolver(): void {

@@ -7,6 +7,7 @@ import { IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { JournalWriter } from "../journal/journal.ts";
 import type { Decision, HistoryEntry, JournalRecord, ReplyTarget } from "../mod.ts";
+import { compileBody } from "../murano/body.ts";
 import { validatePlan } from "../murano/validate.ts";
 import { decode } from "./decode.ts";
 import { callPolicy, selectPolicy } from "./decide.ts";
@@ -73,6 +74,7 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
   if (decoded.kind === "refused") return answer("invalid", "invalid", decoded.code, decoded.message);
   try {
     validatePlan(plan);
+    compileBody(typeof plan.Body === "string" ? plan.Body : "");
   } catch (error) {
     if (!(error instanceof IdemError)) throw error;
     return answer("invalid", "invalid", error.code, error.message);

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
 
-test("a plan queued in a durable broker that is killed with -9 runs once after the broker restarts", { timeout: 90_000 }, async (t) => {
+test("a plan queued in a durable broker that is killed with -9 runs once after the broker restarts", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "broker-crash");
   // Start the agent once so its persistent session and subscription exist, then take it offline.
   const first = await scene.startAgent();

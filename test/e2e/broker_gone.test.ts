@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { applicationPlan, openScene, readExecutions, waitForEffects } from "../helpers/engine.ts";
 
-test("a result produced while the broker is down reaches the reply topic once it is back", { timeout: 90_000 }, async (t) => {
+test("a result produced while the broker is down reaches the reply topic once it is back", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "broker-gone");
   const agent = await scene.startAgent();
   const replyTo = `murano/results/${scene.agentId}`;
@@ -29,7 +31,9 @@ test("a result produced while the broker is down reaches the reply topic once it
   assert.equal(readExecutions(scene.effects).executions.length, 1);
 });
 
-test("a result produced while the broker is down survives an agent restart and is delivered when the broker is back", { timeout: 90_000 }, async (t) => {
+test("a result produced while the broker is down survives an agent restart and is delivered when the broker is back", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "broker-gone-restart");
   const first = await scene.startAgent();
 

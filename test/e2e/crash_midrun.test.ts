@@ -5,9 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applicationPlan, isAlive, openScene, readExecutions, waitForDeath, waitForEffects } from "../helpers/engine.ts";
+import {
+  applicationPlan,
+  isAlive,
+  openScene,
+  readExecutions,
+  waitForDeath,
+  waitForEffects,
+} from "../helpers/engine.ts";
 
-test("a run-once-ever plan interrupted by kill -9 is answered 304 and never started again", { timeout: 90_000 }, async (t) => {
+test("a run-once-ever plan interrupted by kill -9 is answered 304 and never started again", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "midrun-once");
   const first = await scene.startAgent();
   const template = {
@@ -43,10 +52,16 @@ test("a run-once-ever plan interrupted by kill -9 is answered 304 and never star
   const effects = readExecutions(scene.effects);
   assert.equal(effects.executions.length, 1, `not started again:\n${effects.lines.join("\n")}`);
   assert.equal(effects.executions[0]?.done, false, "the interrupted run never completed");
-  assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, "one final result for the original sender");
+  assert.equal(
+    scene.engine.distinctResultsFor(plan.ID).length,
+    1,
+    "one final result for the original sender",
+  );
 });
 
-test("a skip-if-identical plan interrupted by kill -9 runs again once, after its orphan is dead, and succeeds", { timeout: 90_000 }, async (t) => {
+test("a skip-if-identical plan interrupted by kill -9 runs again once, after its orphan is dead, and succeeds", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "midrun-skip");
   const first = await scene.startAgent();
   const plan = applicationPlan({

@@ -19,7 +19,9 @@ const seams: { point: Failpoint; meaning: string }[] = [
 ];
 
 for (const { point, meaning } of seams) {
-  test(`a crash at ${point} (${meaning}) leaves one execution and one final result`, { timeout: 90_000 }, async (t) => {
+  test(`a crash at ${point} (${meaning}) leaves one execution and one final result`, {
+    timeout: 90_000,
+  }, async (t) => {
     const scene = await openScene(t, `seam-${point}`);
     const crashing = await scene.startAgent({ failpoint: point });
     const template = { effects: scene.effects, tag: point };

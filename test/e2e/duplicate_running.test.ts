@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { applicationPlan, openScene, readExecutions, waitForEffects } from "../helpers/engine.ts";
 
-test("a plan re-sent while it runs joins the running execution and both senders are answered", { timeout: 90_000 }, async (t) => {
+test("a plan re-sent while it runs joins the running execution and both senders are answered", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "duplicate");
   const agent = await scene.startAgent();
   const template = { effects: scene.effects, tag: "two-seconds", sleepSeconds: 2 };
@@ -19,7 +21,11 @@ test("a plan re-sent while it runs joins the running execution and both senders 
   const since = agent.mark();
   await scene.engine.send(duplicate);
   await agent.waitForLog(/\bevent=join\b/, { since });
-  assert.equal(readExecutions(scene.effects).executions[0]?.done, false, "the duplicate arrived during the run");
+  assert.equal(
+    readExecutions(scene.effects).executions[0]?.done,
+    false,
+    "the duplicate arrived during the run",
+  );
 
   const [ran] = await scene.engine.waitForResults(first.ID);
   const [joined] = await scene.engine.waitForResults(duplicate.ID);

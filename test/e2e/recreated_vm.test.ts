@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
 
-test("a re-created VM runs only the plans of its generation from the old queue", { timeout: 90_000 }, async (t) => {
+test("a re-created VM runs only the plans of its generation from the old queue", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "recreated");
 
   // The old instance: generation 1. Starting it once creates its persistent session and subscription.
@@ -48,6 +50,10 @@ test("a re-created VM runs only the plans of its generation from the old queue",
     assert.equal(more.length, 0);
     assert.equal(result?.ErrorCode, 301, JSON.stringify(result));
     assert.equal(result?.Idem?.Decision, "stale");
-    assert.equal(scene.engine.eventsMatching({ Event: "stale", SourceID: p.ID }).length, 1, `stale event for ${p.ID}`);
+    assert.equal(
+      scene.engine.eventsMatching({ Event: "stale", SourceID: p.ID }).length,
+      1,
+      `stale event for ${p.ID}`,
+    );
   }
 });

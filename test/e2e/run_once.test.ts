@@ -8,7 +8,9 @@ import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts
 
 const runOnce = { Policy: "run-once-ever" };
 
-test("a run-once-ever plan sent five times with fresh IDs runs once and answers five times", { timeout: 90_000 }, async (t) => {
+test("a run-once-ever plan sent five times with fresh IDs runs once and answers five times", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "run-once");
   const agent = await scene.startAgent();
   const template = { effects: scene.effects, tag: "append-line", idempotency: runOnce };
@@ -38,7 +40,9 @@ test("a run-once-ever plan sent five times with fresh IDs runs once and answers 
   assert.equal(scene.engine.results.length, 5, "one result per send");
 });
 
-test("a run-once-ever plan sent five times at once runs once and answers five times", { timeout: 90_000 }, async (t) => {
+test("a run-once-ever plan sent five times at once runs once and answers five times", {
+  timeout: 90_000,
+}, async (t) => {
   const scene = await openScene(t, "run-once-burst");
   const agent = await scene.startAgent();
   const template = { effects: scene.effects, tag: "append-burst", idempotency: runOnce, sleepSeconds: 1 };
@@ -56,7 +60,11 @@ test("a run-once-ever plan sent five times at once runs once and answers five ti
     const results = scene.engine.distinctResultsFor(plan.ID);
     assert.equal(results.length, 1, `one result for ${plan.ID}`);
     assert.equal(results[0]?.ErrorCode, 0, JSON.stringify(results[0]));
-    assert.equal(results[0]?.Idem?.RanAs, plans[0]?.ID, "the first plan executed, the others joined or replayed");
+    assert.equal(
+      results[0]?.Idem?.RanAs,
+      plans[0]?.ID,
+      "the first plan executed, the others joined or replayed",
+    );
     bodies.add(JSON.stringify(results[0]?.Body));
   }
   assert.equal(bodies.size, 1, "every sender sees the same Body");

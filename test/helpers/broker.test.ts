@@ -56,7 +56,10 @@ test("a QoS 1 message queued for a persistent session survives kill -9 of the br
   await broker.restart();
 
   const received = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("The queued message was not delivered after restart")), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error("The queued message was not delivered after restart")),
+      10_000,
+    );
     void subscriber("helper-sub", (payload) => {
       clearTimeout(timer);
       resolve(payload);

@@ -86,6 +86,7 @@ export class Engine {
   /** Payloads on a result topic that were not JSON results. */
   readonly garbage: string[] = [];
   status: Record<string, unknown> | undefined;
+  lastError: Error | undefined;
   readonly #client: MqttClient;
   readonly #timeoutMs: number;
   readonly #resultTopics = new Set<string>();
@@ -99,6 +100,10 @@ export class Engine {
     this.#resultTopics.add(this.topic("results"));
     for (const topic of options.replyTopics ?? []) this.#resultTopics.add(topic);
     client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet.properties));
+    // Connection errors while the broker is down are expected; mqtt.js reconnects by itself.
+    client.on("error", (error) => {
+      this.lastError = error;
+    });
   }
 
   topic(name: "plans" | "results" | "status" | "events"): string {
@@ -166,7 +171,11 @@ export class Engine {
   }
 
   /** Waits until `count` events match `match` (field equality, e.g. `{Event: "stale", SourceID}`). */
-  async waitForEvents(match: Partial<AgentEvent>, count = 1, timeoutMs = this.#timeoutMs): Promise<AgentEvent[]> {
+  async waitForEvents(
+    match: Partial<AgentEvent>,
+    count = 1,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<AgentEvent[]> {
     await this.#waitFor(
       () => this.eventsMatching(match).length >= count,
       timeoutMs,
@@ -192,7 +201,9 @@ export class Engine {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new Error(`Engine timed out after ${timeoutMs} ms waiting for ${describe()}\n${this.summary()}`));
+        reject(
+          new Error(`Engine timed out after ${timeoutMs} ms waiting for ${describe()}\n${this.summary()}`),
+        );
       }, timeoutMs);
       if (!waiter.check()) this.#waiters.add(waiter);
     });
@@ -368,7 +379,11 @@ export function applicationPlan(options: PlanOptions): MuranoPlan {
       },
     },
     Files: {
-      [entryId]: { Name: options.entryName ?? "deploy.sh", BodyType: entryType, Body: encode(script, entryType) },
+      [entryId]: {
+        Name: options.entryName ?? "deploy.sh",
+        BodyType: entryType,
+        Body: encode(script, entryType),
+      },
       [dataId]: { Name: "data.txt", BodyType: dataType, Body: encode("payload", dataType) },
     },
   };

@@ -102,7 +102,10 @@ test("without git on the VM a git URL fails with code 1 naming the URL", async (
   try {
     const error = await rejection(download("git://example.invalid/repo.git", await freshFolder()));
     assert.equal(error.code, 1);
-    assert.equal(error.message, "Cannot clone the git repository git://example.invalid/repo.git: git is not installed");
+    assert.equal(
+      error.message,
+      "Cannot clone the git repository git://example.invalid/repo.git: git is not installed",
+    );
   } finally {
     process.env.PATH = path;
   }

@@ -30,7 +30,10 @@ function verdict(plan: Record<string, unknown>): { code: number; message: string
 }
 
 /** A minimal valid plan of the given format, with one Application script `deploy`. */
-function plan(formatVersion: string | undefined, changes: Record<string, unknown> = {}): Record<string, unknown> {
+function plan(
+  formatVersion: string | undefined,
+  changes: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     ...(formatVersion === undefined ? {} : { FormatVersion: formatVersion }),
     ID: "p1",
@@ -76,8 +79,13 @@ test("a Chef script in a 2.0.0 plan is refused with murano-agent's message", () 
 });
 
 test("a Chef script that murano-agent accepts (format 2.1.0) is refused as idem has no Chef executor", () => {
-  const p = plan("2.1.0", { Scripts: { cook: { Type: "Chef", EntryPoint: "tomcat::default", Options: {} } } });
-  assert.deepEqual(verdict(p), { code: 2, message: 'Cannot run script "cook": executor "Chef" is not available' });
+  const p = plan("2.1.0", {
+    Scripts: { cook: { Type: "Chef", EntryPoint: "tomcat::default", Options: {} } },
+  });
+  assert.deepEqual(verdict(p), {
+    code: 2,
+    message: 'Cannot run script "cook": executor "Chef" is not available',
+  });
 });
 
 test("a FormatVersion 1 plan without Files is refused as murano-agent refuses it", () => {
@@ -112,7 +120,11 @@ test("a file Name with .. is refused", () => {
 
 test("an absolute file Name is refused", () => {
   const p = plan("2.0.0");
-  (p.Files as Record<string, Record<string, unknown>>).f1 = { Name: "/etc/passwd", BodyType: "Text", Body: "x" };
+  (p.Files as Record<string, Record<string, unknown>>).f1 = {
+    Name: "/etc/passwd",
+    BodyType: "Text",
+    Body: "x",
+  };
   assert.match(JSON.stringify(verdict(p)), /"code":2.*absolute Name/);
 });
 
@@ -127,7 +139,10 @@ test("Downloadable files are refused in a 2.0.0 plan and accepted from 2.1.0", (
   const download = { d1: { Name: "repo", Type: "Downloadable", URL: "https://example.org/repo.git" } };
   const p20 = plan("2.0.0");
   Object.assign(p20.Files as object, download);
-  assert.deepEqual(verdict(p20), { code: 2, message: "Download file is d1 not valid for this version 2.0.0" });
+  assert.deepEqual(verdict(p20), {
+    code: 2,
+    message: "Download file is d1 not valid for this version 2.0.0",
+  });
   const p21 = plan("2.1.0");
   Object.assign(p21.Files as object, download);
   assert.equal(verdict(p21), "valid");
@@ -135,10 +150,13 @@ test("Downloadable files are refused in a 2.0.0 plan and accepted from 2.1.0", (
 
 test("murano-agent's script and file rules give its messages", () => {
   const scripts = (s: Record<string, unknown>) => ({ Scripts: { deploy: s } });
-  assert.deepEqual(verdict(plan("2.0.0", scripts({ Type: "Application", EntryPoint: "nope", Options: {} }))), {
-    code: 2,
-    message: "Script deploy misses entry point nope",
-  });
+  assert.deepEqual(
+    verdict(plan("2.0.0", scripts({ Type: "Application", EntryPoint: "nope", Options: {} }))),
+    {
+      code: 2,
+      message: "Script deploy misses entry point nope",
+    },
+  );
   assert.deepEqual(verdict(plan("2.1.0", scripts({ Type: "Shell", EntryPoint: "f1", Options: {} }))), {
     code: 2,
     message: "Script has not a valid type Shell",
@@ -148,11 +166,15 @@ test("murano-agent's script and file rules give its messages", () => {
     message: "Wrong EntryPoint f1 for Puppet/Chef executors. :: needed",
   });
   assert.deepEqual(
-    verdict(plan("2.1.0", scripts({ Type: "Application", EntryPoint: "f1", Options: { useBerkshelf: true } }))),
+    verdict(
+      plan("2.1.0", scripts({ Type: "Application", EntryPoint: "f1", Options: { useBerkshelf: true } })),
+    ),
     { code: 2, message: "Script has an option useBerkshelf invalid for version 2.1.0" },
   );
   assert.deepEqual(
-    verdict(plan("2.2.0", scripts({ Type: "Application", EntryPoint: "f1", Options: { useBerkshelf: true } }))),
+    verdict(
+      plan("2.2.0", scripts({ Type: "Application", EntryPoint: "f1", Options: { useBerkshelf: true } })),
+    ),
     { code: 2, message: "Script has an option useBerkshelf invalid for type Application" },
   );
   assert.deepEqual(verdict(plan("2.0.0", scripts({ Type: "Application", EntryPoint: 7 }))), {
@@ -172,7 +194,10 @@ test("murano-agent's script and file rules give its messages", () => {
     code: 2,
     message: "Incorrect BodyType in file f1",
   });
-  assert.deepEqual(verdict(plan("2.0.0", { Scripts: [] })), { code: 2, message: "Scripts is not a dictionary" });
+  assert.deepEqual(verdict(plan("2.0.0", { Scripts: [] })), {
+    code: 2,
+    message: "Scripts is not a dictionary",
+  });
 });
 
 test("a 2.1.0 script without Options is refused with a message that says what to add", () => {
@@ -196,6 +221,10 @@ test("malformed extension fields are refused with code 2 and name the field", ()
     assert.equal(typeof got === "object" && got.code, 2, JSON.stringify(changes));
     assert.match((got as { message: string }).message, message);
   }
-  const good = { Generation: 0, Timeout: 0.5, Idempotency: { Policy: "always", Key: "k", Options: { window: 5 } } };
+  const good = {
+    Generation: 0,
+    Timeout: 0.5,
+    Idempotency: { Policy: "always", Key: "k", Options: { window: 5 } },
+  };
   assert.equal(verdict(plan("2.1.0", good)), "valid");
 });

@@ -1,0 +1,59 @@
+/**
+ * The Murano Body interpreter: a safe subset of Python 3 run without Python on the VM (SPEC section 6).
+ *
+ * `compileBody` checks the WHOLE Body before anything runs and refuses (IdemError 2, construct, line and
+ * column) syntax errors and everything outside the subset: import, open, with, def, class, try, while,
+ * dunder names and attributes, Python built-ins outside the subset, unknown methods, Python 2 spellings such
+ * as `dict.iteritems()`. `evaluateBody` runs it with murano-agent's semantics: the Body is a function body,
+ * `args` is a Bunch of the plan's Parameters (`args.x` is `args['x']`; nested dicts are plain dicts), each
+ * plan script is a callable `name(commandline='', input=None)` returning a Bunch `{exitCode, stdout, stderr}`.
+ * A Python exception becomes IdemError(1) whose message is what CPython's `str(exception)` prints.
+ */
+import type { BodyTree } from "./body_ast.ts";
+import { Interpreter } from "./body_eval.ts";
+import { parseBody } from "./body_parse.ts";
+import { Frame, Globals } from "./body_scope.ts";
+import type { ScriptCaller } from "./body_script.ts";
+import type { PyValue } from "./body_values.ts";
+
+export { parseJsonOrdered, pyToJson } from "./body_json.ts";
+export { pyRepr, pyStr } from "./body_repr.ts";
+export type { ScriptCaller } from "./body_script.ts";
+export type { PyValue } from "./body_values.ts";
+
+/** A Body that passed every check; opaque outside the interpreter. */
+export interface CompiledBody {
+  readonly source: string;
+  /** @internal */
+  readonly tree: BodyTree;
+}
+
+export interface EvaluateOptions {
+  /** The plan's Parameters (from parseJsonOrdered); the Body sees them as `args`. */
+  args: PyValue;
+  /** The plan's script names: each one is a callable in the Body. */
+  scripts: ReadonlySet<string>;
+  /** Runs a script. An IdemError it throws (code 100 for verifyExitcode) ends the Body unchanged. */
+  call: ScriptCaller;
+  /** Stops the Body at its next step (the interpreter yields every few thousand steps); throws the reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Parses with @lezer/python and checks the whole Body before anything runs. Throws IdemError(2) for a syntax
+ * error or an unsupported construct, e.g. `Cannot run Body: "import" is not supported (line 1, column 1)`.
+ */
+export function compileBody(source: string): CompiledBody {
+  return { source, tree: parseBody(source) };
+}
+
+/**
+ * Runs a compiled Body and returns its return value (None without `return`). Python exceptions throw
+ * IdemError(1) with CPython's message; errors thrown by `call` propagate unchanged.
+ */
+export async function evaluateBody(body: CompiledBody, options: EvaluateOptions): Promise<PyValue> {
+  const globals = new Globals(options.args, options.scripts);
+  const frame = new Frame(globals, body.tree.locals);
+  const interpreter = new Interpreter(options.call, options.signal);
+  return interpreter.run(body.tree.statements, frame);
+}

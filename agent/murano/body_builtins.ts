@@ -1,0 +1,168 @@
+/**
+ * The built-in functions a Body may call (body_rules.ts BUILTINS), with Python 3 conversions:
+ * `int('3')`, `int(2.7)`, `float('1e3')`, `str(2.0)` is `'2.0'`, `len()` counts code points.
+ */
+import { collect, iterate } from "./body_access.ts";
+import { pyFail } from "./body_fail.ts";
+import { expectArgs, sortItems, updateDict } from "./body_methods.ts";
+import { toFloat } from "./body_ops.ts";
+import { pyRepr, pyStr } from "./body_repr.ts";
+import {
+  type CallArgs,
+  type Invoke,
+  PyDict,
+  PyIter,
+  PyList,
+  PySet,
+  PyTuple,
+  type PyValue,
+  PyView,
+  truthy,
+  typeName,
+} from "./body_values.ts";
+
+function arity(name: string, args: (PyValue | undefined)[], max: number, min = 0): void {
+  if (args.length > max || args.length < min) {
+    const expected = max === min ? `exactly ${max} argument${max === 1 ? "" : "s"}` : `at most ${max} argument${max === 1 ? "" : "s"}`;
+    throw pyFail("TypeError", `${name}() takes ${expected} (${args.length} given)`);
+  }
+}
+
+/** `int(text, base)`: Python's literal rules (sign, surrounding whitespace, `_` between digits, base prefixes). */
+function parseInt(text: string, base: number): bigint {
+  const fail = (): Error => pyFail("ValueError", `invalid literal for int() with base ${base}: ${pyRepr(text)}`);
+  const m = /^\s*([+-]?)(0[xXoObB])?([0-9a-zA-Z_]+)\s*$/u.exec(text);
+  if (!m || (base !== 0 && (base < 2 || base > 36))) throw fail();
+  const [, sign = "", prefix, body = ""] = m;
+  let radix = base;
+  if (prefix) {
+    const p = { x: 16, o: 8, b: 2 }[prefix[1]?.toLowerCase() as "x" | "o" | "b"];
+    if (base !== 0 && base !== p) throw fail();
+    radix = p;
+  } else if (base === 0) radix = /^0+$/.test(body.replace(/_/g, "")) || !body.startsWith("0") ? 10 : -1;
+  if (radix < 2 || /^_|_$|__/.test(body) || (prefix === undefined && body.startsWith("_"))) throw fail();
+  let n = 0n;
+  for (const ch of body.replace(/_/g, "")) {
+    const d = Number.parseInt(ch, 36);
+    if (Number.isNaN(d) || d >= radix) throw fail();
+    n = n * BigInt(radix) + BigInt(d);
+  }
+  return sign === "-" ? -n : n;
+}
+
+function toInt(v: PyValue, base: PyValue | undefined): bigint {
+  if (base !== undefined) {
+    if (typeof v !== "string") throw pyFail("TypeError", "int() can't convert non-string with explicit base");
+    if (typeof base !== "bigint") throw pyFail("TypeError", `'${typeName(base)}' object cannot be interpreted as an integer`);
+    return parseInt(v, Number(base));
+  }
+  if (typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1n : 0n;
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) throw pyFail("ValueError", "cannot convert float NaN to integer");
+    if (!Number.isFinite(v)) throw pyFail("OverflowError", "cannot convert float infinity to integer");
+    return BigInt(Math.trunc(v));
+  }
+  if (typeof v === "string") return parseInt(v, 10);
+  throw pyFail("TypeError", `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`);
+}
+
+function toFloatValue(v: PyValue): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return toFloat(v);
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "string") {
+    const t = v.trim();
+    const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+    if (special) return special[2]?.toLowerCase() === "nan" ? Number.NaN : special[1] === "-" ? -Infinity : Infinity;
+    const digits = "\\d(?:_?\\d)*";
+    const re = new RegExp(`^[+-]?(?:${digits}(?:\\.(?:${digits})?)?|\\.${digits})(?:[eE][+-]?${digits})?$`);
+    if (!re.test(t)) throw pyFail("ValueError", `could not convert string to float: ${pyRepr(v)}`);
+    return Number(t.replace(/_/g, ""));
+  }
+  throw pyFail("TypeError", `float() argument must be a string or a real number, not '${typeName(v)}'`);
+}
+
+function length(v: PyValue): bigint {
+  if (typeof v === "string") return BigInt(Array.from(v).length);
+  if (v instanceof PyList || v instanceof PyTuple) return BigInt(v.items.length);
+  if (v instanceof PyDict || v instanceof PySet) return BigInt(v.entries.size);
+  if (v instanceof PyView) return BigInt(v.dict.entries.size);
+  throw pyFail("TypeError", `object of type '${typeName(v)}' has no len()`);
+}
+
+/** Calls the built-in `name`. */
+export async function callBuiltin(name: string, call: CallArgs, invoke: Invoke): Promise<PyValue> {
+  const noKeywords = (): void => {
+    const [first] = call.keywords.keys();
+    if (first !== undefined) throw pyFail("TypeError", `${name}() takes no keyword arguments`);
+  };
+  const a = call.args;
+  switch (name) {
+    case "int": {
+      const args = expectArgs(name, call, ["x", "base"]);
+      arity(name, args, 2);
+      return args[0] === undefined ? 0n : toInt(args[0], args[1]);
+    }
+    case "float":
+      noKeywords();
+      arity(name, a, 1);
+      return a[0] === undefined ? 0 : toFloatValue(a[0]);
+    case "str":
+      noKeywords();
+      arity(name, a, 1);
+      return a[0] === undefined ? "" : pyStr(a[0]);
+    case "bool":
+      noKeywords();
+      arity(name, a, 1);
+      return a[0] === undefined ? false : truthy(a[0]);
+    case "len":
+      noKeywords();
+      arity(name, a, 1, 1);
+      return length(a[0] ?? null);
+    case "list":
+    case "tuple":
+    case "set": {
+      noKeywords();
+      arity(name, a, 1);
+      const items = a[0] === undefined ? [] : await collect(a[0]);
+      if (name === "list") return new PyList(items);
+      if (name === "tuple") return new PyTuple(items);
+      const set = new PySet();
+      for (const item of items) set.add(item);
+      return set;
+    }
+    case "dict": {
+      arity(name, a, 1);
+      const d = new PyDict();
+      await updateDict(d, a[0], call.keywords);
+      return d;
+    }
+    case "sorted": {
+      arity(name, a, 1, 1);
+      const options = expectArgs(name, { args: [], keywords: call.keywords }, ["key", "reverse"]);
+      const items = await collect(a[0] ?? null);
+      await sortItems(items, options[0] ?? null, truthy(options[1] ?? false), invoke);
+      return new PyList(items);
+    }
+    case "map": {
+      noKeywords();
+      if (a.length < 2) throw pyFail("TypeError", "map() must have at least two arguments.");
+      const [fn = null, ...sources] = a;
+      const iterators = sources.map((s) => iterate(s));
+      async function* mapped(): AsyncGenerator<PyValue> {
+        for (;;) {
+          const values: PyValue[] = [];
+          for (const it of iterators) {
+            const next = await it.next();
+            if (next.done) return;
+            values.push(next.value);
+          }
+          yield await invoke(fn, values);
+        }
+      }
+      return new PyIter("map", mapped());
+    }
+  }
+  throw pyFail("NameError", `name '${name}' is not defined`);
+}

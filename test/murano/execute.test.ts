@@ -1,0 +1,270 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
+import { executePlan } from "../../agent/murano/execute.ts";
+import type { ExecuteOptions, ExecutionOutcome } from "../../agent/murano/types.ts";
+import { validatePlan } from "../../agent/murano/validate.ts";
+
+let root: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "idem-execute-"));
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+interface PlanSpec {
+  body: string;
+  /** Entry point source; named `deploy.sh` unless `entryName` says otherwise. */
+  script: string;
+  entryName?: string;
+  options?: Record<string, unknown>;
+  files?: Record<string, { Name: string; BodyType: "Text" | "Base64"; Body: string }>;
+  parameters?: Record<string, unknown>;
+}
+
+function makePlan(spec: PlanSpec): Record<string, unknown> {
+  const files = spec.files ?? {};
+  return {
+    FormatVersion: "2.1.0",
+    ID: "plan-1",
+    Body: spec.body,
+    Parameters: spec.parameters ?? {},
+    Scripts: {
+      deploy: {
+        Type: "Application",
+        EntryPoint: "entry",
+        Files: Object.keys(files),
+        Options: spec.options ?? { captureStdout: true, captureStderr: true },
+      },
+    },
+    Files: { entry: { Name: spec.entryName ?? "deploy.sh", BodyType: "Text", Body: spec.script }, ...files },
+  };
+}
+
+interface Run {
+  outcome: ExecutionOutcome;
+  body: unknown;
+  pgids: number[];
+  workRoot: string;
+}
+
+async function run(plan: Record<string, unknown>, options: Partial<ExecuteOptions> = {}): Promise<Run> {
+  validatePlan(plan);
+  const workRoot = await mkdtemp(join(root, "work-"));
+  const pgids: number[] = [];
+  const outcome = await executePlan(JSON.stringify(plan), plan, {
+    workRoot,
+    timeoutMs: 20_000,
+    killGraceMs: 1000,
+    outputCapBytes: 1024 * 1024,
+    env: { IDEM_EXECUTION: "test" },
+    onSpawn: (pgid) => pgids.push(pgid),
+    ...options,
+  });
+  return { outcome, body: JSON.parse(outcome.body), pgids, workRoot };
+}
+
+function groupIsGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+const sh = (lines: string) => `#!/bin/sh\n${lines}\n`;
+
+test("a Text and a Base64 binary file are written byte-exact", async () => {
+  const binary = Buffer.from([0x00, 0x8b, 0xff, 0xfe, 0x0d, 0x0a, 0x80, 0x1f]);
+  const out = join(root, "copied");
+  const plan = makePlan({
+    body: `return deploy('${out}')`,
+    script: sh('cp lib/blob.bin "$1.bin" && cp notes.txt "$1.txt"'),
+    files: {
+      blob: { Name: "lib/blob.bin", BodyType: "Base64", Body: `${binary.toString("base64")}\n` },
+      notes: { Name: "notes.txt", BodyType: "Text", Body: "héllo\r\nwörld ✓\n" },
+    },
+  });
+  const { outcome } = await run(plan);
+  assert.equal(outcome.errorCode, 0, outcome.body);
+  assert.deepEqual(await readFile(`${out}.bin`), binary);
+  assert.equal(await readFile(`${out}.txt`, "utf8"), "héllo\r\nwörld ✓\n");
+});
+
+test("a script runs in its entry point's folder with its commandline, input and the agent's env", async () => {
+  const plan = makePlan({
+    body: "r = deploy('--name {0}'.format(args.name), input='line one\\n')\nreturn r.stdout",
+    entryName: "scripts/deploy.sh",
+    script: sh('. ./common.sh\necho "$(basename "$PWD") $GREETING $1 $2 $IDEM_EXECUTION"\ncat'),
+    files: { common: { Name: "scripts/common.sh", BodyType: "Text", Body: "GREETING=hi\n" } },
+    parameters: { name: "web-1" },
+  });
+  const { outcome } = await run(plan);
+  assert.deepEqual(outcome, { errorCode: 0, body: JSON.stringify("scripts hi --name web-1 test\nline one") });
+});
+
+test("stdout and stderr are captured and stripped; empty or uncaptured output is null", async () => {
+  const plan = makePlan({
+    body: "r = deploy()\nreturn [r.exitCode, r.stdout, r.stderr]",
+    script: sh("printf '  out put \\n\\n'\nprintf '\\terr\\n' >&2"),
+  });
+  assert.deepEqual((await run(plan)).body, [0, "out put", "err"]);
+
+  const quiet = makePlan({
+    body: "r = deploy()\nreturn [r.stdout, r.stderr]",
+    script: sh("echo visible\necho '   ' >&2"),
+    options: { captureStdout: false, captureStderr: true },
+  });
+  assert.deepEqual((await run(quiet)).body, [null, null]);
+});
+
+test("a non-zero exit with verifyExitcode fails the plan with code 100 and the script's output", async () => {
+  const plan = makePlan({
+    body: "deploy('a b')\nreturn 'unreached'",
+    script: sh('echo "got $*"\necho oops >&2\nexit 3'),
+  });
+  const { outcome } = await run(plan);
+  assert.equal(outcome.errorCode, 100);
+  assert.equal(
+    outcome.body,
+    '{"Message":"Script deploy returned error code","AdditionalInfo":{"exitCode":3,"stdout":"got a b","stderr":"oops"}}',
+  );
+});
+
+test("with verifyExitcode false a non-zero exit is returned to the Body", async () => {
+  const plan = makePlan({
+    body: "return deploy().exitCode == 0",
+    script: sh("exit 3"),
+    options: { captureStdout: true, captureStderr: true, verifyExitcode: false },
+  });
+  assert.deepEqual((await run(plan)).outcome, { errorCode: 0, body: "false" });
+});
+
+test("a script killed by a signal reports what /bin/sh -c reports for it, as murano-agent does", async () => {
+  const plan = makePlan({
+    body: "return deploy().exitCode",
+    script: sh("kill -9 $$"),
+    options: { verifyExitcode: false },
+  });
+  assert.deepEqual((await run(plan)).outcome, { errorCode: 0, body: "137" });
+});
+
+test("a timed-out script's AdditionalInfo reports the negative signal number of the killed shell", async () => {
+  const plan = makePlan({ body: "return deploy()", script: sh("echo started\nsleep 300") });
+  const { outcome, body } = await run(plan, { timeoutMs: 300, killGraceMs: 2000 });
+  assert.equal(outcome.errorCode, 101);
+  assert.deepEqual((body as { AdditionalInfo: unknown }).AdditionalInfo, {
+    exitCode: -15,
+    stdout: "started",
+    stderr: null,
+  });
+});
+
+test("the Timeout kills the whole process group, TERM first", async () => {
+  const pidFile = join(root, "bg-term.pid");
+  const plan = makePlan({ body: "return deploy()", script: sh(`sleep 300 &\necho $! > ${pidFile}\nwait`) });
+  const started = Date.now();
+  const { outcome, body, pgids } = await run(plan, { timeoutMs: 500, killGraceMs: 5000 });
+  assert.ok(Date.now() - started < 4000, "TERM was enough: no wait for the KILL");
+  assert.equal(outcome.errorCode, 101);
+  assert.match(
+    (body as { Message: string }).Message,
+    /ran past its timeout of 0\.5 s; script deploy was killed/,
+  );
+  assert.equal(pgids.length, 1);
+  assert.ok(groupIsGone(pgids[0] as number), "no process of the script's group is left");
+  assert.throws(() => process.kill(Number(readFileSync(pidFile, "utf8")), 0), { code: "ESRCH" });
+});
+
+test("a Timeout beyond setTimeout's 24.8-day limit does not expire at once", async () => {
+  const plan = makePlan({ body: "return deploy().stdout", script: sh("sleep 0.2; echo done") });
+  const { outcome } = await run(plan, { timeoutMs: 30 * 24 * 3600 * 1000 });
+  assert.deepEqual(outcome, { errorCode: 0, body: '"done"' });
+});
+
+test("a process group that ignores TERM is killed with KILL after the grace period", async () => {
+  const plan = makePlan({ body: "return deploy()", script: sh("trap '' TERM\nsleep 300 &\nsleep 300") });
+  const { outcome, pgids } = await run(plan, { timeoutMs: 300, killGraceMs: 300 });
+  assert.equal(outcome.errorCode, 101);
+  assert.ok(groupIsGone(pgids[0] as number));
+});
+
+test("aborting the execution kills the running script and ends it", async () => {
+  const controller = new AbortController();
+  const plan = makePlan({ body: "return deploy()", script: sh("sleep 300") });
+  const pending = run(plan, {
+    signal: controller.signal,
+    onSpawn: () => setTimeout(() => controller.abort(), 100),
+  });
+  const { outcome } = await pending;
+  assert.equal(outcome.errorCode, 1);
+  assert.match(outcome.body, /execution was aborted/);
+});
+
+test("captured output is capped and the truncation is noted", async () => {
+  const plan = makePlan({
+    body: "return deploy().stdout",
+    script: sh("i=0; while [ $i -lt 2000 ]; do echo 0123456789; i=$((i+1)); done"),
+  });
+  const { body } = await run(plan, { outputCapBytes: 1100 });
+  const text = body as string;
+  assert.ok(text.startsWith("0123456789\n0123456789"));
+  assert.match(text, /\n\[idem: output truncated, 20900 more bytes not captured\]$/);
+  assert.ok(text.length < 1200);
+});
+
+test("a refused Body writes and executes nothing", async () => {
+  const marker = join(root, "never");
+  const plan = makePlan({ body: "import os\nreturn deploy()", script: sh(`touch ${marker}`) });
+  const { outcome, pgids, workRoot } = await run(plan);
+  assert.equal(outcome.errorCode, 2);
+  assert.deepEqual(pgids, []);
+  assert.deepEqual(await readdir(workRoot), []);
+  await assert.rejects(readFile(marker), { code: "ENOENT" });
+});
+
+test("the work directory is removed after the execution", async () => {
+  const plan = makePlan({ body: "return deploy().stdout", script: sh("pwd") });
+  const { body, workRoot } = await run(plan);
+  assert.match(body as string, new RegExp(`^${workRoot}/run-[^/]+/deploy$`));
+  assert.deepEqual(await readdir(workRoot), []);
+});
+
+test("an error raised by the Body is code 1 with the Python message", async () => {
+  const plan = makePlan({ body: "return args.missing", script: sh("true") });
+  const { outcome, body } = await run(plan);
+  assert.equal(outcome.errorCode, 1);
+  assert.deepEqual(Object.keys(body as object), ["Message", "AdditionalInfo"]);
+});
+
+test("corpus plans in the Application subset get murano-agent's exact ErrorCode and Body", async () => {
+  const dir = "/work/shared/murano-corpus/cases";
+  const mismatches: string[] = [];
+  let checked = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+    const c = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+      class: string;
+      compare: string;
+      message_id: string;
+      plan: Record<string, unknown>;
+      expected: { ErrorCode: number; Body: unknown };
+    };
+    if (c.compare !== "exact" || !["single-call", "simple", "control-flow"].includes(c.class)) continue;
+    const plan = { ID: c.message_id, ...c.plan };
+    const { outcome, body } = await run(plan);
+    checked++;
+    if (outcome.errorCode !== c.expected.ErrorCode || !isDeepStrictEqual(body, c.expected.Body)) {
+      mismatches.push(`${file}: ${outcome.errorCode} ${outcome.body.slice(0, 200)}`);
+    }
+  }
+  assert.ok(checked >= 190, `checked ${checked} cases`);
+  assert.deepEqual(mismatches, []);
+});
