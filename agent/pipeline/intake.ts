@@ -54,6 +54,7 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
   }
   const now = new Date();
   const generation = ctx.generation();
+  const planGeneration = typeof plan.Generation === "number" ? plan.Generation : undefined;
   const answer = async (decision: ResultDecision, event: AgentEventName, code: number, text: string) => {
     const key = null;
     const payload = resultPayload({
@@ -67,7 +68,7 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
       tx.addOutbox(replyTo(target, payload));
       tx.markSeen(planId, { key, decision, time: now.toISOString() });
     });
-    ctx.emit({ Event: event, Key: key, SourceID: planId, Generation: generation, ErrorCode: code, Message: text });
+    ctx.emit({ Event: event, Key: key, SourceID: planId, Generation: planGeneration ?? null, ErrorCode: code, Message: text });
     ctx.afterCommit();
   };
 
@@ -80,7 +81,6 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
     return answer("invalid", "invalid", error.code, error.message);
   }
 
-  const planGeneration = typeof plan.Generation === "number" ? plan.Generation : undefined;
   const verdict = fence(planId, planGeneration, {
     generation,
     strict: config.generation !== undefined,

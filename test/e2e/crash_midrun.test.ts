@@ -83,13 +83,13 @@ test("a skip-if-identical plan interrupted by kill -9 runs again once, after its
   const [answer] = await scene.engine.waitForResults(plan.ID);
   await second.waitForLog(/\bevent=finished\b/);
 
+  const effects = readExecutions(scene.effects);
+  assert.deepEqual(effects.overlaps, [], "the second run never started while the first was alive");
+  assert.equal(isAlive(orphan), false, "the orphan is dead");
+  assert.equal(effects.executions.length, 2, `runs again exactly once:\n${effects.lines.join("\n")}`);
   assert.equal(answer?.ErrorCode, 0, JSON.stringify(answer));
   assert.equal(answer?.Idem?.Decision, "run");
   assert.equal(answer?.Idem?.Attempt, 2, "the second execution of the key");
-  assert.equal(isAlive(orphan), false, "the orphan is dead");
-  const effects = readExecutions(scene.effects);
-  assert.equal(effects.executions.length, 2, `runs again exactly once:\n${effects.lines.join("\n")}`);
-  assert.deepEqual(effects.overlaps, [], "the second run never started while the first was alive");
   assert.equal(effects.executions[0]?.done, false, "the orphan was killed, not left to finish");
   assert.equal(effects.executions[1]?.done, true);
   assert.equal(answer?.Body, `ran ${effects.executions[1]?.pid} again payload`);
