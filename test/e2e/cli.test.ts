@@ -1,0 +1,142 @@
+/**
+ * The command line as an operator uses it: `--help`, `idem run --broker embedded:PORT`, `idem send --wait`
+ * with its exit codes, and the clear errors for a taken port and an unreachable broker.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type AgentProcess, makeTempDir, REPO_ROOT, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
+import { freePort } from "../helpers/broker.ts";
+import { applicationPlan, readExecutions } from "../helpers/engine.ts";
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function idem(args: string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["agent/cli.ts", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("--help explains both commands and exits 0; an unknown command exits 2 with the help", async () => {
+  const help = await idem(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /idem run/);
+  assert.match(help.stdout, /idem send/);
+  assert.match(help.stdout, /--broker URL\|embedded/);
+  const wrong = await idem(["launch"]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /unknown command "launch"/);
+});
+
+describe("an agent on its embedded broker, driven by idem send", () => {
+  let dir: string;
+  let port: number;
+  let agent: AgentProcess;
+  const agentId = uniqueAgentId("cli");
+
+  before(async () => {
+    dir = await makeTempDir("cli");
+    port = await freePort();
+    agent = await startAgent({ broker: `embedded:${port}`, agentId, dataDir: join(dir, "data"), generation: 4 });
+  });
+  after(async () => {
+    await agent?.stop();
+    await removeDir(dir);
+  });
+
+  const send = (plan: Record<string, unknown>, ...flags: string[]) => {
+    const file = join(dir, `${plan.ID}.json`);
+    writeFileSync(file, JSON.stringify(plan));
+    return idem(["send", "--broker", `mqtt://127.0.0.1:${port}`, "--agent-id", agentId, ...flags, "--wait", "30", file]);
+  };
+
+  test("send --wait prints the result and exits 0; a re-send is replayed", async () => {
+    const effects = join(dir, "ok.log");
+    const first = await send(applicationPlan({ effects, tag: "hello" }), "--generation", "4");
+    assert.equal(first.code, 0, first.stderr);
+    const result = JSON.parse(first.stdout) as { ErrorCode: number; Idem: { Decision: string; Replayed: boolean } };
+    assert.equal(result.ErrorCode, 0);
+    assert.equal(result.Idem.Decision, "run");
+
+    const again = await send(applicationPlan({ effects, tag: "hello" }), "--generation", "4");
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { Idem: { Replayed: boolean } }).Idem.Replayed, true);
+    assert.equal(readExecutions(effects).executions.length, 1);
+  });
+
+  test("send --wait exits 1 when the plan fails, and for a stale generation (nothing runs)", async () => {
+    const effects = join(dir, "fail.log");
+    const failed = await send(applicationPlan({ effects, tag: "boom", exitCode: 3 }));
+    assert.equal(failed.code, 1);
+    assert.equal((JSON.parse(failed.stdout) as { ErrorCode: number }).ErrorCode, 100);
+
+    const staleEffects = join(dir, "stale.log");
+    const stale = await send(applicationPlan({ effects: staleEffects, tag: "old" }), "--generation", "3");
+    assert.equal(stale.code, 1);
+    assert.equal((JSON.parse(stale.stdout) as { ErrorCode: number }).ErrorCode, 301);
+    assert.equal(readExecutions(staleEffects).executions.length, 0);
+  });
+
+  test("send --policy and --key set the plan's Idempotency", async () => {
+    const effects = join(dir, "key.log");
+    const first = await send(applicationPlan({ effects, tag: "a" }), "--policy", "run-once-ever", "--key", "install-db");
+    assert.equal(first.code, 0, first.stderr);
+    const conflict = await send(applicationPlan({ effects, tag: "b" }), "--policy", "run-once-ever", "--key", "install-db");
+    const result = JSON.parse(conflict.stdout) as { ErrorCode: number; Idem: { Key: string; Policy: string } };
+    assert.equal(result.ErrorCode, 303);
+    assert.equal(result.Idem.Key, "install-db");
+    assert.equal(result.Idem.Policy, "run-once-ever");
+    assert.deepEqual(
+      readExecutions(effects).executions.map((e) => e.args),
+      ["a"],
+    );
+  });
+});
+
+test("an embedded broker port already in use is a clear error naming it", async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const taken = typeof address === "object" && address !== null ? address.port : 0;
+  const dir = await makeTempDir("cli-port");
+  try {
+    const outcome = await idem(["run", "--broker", `embedded:${taken}`, "--agent-id", "vm-port", "--data-dir", dir]);
+    assert.equal(outcome.code, 2);
+    assert.match(outcome.stderr, new RegExp(`127\\.0\\.0\\.1:${taken} as that port is in use`));
+    assert.match(outcome.stderr, /--broker embedded:\d+/);
+  } finally {
+    server.close();
+    await removeDir(dir);
+  }
+});
+
+test("send to a broker that is not there exits 2 and says so", async () => {
+  const dir = await makeTempDir("cli-nobroker");
+  try {
+    const file = join(dir, "plan.json");
+    writeFileSync(file, JSON.stringify(applicationPlan({ effects: join(dir, "x.log") })));
+    const port = await freePort();
+    const outcome = await idem(["send", "--broker", `mqtt://127.0.0.1:${port}`, "--agent-id", "vm-x", "--wait", "5", file]);
+    assert.equal(outcome.code, 2);
+    assert.match(outcome.stderr, /Cannot connect to the broker at mqtt:\/\/127\.0\.0\.1:\d+/);
+  } finally {
+    await removeDir(dir);
+  }
+});
