@@ -129,6 +129,13 @@ function lmdbPlugin() {
         }
         return { path: "lazy", namespace: "idem-lmdb" };
       });
+      // ordered-binary (lmdb's key codec) builds its string reader with a direct eval that names the module's
+      // top-level `position`, `readString`, … As ESM those are hoisted into the bundle's one scope and renamed
+      // (another module has a `position` too), and the eval'd reader then loops forever on the first string
+      // key. Its CommonJS build is bundled inside a function of its own, where the names stay as written.
+      build.onResolve({ filter: /^ordered-binary$/ }, (a) => ({
+        path: createRequire(a.importer).resolve("ordered-binary"),
+      }));
       build.onLoad({ filter: /^loader$/, namespace: "idem-lmdb" }, () => ({
         contents: `import { loadLmdbAddon } from ${JSON.stringify(shim)};\nexport default function () { return loadLmdbAddon(); }\n`,
         loader: "js",

@@ -6,14 +6,15 @@
  *   node build.mjs && node bench/startup.ts [--runs N]
  *
  * The executable's first start on a machine also writes lmdb's addon to the cache folder: that one "cold"
- * start is reported on its own; the ten measured starts share a warm cache folder.
+ * start is reported on its own; the ten measured starts share a warm cache folder. "CPU to online" (user + system
+ * time of the agent process until then) is the figure to compare on a busy machine, where wall times vary.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type MqttClient } from "mqtt";
-import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/dist/runtimes.ts";
+import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/build/runtimes.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 
 interface Variant {
@@ -28,6 +29,8 @@ const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 10;
 const IDLE_MS = 1_000;
 const ONLINE_TIMEOUT_MS = 30_000;
+/** USER_HZ: /proc reports CPU time in 1/100 s on Linux x86-64 and arm64. */
+const CLOCK_TICKS = 100;
 
 const exe = EXECUTABLE;
 const bundle = BUNDLE;
@@ -49,6 +52,9 @@ const variants: Variant[] = [
   },
 ];
 
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
 const broker = await startBroker({ durable: false });
 const watcher = await watch(broker.url);
 const work = mkdtempSync(join(tmpdir(), "idem-bench-"));
@@ -60,10 +66,12 @@ try {
     if (variant.cold) cold = ms((await startOnce(variant, cache, "cold")).ms);
     else await startOnce(variant, cache, "warm-up");
     const times: number[] = [];
+    const cpu: number[] = [];
     const rss: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const run = await startOnce(variant, cache, String(i));
       times.push(run.ms);
+      cpu.push(run.cpuMs);
       rss.push(run.rssKb);
     }
     const size = variant.files.reduce((sum, file) => sum + statSync(file).size, 0);
@@ -72,6 +80,7 @@ try {
       `${(size / 1e6).toFixed(1)} MB`,
       ms(median(times)),
       `${ms(Math.min(...times))}–${ms(Math.max(...times))}`,
+      ms(median(cpu)),
       cold || "–",
       `${(median(rss) / 1024).toFixed(0)} MB`,
     ]);
@@ -81,14 +90,30 @@ try {
   await broker.dispose();
   rmSync(work, { recursive: true, force: true });
 }
-printTable(["variant", "size", `online, median of ${RUNS}`, "min–max", "cold first start", "idle RSS"], rows);
+console.log(
+  `${RUNS} starts per variant; load average before: ${loadBefore}, after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
+printTable(
+  [
+    "variant",
+    "size",
+    `exec → online, median of ${RUNS}`,
+    "min–max",
+    "CPU to online",
+    "cold first start",
+    "idle RSS",
+  ],
+  rows,
+);
 
 /** Starts the agent once, waits for its retained online status, lets it idle, reads its RSS, stops it. */
 async function startOnce(
   variant: Variant,
   cache: string,
   tag: string,
-): Promise<{ ms: number; rssKb: number }> {
+): Promise<{ ms: number; cpuMs: number; rssKb: number }> {
   const agentId = `bench-${variant.command.length}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
   const dataDir = join(work, agentId);
   const online = watcher.online(agentId);
@@ -111,8 +136,9 @@ async function startOnce(
   child.stderr?.on("data", (chunk: Buffer) => log.push(chunk.toString()));
   try {
     const elapsed = (await withTimeout(online, child, log)) - started;
+    const cpu = cpuMs(child.pid as number);
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    return { ms: elapsed, rssKb: rssKb(child.pid as number) };
+    return { ms: elapsed, cpuMs: cpu, rssKb: rssKb(child.pid as number) };
   } finally {
     await stop(child);
   }
@@ -169,6 +195,13 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** User + system CPU time the process (all its threads) used so far; 10 ms resolution. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 function rssKb(pid: number): number {

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { IdemError } from "../errors.ts";
 import type { JournalRecord, ReplyTarget } from "../mod.ts";
+import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 
 /** A plan waiting for (or in) execution. */
 export interface QueueEntry {
@@ -84,6 +85,8 @@ export class Journal {
 
   /** Opens (creating if needed) the journal under `<dataDir>/journal`. */
   static open(dataDir: string): Journal {
+    // In the single executable the LMDB addon is unpacked into a cache folder first (IDEM_CACHE_DIR wins).
+    prepareNativeAddon({ cacheDir: join(dataDir, "cache") });
     const path = join(dataDir, "journal");
     try {
       mkdirSync(path, { recursive: true });

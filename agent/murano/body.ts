@@ -1,14 +1,16 @@
 /**
  * The Murano Body interpreter: a safe subset of Python 3 run without Python on the VM (SPEC section 6).
  *
- * `compileBody` checks the WHOLE Body before anything runs and refuses (IdemError 2, construct, line and
- * column) syntax errors and everything outside the subset: import, open, with, def, class, try, while,
- * dunder names and attributes, Python built-ins outside the subset, unknown methods, Python 2 spellings such
- * as `dict.iteritems()`. `evaluateBody` runs it with murano-agent's semantics: the Body is a function body,
+ * `compileBody` checks the WHOLE Body before anything runs. It refuses everything outside the subset with
+ * IdemError 2 (construct, line and column): import, open, with, def, class, try, while, lambda, dunder names
+ * and attributes, Python built-ins outside the subset, unknown methods, Python 2 calls such as
+ * `dict.iteritems()`. A Body that is not valid Python 3 at all (a syntax error) is IdemError 1, the code
+ * murano-agent gives it, with the problem, line and column. `evaluateBody` runs it with murano-agent's semantics: the Body is a function body,
  * `args` is a Bunch of the plan's Parameters (`args.x` is `args['x']`; nested dicts are plain dicts), each
  * plan script is a callable `name(commandline='', input=None)` returning a Bunch `{exitCode, stdout, stderr}`.
  * A Python exception becomes IdemError(1) whose message is what CPython's `str(exception)` prints.
  */
+import { ErrorCode, IdemError } from "../errors.ts";
 import type { BodyTree } from "./body_ast.ts";
 import { Interpreter } from "./body_eval.ts";
 import { parseBody } from "./body_parse.ts";
@@ -40,11 +42,26 @@ export interface EvaluateOptions {
 }
 
 /**
- * Parses with @lezer/python and checks the whole Body before anything runs. Throws IdemError(2) for a syntax
- * error or an unsupported construct, e.g. `Cannot run Body: "import" is not supported (line 1, column 1)`.
+ * Parses with @lezer/python and checks the whole Body before anything runs. Throws IdemError(2) for an
+ * unsupported construct, e.g. `Cannot run Body: "import" is not supported (line 1, column 1)`, and
+ * IdemError(1) for a syntax error, e.g. `Cannot run Body: "(" was never closed (line 2, column 14)`.
  */
 export function compileBody(source: string): CompiledBody {
-  return { source, tree: parseBody(source) };
+  try {
+    return { source, tree: parseBody(source) };
+  } catch (error) {
+    if (error instanceof IdemError) throw error;
+    if (error instanceof RangeError) {
+      throw new IdemError(ErrorCode.InvalidPlan, "Cannot run Body: it is nested too deeply", {
+        cause: error,
+      });
+    }
+    // A checker bug must not wedge the intake (it retries unexpected errors): the plan is refused instead.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new IdemError(ErrorCode.InvalidPlan, `Cannot run Body as idem cannot check it: ${reason}`, {
+      cause: error,
+    });
+  }
 }
 
 /**
@@ -55,5 +72,13 @@ export async function evaluateBody(body: CompiledBody, options: EvaluateOptions)
   const globals = new Globals(options.args, options.scripts);
   const frame = new Frame(globals, body.tree.locals);
   const interpreter = new Interpreter(options.call, options.signal);
-  return interpreter.run(body.tree.statements, frame);
+  try {
+    return await interpreter.run(body.tree.statements, frame);
+  } catch (error) {
+    // A JS stack overflow is Python's RecursionError (a very deep expression).
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new IdemError(ErrorCode.BodyFailed, "maximum recursion depth exceeded", { cause: error });
+    }
+    throw error;
+  }
 }

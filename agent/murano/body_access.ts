@@ -3,8 +3,8 @@
  * subscripts and slices, and iteration, with CPython's error messages.
  */
 import { pyFail } from "./body_fail.ts";
-import { pyRepr } from "./body_repr.ts";
 import { methodsOf } from "./body_methods.ts";
+import { pyRepr } from "./body_repr.ts";
 import {
   PyDict,
   PyIter,
@@ -32,8 +32,13 @@ export function getAttr(obj: PyValue, name: string): PyValue {
 
 /** `obj.name = value`: only a Bunch takes new attributes (as keys). */
 export function setAttr(obj: PyValue, name: string, value: PyValue): void {
-  if (obj instanceof PyDict && obj.bunch) return obj.set(name, value);
-  const problem = methodsOf(obj).has(name) ? `attribute '${name}' is read-only` : `has no attribute '${name}'`;
+  if (obj instanceof PyDict && obj.bunch) {
+    obj.set(name, value);
+    return;
+  }
+  const problem = methodsOf(obj).has(name)
+    ? `attribute '${name}' is read-only`
+    : `has no attribute '${name}'`;
   throw pyFail("AttributeError", `'${typeName(obj)}' object ${problem}`);
 }
 
@@ -49,7 +54,8 @@ export function sliceIndices(length: number, lower: PyValue, upper: PyValue, ste
   const bound = (v: PyValue): number | null => {
     if (v === null) return null;
     const i = asIndex(v);
-    if (i === undefined) throw pyFail("TypeError", "slice indices must be integers or None or have an __index__ method");
+    if (i === undefined)
+      throw pyFail("TypeError", "slice indices must be integers or None or have an __index__ method");
     return Number(i);
   };
   const st = bound(step) ?? 1;
@@ -89,7 +95,8 @@ function sequenceIndex(obj: PyList | PyTuple | string, key: PyValue, length: num
     throw pyFail("TypeError", message);
   }
   const n = i < 0n ? i + BigInt(length) : i;
-  if (n < 0n || n >= BigInt(length)) throw pyFail("IndexError", `${kind === "str" ? "string" : kind} index out of range`);
+  if (n < 0n || n >= BigInt(length))
+    throw pyFail("IndexError", `${kind === "str" ? "string" : kind} index out of range`);
   return Number(n);
 }
 
@@ -98,12 +105,17 @@ export function getItem(obj: PyValue, key: PyValue | SliceKey): PyValue {
   const slice = isSlice(key) ? key : null;
   if (typeof obj === "string") {
     const chars = Array.from(obj);
-    if (slice) return sliceIndices(chars.length, slice.lower, slice.upper, slice.step).map((i) => chars[i]).join("");
+    if (slice)
+      return sliceIndices(chars.length, slice.lower, slice.upper, slice.step)
+        .map((i) => chars[i])
+        .join("");
     return chars[sequenceIndex(obj, key as PyValue, chars.length)] ?? "";
   }
   if (obj instanceof PyList || obj instanceof PyTuple) {
     if (slice) {
-      const items = sliceIndices(obj.items.length, slice.lower, slice.upper, slice.step).map((i) => obj.items[i] ?? null);
+      const items = sliceIndices(obj.items.length, slice.lower, slice.upper, slice.step).map(
+        (i) => obj.items[i] ?? null,
+      );
       return obj instanceof PyList ? new PyList(items) : new PyTuple(items);
     }
     return obj.items[sequenceIndex(obj, key as PyValue, obj.items.length)] ?? null;
@@ -118,8 +130,16 @@ export function getItem(obj: PyValue, key: PyValue | SliceKey): PyValue {
 }
 
 /** `obj[key] = value` */
-export function setItem(obj: PyValue, key: PyValue | SliceKey, value: PyValue, replacement: PyValue[] | null): void {
-  if (obj instanceof PyDict && !isSlice(key)) return obj.set(key, value);
+export function setItem(
+  obj: PyValue,
+  key: PyValue | SliceKey,
+  value: PyValue,
+  replacement: PyValue[] | null,
+): void {
+  if (obj instanceof PyDict && !isSlice(key)) {
+    obj.set(key, value);
+    return;
+  }
   if (obj instanceof PyList) {
     if (isSlice(key)) {
       const indices = sliceIndices(obj.items.length, key.lower, key.upper, key.step);
@@ -132,7 +152,10 @@ export function setItem(obj: PyValue, key: PyValue | SliceKey, value: PyValue, r
         return;
       }
       if (items.length !== indices.length) {
-        throw pyFail("ValueError", `attempt to assign sequence of size ${items.length} to extended slice of size ${indices.length}`);
+        throw pyFail(
+          "ValueError",
+          `attempt to assign sequence of size ${items.length} to extended slice of size ${indices.length}`,
+        );
       }
       indices.forEach((i, k) => {
         obj.items[i] = items[k] ?? null;
@@ -140,9 +163,11 @@ export function setItem(obj: PyValue, key: PyValue | SliceKey, value: PyValue, r
       return;
     }
     const i = asIndex(key);
-    if (i === undefined) throw pyFail("TypeError", `list indices must be integers or slices, not ${typeName(key)}`);
+    if (i === undefined)
+      throw pyFail("TypeError", `list indices must be integers or slices, not ${typeName(key)}`);
     const n = i < 0n ? i + BigInt(obj.items.length) : i;
-    if (n < 0n || n >= BigInt(obj.items.length)) throw pyFail("IndexError", "list assignment index out of range");
+    if (n < 0n || n >= BigInt(obj.items.length))
+      throw pyFail("IndexError", "list assignment index out of range");
     obj.items[Number(n)] = value;
     return;
   }
@@ -151,6 +176,19 @@ export function setItem(obj: PyValue, key: PyValue | SliceKey, value: PyValue, r
 
 function isSlice(key: PyValue | SliceKey): key is SliceKey {
   return key instanceof SliceKey;
+}
+
+/** Whether `for` can iterate the value. */
+export function isIterable(v: PyValue): boolean {
+  return (
+    typeof v === "string" ||
+    v instanceof PyList ||
+    v instanceof PyTuple ||
+    v instanceof PyDict ||
+    v instanceof PySet ||
+    v instanceof PyView ||
+    v instanceof PyIter
+  );
 }
 
 /** Iterates a value as Python's `for` does; lists are read live, dicts and sets refuse to change size meanwhile. */

@@ -21,10 +21,9 @@ export type Expr =
   | { kind: "unary"; op: "-" | "+" | "not"; operand: Expr }
   | { kind: "logical"; op: "and" | "or"; left: Expr; right: Expr }
   | { kind: "compare"; first: Expr; rest: { op: CompareOp; right: Expr }[] }
-  | { kind: "conditional"; test: Expr; then: Expr; otherwise: Expr }
+  | { kind: "conditional"; test: Expr; whenTrue: Expr; whenFalse: Expr }
   | { kind: "list" | "tuple" | "set"; items: Expr[] }
   | { kind: "dict"; entries: { key: Expr; value: Expr }[] }
-  | { kind: "lambda"; params: string[]; body: Expr }
   | { kind: "comprehension"; result: "list" | "set" | "generator"; element: Expr; loops: ComprehensionLoop[] }
   | { kind: "dictComprehension"; key: Expr; value: Expr; loops: ComprehensionLoop[] }
   | { kind: "fstring"; parts: (string | FormatField)[] };

@@ -4,7 +4,8 @@
  */
 import { collect, iterate } from "./body_access.ts";
 import { pyFail } from "./body_fail.ts";
-import { expectArgs, sortItems, updateDict } from "./body_methods.ts";
+import { sortItems } from "./body_list_methods.ts";
+import { expectArgs, updateDict } from "./body_methods.ts";
 import { toFloat } from "./body_ops.ts";
 import { pyRepr, pyStr } from "./body_repr.ts";
 import {
@@ -23,14 +24,16 @@ import {
 
 function arity(name: string, args: (PyValue | undefined)[], max: number, min = 0): void {
   if (args.length > max || args.length < min) {
-    const expected = max === min ? `exactly ${max} argument${max === 1 ? "" : "s"}` : `at most ${max} argument${max === 1 ? "" : "s"}`;
+    const count = max === 1 ? "one argument" : `${max} arguments`;
+    const expected = max === min ? `exactly ${count}` : `at most ${count}`;
     throw pyFail("TypeError", `${name}() takes ${expected} (${args.length} given)`);
   }
 }
 
 /** `int(text, base)`: Python's literal rules (sign, surrounding whitespace, `_` between digits, base prefixes). */
-function parseInt(text: string, base: number): bigint {
-  const fail = (): Error => pyFail("ValueError", `invalid literal for int() with base ${base}: ${pyRepr(text)}`);
+function parseIntLiteral(text: string, base: number): bigint {
+  const fail = (): Error =>
+    pyFail("ValueError", `invalid literal for int() with base ${base}: ${pyRepr(text)}`);
   const m = /^\s*([+-]?)(0[xXoObB])?([0-9a-zA-Z_]+)\s*$/u.exec(text);
   if (!m || (base !== 0 && (base < 2 || base > 36))) throw fail();
   const [, sign = "", prefix, body = ""] = m;
@@ -53,8 +56,9 @@ function parseInt(text: string, base: number): bigint {
 function toInt(v: PyValue, base: PyValue | undefined): bigint {
   if (base !== undefined) {
     if (typeof v !== "string") throw pyFail("TypeError", "int() can't convert non-string with explicit base");
-    if (typeof base !== "bigint") throw pyFail("TypeError", `'${typeName(base)}' object cannot be interpreted as an integer`);
-    return parseInt(v, Number(base));
+    if (typeof base !== "bigint")
+      throw pyFail("TypeError", `'${typeName(base)}' object cannot be interpreted as an integer`);
+    return parseIntLiteral(v, Number(base));
   }
   if (typeof v === "bigint") return v;
   if (typeof v === "boolean") return v ? 1n : 0n;
@@ -63,8 +67,11 @@ function toInt(v: PyValue, base: PyValue | undefined): bigint {
     if (!Number.isFinite(v)) throw pyFail("OverflowError", "cannot convert float infinity to integer");
     return BigInt(Math.trunc(v));
   }
-  if (typeof v === "string") return parseInt(v, 10);
-  throw pyFail("TypeError", `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`);
+  if (typeof v === "string") return parseIntLiteral(v, 10);
+  throw pyFail(
+    "TypeError",
+    `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`,
+  );
 }
 
 function toFloatValue(v: PyValue): number {
@@ -74,7 +81,8 @@ function toFloatValue(v: PyValue): number {
   if (typeof v === "string") {
     const t = v.trim();
     const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
-    if (special) return special[2]?.toLowerCase() === "nan" ? Number.NaN : special[1] === "-" ? -Infinity : Infinity;
+    if (special)
+      return special[2]?.toLowerCase() === "nan" ? Number.NaN : special[1] === "-" ? -Infinity : Infinity;
     const digits = "\\d(?:_?\\d)*";
     const re = new RegExp(`^[+-]?(?:${digits}(?:\\.(?:${digits})?)?|\\.${digits})(?:[eE][+-]?${digits})?$`);
     if (!re.test(t)) throw pyFail("ValueError", `could not convert string to float: ${pyRepr(v)}`);

@@ -6,14 +6,28 @@ import { getAttr, getItem } from "./body_access.ts";
 import { pyFail } from "./body_fail.ts";
 import { formatFloat, formatInt, formatValue, pad, type Spec } from "./body_format_spec.ts";
 import { toFloat } from "./body_ops.ts";
-import { pyRepr, pyStr } from "./body_repr.ts";
-import { PyDict, PyTuple, type PyValue, numeric, typeName } from "./body_values.ts";
+import { pyAscii, pyRepr, pyStr } from "./body_repr.ts";
+import { numeric, PyDict, PyTuple, type PyValue, typeName } from "./body_values.ts";
 
 /** `template.format(*args, **keywords)` */
-export function formatString(template: string, args: PyValue[], keywords: Map<string, PyValue>, depth = 0): string {
+export function formatString(template: string, args: PyValue[], keywords: Map<string, PyValue>): string {
+  return render(template, args, keywords, { auto: 0, numbering: null }, 0);
+}
+
+/** Automatic field numbering is shared with the fields nested in specs (`'{:{}}'.format('x', 3)`). */
+interface Numbering {
+  auto: number;
+  numbering: "auto" | "manual" | null;
+}
+
+function render(
+  template: string,
+  args: PyValue[],
+  keywords: Map<string, PyValue>,
+  state: Numbering,
+  depth: number,
+): string {
   let out = "";
-  let auto = 0;
-  let numbering: "auto" | "manual" | null = null;
   let i = 0;
   while (i < template.length) {
     const ch = template[i] ?? "";
@@ -49,7 +63,7 @@ export function formatString(template: string, args: PyValue[], keywords: Map<st
     let value: PyValue;
     if (name === "" || /^\d+$/.test(name)) {
       const mode = name === "" ? "auto" : "manual";
-      if (numbering !== null && numbering !== mode) {
+      if (state.numbering !== null && state.numbering !== mode) {
         throw pyFail(
           "ValueError",
           mode === "auto"
@@ -57,9 +71,10 @@ export function formatString(template: string, args: PyValue[], keywords: Map<st
             : "cannot switch from automatic field numbering to manual field specification",
         );
       }
-      numbering = mode;
-      const index = name === "" ? auto++ : Number(name);
-      if (index >= args.length) throw pyFail("IndexError", `Replacement index ${index} out of range for positional args tuple`);
+      state.numbering = mode;
+      const index = name === "" ? state.auto++ : Number(name);
+      if (index >= args.length)
+        throw pyFail("IndexError", `Replacement index ${index} out of range for positional args tuple`);
       value = args[index] ?? null;
     } else {
       const found = keywords.get(name);
@@ -74,12 +89,13 @@ export function formatString(template: string, args: PyValue[], keywords: Map<st
       }
     }
     if (conversion !== undefined) {
-      if (conversion === "r" || conversion === "a") value = pyRepr(value);
+      if (conversion === "r") value = pyRepr(value);
+      else if (conversion === "a") value = pyAscii(value);
       else if (conversion === "s") value = pyStr(value);
       else throw pyFail("ValueError", `Unknown conversion specifier ${conversion}`);
     }
     if (depth > 1) throw pyFail("ValueError", "Max string recursion exceeded");
-    const fullSpec = spec.includes("{") ? formatString(spec, args, keywords, depth + 1) : spec;
+    const fullSpec = spec.includes("{") ? render(spec, args, keywords, state, depth + 1) : spec;
     out += formatValue(value, fullSpec);
   }
   return out;
@@ -97,34 +113,50 @@ export function percentFormat(template: string, values: PyValue): string {
     return list[next++] ?? null;
   };
   let usedMapping = false;
-  const out = template.replace(PERCENT, (whole, key: string | undefined, flags: string, width: string | undefined, precision: string | undefined, type: string | undefined) => {
-    if (type === undefined) throw pyFail("ValueError", `unsupported format character at index ${template.indexOf(whole)}`);
-    if (type === "%" && whole === "%%") return "%";
-    let value: PyValue;
-    if (key !== undefined) {
-      if (!mapping) throw pyFail("TypeError", "format requires a mapping");
-      const found = mapping.get(key);
-      if (found === undefined) throw pyFail("KeyError", pyRepr(key));
-      value = found;
-      usedMapping = true;
-    }
-    const w = width === "*" ? Number(numeric(take()) ?? 0) : Number(width ?? 0);
-    const p = precision === "*" ? Number(numeric(take()) ?? 0) : precision === undefined ? null : Number(precision || 0);
-    if (type === "%") return "%";
-    value ??= take();
-    const spec: Spec = {
-      fill: " ",
-      align: flags.includes("-") ? "<" : null,
-      sign: flags.includes("+") ? "+" : flags.includes(" ") ? " " : null,
-      alternate: flags.includes("#"),
-      zero: flags.includes("0") && !flags.includes("-"),
-      width: w,
-      grouping: null,
-      precision: p,
-      type,
-    };
-    return renderPercent(value, spec);
-  });
+  const out = template.replace(
+    PERCENT,
+    (
+      whole,
+      key: string | undefined,
+      flags: string,
+      width: string | undefined,
+      precision: string | undefined,
+      type: string | undefined,
+    ) => {
+      if (type === undefined)
+        throw pyFail("ValueError", `unsupported format character at index ${template.indexOf(whole)}`);
+      if (type === "%" && whole === "%%") return "%";
+      let value: PyValue;
+      if (key !== undefined) {
+        if (!mapping) throw pyFail("TypeError", "format requires a mapping");
+        const found = mapping.get(key);
+        if (found === undefined) throw pyFail("KeyError", pyRepr(key));
+        value = found;
+        usedMapping = true;
+      }
+      const w = width === "*" ? Number(numeric(take()) ?? 0) : Number(width ?? 0);
+      const p =
+        precision === "*"
+          ? Number(numeric(take()) ?? 0)
+          : precision === undefined
+            ? null
+            : Number(precision || 0);
+      if (type === "%") return "%";
+      value ??= take();
+      const spec: Spec = {
+        fill: " ",
+        align: flags.includes("-") ? "<" : null,
+        sign: flags.includes("+") ? "+" : flags.includes(" ") ? " " : null,
+        alternate: flags.includes("#"),
+        zero: flags.includes("0") && !flags.includes("-"),
+        width: w,
+        grouping: null,
+        precision: p,
+        type,
+      };
+      return renderPercent(value, spec);
+    },
+  );
   if (!usedMapping && !mapping && next < list.length) {
     throw pyFail("TypeError", "not all arguments converted during string formatting");
   }
@@ -134,13 +166,18 @@ export function percentFormat(template: string, values: PyValue): string {
 function renderPercent(value: PyValue, spec: Spec): string {
   const type = spec.type;
   if ("sra".includes(type)) {
-    const text = type === "s" ? pyStr(value) : pyRepr(value);
+    const text = type === "s" ? pyStr(value) : type === "r" ? pyRepr(value) : pyAscii(value);
     const cut = spec.precision === null ? text : Array.from(text).slice(0, spec.precision).join("");
     return pad(cut, { ...spec, zero: false }, ">");
   }
   if (type === "c") {
     const n = numeric(value);
-    const ch = typeof value === "string" && Array.from(value).length === 1 ? value : typeof n === "bigint" ? String.fromCodePoint(Number(n)) : null;
+    const ch =
+      typeof value === "string" && Array.from(value).length === 1
+        ? value
+        : typeof n === "bigint"
+          ? String.fromCodePoint(Number(n))
+          : null;
     if (ch === null) throw pyFail("TypeError", "%c requires int or char");
     return pad(ch, { ...spec, zero: false }, ">");
   }
@@ -152,7 +189,8 @@ function renderPercent(value: PyValue, spec: Spec): string {
     throw pyFail("TypeError", message);
   }
   if ("diuoxX".includes(type)) {
-    if (typeof n === "number" && "oxX".includes(type)) throw pyFail("TypeError", `%${type} format: an integer is required, not float`);
+    if (typeof n === "number" && "oxX".includes(type))
+      throw pyFail("TypeError", `%${type} format: an integer is required, not float`);
     const int = typeof n === "number" ? BigInt(Math.trunc(n)) : n;
     const text = formatInt(int, { ...spec, type: "diu".includes(type) ? "d" : type });
     return pad(precisionDigits(text, spec.precision), spec, ">");

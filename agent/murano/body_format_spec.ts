@@ -5,7 +5,7 @@
 import { pyFail } from "./body_fail.ts";
 import { toFloat } from "./body_ops.ts";
 import { floatRepr, pyStr } from "./body_repr.ts";
-import { type PyValue, typeName } from "./body_values.ts";
+import { numeric, type PyValue, typeName } from "./body_values.ts";
 
 export interface Spec {
   fill: string;
@@ -42,10 +42,21 @@ export function parseSpec(spec: string): Spec {
 export function formatValue(value: PyValue, spec: string): string {
   if (spec === "") return pyStr(value);
   const s = parseSpec(spec);
-  const badType = (): Error => pyFail("ValueError", `Unknown format code '${s.type}' for object of type '${typeName(value)}'`);
+  const badType = (): Error =>
+    pyFail("ValueError", `Unknown format code '${s.type}' for object of type '${typeName(value)}'`);
+  if (
+    s.grouping &&
+    (typeof value === "string" || typeof value === "number" || numeric(value) !== undefined)
+  ) {
+    // CPython checks the separator while parsing the spec, against the type's default presentation type.
+    const type = s.type || (typeof value === "string" ? "s" : typeof value === "number" ? "" : "d");
+    const allowed = "defgEFG%".includes(type) || ("boxX".includes(type) && s.grouping === "_");
+    if (!allowed) throw pyFail("ValueError", `Cannot specify '${s.grouping}' with '${type}'.`);
+  }
   if (typeof value === "string") {
     if (s.type !== "" && s.type !== "s") throw badType();
     if (s.sign) throw pyFail("ValueError", "Sign not allowed in string format specifier");
+    if (s.alternate) throw pyFail("ValueError", "Alternate form (#) not allowed in string format specifier");
     if (s.align === "=") throw pyFail("ValueError", "'=' alignment not allowed in string format specifier");
     const text = s.precision === null ? value : Array.from(value).slice(0, s.precision).join("");
     return pad(text, s, "<");
@@ -72,7 +83,8 @@ function signOf(negative: boolean, s: Spec): string {
 function group(digits: string, sep: string | null, every = 3): string {
   if (!sep) return digits;
   let out = "";
-  for (let i = digits.length; i > 0; i -= every) out = digits.slice(Math.max(0, i - every), i) + (out ? sep + out : "");
+  for (let i = digits.length; i > 0; i -= every)
+    out = digits.slice(Math.max(0, i - every), i) + (out ? sep + out : "");
   return out;
 }
 
@@ -127,10 +139,12 @@ function stripZeros(text: string, alternate: boolean): string {
   return e === undefined ? trimmed : `${trimmed}e${e}`;
 }
 
-function general(x: number, precision: number, alternate: boolean, upper: boolean): string {
+/** `g` formatting; with no type letter Python switches to exponent notation one digit earlier (`sooner`). */
+function general(x: number, precision: number, alternate: boolean, upper: boolean, sooner = false): string {
   const p = precision === 0 ? 1 : precision;
   const exp = x === 0 ? 0 : Number(x.toExponential(p - 1).split("e")[1]);
-  const text = exp >= -4 && exp < p ? pyFixed(x, p - 1 - exp) : pyExponential(x, p - 1);
+  const fixed = exp >= -4 && exp < (sooner ? p - 1 : p);
+  const text = fixed ? pyFixed(x, p - 1 - exp) : pyExponential(x, p - 1);
   const out = stripZeros(text, alternate);
   return upper ? out.toUpperCase() : out;
 }
@@ -167,7 +181,7 @@ export function formatFloat(x: number, s: Spec): string {
     default:
       if (s.precision === null) body = floatRepr(abs);
       else {
-        body = general(abs, s.precision, s.alternate, false);
+        body = general(abs, s.precision, s.alternate, false, true);
         if (!/[.e]/.test(body)) body += ".0";
       }
   }

@@ -38,7 +38,9 @@ export function parseJsonOrdered(text: string): PyValue {
         continue;
       }
       const esc = text[i + 1];
-      const simple = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" }[esc ?? ""];
+      const simple = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" }[
+        esc ?? ""
+      ];
       if (simple !== undefined) {
         out += simple;
         i += 2;

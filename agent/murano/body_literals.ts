@@ -1,13 +1,14 @@
 /**
  * Python 3 literal tokens to values: numbers (int → bigint, float → number) and string literals with their
- * prefixes and escapes. Spellings Python 3 rejects (`0777`, `10L`, bytes, complex) are refused.
+ * prefixes and escapes. Spellings Python 3 rejects (`0777`, `10L`, a bad escape) are syntax errors (code 1);
+ * bytes, complex numbers and `\N{...}` escapes are valid but refused (code 2).
  */
-import { refuse, type SourcePos } from "./body_fail.ts";
+import { refuse, type SourcePos, syntaxFail } from "./body_fail.ts";
 
 /** A Number token's value. */
 export function decodeNumber(text: string, pos: SourcePos): bigint | number {
   if (/[jJ]$/.test(text)) throw refuse("complex numbers are not supported", pos);
-  const bad = (): Error => refuse(`invalid number literal "${text}"`, pos);
+  const bad = (): Error => syntaxFail(`invalid number literal "${text}"`, pos);
   if (/_$|__|_[._eExXoObB]|[._eE]_/.test(text)) throw bad();
   const digits = text.replace(/_/g, "");
   const radix = /^0[xX]/.test(digits) ? 16 : /^0[oO]/.test(digits) ? 8 : /^0[bB]/.test(digits) ? 2 : 10;
@@ -26,15 +27,18 @@ export function decodeNumber(text: string, pos: SourcePos): bigint | number {
 }
 
 /** Splits `rb'...'`-style token text into its prefix, its quote and the text between the quotes. */
-export function splitStringToken(text: string, pos: SourcePos): { prefix: string; quote: string; body: string } {
+export function splitStringToken(
+  text: string,
+  pos: SourcePos,
+): { prefix: string; quote: string; body: string } {
   const match = /^([a-zA-Z]*)('''|"""|'|")/.exec(text);
   const prefix = match?.[1]?.toLowerCase() ?? "";
   const quote = match?.[2] ?? "";
-  if (!match || !/^(r|u|f|fr|rf|b|br|rb)?$/.test(prefix)) throw refuse("invalid string literal", pos);
+  if (!match || !/^(r|u|f|fr|rf|b|br|rb)?$/.test(prefix)) throw syntaxFail("invalid string literal", pos);
   if (prefix.includes("b")) throw refuse("bytes literals are not supported", pos);
   const start = match[0].length;
   if (text.length < start + quote.length || !text.endsWith(quote)) {
-    throw refuse("unterminated string literal", pos);
+    throw syntaxFail("unterminated string literal", pos);
   }
   return { prefix, quote, body: text.slice(start, text.length - quote.length) };
 }
@@ -42,7 +46,7 @@ export function splitStringToken(text: string, pos: SourcePos): { prefix: string
 /** A plain (non-f) String token's value. */
 export function decodeStringToken(text: string, pos: SourcePos): string {
   const { prefix, body } = splitStringToken(text, pos);
-  return prefix.includes("r") ? body : unescape(body, pos);
+  return prefix.includes("r") ? body : decodeEscapes(body, pos);
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
@@ -60,7 +64,7 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 /** Resolves Python 3 backslash escapes; unknown escapes keep their backslash, as Python does. */
-export function unescape(body: string, pos: SourcePos): string {
+export function decodeEscapes(body: string, pos: SourcePos): string {
   let out = "";
   for (let i = 0; i < body.length; i++) {
     const c = body[i] ?? "";
@@ -82,7 +86,7 @@ export function unescape(body: string, pos: SourcePos): string {
       const hex = body.slice(i + 2, i + 2 + width);
       const code = Number.parseInt(hex, 16);
       if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width || code > 0x10ffff) {
-        throw refuse(`invalid \\${next} escape in a string literal`, pos);
+        throw syntaxFail(`invalid \\${next} escape in a string literal`, pos);
       }
       out += String.fromCodePoint(code);
       i += 1 + width;

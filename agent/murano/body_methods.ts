@@ -1,16 +1,47 @@
 /**
- * Methods of list, dict (and murano's Bunch), set and tuple, and the dispatch of a method call to its type.
+ * Methods of dict (and murano's Bunch) and tuple, and the dispatch of a method call to its value's type.
  * Which names exist per type is what `getAttr` offers; body_rules.ts lists the union the checker accepts.
  */
 import { collect, iterate } from "./body_access.ts";
+import { pyEquals } from "./body_compare.ts";
 import { pyFail } from "./body_fail.ts";
-import { lessThan, pyEquals } from "./body_ops.ts";
+import { listMethod, setMethod } from "./body_list_methods.ts";
 import { pyRepr } from "./body_repr.ts";
-import { STR_METHODS, callStrMethod } from "./body_str_methods.ts";
-import { type CallArgs, type Invoke, PyDict, PyList, PySet, PyTuple, type PyValue, PyView, hashKey, typeName } from "./body_values.ts";
+import { callStrMethod, STR_METHODS } from "./body_str_methods.ts";
+import {
+  type CallArgs,
+  type Invoke,
+  PyDict,
+  PyList,
+  PySet,
+  PyTuple,
+  type PyValue,
+  PyView,
+  typeName,
+} from "./body_values.ts";
 
-const LIST_METHODS: ReadonlySet<string> = new Set(["append", "extend", "insert", "pop", "remove", "index", "count", "copy", "reverse", "sort"]);
-const DICT_METHODS: ReadonlySet<string> = new Set(["items", "keys", "values", "get", "pop", "update", "setdefault", "copy"]);
+const LIST_METHODS: ReadonlySet<string> = new Set([
+  "append",
+  "extend",
+  "insert",
+  "pop",
+  "remove",
+  "index",
+  "count",
+  "copy",
+  "reverse",
+  "sort",
+]);
+const DICT_METHODS: ReadonlySet<string> = new Set([
+  "items",
+  "keys",
+  "values",
+  "get",
+  "pop",
+  "update",
+  "setdefault",
+  "copy",
+]);
 const SET_METHODS: ReadonlySet<string> = new Set(["add", "discard", "remove", "pop", "update", "copy"]);
 const TUPLE_METHODS: ReadonlySet<string> = new Set(["index", "count"]);
 const NONE: ReadonlySet<string> = new Set();
@@ -26,48 +57,53 @@ export function methodsOf(v: PyValue): ReadonlySet<string> {
 }
 
 /** Positional arguments of a method, keywords allowed only for the given parameter names (in order). */
-export function expectArgs(name: string, call: CallArgs, keywordNames: readonly string[]): (PyValue | undefined)[] {
+export function expectArgs(
+  name: string,
+  call: CallArgs,
+  keywordNames: readonly string[],
+): (PyValue | undefined)[] {
   const out: (PyValue | undefined)[] = [...call.args];
   for (const [key, value] of call.keywords) {
     const at = keywordNames.indexOf(key);
     if (at < 0) throw pyFail("TypeError", `${name}() takes no keyword argument '${key}'`);
-    if (out[at] !== undefined) throw pyFail("TypeError", `argument for ${name}() given by name ('${key}') and position`);
+    if (out[at] !== undefined)
+      throw pyFail("TypeError", `argument for ${name}() given by name ('${key}') and position`);
     out[at] = value;
   }
   return out;
 }
 
-function need(name: string, a: (PyValue | undefined)[], min: number, max: number): void {
+export function need(name: string, a: (PyValue | undefined)[], min: number, max: number): void {
   const n = a.length;
   if (n < min || n > max || a.slice(0, min).includes(undefined)) {
-    throw pyFail("TypeError", `${name}() takes ${min === max ? `exactly ${min}` : `at most ${max}`} argument${max === 1 ? "" : "s"} (${n} given)`);
+    throw pyFail(
+      "TypeError",
+      `${name}() takes ${min === max ? `exactly ${min}` : `at most ${max}`} argument${max === 1 ? "" : "s"} (${n} given)`,
+    );
   }
 }
 
-/** Sorts items in place by Python `<` (stable), optionally by a key function and reversed. */
-export async function sortItems(items: PyValue[], key: PyValue, reverse: boolean, invoke: Invoke): Promise<void> {
-  const keys = key === null || key === undefined ? items : await Promise.all(items.map((item) => invoke(key, [item])));
-  const order = items.map((_, i) => i);
-  order.sort((i, j) => {
-    const a = keys[i] ?? null;
-    const b = keys[j] ?? null;
-    if (reverse) return lessThan(b, a) ? -1 : lessThan(a, b) ? 1 : 0;
-    return lessThan(a, b) ? -1 : lessThan(b, a) ? 1 : 0;
-  });
-  const sorted = order.map((i) => items[i] ?? null);
-  items.splice(0, items.length, ...sorted);
-}
-
 /** Updates a dict from a mapping or an iterable of pairs, then from keyword arguments (dict() and dict.update). */
-export async function updateDict(d: PyDict, source: PyValue | undefined, keywords: Map<string, PyValue>): Promise<void> {
+export async function updateDict(
+  d: PyDict,
+  source: PyValue | undefined,
+  keywords: Map<string, PyValue>,
+): Promise<void> {
   if (source instanceof PyDict) for (const e of source.entries.values()) d.set(e.key, e.value);
   else if (source !== undefined) {
     let i = 0;
     for await (const pair of iterate(source)) {
-      const kv = pair instanceof PyList || pair instanceof PyTuple || typeof pair === "string" ? await collect(pair) : null;
-      if (kv === null) throw pyFail("TypeError", `cannot convert dictionary update sequence element #${i} to a sequence`);
+      const kv =
+        pair instanceof PyList || pair instanceof PyTuple || typeof pair === "string"
+          ? await collect(pair)
+          : null;
+      if (kv === null)
+        throw pyFail("TypeError", `cannot convert dictionary update sequence element #${i} to a sequence`);
       if (kv.length !== 2) {
-        throw pyFail("ValueError", `dictionary update sequence element #${i} has length ${kv.length}; 2 is required`);
+        throw pyFail(
+          "ValueError",
+          `dictionary update sequence element #${i} has length ${kv.length}; 2 is required`,
+        );
       }
       d.set(kv[0] ?? null, kv[1] ?? null);
       i++;
@@ -76,22 +112,36 @@ export async function updateDict(d: PyDict, source: PyValue | undefined, keyword
   for (const [k, v] of keywords) d.set(k, v);
 }
 
-function indexOf(items: readonly PyValue[], x: PyValue): number {
+export function indexOf(items: readonly PyValue[], x: PyValue): number {
   return items.findIndex((item) => pyEquals(item, x));
 }
 
 /** `self.name(*args, **keywords)` */
-export async function callMethod(self: PyValue, name: string, call: CallArgs, invoke: Invoke): Promise<PyValue> {
+export async function callMethod(
+  self: PyValue,
+  name: string,
+  call: CallArgs,
+  invoke: Invoke,
+): Promise<PyValue> {
   if (typeof self === "string") return callStrMethod(self, name, call);
   const label = `${typeName(self)}.${name}`;
-  const a = expectArgs(label, call, name === "sort" ? ["key", "reverse"] : []);
+  const keywordsTaken = self instanceof PyDict && name === "update";
+  const a = keywordsTaken
+    ? [...call.args]
+    : expectArgs(label, call, name === "sort" ? ["key", "reverse"] : []);
   if (self instanceof PyList || self instanceof PyTuple) {
     const items = self.items;
     switch (name) {
       case "index": {
         need(name, a, 1, 3);
         const at = indexOf(items, a[0] ?? null);
-        if (at < 0) throw pyFail("ValueError", self instanceof PyList ? `${pyRepr(a[0] ?? null)} is not in list` : "tuple.index(x): x not in tuple");
+        if (at < 0)
+          throw pyFail(
+            "ValueError",
+            self instanceof PyList
+              ? `${pyRepr(a[0] ?? null)} is not in list`
+              : "tuple.index(x): x not in tuple",
+          );
         return BigInt(at);
       }
       case "count":
@@ -140,80 +190,4 @@ export async function callMethod(self: PyValue, name: string, call: CallArgs, in
   }
   if (self instanceof PySet) return setMethod(self, name, a);
   throw pyFail("AttributeError", `'${typeName(self)}' object has no attribute '${name}'`);
-}
-
-async function listMethod(list: PyList, name: string, a: (PyValue | undefined)[], invoke: Invoke): Promise<PyValue> {
-  const items = list.items;
-  switch (name) {
-    case "append":
-      need(name, a, 1, 1);
-      items.push(a[0] ?? null);
-      return null;
-    case "extend":
-      need(name, a, 1, 1);
-      items.push(...(await collect(a[0] ?? null)));
-      return null;
-    case "insert": {
-      need(name, a, 2, 2);
-      const i = Number(a[0]);
-      const at = i < 0 ? Math.max(0, items.length + i) : Math.min(i, items.length);
-      items.splice(at, 0, a[1] ?? null);
-      return null;
-    }
-    case "pop": {
-      need(name, a, 0, 1);
-      if (items.length === 0) throw pyFail("IndexError", "pop from empty list");
-      const i = a[0] === undefined ? items.length - 1 : Number(a[0]);
-      const at = i < 0 ? i + items.length : i;
-      if (at < 0 || at >= items.length) throw pyFail("IndexError", "pop index out of range");
-      return items.splice(at, 1)[0] ?? null;
-    }
-    case "remove": {
-      need(name, a, 1, 1);
-      const at = indexOf(items, a[0] ?? null);
-      if (at < 0) throw pyFail("ValueError", "list.remove(x): x not in list");
-      items.splice(at, 1);
-      return null;
-    }
-    case "copy":
-      return new PyList([...items]);
-    case "reverse":
-      items.reverse();
-      return null;
-    case "sort":
-      await sortItems(items, a[0] ?? null, a[1] !== undefined && a[1] !== null && a[1] !== false && a[1] !== 0n, invoke);
-      return null;
-  }
-  throw pyFail("AttributeError", `'list' object has no attribute '${name}'`);
-}
-
-async function setMethod(set: PySet, name: string, a: (PyValue | undefined)[]): Promise<PyValue> {
-  switch (name) {
-    case "add":
-      need(name, a, 1, 1);
-      set.add(a[0] ?? null);
-      return null;
-    case "discard":
-    case "remove": {
-      need(name, a, 1, 1);
-      const removed = set.entries.delete(hashKey(a[0] ?? null));
-      if (!removed && name === "remove") throw pyFail("KeyError", pyRepr(a[0] ?? null));
-      return null;
-    }
-    case "pop": {
-      const first = set.entries.entries().next();
-      if (first.done) throw pyFail("KeyError", "'pop from an empty set'");
-      set.entries.delete(first.value[0]);
-      return first.value[1];
-    }
-    case "update":
-      for (const source of a) for (const item of await collect(source ?? null)) set.add(item);
-      return null;
-    case "copy": {
-      const copy = new PySet();
-      for (const v of set.entries.values()) copy.add(v);
-      return copy;
-    }
-  }
-  throw pyFail("AttributeError", `'set' object has no attribute '${name}'`);
 }

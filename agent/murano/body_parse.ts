@@ -1,12 +1,13 @@
 /**
  * Checks a whole Body and builds its tree before anything runs: murano-agent's un-indenting, a @lezer/python
- * parse, Python's syntax and indentation rules lezer is lenient about, and the safe subset. Anything outside
- * it is refused (IdemError 2) with the construct, line and column.
+ * parse, Python's syntax and indentation rules lezer is lenient about, and the safe subset. A syntax error is
+ * IdemError 1 (murano-agent's code for it), valid Python outside the subset IdemError 2; both name the
+ * problem, line and column. Syntax errors lezer reports win over refusals (the tree is scanned first).
  */
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@lezer/python";
 import type { BinaryOp, BodyTree, Stmt } from "./body_ast.ts";
-import { refuse, type SourcePos } from "./body_fail.ts";
+import { refuse, type SourcePos, syntaxFail } from "./body_fail.ts";
 import { kids, type Reader, readExpr, readExprList, readTarget, readTargetList } from "./body_parse_expr.ts";
 import { BUILTINS, METHODS, REFUSED_BUILTINS } from "./body_rules.ts";
 
@@ -22,14 +23,37 @@ const REFUSED_STATEMENTS: Record<string, string> = {
   AssertStatement: '"assert"',
   DeleteStatement: '"del"',
   YieldStatement: '"yield"',
-  PrintStatement: 'the Python 2 "print" statement',
   MatchStatement: '"match"',
   TypeDefinition: '"type"',
 };
 
-const UPDATE_OPS: Record<string, BinaryOp> = { "+=": "+", "-=": "-", "*=": "*", "/=": "/", "//=": "//", "%=": "%", "**=": "**" };
+const CLOSERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
 
-/** Parses and checks a Body; throws IdemError(2) for a syntax error or an unsupported construct. */
+/** The message for a lezer error node: an unclosed bracket when the Body ends inside one, else "invalid syntax". */
+function syntaxError(node: SyntaxNode, text: string, pos: (offset: number) => SourcePos): Error {
+  if (node.from >= text.trimEnd().length) {
+    for (let n: SyntaxNode | null = node.parent; n; n = n.parent) {
+      const open = n.firstChild;
+      const closer = open ? CLOSERS[open.name] : undefined;
+      if (open && closer && n.lastChild?.name !== closer)
+        return syntaxFail(`"${open.name}" was never closed`, pos(open.from));
+    }
+    return syntaxFail("unexpected end of Body", pos(node.from));
+  }
+  return syntaxFail("invalid syntax", pos(node.from));
+}
+
+const UPDATE_OPS: Record<string, BinaryOp> = {
+  "+=": "+",
+  "-=": "-",
+  "*=": "*",
+  "/=": "/",
+  "//=": "//",
+  "%=": "%",
+  "**=": "**",
+};
+
+/** Parses and checks a Body; throws IdemError(1) for a syntax error, IdemError(2) for an unsupported construct. */
 export function parseBody(source: string): BodyTree {
   const { text, indent } = unindent(source);
   const lineStarts = [0];
@@ -45,33 +69,45 @@ export function parseBody(source: string): BodyTree {
     return lo;
   };
   const column = (offset: number): number => offset - (lineStarts[lineOf(offset)] ?? 0);
-  const pos = (offset: number): SourcePos => ({ line: lineOf(offset) + 1, column: column(offset) + indent + 1 });
+  const pos = (offset: number): SourcePos => ({
+    line: lineOf(offset) + 1,
+    column: column(offset) + indent + 1,
+  });
   const locals = new Set<string>();
   const r: Reader = { text, pos, locals, bound: new Set(), uses: [], scriptCalls: [] };
 
   const top = parser.parse(text).topNode;
   top.cursor().iterate((n) => {
-    if (n.type.isError) throw refuse(n.from >= text.trimEnd().length ? "unexpected end of Body" : "invalid syntax", pos(n.from));
+    if (n.type.isError) throw syntaxError(n.node, text, pos);
   });
-  const startsLine = (offset: number): boolean => text.slice(lineStarts[lineOf(offset)] ?? 0, offset).trim() === "";
+  const startsLine = (offset: number): boolean =>
+    text.slice(lineStarts[lineOf(offset)] ?? 0, offset).trim() === "";
 
   const block = (nodes: SyntaxNode[], header: SyntaxNode | null, loops: number): Stmt[] => {
     const lines = nodes.filter((n) => n.name !== "Comment" && n.name !== ":");
     const first = lines[0];
-    if (!first) throw refuse(header ? "expected an indented block" : "the Body has no statements", pos(header?.to ?? 0));
+    if (!first)
+      throw syntaxFail(
+        header ? "expected an indented block" : "the Body has no statements",
+        pos(header?.to ?? 0),
+      );
     const inline = header !== null && !startsLine(first.from);
     const col = column(first.from);
     for (const n of lines) {
-      const misplaced = inline ? lineOf(n.from) !== lineOf(first.from) : !startsLine(n.from) || column(n.from) !== col;
+      const misplaced = inline
+        ? lineOf(n.from) !== lineOf(first.from)
+        : !startsLine(n.from) || column(n.from) !== col;
       if (misplaced || (!inline && header && col <= column(header.from)) || (!header && col !== 0)) {
-        throw refuse("unexpected indentation", pos(n.from));
+        throw syntaxFail("unexpected indentation", pos(n.from));
       }
     }
-    return lines.flatMap((n) => (n.name === "StatementGroup" ? kids(n).filter((k) => k.name !== ";") : [n])).map((n) => statement(n, loops));
+    return lines
+      .flatMap((n) => (n.name === "StatementGroup" ? kids(n).filter((k) => k.name !== ";") : [n]))
+      .map((n) => statement(n, loops));
   };
 
   const body = (n: SyntaxNode | undefined, header: SyntaxNode, loops: number): Stmt[] => {
-    if (n?.name !== "Body") throw refuse("invalid syntax", pos(n?.from ?? header.to));
+    if (n?.name !== "Body") throw syntaxFail("invalid syntax", pos(n?.from ?? header.to));
     return block(kids(n), header, loops);
   };
 
@@ -95,9 +131,14 @@ export function parseBody(source: string): BodyTree {
       case "UpdateStatement": {
         const [target, op, ...valueNodes] = c;
         const binary = UPDATE_OPS[op ? text.slice(op.from, op.to) : ""];
-        if (!target || !op || binary === undefined) throw refuse(`operator "${op ? text.slice(op.from, op.to) : ""}" is not supported`, pos(op?.from ?? n.from));
+        if (!target || !op || binary === undefined)
+          throw refuse(
+            `operator "${op ? text.slice(op.from, op.to) : ""}" is not supported`,
+            pos(op?.from ?? n.from),
+          );
         const t = readTarget(r, target);
-        if (t.kind === "unpack") throw refuse("illegal expression for augmented assignment", pos(target.from));
+        if (t.kind === "unpack")
+          throw syntaxFail("illegal expression for augmented assignment", pos(target.from));
         return { kind: "augassign", target: t, op: binary, value: readExprList(r, valueNodes, n.from) };
       }
       case "IfStatement": {
@@ -110,7 +151,7 @@ export function parseBody(source: string): BodyTree {
             i += 2;
           } else {
             const test = c[i + 1];
-            if (!test) throw refuse("invalid syntax", pos(n.from));
+            if (!test) throw syntaxFail("invalid syntax", pos(n.from));
             branches.push({ test: readExpr(r, test), body: body(c[i + 2], n, loops) });
             i += 3;
           }
@@ -121,7 +162,7 @@ export function parseBody(source: string): BodyTree {
         if (c[0]?.name !== "for") throw refuse('"async" is not supported', pos(n.from));
         const inAt = c.findIndex((k) => k.name === "in");
         const bodyAt = c.findIndex((k) => k.name === "Body");
-        if (inAt < 0 || bodyAt < 0) throw refuse("invalid syntax", pos(n.from));
+        if (inAt < 0 || bodyAt < 0) throw syntaxFail("invalid syntax", pos(n.from));
         const target = readTargetList(r, c.slice(1, inAt), n.from);
         const iterable = readExprList(r, c.slice(inAt + 1, bodyAt), n.from);
         const loopBody = body(c[bodyAt], n, loops + 1);
@@ -135,30 +176,42 @@ export function parseBody(source: string): BodyTree {
       case "BreakStatement":
       case "ContinueStatement": {
         const kind = n.name === "BreakStatement" ? "break" : "continue";
-        if (loops === 0) throw refuse(`"${kind}" outside a loop`, pos(n.from));
+        if (loops === 0) throw syntaxFail(`"${kind}" outside a loop`, pos(n.from));
         return { kind };
       }
       case "ScopeStatement":
         throw refuse(`"${text.slice(c[0]?.from ?? n.from, c[0]?.to ?? n.to)}" is not supported`, pos(n.from));
     }
+    if (n.name === "PrintStatement")
+      throw syntaxFail('invalid syntax: the Python 2 "print" statement', pos(n.from));
     const refused = REFUSED_STATEMENTS[n.name];
-    if (n.name === "ImportStatement" && c[0]?.name === "from") throw refuse('"from … import" is not supported', pos(n.from));
-    throw refuse(refused ? `${refused} is not supported` : "invalid syntax", pos(n.from));
+    if (n.name === "ImportStatement" && c[0]?.name === "from")
+      throw refuse('"from … import" is not supported', pos(n.from));
+    if (!refused) throw syntaxFail("invalid syntax", pos(n.from));
+    throw refuse(`${refused} is not supported`, pos(n.from));
   };
 
   const statements = block(kids(top), null, 0);
   for (const use of r.uses) {
-    if (REFUSED_BUILTINS.has(use.name) && !r.bound.has(use.name)) throw refuse(`"${use.name}" is not supported`, use.pos);
+    if (REFUSED_BUILTINS.has(use.name) && !r.bound.has(use.name))
+      throw refuse(`"${use.name}" is not supported`, use.pos);
   }
   for (const call of r.scriptCalls) {
     if (METHODS.has(call.method)) continue;
-    const maybeScript = call.object !== null && call.object !== "args" && !BUILTINS.has(call.object) && !r.bound.has(call.object);
+    const maybeScript =
+      call.object !== null &&
+      call.object !== "args" &&
+      !BUILTINS.has(call.object) &&
+      !r.bound.has(call.object);
     if (!maybeScript) throw refuse(`"${call.method}" is not a supported method`, call.pos);
   }
   return { statements, locals };
 }
 
-/** murano-agent's `_unindent`: tabs expanded to 4 columns, then the smallest indentation removed from every line. */
+/**
+ * murano-agent's `_unindent`: tabs expanded to 4 columns, then the smallest indentation removed from every
+ * line. (murano-agent then puts 4 spaces in front of every line; string literals get them in body_parse_expr.ts.)
+ */
 function unindent(source: string): { text: string; indent: number } {
   const lines = source.replace(/\r\n?/g, "\n").split("\n").map(expandTabs);
   let indent = Number.POSITIVE_INFINITY;
@@ -175,4 +228,3 @@ function expandTabs(line: string): string {
   for (const ch of line) out += ch === "\t" ? " ".repeat(4 - (out.length % 4)) : ch;
   return out;
 }
-

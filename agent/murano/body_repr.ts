@@ -6,7 +6,6 @@ import {
   PyBuiltin,
   PyDict,
   PyIter,
-  PyLambda,
   PyList,
   PyMethod,
   PyScript,
@@ -46,15 +45,20 @@ export function pyRepr(v: PyValue, seen: Set<object> = new Set()): string {
   }
   if (v instanceof PyView) {
     const inner = [...v.dict.entries.values()].map((e) =>
-      v.kind === "keys" ? pyRepr(e.key, seen) : v.kind === "values" ? pyRepr(e.value, seen) : `(${pyRepr(e.key, seen)}, ${pyRepr(e.value, seen)})`,
+      v.kind === "keys"
+        ? pyRepr(e.key, seen)
+        : v.kind === "values"
+          ? pyRepr(e.value, seen)
+          : `(${pyRepr(e.key, seen)}, ${pyRepr(e.value, seen)})`,
     );
     return `dict_${v.kind}([${inner.join(", ")}])`;
   }
-  if (v instanceof PyBuiltin) return v.name === "len" || v.name === "sorted" ? `<built-in function ${v.name}>` : `<class '${v.name}'>`;
+  if (v instanceof PyBuiltin)
+    return v.name === "len" || v.name === "sorted" ? `<built-in function ${v.name}>` : `<class '${v.name}'>`;
   if (v instanceof PyMethod) return `<built-in method ${v.name} of ${typeName(v.self)} object>`;
   if (v instanceof PyScript) return `<muranoagent.script_runner.${typeName(v)} object>`;
-  if (v instanceof PyLambda) return "<function <lambda>>";
-  if (v instanceof PyIter) return v.kind === "generator" ? "<generator object <genexpr>>" : `<${v.kind} object>`;
+  if (v instanceof PyIter)
+    return v.kind === "generator" ? "<generator object <genexpr>>" : `<${v.kind} object>`;
   return `<${typeName(v)} object>`;
 }
 
@@ -70,6 +74,19 @@ function containerRepr(v: PyList | PyTuple | PyDict | PySet, seen: Set<object>):
   const items = v.items.map((x) => pyRepr(x, seen));
   if (v instanceof PyList) return `[${items.join(", ")}]`;
   return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
+}
+
+/** `ascii(v)`: the repr with every non-ASCII character escaped. */
+export function pyAscii(v: PyValue): string {
+  let out = "";
+  for (const ch of pyRepr(v)) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if (cp < 0x80) out += ch;
+    else if (cp < 0x100) out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, "0")}`;
+    else out += `\\U${cp.toString(16).padStart(8, "0")}`;
+  }
+  return out;
 }
 
 /** Python's float repr: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */

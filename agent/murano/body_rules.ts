@@ -3,7 +3,7 @@
  * (body_parse.ts) refuses the rest before anything runs; the evaluator implements exactly these.
  */
 
-/** Built-in functions a Body may call. `map` and `tuple` are there because real plans use them with `lambda`. */
+/** Built-in functions a Body may call. `map` takes only a callable of the subset (a built-in, a method, a script). */
 export const BUILTINS: ReadonlySet<string> = new Set([
   "int",
   "str",

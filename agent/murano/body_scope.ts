@@ -5,15 +5,15 @@
  */
 import { pyFail } from "./body_fail.ts";
 import { BUILTINS } from "./body_rules.ts";
-import { type LambdaScope, PyBuiltin, PyDict, PyScript, type PyValue } from "./body_values.ts";
+import { PyBuiltin, PyDict, PyScript, type PyValue, type Scope } from "./body_values.ts";
 
-/** One scope: the Body's function locals, or those of a lambda call or a comprehension. */
-export class Frame implements LambdaScope {
+/** One scope: the Body's function locals, or those of a comprehension. */
+export class Frame implements Scope {
   readonly vars = new Map<string, PyValue>();
-  readonly parent: LambdaScope | null;
+  readonly parent: Scope | null;
   /** Names this scope owns even while unassigned (the Body's locals). */
   readonly owned: ReadonlySet<string>;
-  constructor(parent: LambdaScope | null, owned: ReadonlySet<string> = new Set()) {
+  constructor(parent: Scope | null, owned: ReadonlySet<string> = new Set()) {
     this.parent = parent;
     this.owned = owned;
   }
@@ -21,7 +21,10 @@ export class Frame implements LambdaScope {
     const value = this.vars.get(name);
     if (value !== undefined) return value;
     if (this.owned.has(name)) {
-      throw pyFail("UnboundLocalError", `cannot access local variable '${name}' where it is not associated with a value`);
+      throw pyFail(
+        "UnboundLocalError",
+        `cannot access local variable '${name}' where it is not associated with a value`,
+      );
     }
     if (!this.parent) throw pyFail("NameError", `name '${name}' is not defined`);
     return this.parent.lookup(name);
@@ -29,7 +32,7 @@ export class Frame implements LambdaScope {
 }
 
 /** The module globals murano-agent gives the Body: `args` (a Bunch of Parameters) and one callable per script. */
-export class Globals implements LambdaScope {
+export class Globals implements Scope {
   readonly args: PyDict;
   readonly scripts: ReadonlySet<string>;
   private readonly runners = new Map<string, PyScript>();
@@ -37,7 +40,8 @@ export class Globals implements LambdaScope {
   constructor(parameters: PyValue, scripts: ReadonlySet<string>) {
     this.scripts = scripts;
     this.args = new PyDict(true);
-    if (parameters instanceof PyDict) for (const e of parameters.entries.values()) this.args.set(e.key, e.value);
+    if (parameters instanceof PyDict)
+      for (const e of parameters.entries.values()) this.args.set(e.key, e.value);
   }
   lookup(name: string): PyValue {
     if (this.scripts.has(name)) {

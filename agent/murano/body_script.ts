@@ -7,17 +7,24 @@
 import { pyFail } from "./body_fail.ts";
 import { formatValue } from "./body_format_spec.ts";
 import { pyStr } from "./body_repr.ts";
-import type { ScriptOutcome } from "./types.ts";
 import { type CallArgs, PyDict, type PyScript, type PyValue } from "./body_values.ts";
+import type { ScriptOutcome } from "./types.ts";
 
 /** Runs one plan script: its name, the command line after `./<entry point>`, and stdin (null: none). */
-export type ScriptCaller = (name: string, commandline: string, input: string | null) => Promise<ScriptOutcome>;
+export type ScriptCaller = (
+  name: string,
+  commandline: string,
+  input: string | null,
+) => Promise<ScriptOutcome>;
 
 const SIGNATURE = "ApplicationExecutor.run()";
 
 export async function invokeScript(script: PyScript, call: CallArgs, caller: ScriptCaller): Promise<PyValue> {
   if (call.args.length > 2) {
-    throw pyFail("TypeError", `${SIGNATURE} takes from 2 to 4 positional arguments but ${call.args.length + 2} were given`);
+    throw pyFail(
+      "TypeError",
+      `${SIGNATURE} takes from 2 to 4 positional arguments but ${call.args.length + 2} were given`,
+    );
   }
   let commandline = call.args[0];
   let input = call.args[1];

@@ -5,15 +5,37 @@
 import { collect } from "./body_access.ts";
 import { pyFail } from "./body_fail.ts";
 import { formatString } from "./body_format.ts";
-import { PyList, PyTuple, type PyValue, type CallArgs, typeName } from "./body_values.ts";
 import { expectArgs } from "./body_methods.ts";
+import { type CallArgs, PyList, PyTuple, type PyValue, typeName } from "./body_values.ts";
 
 export const STR_METHODS: ReadonlySet<string> = new Set([
-  "format", "join", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "replace", "lower", "upper",
-  "startswith", "endswith", "find", "rfind", "index", "count",
+  "format",
+  "join",
+  "strip",
+  "lstrip",
+  "rstrip",
+  "split",
+  "rsplit",
+  "splitlines",
+  "replace",
+  "lower",
+  "upper",
+  "startswith",
+  "endswith",
+  "find",
+  "rfind",
+  "index",
+  "count",
 ]);
 
-const WHITESPACE = /[\s\x1c-\x1f\x85]/u;
+/** The characters Python's `str.isspace()` accepts (what `split()` and `strip()` remove by default). */
+const SPACE: ReadonlySet<string> = new Set([
+  ..."\t\n\v\f\r \u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2028\u2029\u202f\u205f\u3000",
+  ...Array.from({ length: 11 }, (_, i) => String.fromCharCode(0x2000 + i)),
+]);
+
+/** Line boundaries of `str.splitlines()`. */
+const LINE_BREAK: ReadonlySet<string> = new Set([..."\n\r\v\f\u001c\u001d\u001e\u0085\u2028\u2029"]);
 
 function str(v: PyValue | undefined, what: string): string {
   if (typeof v !== "string") throw pyFail("TypeError", `${what} must be str, not ${typeName(v ?? null)}`);
@@ -27,10 +49,16 @@ function optInt(v: PyValue | undefined, fallback: number): number {
   throw pyFail("TypeError", `'${typeName(v)}' object cannot be interpreted as an integer`);
 }
 
-function stripChars(s: string, chars: PyValue | undefined, left: boolean, right: boolean, name: string): string {
+function stripChars(
+  s: string,
+  chars: PyValue | undefined,
+  left: boolean,
+  right: boolean,
+  name: string,
+): string {
   const cs = Array.from(s);
   const set = chars === undefined || chars === null ? null : new Set(Array.from(str(chars, `${name} arg`)));
-  const strip = (c: string | undefined): boolean => c !== undefined && (set ? set.has(c) : WHITESPACE.test(c));
+  const strip = (c: string | undefined): boolean => c !== undefined && (set ? set.has(c) : SPACE.has(c));
   let a = 0;
   let b = cs.length;
   while (left && a < b && strip(cs[a])) a++;
@@ -38,22 +66,35 @@ function stripChars(s: string, chars: PyValue | undefined, left: boolean, right:
   return cs.slice(a, b).join("");
 }
 
-function split(s: string, sepArg: PyValue | undefined, maxArg: PyValue | undefined, fromRight: boolean): PyList {
-  let max = optInt(maxArg, -1);
-  if (sepArg === undefined || sepArg === null) {
-    const words = s.split(/[\s\x1c-\x1f\x85]+/u).filter((w) => w !== "");
-    if (max < 0) return new PyList(words);
-    // Keep the unsplit remainder verbatim (Python keeps its inner whitespace).
-    const out: string[] = [];
-    let rest = fromRight ? s.replace(/[\s\x1c-\x1f\x85]+$/u, "") : s.replace(/^[\s\x1c-\x1f\x85]+/u, "");
-    while (max-- > 0) {
-      const m = fromRight ? /[\s\x1c-\x1f\x85]+(\S*)$/u.exec(rest) : /^(\S*)[\s\x1c-\x1f\x85]+/u.exec(rest);
-      if (!m) break;
-      out.push(m[1] ?? "");
-      rest = fromRight ? rest.slice(0, m.index) : rest.slice(m[0].length);
+/** Splits at runs of whitespace, at most `max` times (-1: no limit); the rest keeps its own whitespace. */
+function splitSpace(cs: string[], max: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < cs.length && SPACE.has(cs[i] ?? "")) i++;
+    if (i >= cs.length) return out;
+    if (max >= 0 && out.length === max) {
+      out.push(cs.slice(i).join(""));
+      return out;
     }
-    if (rest !== "") out.push(rest);
-    return new PyList(fromRight ? out.reverse() : out);
+    let j = i;
+    while (j < cs.length && !SPACE.has(cs[j] ?? "")) j++;
+    out.push(cs.slice(i, j).join(""));
+    i = j;
+  }
+}
+
+function split(
+  s: string,
+  sepArg: PyValue | undefined,
+  maxArg: PyValue | undefined,
+  fromRight: boolean,
+): PyList {
+  const max = optInt(maxArg, -1);
+  if (sepArg === undefined || sepArg === null) {
+    if (!fromRight) return new PyList(splitSpace(Array.from(s), max));
+    const reversed = splitSpace(Array.from(s).reverse(), max);
+    return new PyList(reversed.map((w) => Array.from(w).reverse().join("")).reverse());
   }
   const sep = str(sepArg, "sep");
   if (sep === "") throw pyFail("ValueError", "empty separator");
@@ -65,7 +106,11 @@ function split(s: string, sepArg: PyValue | undefined, maxArg: PyValue | undefin
 }
 
 /** Code-point window `[start:end]` of `s` as UTF-16 offsets, plus the code-point offset of its start. */
-function window(s: string, start: PyValue | undefined, end: PyValue | undefined): { text: string; offset: number } {
+function window(
+  s: string,
+  start: PyValue | undefined,
+  end: PyValue | undefined,
+): { text: string; offset: number } {
   const cs = Array.from(s);
   const norm = (v: PyValue | undefined, d: number): number => {
     const n = optInt(v, d);
@@ -76,14 +121,12 @@ function window(s: string, start: PyValue | undefined, end: PyValue | undefined)
   return { text: b > a ? cs.slice(a, b).join("") : "", offset: a };
 }
 
-const LINE_BREAK = /[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
-
 function splitLines(s: string, keepEnds: boolean): string[] {
   const out: string[] = [];
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i] ?? "";
-    if (!LINE_BREAK.test(c)) continue;
+    if (!LINE_BREAK.has(c)) continue;
     const end = c === "\r" && s[i + 1] === "\n" ? i + 2 : i + 1;
     out.push(s.slice(start, keepEnds ? end : i));
     start = end;
@@ -99,13 +142,25 @@ function codePointIndex(text: string, utf16: number): number {
 
 export async function callStrMethod(s: string, name: string, call: CallArgs): Promise<PyValue> {
   if (name === "format") return formatString(s, call.args, call.keywords);
-  const a = expectArgs(`str.${name}`, call, name === "split" || name === "rsplit" ? ["sep", "maxsplit"] : name === "splitlines" ? ["keepends"] : []);
+  const a = expectArgs(
+    `str.${name}`,
+    call,
+    name === "split" || name === "rsplit" ? ["sep", "maxsplit"] : name === "splitlines" ? ["keepends"] : [],
+  );
   switch (name) {
     case "join": {
-      const items = await collect(a[0] ?? null);
+      const arg = a[0] ?? null;
+      const items = await collect(arg).catch((error: unknown) => {
+        // CPython's str.join says so itself for a non-iterable argument.
+        const notIterable = `'${typeName(arg)}' object is not iterable`;
+        throw error instanceof Error && error.message === notIterable
+          ? pyFail("TypeError", "can only join an iterable")
+          : error;
+      });
       return items
         .map((item, i) => {
-          if (typeof item !== "string") throw pyFail("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
+          if (typeof item !== "string")
+            throw pyFail("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
           return item;
         })
         .join(s);
@@ -125,7 +180,13 @@ export async function callStrMethod(s: string, name: string, call: CallArgs): Pr
       const old = str(a[0], "replace() argument 1");
       const by = str(a[1], "replace() argument 2");
       let count = optInt(a[2], -1);
-      if (old === "") return by + Array.from(s).map((c) => c + by).join("");
+      if (old === "")
+        return (
+          by +
+          Array.from(s)
+            .map((c) => c + by)
+            .join("")
+        );
       if (count < 0) return s.split(old).join(by);
       const parts = s.split(old);
       let out = parts[0] ?? "";
@@ -151,7 +212,8 @@ export async function callStrMethod(s: string, name: string, call: CallArgs): Pr
     case "count": {
       const sub = str(a[0], "must be str, not");
       const { text, offset } = window(s, a[1], a[2]);
-      if (name === "count") return BigInt(sub === "" ? Array.from(text).length + 1 : text.split(sub).length - 1);
+      if (name === "count")
+        return BigInt(sub === "" ? Array.from(text).length + 1 : text.split(sub).length - 1);
       const at = name === "rfind" ? text.lastIndexOf(sub) : text.indexOf(sub);
       if (at < 0 && name === "index") throw pyFail("ValueError", "substring not found");
       return BigInt(at < 0 ? -1 : offset + codePointIndex(text, at));

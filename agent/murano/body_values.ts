@@ -3,7 +3,6 @@
  * number, `str` a string; containers are small classes so that list, tuple, dict and set stay distinct.
  * Dicts and sets keep insertion order and use Python equality for keys (`1`, `1.0` and `True` are one key).
  */
-import type { Expr } from "./body_ast.ts";
 import { pyFail } from "./body_fail.ts";
 
 export type PyValue =
@@ -20,7 +19,7 @@ export type PyValue =
   | PyIter
   | PyCallable;
 
-export type PyCallable = PyBuiltin | PyMethod | PyScript | PyLambda;
+export type PyCallable = PyBuiltin | PyMethod | PyScript;
 
 export class PyList {
   items: PyValue[];
@@ -114,19 +113,9 @@ export class PyScript {
   }
 }
 
-export interface LambdaScope {
+/** Where a name is looked up: a frame, or the Body's globals. */
+export interface Scope {
   lookup(name: string): PyValue;
-}
-
-export class PyLambda {
-  readonly params: readonly string[];
-  readonly body: Expr;
-  readonly scope: LambdaScope;
-  constructor(params: readonly string[], body: Expr, scope: LambdaScope) {
-    this.params = params;
-    this.body = body;
-    this.scope = scope;
-  }
 }
 
 /** The Python type name, as CPython's messages spell it. */
@@ -149,7 +138,6 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyView) return `dict_${v.kind}`;
   if (v instanceof PyIter) return v.kind;
   if (v instanceof PyScript) return v.fn === null ? "ScriptRunner" : "FunctionRunner";
-  if (v instanceof PyLambda) return "function";
   if (v instanceof PyBuiltin) return "type";
   return "builtin_function_or_method";
 }
@@ -211,7 +199,7 @@ export function numeric(v: PyValue): bigint | number | undefined {
   return undefined;
 }
 
-/** Calls a Python callable (a lambda as a sort key, a function given to `map`). */
+/** Calls a Python callable (a built-in as a sort key or given to `map`). */
 export type Invoke = (fn: PyValue, args: PyValue[]) => Promise<PyValue>;
 
 /** Arguments of a built-in or method call: positional values and keyword arguments in call order. */

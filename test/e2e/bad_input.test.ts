@@ -56,8 +56,12 @@ describe("bad input", { timeout: 180_000 }, () => {
     assert.equal(scene.engine.results.length, results + 1, "no result for it, only the valid plan's");
   }
 
-  /** A plan with an ID: a result with `code`, Body {Message, AdditionalInfo}, nothing run. */
-  async function expectCode(plan: MuranoPlan, code: number, message?: RegExp): Promise<void> {
+  /** A plan with an ID: a result with `code`, Body {Message, AdditionalInfo}, an event, nothing run. */
+  async function expectCode(
+    plan: MuranoPlan,
+    code: number,
+    expect: { decision?: string; message?: RegExp[] } = {},
+  ): Promise<void> {
     await scene.engine.send(plan);
     const [result, ...more] = await scene.engine.waitForResults(plan.ID);
     assert.equal(result?.ErrorCode, code, JSON.stringify(result)?.slice(0, 2000));
@@ -68,7 +72,9 @@ describe("bad input", { timeout: 180_000 }, () => {
       "string",
       `Body is {Message, AdditionalInfo}: ${JSON.stringify(body)}`,
     );
-    if (message) assert.match(String(body?.Message), message);
+    for (const pattern of expect.message ?? []) assert.match(String(body?.Message), pattern);
+    if (expect.decision) assert.equal(result?.Idem?.Decision, expect.decision);
+    await scene.engine.waitForEvents({ SourceID: plan.ID });
     await assertNothingRanAndStillServing();
   }
 
@@ -89,22 +95,29 @@ describe("bad input", { timeout: 180_000 }, () => {
   });
 
   test("FormatVersion 3.0.0 is refused with code 9", async () => {
-    await expectCode(bad({ formatVersion: "3.0.0" }), 9);
+    await expectCode(bad({ formatVersion: "3.0.0" }), 9, { decision: "invalid" });
   });
 
   test("a file named ../x is refused with code 2", async () => {
-    await expectCode(bad({ entryName: "../x" }), 2);
+    await expectCode(bad({ entryName: "../x" }), 2, { decision: "invalid", message: [/\.\.\/x/] });
   });
 
   test("a 5 MiB payload is refused with code 2", async () => {
-    await expectCode(bad({ parameters: { padding: "x".repeat(5 * 1024 * 1024) } }), 2);
+    await expectCode(bad({ parameters: { padding: "x".repeat(5 * 1024 * 1024) } }), 2, {
+      decision: "invalid",
+    });
   });
 
   test("an unknown policy is refused with code 305, naming the available ones", async () => {
-    await expectCode(bad({ idempotency: { Policy: "no-such-policy" } }), 305, /skip-if-identical/);
+    await expectCode(bad({ idempotency: { Policy: "no-such-policy" } }), 305, {
+      message: [/no-such-policy/, /always/, /run-once-ever/, /skip-if-identical/],
+    });
   });
 
   test("a Body that imports a module is refused with code 2 before anything runs", async () => {
-    await expectCode(bad({ body: "import os\nreturn deploy(args.tag).stdout" }), 2, /import/i);
+    await expectCode(bad({ body: "x = 1\nimport os\nreturn deploy(args.tag).stdout" }), 2, {
+      decision: "invalid",
+      message: [/import/, /line 2/i, /col(umn)? 1\b/i],
+    });
   });
 });

@@ -57,6 +57,8 @@ test("a run-once-ever plan interrupted by kill -9 is answered 304 and never star
     1,
     "one final result for the original sender",
   );
+  // SPEC 8: every decision is an event, the interruption found at start-up included.
+  await scene.engine.waitForEvents({ Event: "interrupted", SourceID: plan.ID }, 1, 5_000);
 });
 
 test("a skip-if-identical plan interrupted by kill -9 runs again once, after its orphan is dead, and succeeds", {
@@ -94,4 +96,23 @@ test("a skip-if-identical plan interrupted by kill -9 runs again once, after its
   assert.equal(effects.executions[1]?.done, true);
   assert.equal(answer?.Body, `ran ${effects.executions[1]?.pid} again payload`);
   assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, "one final result for the sender");
+  await scene.engine.waitForEvents({ Event: "interrupted", SourceID: plan.ID }, 1, 5_000);
+});
+
+test("the retained presence says online after start and offline after kill -9 (Last Will)", {
+  timeout: 90_000,
+}, async (t) => {
+  const scene = await openScene(t, "presence");
+  const agent = await scene.startAgent({ generation: 4 });
+  const online = await scene.engine.waitForStatus("online");
+  assert.equal(online.AgentID, scene.agentId);
+  assert.equal(online.Generation, 4);
+  assert.equal(online.Protocol, 5);
+  assert.ok(
+    Array.isArray(online.Policies) && online.Policies.includes("run-once-ever"),
+    JSON.stringify(online),
+  );
+  await agent.kill9();
+  const offline = await scene.engine.waitForStatus("offline");
+  assert.equal(offline.AgentID, scene.agentId);
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Failpoint } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { applicationPlan, openScene, readExecutions, waitForEffects } from "../helpers/engine.ts";
 
 const seams: { point: Failpoint; meaning: string }[] = [
   { point: "before-commit", meaning: "plan decided, nothing durable" },
@@ -54,5 +54,38 @@ for (const { point, meaning } of seams) {
     assert.equal(copies.size, 1, "re-sent copies of a result are identical");
     assert.equal(scene.engine.distinctResultsFor(resent.ID).length, 1);
     assert.equal(finals[0]?.Idem?.RanAs, plan.ID);
+  });
+}
+
+for (const point of ["after-result-commit", "after-publish"] as const) {
+  test(`a crash at ${point} after a duplicate joined the run answers both senders once`, {
+    timeout: 90_000,
+  }, async (t) => {
+    const scene = await openScene(t, `seam-join-${point}`);
+    const crashing = await scene.startAgent({ failpoint: point });
+    const template = { effects: scene.effects, tag: `join-${point}`, sleepSeconds: 1 };
+    const plan = applicationPlan(template);
+    await scene.engine.send(plan);
+    await waitForEffects(scene.effects, (e) => e.executions.length === 1);
+    const duplicate = applicationPlan(template);
+    await scene.engine.send(duplicate);
+    await crashing.waitForLog(/\bevent=join\b/);
+    const crash = await crashing.waitForExit();
+    assert.equal(crash.signal, "SIGKILL", `the agent killed itself at ${point}\n${crashing.tail()}`);
+
+    const agent = await scene.startAgent();
+    const [ran] = await scene.engine.waitForResults(plan.ID);
+    const [joined] = await scene.engine.waitForResults(duplicate.ID);
+    assert.equal(agent.exited, undefined);
+
+    const effects = readExecutions(scene.effects);
+    assert.equal(effects.executions.length, 1, `exactly one execution:\n${effects.lines.join("\n")}`);
+    assert.equal(ran?.ErrorCode, 0, JSON.stringify(ran));
+    assert.equal(joined?.ErrorCode, 0, JSON.stringify(joined));
+    assert.equal(joined?.Idem?.RanAs, plan.ID);
+    assert.deepEqual(joined?.Body, ran?.Body);
+    for (const sourceId of [plan.ID, duplicate.ID]) {
+      assert.equal(scene.engine.distinctResultsFor(sourceId).length, 1, `one final result for ${sourceId}`);
+    }
   });
 }

@@ -74,3 +74,37 @@ test("a plan whose parameters changed is run, not replayed", { timeout: 90_000 }
     ["v1", "v2"],
   );
 });
+
+test("a replay goes to the re-sending engine's reply topic, with its MQTT 5 correlation data", {
+  timeout: 90_000,
+}, async (t) => {
+  const scene = await openScene(t, "failover-reply");
+  await scene.startAgent();
+  const engineA = `murano/engine-a/${scene.agentId}`;
+  const engineB = `murano/engine-b/${scene.agentId}`;
+  const engineC = `murano/engine-c/${scene.agentId}`;
+  for (const topic of [engineA, engineB, engineC]) await scene.engine.addReplyTopic(topic);
+  const template = { effects: scene.effects, tag: "reply-targets" };
+
+  const first = applicationPlan({ ...template, replyTo: engineA });
+  await scene.engine.send(first);
+  await scene.engine.waitForResults(first.ID);
+  const second = applicationPlan({ ...template, replyTo: engineB });
+  await scene.engine.send(second);
+  await scene.engine.waitForResults(second.ID);
+  const third = applicationPlan(template);
+  const correlationData = Buffer.from(`corr-${third.ID}`);
+  await scene.engine.send(third, { properties: { responseTopic: engineC, correlationData } });
+  await scene.engine.waitForResults(third.ID);
+
+  const [a, b, c] = [first, second, third].map((p) =>
+    scene.engine.results.find((r) => r.result.SourceID === p.ID),
+  );
+  assert.equal(a?.topic, engineA);
+  assert.equal(b?.topic, engineB);
+  assert.equal(b?.result.Idem?.Replayed, true);
+  assert.equal(c?.topic, engineC, "MQTT 5 Response Topic is honoured");
+  assert.equal(c?.result.Idem?.Replayed, true);
+  assert.equal(c?.correlationData?.toString(), correlationData.toString(), "correlation data is echoed");
+  assert.equal(readExecutions(scene.effects).executions.length, 1);
+});

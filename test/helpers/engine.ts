@@ -184,6 +184,19 @@ export class Engine {
     return this.eventsMatching(match);
   }
 
+  /** Waits until the retained presence (`P/A/status`) has `State` = `state`; resolves with it. */
+  async waitForStatus(
+    state: "online" | "offline",
+    timeoutMs = this.#timeoutMs,
+  ): Promise<Record<string, unknown>> {
+    await this.#waitFor(
+      () => this.status?.State === state,
+      timeoutMs,
+      () => `status ${state} (have ${JSON.stringify(this.status)})`,
+    );
+    return this.status ?? {};
+  }
+
   async close(): Promise<void> {
     await this.#client.endAsync(true);
   }
@@ -213,7 +226,7 @@ export class Engine {
   summary(): string {
     const results = this.results.map(
       ({ topic, result }) =>
-        `  result on ${topic}: SourceID=${result.SourceID} ErrorCode=${result.ErrorCode} Decision=${result.Idem?.Decision} Body=${JSON.stringify(result.Body)?.slice(0, 200)}`,
+        `  result on ${topic}: ID=${result.ID} SourceID=${result.SourceID} ErrorCode=${result.ErrorCode} Decision=${result.Idem?.Decision} Body=${JSON.stringify(result.Body)?.slice(0, 200)}`,
     );
     const events = this.events.map((event) => `  event: ${JSON.stringify(event).slice(0, 300)}`);
     return ["--- engine received ---", ...results, ...events].join("\n");
@@ -378,14 +391,16 @@ export function applicationPlan(options: PlanOptions): MuranoPlan {
         Options: { captureStdout: true, captureStderr: true, verifyExitcode: true },
       },
     },
-    Files: {
-      [entryId]: {
-        Name: options.entryName ?? "deploy.sh",
-        BodyType: entryType,
-        Body: encode(script, entryType),
-      },
-      [dataId]: { Name: "data.txt", BodyType: dataType, Body: encode("payload", dataType) },
-    },
+    // Like a Murano engine's, the Files map's order is not stable between sends.
+    Files: Object.fromEntries(
+      shuffle([
+        [
+          entryId,
+          { Name: options.entryName ?? "deploy.sh", BodyType: entryType, Body: encode(script, entryType) },
+        ],
+        [dataId, { Name: "data.txt", BodyType: dataType, Body: encode("payload", dataType) }],
+      ]),
+    ),
   };
   if (options.generation !== undefined) plan.Generation = options.generation;
   if (options.idempotency !== undefined) plan.Idempotency = options.idempotency;
@@ -393,6 +408,10 @@ export function applicationPlan(options: PlanOptions): MuranoPlan {
   if (options.replyTo !== undefined) plan.ReplyTo = options.replyTo;
   Object.assign(plan, options.extra);
   return plan;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  return Math.random() < 0.5 ? items : items.reverse();
 }
 
 // ---------------------------------------------------------------------------------------------------------

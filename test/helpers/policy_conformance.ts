@@ -14,7 +14,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Decision, JournalRecord, Policy, PolicyContext, RecordState } from "../../agent/mod.ts";
 
-const STATES: Array<RecordState | "none"> = ["none", "accepted", "running", "succeeded", "failed", "interrupted"];
+const STATES: Array<RecordState | "none"> = [
+  "none",
+  "accepted",
+  "running",
+  "succeeded",
+  "failed",
+  "interrupted",
+];
 const FINGERPRINT = `sha256:${"a".repeat(64)}`;
 const OTHER = `sha256:${"b".repeat(64)}`;
 
@@ -44,7 +51,15 @@ export function recordIn(state: RecordState, fingerprint = FINGERPRINT): Journal
     createdAt: time,
     updatedAt: time,
     ...(finished
-      ? { result: { errorCode: state === "failed" ? 100 : 0, body: '"ok"', time, ranAs: "plan-1", attempt: 1 } }
+      ? {
+          result: {
+            errorCode: state === "failed" ? 100 : 0,
+            body: '"ok"',
+            time,
+            ranAs: "plan-1",
+            attempt: 1,
+          },
+        }
       : {}),
     waiters: [],
     history: [{ planId: "plan-1", fingerprint, decision: "run", time }],
@@ -54,7 +69,12 @@ export function recordIn(state: RecordState, fingerprint = FINGERPRINT): Journal
 /** A policy context for a plan with `fingerprint` meeting `record`. */
 export function contextFor(
   record: JournalRecord | undefined,
-  options: { fingerprint?: string; explicitKey?: boolean; options?: Record<string, unknown>; now?: Date } = {},
+  options: {
+    fingerprint?: string;
+    explicitKey?: boolean;
+    options?: Record<string, unknown>;
+    now?: Date;
+  } = {},
 ): PolicyContext {
   const fingerprint = options.fingerprint ?? FINGERPRINT;
   return deepFreeze({
@@ -74,7 +94,10 @@ export function contextFor(
 function assertDecision(value: unknown): asserts value is Decision {
   assert.ok(typeof value === "object" && value !== null, "a decision is an object");
   const kind = (value as { kind?: unknown }).kind;
-  assert.ok(["run", "replay", "join", "reject"].includes(kind as string), `unknown decision kind ${String(kind)}`);
+  assert.ok(
+    ["run", "replay", "join", "reject"].includes(kind as string),
+    `unknown decision kind ${String(kind)}`,
+  );
   if (kind === "reject") {
     const { code, message } = value as { code?: unknown; message?: unknown };
     assert.ok(Number.isInteger(code) && (code as number) > 0, "a reject carries a result code > 0");
@@ -92,15 +115,25 @@ export function testPolicy(policy: Policy, settings: { options?: Record<string, 
     for (const state of STATES) {
       for (const same of [true, false]) {
         if (state === "none" && !same) continue;
-        const label = state === "none" ? "an unknown key" : `a ${state} record with ${same ? "the same" : "other"} content`;
+        const label =
+          state === "none"
+            ? "an unknown key"
+            : `a ${state} record with ${same ? "the same" : "other"} content`;
         test(`answers ${label} with a decision the agent can honour`, async () => {
-          const record = state === "none" ? undefined : deepFreeze(recordIn(state, same ? FINGERPRINT : OTHER));
-          const context = contextFor(record, { explicitKey: !same, ...(settings.options ? { options: settings.options } : {}) });
+          const record =
+            state === "none" ? undefined : deepFreeze(recordIn(state, same ? FINGERPRINT : OTHER));
+          const context = contextFor(record, {
+            explicitKey: !same,
+            ...(settings.options ? { options: settings.options } : {}),
+          });
           const first = await policy.decide(context);
           assertDecision(first);
           if (first.kind === "replay") assert.ok(record?.result, "replay needs a stored result");
           if (first.kind === "join") {
-            assert.ok(record?.state === "accepted" || record?.state === "running", "join needs a pending or running execution");
+            assert.ok(
+              record?.state === "accepted" || record?.state === "running",
+              "join needs a pending or running execution",
+            );
           }
           assert.deepEqual(await policy.decide(context), first, "the same context gets the same decision");
         });
@@ -108,7 +141,9 @@ export function testPolicy(policy: Policy, settings: { options?: Record<string, 
     }
 
     test("runs a key it has never seen", async () => {
-      const decision = await policy.decide(contextFor(undefined, settings.options ? { options: settings.options } : {}));
+      const decision = await policy.decide(
+        contextFor(undefined, settings.options ? { options: settings.options } : {}),
+      );
       assert.equal(decision.kind, "run");
     });
   });

@@ -1,0 +1,69 @@
+/**
+ * Assignment: names, `obj.attr` (a Bunch takes new keys), `obj[key]` and slices, tuple unpacking, and
+ * augmented assignment (`+=` on a list extends it in place, as in Python).
+ */
+import { collect, getAttr, getItem, isIterable, SliceKey, setAttr, setItem } from "./body_access.ts";
+import type { BinaryOp, Expr, Target } from "./body_ast.ts";
+import type { Interpreter } from "./body_eval.ts";
+import { pyFail } from "./body_fail.ts";
+import { binaryOp } from "./body_ops.ts";
+import type { Frame } from "./body_scope.ts";
+import { PyList, type PyValue, typeName } from "./body_values.ts";
+
+export async function assign(interp: Interpreter, t: Target, value: PyValue, frame: Frame): Promise<void> {
+  switch (t.kind) {
+    case "name":
+      frame.vars.set(t.name, value);
+      return;
+    case "attribute":
+      setAttr(await interp.eval(t.object, frame), t.name, value);
+      return;
+    case "subscript": {
+      const object = await interp.eval(t.object, frame);
+      const key = await interp.key(t.index, frame);
+      setItem(object, key, value, key instanceof SliceKey ? await collect(value) : null);
+      return;
+    }
+    case "unpack": {
+      if (!isIterable(value)) {
+        throw pyFail("TypeError", `cannot unpack non-iterable ${typeName(value)} object`);
+      }
+      const items = await collect(value);
+      const n = t.items.length;
+      if (items.length < n)
+        throw pyFail("ValueError", `not enough values to unpack (expected ${n}, got ${items.length})`);
+      if (items.length > n) throw pyFail("ValueError", `too many values to unpack (expected ${n})`);
+      for (let i = 0; i < n; i++) {
+        const target = t.items[i];
+        if (target) await assign(interp, target, items[i] ?? null, frame);
+      }
+    }
+  }
+}
+
+export async function augmentedAssign(
+  interp: Interpreter,
+  t: Target,
+  op: BinaryOp,
+  valueExpr: Expr,
+  frame: Frame,
+): Promise<void> {
+  if (t.kind === "unpack") throw pyFail("TypeError", "illegal expression for augmented assignment");
+  const object = t.kind === "name" ? null : await interp.eval(t.object, frame);
+  const key = t.kind === "subscript" ? await interp.key(t.index, frame) : null;
+  const current =
+    t.kind === "name"
+      ? frame.lookup(t.name)
+      : t.kind === "attribute"
+        ? getAttr(object, t.name)
+        : getItem(object, key ?? null);
+  const value = await interp.eval(valueExpr, frame);
+  let result: PyValue;
+  if (op === "+" && current instanceof PyList) {
+    current.items.push(...(await collect(value)));
+    result = current;
+  } else result = binaryOp(op, current, value);
+  if (t.kind === "name") frame.vars.set(t.name, result);
+  else if (t.kind === "attribute") setAttr(object, t.name, result);
+  else setItem(object, key ?? null, result, null);
+}

@@ -1,0 +1,112 @@
+/**
+ * dist/idem.mjs runs as it is on Node 24 and on Deno (with the permissions of docs/deploy.md): it runs a plan,
+ * replays a duplicate, and loads policy plugins from disk (ESM on Node, TypeScript on Deno) that import `idem`.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
+import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { applicationPlan, connectEngine, type Engine, readExecutions } from "../helpers/engine.ts";
+import { BUNDLE, DENO_PERMISSIONS, denoBinary, ensureBuilt } from "./runtimes.ts";
+
+let broker: MosquittoBroker;
+let folder: string;
+const engines: Engine[] = [];
+
+before(async () => {
+  ensureBuilt({ executable: false });
+  broker = await startBroker();
+  folder = await makeTempDir("bundle");
+  const plugins = join(folder, "plugins");
+  mkdirSync(plugins);
+  writeFileSync(
+    join(plugins, "frozen-esm.mjs"),
+    [
+      'import { definePolicy, ErrorCode } from "idem";',
+      "export default definePolicy({",
+      '  name: "frozen-esm",',
+      '  decide: ({ key }) => ({ kind: "reject", code: ErrorCode.IdempotencyConflict, message: key + " is frozen" }),',
+      "});",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(plugins, "frozen-ts.ts"),
+    [
+      'import { type Decision, definePolicy, ErrorCode } from "idem";',
+      "export default definePolicy({",
+      '  name: "frozen-ts",',
+      "  decide: ({ key }): Decision => ({",
+      '    kind: "reject",',
+      "    code: ErrorCode.IdempotencyConflict,",
+      '    message: key + " is frozen",',
+      "  }),",
+      "});",
+      "",
+    ].join("\n"),
+  );
+});
+
+after(async () => {
+  for (const engine of engines) await engine.close().catch(() => {});
+  await broker?.dispose();
+  if (folder) await removeDir(folder);
+});
+
+const runtimes = [
+  { name: "Node 24", command: [process.execPath, BUNDLE], policy: "frozen-esm" },
+  { name: "Deno", command: [denoBinary(), "run", ...DENO_PERMISSIONS, BUNDLE], policy: "frozen-ts" },
+] as const;
+
+for (const runtime of runtimes) {
+  test(`dist/idem.mjs on ${runtime.name} runs a plan, uses a plugin, and replays duplicates across a restart`, async () => {
+    const agentId = uniqueAgentId(runtime.name.replace(/\W/g, "").toLowerCase());
+    const effects = join(folder, `effects-${agentId}.log`);
+    const start = () =>
+      startAgent({
+        broker,
+        agentId,
+        dataDir: join(folder, agentId),
+        plugins: [join(folder, "plugins")],
+        command: runtime.command,
+      });
+    const engine = await connectEngine(broker, { agentId });
+    engines.push(engine);
+    let agent = await start();
+    try {
+      const first = applicationPlan({ effects, tag: "bundle" });
+      await engine.send(first);
+      const ran = await engine.waitForResult(first.ID);
+      assert.equal(ran.ErrorCode, 0, JSON.stringify(ran));
+
+      const resent = applicationPlan({ effects, tag: "bundle" });
+      await engine.send(resent);
+      const replayed = await engine.waitForResult(resent.ID);
+      assert.equal(replayed.Idem?.Decision, "replay", JSON.stringify(replayed));
+      assert.equal(readExecutions(effects).executions.length, 1);
+
+      const frozen = applicationPlan({
+        effects,
+        tag: "other",
+        idempotency: { Policy: runtime.policy, Key: "k9" },
+      });
+      await engine.send(frozen);
+      const rejected = await engine.waitForResult(frozen.ID);
+      assert.equal(rejected.ErrorCode, 303, JSON.stringify(rejected));
+      assert.match(JSON.stringify(rejected), /k9 is frozen/);
+
+      // Restarted on a journal with records: their string keys are read back at start (see build.mjs).
+      assert.equal((await agent.stop()).code, 0, agent.lines.slice(-20).join("\n"));
+      agent = await start();
+      const again = applicationPlan({ effects, tag: "bundle" });
+      await engine.send(again);
+      const replayedAgain = await engine.waitForResult(again.ID);
+      assert.equal(replayedAgain.Idem?.Decision, "replay", JSON.stringify(replayedAgain));
+      assert.equal(readExecutions(effects).executions.length, 1);
+    } finally {
+      assert.equal((await agent.stop()).code, 0, agent.lines.slice(-20).join("\n"));
+    }
+  });
+}
