@@ -46,6 +46,8 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   const outbox = new Outbox(journal, log);
   let transport: Transport | undefined;
   let runner: Runner | undefined;
+  // Events of start-up recovery happen before the session exists: they are published once it is up.
+  const early: string[] = [];
   const ctx: PipelineContext = {
     config,
     journal,
@@ -63,7 +65,9 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
         }
       }
       (event.Event === "invalid" || event.Event === "interrupted" ? log.warn : log.info)(event.Event, fields);
-      transport?.publish(topic("events"), JSON.stringify({ ...event, Time: new Date().toISOString() }), { qos: 0 });
+      const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
+      if (transport) transport.publish(topic("events"), payload, { qos: 0 });
+      else early.push(payload);
     },
     afterCommit() {
       outbox.flush();
@@ -99,6 +103,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
     onPlan: (message) => intake(message, ctx),
     onReady(protocol) {
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
+      for (const payload of early.splice(0)) transport?.publish(topic("events"), payload, { qos: 0 });
       outbox.flush();
       log.info("online", {
         agent: config.agentId,

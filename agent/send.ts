@@ -51,6 +51,7 @@ async function connect(broker: string): Promise<MqttClient> {
     protocol: tls ? ("mqtts" as const) : ("mqtt" as const),
     clientId: `idem-send-${randomUUID().slice(0, 8)}`,
     reconnectPeriod: 0,
+    writeCache: false,
     connectTimeout: 10_000,
     ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
   };

@@ -59,6 +59,7 @@ function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptio
     connectTimeout: 10_000,
     resubscribe: false,
     queueQoSZero: false,
+    writeCache: false,
     will: { topic: options.will.topic, payload: Buffer.from(options.will.payload), qos: 1, retain: true },
     rejectUnauthorized: broker.rejectUnauthorized,
   };

@@ -71,7 +71,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     answer: {
       kind: "refused",
       code: 2,
-      message: /^Cannot run Body: .+ is not supported \(line \d+, column \d+\)$/,
+      message: /^Cannot run Body: "[^"]+" is not supported \(line \d+, column \d+\)$/,
     },
     cases: [
       "052",
@@ -111,7 +111,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     name: "lambda",
     reason:
       "SPEC section 6 refuses lambda (with def and class: no user-defined functions in a Body); the only corpus " +
-      "use, map(lambda t: '='.join(t), d.items()), is written as a comprehension in idem",
+      "use, map(lambda t: '='.join(t), d.items()), becomes ['='.join(t) for t in d.items()] for idem",
     murano: "runs it",
     answer: {
       kind: "refused",
