@@ -35,7 +35,6 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
   const time = new Date().toISOString();
   const next: JournalRecord = { ...record, state: "interrupted", pgid: null, updatedAt: time, history: [...record.history] };
   pushHistory(next, { planId: entry.planId, fingerprint: entry.fingerprint, decision: "interrupted", time });
-  log.warn("interrupted", { plan: entry.planId, key: entry.key, attempt: record.attempts });
   ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
 
   const plan = JSON.parse(entry.planText) as Record<string, unknown>;

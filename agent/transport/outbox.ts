@@ -36,17 +36,25 @@ export class Outbox {
       this.#inflight.add(entry.seq);
       const correlationData = entry.correlationData === undefined ? undefined : Buffer.from(entry.correlationData, "base64");
       transport.publish(entry.topic, entry.payload, { qos: 1, ...(correlationData ? { correlationData } : {}) }, (error) => {
-        this.#inflight.delete(entry.seq);
         if (error) {
           this.#log.warn("publish-failed", { topic: entry.topic, seq: entry.seq, message: error.message });
-        } else {
-          failpoint("after-publish");
-          this.#journal.removeOutbox(entry.seq).catch(() => {});
-          this.#log.debug("published", { topic: entry.topic, seq: entry.seq });
+          this.#settled(entry.seq);
+          return;
         }
-        if (this.#inflight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
+        failpoint("after-publish");
+        this.#log.debug("published", { topic: entry.topic, seq: entry.seq });
+        // Stays in flight until its removal is committed, or a flush in between would publish it again.
+        this.#journal.removeOutbox(entry.seq).then(
+          () => this.#settled(entry.seq),
+          () => this.#settled(entry.seq),
+        );
       });
     }
+  }
+
+  #settled(seq: number): void {
+    this.#inflight.delete(seq);
+    if (this.#inflight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Resolves when nothing handed to MQTT.js is waiting for an acknowledgement, or after `timeoutMs`. */
