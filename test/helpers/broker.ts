@@ -16,6 +16,23 @@ export interface BrokerOptions {
   durable?: boolean;
   /** How long to wait for the broker to accept connections. Default 10 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * General config lines placed before every listener, e.g. `per_listener_settings true` (which mosquitto
+   * wants before any listener's security settings). Default none.
+   */
+  extraConfig?: readonly string[];
+  /**
+   * More listeners after the default one (plain, anonymous, on {@link MosquittoBroker.port}); `start()` waits
+   * until each accepts TCP connections. Default none.
+   */
+  listeners?: readonly ListenerOptions[];
+}
+
+/** One more mosquitto listener: `listener PORT 127.0.0.1` followed by its own lines. */
+export interface ListenerOptions {
+  port: number;
+  /** Lines that follow the `listener` line (TLS files, `require_certificate`, `password_file`, …). */
+  settings?: readonly string[];
 }
 
 export interface ExitInfo {
@@ -33,12 +50,14 @@ export class MosquittoBroker {
   readonly dbFile: string;
   readonly #configFile: string;
   readonly #startTimeoutMs: number;
+  readonly #extraPorts: readonly number[];
   #child: ChildProcess | undefined;
   #exit: Promise<ExitInfo> | undefined;
   #log: string[] = [];
 
-  constructor(port: number, dir: string, options: { startTimeoutMs: number }) {
+  constructor(port: number, dir: string, options: { startTimeoutMs: number; extraPorts?: readonly number[] }) {
     this.port = port;
+    this.#extraPorts = options.extraPorts ?? [];
     this.dir = dir;
     this.dbFile = join(dir, "persistence", "mosquitto.db");
     this.#configFile = join(dir, "mosquitto.conf");
@@ -141,7 +160,7 @@ export class MosquittoBroker {
           `Mosquitto on port ${this.port} exited during start-up (code ${exited.code}, signal ${exited.signal}):\n${this.#log.slice(-20).join("\n")}`,
         );
       }
-      if (await canConnect(this.host, this.port)) return;
+      if (await canConnectAll(this.host, [this.port, ...this.#extraPorts])) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error(
@@ -161,6 +180,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Mosquitt
   if (process.getuid?.() === 0) execFileSync("chown", ["mosquitto:", persistence]);
   const port = await freePort();
   const config = [
+    ...(options.extraConfig ?? []),
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
     "set_tcp_nodelay true",
@@ -174,10 +194,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Mosquitt
     "log_type warning",
     "log_type notice",
     "log_type information",
+    ...(options.listeners ?? []).flatMap((listener) => [`listener ${listener.port} 127.0.0.1`, ...(listener.settings ?? [])]),
     "",
   ].join("\n");
   writeFileSync(join(dir, "mosquitto.conf"), config);
-  const broker = new MosquittoBroker(port, dir, { startTimeoutMs: options.startTimeoutMs ?? 10_000 });
+  const broker = new MosquittoBroker(port, dir, {
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    extraPorts: (options.listeners ?? []).map((listener) => listener.port),
+  });
   await broker.start();
   return broker;
 }
@@ -200,7 +224,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+async function canConnectAll(host: string, ports: readonly number[]): Promise<boolean> {
+  for (const port of ports) if (!(await canConnect(host, port))) return false;
+  return true;
+}
+
+/** True when a TCP connection to `host:port` succeeds now. */
+export function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.once("connect", () => {

@@ -72,6 +72,8 @@ export interface EngineOptions {
   replyTopics?: readonly string[];
   /** Default timeout of the waits, in ms. Default 20 000. */
   timeoutMs?: number;
+  /** MQTT 5 (default) or 4 (3.1.1, clean session 0: for brokers that refuse 5, such as NATS 2.9). */
+  protocolVersion?: 4 | 5;
 }
 
 interface Waiter {
@@ -261,20 +263,21 @@ export class Engine {
 }
 
 /**
- * Connects a test engine (MQTT 5, persistent session, reconnecting quickly after a broker restart) and
- * subscribes to the agent's results, events and status.
+ * Connects a test engine (MQTT 5 by default, or 3.1.1; persistent session; reconnecting quickly after a
+ * broker restart) and subscribes to the agent's results, events and status.
  */
 export async function connectEngine(
   broker: { host: string; port: number },
   options: EngineOptions,
 ): Promise<Engine> {
+  const protocolVersion = options.protocolVersion ?? 5;
   const client = connect({
     host: broker.host,
     port: broker.port,
-    protocolVersion: 5,
+    protocolVersion,
     clientId: options.clientId ?? `engine-${randomUUID().slice(0, 8)}`,
     clean: false,
-    properties: { sessionExpiryInterval: 3600 },
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
     reconnectPeriod: 100,
     connectTimeout: 5_000,
   });
