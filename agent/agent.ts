@@ -6,10 +6,10 @@ import type { Config } from "./config.ts";
 import { Journal } from "./journal/journal.ts";
 import { prune } from "./journal/retention.ts";
 import type { LogFields, Logger } from "./log.ts";
-import { loadPolicies } from "./policies.ts";
 import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
 import { intake } from "./pipeline/intake.ts";
 import { Runner } from "./pipeline/run.ts";
+import { loadPolicies } from "./policies.ts";
 import { recover } from "./recovery.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./transport/embedded.ts";
 import { connectTransport, type Transport } from "./transport/mqtt.ts";
@@ -36,7 +36,9 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   const journal = Journal.open(config.dataDir);
   const policies = await loadPolicies(config.plugins);
   if (!policies.get(config.defaultPolicy)) {
-    throw new Error(`Cannot use default policy "${config.defaultPolicy}": available policies are ${policies.names().join(", ")}`);
+    throw new Error(
+      `Cannot use default policy "${config.defaultPolicy}": available policies are ${policies.names().join(", ")}`,
+    );
   }
   if (config.generation !== undefined && config.generation > journal.highWater()) {
     await journal.commit((tx) => tx.setHighWater(config.generation as number));

@@ -112,13 +112,20 @@ async function send(argv: string[]): Promise<number> {
       args.splice(at + 1, 1);
     }
   }
-  const { values, positionals } = parseArgs({ args, options: SEND_OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: SEND_OPTIONS,
+    strict: true,
+    allowPositionals: true,
+  });
   const agentId = values["agent-id"] ?? process.env.IDEM_AGENT_ID;
   if (!agentId) throw new IdemError(2, "Cannot send a plan without --agent-id (or IDEM_AGENT_ID)");
-  if (positionals.length !== 1) throw new IdemError(2, "Cannot send: give exactly one plan file, or - for stdin");
+  if (positionals.length !== 1)
+    throw new IdemError(2, "Cannot send: give exactly one plan file, or - for stdin");
   const generation = integer("generation", values.generation ?? process.env.IDEM_GENERATION);
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(timeout > 0)) throw new IdemError(2, `Cannot use --timeout ${values.timeout}: give seconds > 0`);
+  if (timeout !== undefined && !(timeout > 0))
+    throw new IdemError(2, `Cannot use --timeout ${values.timeout}: give seconds > 0`);
   return sendPlan({
     broker: values.broker ?? process.env.IDEM_BROKER ?? "mqtt://127.0.0.1:1883",
     agentId,
@@ -166,7 +173,9 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${HELP}\n`);
         return 0;
       default:
-        process.stderr.write(`${command === undefined ? "idem: no command given" : `idem: unknown command "${command}"`}\n\n${HELP}\n`);
+        process.stderr.write(
+          `${command === undefined ? "idem: no command given" : `idem: unknown command "${command}"`}\n\n${HELP}\n`,
+        );
         return 2;
     }
   } catch (error) {

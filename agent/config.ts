@@ -56,15 +56,20 @@ export const Config = Type.Object({
   concurrency: Type.Integer({ minimum: 1, default: 1 }),
   /** Days a finished record is kept (run-once-ever records are kept until forgotten). */
   retentionDays: Type.Number({ minimum: 0, default: 30 }),
-  logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
-    default: "info",
-  }),
+  logLevel: Type.Union(
+    [Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")],
+    {
+      default: "info",
+    },
+  ),
 });
 
 export type Config = Static<typeof Config>;
 
 /** Settings as given by a file, the environment or flags: anything may be missing. */
-export type PartialConfig = { [K in keyof Config]?: K extends "broker" ? Partial<Config["broker"]> : Config[K] };
+export type PartialConfig = {
+  [K in keyof Config]?: K extends "broker" ? Partial<Config["broker"]> : Config[K];
+};
 
 /** Reads a JSON config file; its fields are those of {@link Config}. */
 export function readConfigFile(file: string): PartialConfig {
@@ -77,7 +82,9 @@ export function readConfigFile(file: string): PartialConfig {
   try {
     return JSON.parse(text) as PartialConfig;
   } catch (cause) {
-    throw new IdemError(2, `Cannot parse config file ${file} as JSON: ${(cause as Error).message}`, { cause });
+    throw new IdemError(2, `Cannot parse config file ${file} as JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 

@@ -6,11 +6,11 @@
  */
 import type { Static, TSchema } from "typebox";
 
-export { IdemError, ErrorCode } from "./errors.ts";
-export type { ErrorCodeValue } from "./errors.ts";
-export { VERSION } from "./version.ts";
 /** TypeBox, for option schemas: `import { definePolicy, Type } from "idem"`. */
 export { default as Type } from "typebox";
+export type { ErrorCodeValue } from "./errors.ts";
+export { ErrorCode, IdemError } from "./errors.ts";
+export { VERSION } from "./version.ts";
 
 /** The life of a key's record: `accepted` → `running` → `succeeded` | `failed`; `interrupted` after a crash. */
 export type RecordState = "accepted" | "running" | "succeeded" | "failed" | "interrupted";

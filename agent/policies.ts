@@ -44,9 +44,13 @@ export async function loadPolicies(dirs: readonly string[]): Promise<PolicyRegis
     const folder = resolve(dir);
     let files: string[];
     try {
-      files = readdirSync(folder).filter((f) => PLUGIN_FILE.test(f) && !f.endsWith(".d.ts") && !f.includes(".test."));
+      files = readdirSync(folder).filter(
+        (f) => PLUGIN_FILE.test(f) && !f.endsWith(".d.ts") && !f.includes(".test."),
+      );
     } catch (cause) {
-      throw new IdemError(2, `Cannot read plugin directory ${folder}: ${(cause as Error).message}`, { cause });
+      throw new IdemError(2, `Cannot read plugin directory ${folder}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     for (const name of files.sort()) {
       const file = join(folder, name);

@@ -43,7 +43,10 @@ function signal(target: number, sig: NodeJS.Signals): void {
 }
 
 /** Kills every process (and its group) marked with `journalPath`; resolves with their count once all are gone. */
-export async function reapOrphans(journalPath: string, options: { timeoutMs?: number } = {}): Promise<number> {
+export async function reapOrphans(
+  journalPath: string,
+  options: { timeoutMs?: number } = {},
+): Promise<number> {
   const orphans = marked(journalPath);
   if (orphans.size === 0) return 0;
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -56,7 +59,9 @@ export async function reapOrphans(journalPath: string, options: { timeoutMs?: nu
       signal(pid, "SIGKILL");
     }
     if (Date.now() > deadline) {
-      throw new Error(`Cannot start: processes ${[...alive.keys()].join(", ")} of an earlier run survive SIGKILL`);
+      throw new Error(
+        `Cannot start: processes ${[...alive.keys()].join(", ")} of an earlier run survive SIGKILL`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

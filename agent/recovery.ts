@@ -10,7 +10,7 @@ import type { Decision, JournalRecord } from "./mod.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { callPolicy } from "./pipeline/decide.ts";
 import { pushHistory } from "./pipeline/intake.ts";
-import { errorBody, resultPayload, replyTo } from "./pipeline/reply.ts";
+import { errorBody, replyTo, resultPayload } from "./pipeline/reply.ts";
 import { reapOrphans } from "./reaper.ts";
 
 export async function recover(ctx: PipelineContext): Promise<void> {
@@ -33,15 +33,19 @@ export async function recover(ctx: PipelineContext): Promise<void> {
 async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: JournalRecord): Promise<void> {
   const { journal, log } = ctx;
   const time = new Date().toISOString();
-  const next: JournalRecord = { ...record, state: "interrupted", pgid: null, updatedAt: time, history: [...record.history] };
+  const next: JournalRecord = {
+    ...record,
+    state: "interrupted",
+    pgid: null,
+    updatedAt: time,
+    history: [...record.history],
+  };
   pushHistory(next, { planId: entry.planId, fingerprint: entry.fingerprint, decision: "interrupted", time });
   ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
 
   const plan = JSON.parse(entry.planText) as Record<string, unknown>;
-  const options = ((plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const options = ((plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ??
+    {}) as Record<string, unknown>;
   const policy = ctx.policies.get(entry.policy);
   const decision: Decision = policy
     ? await callPolicy(
@@ -60,7 +64,11 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
         },
         ctx.config.policyTimeoutMs,
       )
-    : { kind: "reject", code: 305, message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded` };
+    : {
+        kind: "reject",
+        code: 305,
+        message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
+      };
 
   if (decision.kind === "run" || decision.kind === "join") {
     log.info("rerun", { plan: entry.planId, key: entry.key, policy: entry.policy });
@@ -86,14 +94,17 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
       : resultPayload({
           sourceId,
           errorCode: decision.kind === "reject" ? decision.code : 304,
-          body: errorBody(decision.kind === "reject" ? decision.message : "Cannot replay: the key has no stored result"),
+          body: errorBody(
+            decision.kind === "reject" ? decision.message : "Cannot replay: the key has no stored result",
+          ),
           facts: { ...facts, decision: "reject", ranAs: null, replayed: false },
         });
   await journal.commit((tx) => {
     tx.putRecord({ ...next, waiters: [] });
     tx.dequeue(entry.seq);
     tx.addOutbox(replyTo(entry.reply, reply(entry.planId, stored ? "replay" : "reject")));
-    for (const waiter of record.waiters) tx.addOutbox(replyTo(waiter, reply(waiter.sourceId, stored ? "replay" : "join")));
+    for (const waiter of record.waiters)
+      tx.addOutbox(replyTo(waiter, reply(waiter.sourceId, stored ? "replay" : "join")));
   });
   failpoint("after-result-commit");
   ctx.emit({

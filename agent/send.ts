@@ -53,7 +53,9 @@ async function connect(broker: string): Promise<MqttClient> {
     reconnectPeriod: 0,
     writeCache: false,
     connectTimeout: 10_000,
-    ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
+    ...(url.username
+      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+      : {}),
   };
   try {
     return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
@@ -61,7 +63,9 @@ async function connect(broker: string): Promise<MqttClient> {
     try {
       return await mqtt.connectAsync({ ...options, protocolVersion: 4 });
     } catch (cause) {
-      throw new IdemError(2, `Cannot connect to the broker at ${broker}: ${(cause as Error).message}`, { cause });
+      throw new IdemError(2, `Cannot connect to the broker at ${broker}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
 }
@@ -80,7 +84,8 @@ export async function sendPlan(options: SendOptions): Promise<number> {
     plan.Idempotency = idempotency;
   }
   const planId = plan.ID as string;
-  const replyTopic = typeof plan.ReplyTo === "string" ? plan.ReplyTo : `${options.prefix}/${options.agentId}/results`;
+  const replyTopic =
+    typeof plan.ReplyTo === "string" ? plan.ReplyTo : `${options.prefix}/${options.agentId}/results`;
   const client = await connect(options.broker);
   try {
     let result: Promise<string> | undefined;
@@ -88,7 +93,12 @@ export async function sendPlan(options: SendOptions): Promise<number> {
       const seconds = options.waitSeconds;
       result = new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`No result for plan ${planId} on ${replyTopic} within ${seconds} s: is the agent running?`)),
+          () =>
+            reject(
+              new Error(
+                `No result for plan ${planId} on ${replyTopic} within ${seconds} s: is the agent running?`,
+              ),
+            ),
           seconds * 1000,
         );
         client.on("message", (topic, payload) => {

@@ -7,7 +7,8 @@ import { definePolicy, ErrorCode } from "../agent/mod.ts";
 
 export default definePolicy({
   name: "run-once-ever",
-  description: "Execute a key at most once; repeats get the stored result; an interrupted run is never re-run",
+  description:
+    "Execute a key at most once; repeats get the stored result; an interrupted run is never re-run",
   decide({ record, fingerprint, key }) {
     if (record === undefined) return { kind: "run" };
     if (record.fingerprint !== fingerprint) {

@@ -7,7 +7,10 @@ import type { Journal } from "./journal.ts";
 const TERMINAL = new Set(["succeeded", "failed", "interrupted"]);
 
 /** Removes what has expired; resolves with the number of records removed. */
-export async function prune(journal: Journal, options: { retentionDays: number; now?: Date }): Promise<number> {
+export async function prune(
+  journal: Journal,
+  options: { retentionDays: number; now?: Date },
+): Promise<number> {
   const cutoff = (options.now ?? new Date()).getTime() - options.retentionDays * 86_400_000;
   const queuedKeys = new Set(journal.queued().map((e) => e.key));
   const records = [...journal.records()].filter(

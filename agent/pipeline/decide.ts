@@ -36,12 +36,22 @@ function isDecision(value: unknown): value is Decision {
 }
 
 function policyError(policy: Policy, what: string): Decision {
-  return { kind: "reject", code: ErrorCode.PolicyError, message: `Cannot decide with policy "${policy.name}": ${what}` };
+  return {
+    kind: "reject",
+    code: ErrorCode.PolicyError,
+    message: `Cannot decide with policy "${policy.name}": ${what}`,
+  };
 }
 
-export async function callPolicy(policy: Policy, context: PolicyContext, timeoutMs: number): Promise<Decision> {
+export async function callPolicy(
+  policy: Policy,
+  context: PolicyContext,
+  timeoutMs: number,
+): Promise<Decision> {
   if (policy.options && !Value.Check(policy.options, context.options)) {
-    const errors = [...Value.Errors(policy.options, context.options)].map((e) => `${e.instancePath || "/"} ${e.message}`);
+    const errors = [...Value.Errors(policy.options, context.options)].map(
+      (e) => `${e.instancePath || "/"} ${e.message}`,
+    );
     return policyError(policy, `Idempotency.Options do not fit it (${errors.join("; ")})`);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -51,7 +61,8 @@ export async function callPolicy(policy: Policy, context: PolicyContext, timeout
   try {
     const answer = await Promise.race([Promise.resolve().then(() => policy.decide(context)), timeout]);
     if (answer === "timeout") return policyError(policy, `it did not answer within ${timeoutMs} ms`);
-    if (!isDecision(answer)) return policyError(policy, `it returned ${JSON.stringify(answer) ?? String(answer)}, not a decision`);
+    if (!isDecision(answer))
+      return policyError(policy, `it returned ${JSON.stringify(answer) ?? String(answer)}, not a decision`);
     return answer;
   } catch (cause) {
     return policyError(policy, `it threw ${cause instanceof Error ? cause.message : String(cause)}`);

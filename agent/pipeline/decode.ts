@@ -14,7 +14,10 @@ export function decode(payload: Uint8Array, options: { maxPlanBytes: number }): 
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
   } catch {
-    return { kind: "unanswerable", message: `Cannot decode a payload of ${payload.byteLength} bytes as UTF-8 text` };
+    return {
+      kind: "unanswerable",
+      message: `Cannot decode a payload of ${payload.byteLength} bytes as UTF-8 text`,
+    };
   }
   let value: unknown;
   try {
@@ -29,7 +32,10 @@ export function decode(payload: Uint8Array, options: { maxPlanBytes: number }): 
   const plan = value as Record<string, unknown>;
   const id = plan.ID;
   if (typeof id !== "string" || id.length === 0 || id.length > 255) {
-    return { kind: "unanswerable", message: "Cannot answer a plan without an ID: give it a string ID of 1-255 characters" };
+    return {
+      kind: "unanswerable",
+      message: "Cannot answer a plan without an ID: give it a string ID of 1-255 characters",
+    };
   }
   if (payload.byteLength > options.maxPlanBytes) {
     return {

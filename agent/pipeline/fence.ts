@@ -18,7 +18,11 @@ export interface FenceOptions {
   requireGeneration: boolean;
 }
 
-export function fence(planId: string, planGeneration: number | undefined, options: FenceOptions): FenceVerdict {
+export function fence(
+  planId: string,
+  planGeneration: number | undefined,
+  options: FenceOptions,
+): FenceVerdict {
   const agent = options.generation;
   if (planGeneration === undefined) {
     if (!options.requireGeneration) return { kind: "pass", generation: agent };

@@ -57,7 +57,8 @@ function removePointer(root: JsonObject, pointer: string): void {
 /** The content identity of one file: what it is, not the random id it was sent under. */
 function fileIdentity(file: Json): Json {
   if (!isObject(file)) return file;
-  if (file.Type === "Downloadable") return { Name: file.Name ?? null, Type: "Downloadable", URL: file.URL ?? null };
+  if (file.Type === "Downloadable")
+    return { Name: file.Name ?? null, Type: "Downloadable", URL: file.URL ?? null };
   const body = typeof file.Body === "string" ? file.Body : "";
   const bytes = file.BodyType === "Base64" ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
   return { Name: file.Name ?? null, BodyType: file.BodyType ?? "Text", sha256: sha256(bytes) };
@@ -67,7 +68,8 @@ function normalizeFiles(plan: JsonObject): void {
   const files = isObject(plan.Files) ? plan.Files : {};
   const identities = new Map<string, Json>();
   for (const [id, file] of Object.entries(files)) identities.set(id, fileIdentity(file));
-  const resolve = (ref: Json): Json => (typeof ref === "string" && identities.has(ref) ? (identities.get(ref) ?? ref) : ref);
+  const resolve = (ref: Json): Json =>
+    typeof ref === "string" && identities.has(ref) ? (identities.get(ref) ?? ref) : ref;
 
   if (isObject(plan.Scripts)) {
     for (const script of Object.values(plan.Scripts)) {
@@ -75,13 +77,17 @@ function normalizeFiles(plan: JsonObject): void {
       if ("EntryPoint" in script) script.EntryPoint = resolve(script.EntryPoint ?? null);
       if (Array.isArray(script.Files)) {
         script.Files = script.Files.map((ref) =>
-          isObject(ref) ? Object.fromEntries(Object.entries(ref).map(([name, id]) => [name, resolve(id)])) : resolve(ref),
+          isObject(ref)
+            ? Object.fromEntries(Object.entries(ref).map(([name, id]) => [name, resolve(id)]))
+            : resolve(ref),
         );
       }
     }
   }
   if ("Files" in plan) {
-    plan.Files = [...identities.values()].sort((a, b) => compare(canonicalize(a) ?? "", canonicalize(b) ?? ""));
+    plan.Files = [...identities.values()].sort((a, b) =>
+      compare(canonicalize(a) ?? "", canonicalize(b) ?? ""),
+    );
   }
 }
 

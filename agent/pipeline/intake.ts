@@ -9,12 +9,12 @@ import type { JournalWriter } from "../journal/journal.ts";
 import type { Decision, HistoryEntry, JournalRecord, ReplyTarget } from "../mod.ts";
 import { compileBody } from "../murano/body.ts";
 import { validatePlan } from "../murano/validate.ts";
-import { decode } from "./decode.ts";
+import type { AgentEventName, PipelineContext } from "./context.ts";
 import { callPolicy, selectPolicy } from "./decide.ts";
+import { decode } from "./decode.ts";
 import { fence } from "./fence.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { errorBody, type ResultDecision, resultPayload, replyTo } from "./reply.ts";
-import type { AgentEventName, PipelineContext } from "./context.ts";
+import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
 
 export interface IncomingPlan {
   payload: Uint8Array;
@@ -23,13 +23,23 @@ export interface IncomingPlan {
 }
 
 const HISTORY_LIMIT = 50;
-const TOPIC = /^[^#+\u0000]{1,1024}$/;
+/** A topic a reply can be published to: no wildcards, no NUL, 1–1024 characters. */
+const isReplyTopic = (topic: string) =>
+  topic.length > 0 && topic.length <= 1024 && !/[#+]/.test(topic) && !topic.includes("\0");
 
-function replyTarget(plan: Record<string, unknown>, planId: string, message: IncomingPlan, fallback: string): ReplyTarget {
+function replyTarget(
+  plan: Record<string, unknown>,
+  planId: string,
+  message: IncomingPlan,
+  fallback: string,
+): ReplyTarget {
   const topic =
-    typeof plan.ReplyTo === "string" && TOPIC.test(plan.ReplyTo) ? plan.ReplyTo : (message.responseTopic ?? fallback);
+    typeof plan.ReplyTo === "string" && isReplyTopic(plan.ReplyTo)
+      ? plan.ReplyTo
+      : (message.responseTopic ?? fallback);
   const target: ReplyTarget = { topic, sourceId: planId };
-  if (message.correlationData) target.correlationData = Buffer.from(message.correlationData).toString("base64");
+  if (message.correlationData)
+    target.correlationData = Buffer.from(message.correlationData).toString("base64");
   return target;
 }
 
@@ -61,14 +71,30 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
       sourceId: planId,
       errorCode: code,
       body: errorBody(text),
-      facts: { ...ctx.facts(), key, fingerprint: null, policy: null, decision, attempt: 0, ranAs: null, replayed: false },
+      facts: {
+        ...ctx.facts(),
+        key,
+        fingerprint: null,
+        policy: null,
+        decision,
+        attempt: 0,
+        ranAs: null,
+        replayed: false,
+      },
     });
     failpoint("before-commit");
     await journal.commit((tx) => {
       tx.addOutbox(replyTo(target, payload));
       tx.markSeen(planId, { key, decision, time: now.toISOString() });
     });
-    ctx.emit({ Event: event, Key: key, SourceID: planId, Generation: planGeneration ?? null, ErrorCode: code, Message: text });
+    ctx.emit({
+      Event: event,
+      Key: key,
+      SourceID: planId,
+      Generation: planGeneration ?? null,
+      ErrorCode: code,
+      Message: text,
+    });
     ctx.afterCommit();
   };
 
@@ -91,11 +117,16 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
     return answer(future ? "reject" : "stale", future ? "future" : "stale", verdict.code, verdict.message);
   }
 
-  const idempotency = (plan.Idempotency ?? {}) as { Policy?: string; Key?: string; Options?: Record<string, unknown> };
+  const idempotency = (plan.Idempotency ?? {}) as {
+    Policy?: string;
+    Key?: string;
+    Options?: Record<string, unknown>;
+  };
   const print = fingerprint(plan);
   const key = idempotency.Key ?? print;
   const selected = selectPolicy(ctx.policies, idempotency.Policy, config.defaultPolicy);
-  const policyName = "policy" in selected ? selected.policy.name : (idempotency.Policy ?? config.defaultPolicy);
+  const policyName =
+    "policy" in selected ? selected.policy.name : (idempotency.Policy ?? config.defaultPolicy);
   const record = journal.record(key);
   const decision: Decision =
     "decision" in selected
@@ -118,8 +149,19 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
         );
 
   const effective = settle(decision, record);
-  const facts = { ...ctx.facts(), generation: verdict.generation, key, fingerprint: print, policy: policyName };
-  const historyEntry: HistoryEntry = { planId, fingerprint: print, decision: effective.kind, time: now.toISOString() };
+  const facts = {
+    ...ctx.facts(),
+    generation: verdict.generation,
+    key,
+    fingerprint: print,
+    policy: policyName,
+  };
+  const historyEntry: HistoryEntry = {
+    planId,
+    fingerprint: print,
+    decision: effective.kind,
+    time: now.toISOString(),
+  };
   const write = (tx: JournalWriter) => {
     if (verdict.kind === "adopt") tx.setHighWater(verdict.generation);
     tx.markSeen(planId, { key, decision: effective.kind, time: now.toISOString() });
@@ -142,7 +184,12 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
             waiters: [],
             history: [],
           };
-      Object.assign(next, { fingerprint: print, policy: policyName, lastPlanId: planId, updatedAt: now.toISOString() });
+      Object.assign(next, {
+        fingerprint: print,
+        policy: policyName,
+        lastPlanId: planId,
+        updatedAt: now.toISOString(),
+      });
       if (next.state !== "running") next.state = "accepted";
       pushHistory(next, historyEntry);
       tx.putRecord(next);
@@ -162,7 +209,10 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
     if (record) {
       const next: JournalRecord = { ...record, waiters: [...record.waiters], history: [...record.history] };
       if (effective.kind === "join") next.waiters.push(target);
-      pushHistory(next, { ...historyEntry, ...(effective.kind === "reject" ? { errorCode: effective.code } : {}) });
+      pushHistory(next, {
+        ...historyEntry,
+        ...(effective.kind === "reject" ? { errorCode: effective.code } : {}),
+      });
       next.updatedAt = now.toISOString();
       tx.putRecord(next);
     }
@@ -206,7 +256,11 @@ function settle(decision: Decision, record: JournalRecord | undefined): Decision
     return { kind: "reject", code: 305, message: "Cannot replay a result: the key has no stored result" };
   }
   if (decision.kind === "join" && record?.state !== "accepted" && record?.state !== "running") {
-    return { kind: "reject", code: 305, message: "Cannot join an execution: none is pending or running for this key" };
+    return {
+      kind: "reject",
+      code: 305,
+      message: "Cannot join an execution: none is pending or running for this key",
+    };
   }
   return decision;
 }

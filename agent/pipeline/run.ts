@@ -11,7 +11,7 @@ import { executePlan } from "../murano/execute.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import type { PipelineContext } from "./context.ts";
 import { pushHistory } from "./intake.ts";
-import { errorBody, resultPayload, replyTo } from "./reply.ts";
+import { errorBody, replyTo, resultPayload } from "./reply.ts";
 
 interface Running {
   entry: QueueEntry;
@@ -84,7 +84,14 @@ export class Runner {
     const attempt = before.attempts + 1;
     const startedAt = new Date().toISOString();
     await journal.commit((tx) =>
-      tx.putRecord({ ...before, state: "running", attempts: attempt, bootId: journal.bootId, pgid: null, updatedAt: startedAt }),
+      tx.putRecord({
+        ...before,
+        state: "running",
+        attempts: attempt,
+        bootId: journal.bootId,
+        pgid: null,
+        updatedAt: startedAt,
+      }),
     );
     failpoint("after-running");
     log.info("start", { plan: entry.planId, key: entry.key, attempt });
@@ -107,7 +114,9 @@ export class Runner {
       signal,
     }).catch((error: unknown) => ({
       errorCode: 1,
-      body: errorBody(`Cannot execute plan "${entry.planId}": ${error instanceof Error ? error.message : String(error)}`),
+      body: errorBody(
+        `Cannot execute plan "${entry.planId}": ${error instanceof Error ? error.message : String(error)}`,
+      ),
     }));
     await pgidWrites;
 
@@ -116,10 +125,20 @@ export class Runner {
     if (signal.aborted && this.#interrupting) {
       await journal.commit((tx) => {
         const next: JournalRecord = { ...current, state: "interrupted", pgid: null, updatedAt: time };
-        pushHistory(next, { planId: entry.planId, fingerprint: entry.fingerprint, decision: "interrupted", time });
+        pushHistory(next, {
+          planId: entry.planId,
+          fingerprint: entry.fingerprint,
+          decision: "interrupted",
+          time,
+        });
         tx.putRecord(next);
       });
-      this.#ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
+      this.#ctx.emit({
+        Event: "interrupted",
+        Key: entry.key,
+        SourceID: entry.planId,
+        Generation: entry.generation,
+      });
       return;
     }
     await this.#finish(entry, current, outcome, { attempt, time });
@@ -144,7 +163,13 @@ export class Runner {
       replayed: false,
     };
     const answer = (decision: "run" | "join", sourceId: string) =>
-      resultPayload({ sourceId, errorCode: outcome.errorCode, body: outcome.body, time: at.time, facts: { ...base, decision } });
+      resultPayload({
+        sourceId,
+        errorCode: outcome.errorCode,
+        body: outcome.body,
+        time: at.time,
+        facts: { ...base, decision },
+      });
 
     await journal.commit((tx) => {
       const next: JournalRecord = {
@@ -152,7 +177,13 @@ export class Runner {
         state: morePending ? "accepted" : terminal,
         pgid: null,
         updatedAt: at.time,
-        result: { errorCode: outcome.errorCode, body: outcome.body, time: at.time, ranAs: entry.planId, attempt: at.attempt },
+        result: {
+          errorCode: outcome.errorCode,
+          body: outcome.body,
+          time: at.time,
+          ranAs: entry.planId,
+          attempt: at.attempt,
+        },
         waiters: [],
         history: [...current.history],
       };

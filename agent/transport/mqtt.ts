@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from "mqtt";
-import type { BrokerSettings } from "../config.ts";
 import type { Static } from "typebox";
+import type { BrokerSettings } from "../config.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Logger } from "../log.ts";
 import type { IncomingPlan } from "../pipeline/intake.ts";
@@ -41,7 +41,15 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "ETIMEDOUT", "EPIPE"]);
+const NETWORK_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
 
 function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptions {
   const { broker } = options;
@@ -102,7 +110,12 @@ export function connectTransport(options: TransportOptions): Transport {
       const code = lastError?.code;
       if (typeof code === "string" && NETWORK_ERRORS.has(code)) return; // broker not there yet: keep trying
       if (protocol === 5) {
-        log.warn("protocol-fallback", { broker: options.broker.url, from: 5, to: 4, reason: lastError?.message ?? "closed" });
+        log.warn("protocol-fallback", {
+          broker: options.broker.url,
+          from: 5,
+          to: 4,
+          reason: lastError?.message ?? "closed",
+        });
         protocol = 4;
         protocolSettled = true;
         c.end(true);
@@ -128,7 +141,10 @@ export function connectTransport(options: TransportOptions): Transport {
       await options.onPlan(message);
     } catch (error) {
       const delay = Math.min(30_000, 500 * 2 ** attempt);
-      log.error("intake-failed", { message: error instanceof Error ? error.message : String(error), retryInMs: delay });
+      log.error("intake-failed", {
+        message: error instanceof Error ? error.message : String(error),
+        retryInMs: delay,
+      });
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (!paused) return deliver(message, attempt + 1);
     }
@@ -142,11 +158,17 @@ export function connectTransport(options: TransportOptions): Transport {
       return client.connected;
     },
     publish(topic, payload, publishOptions, done) {
-      const properties = publishOptions.correlationData ? { correlationData: publishOptions.correlationData } : undefined;
+      const properties = publishOptions.correlationData
+        ? { correlationData: publishOptions.correlationData }
+        : undefined;
       client.publish(
         topic,
         payload,
-        { qos: publishOptions.qos, retain: publishOptions.retain ?? false, ...(properties && protocol === 5 ? { properties } : {}) },
+        {
+          qos: publishOptions.qos,
+          retain: publishOptions.retain ?? false,
+          ...(properties && protocol === 5 ? { properties } : {}),
+        },
         (error) => done?.(error ?? undefined),
       );
     },

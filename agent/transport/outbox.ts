@@ -34,21 +34,27 @@ export class Outbox {
     for (const entry of this.#journal.outbox()) {
       if (this.#inflight.has(entry.seq)) continue;
       this.#inflight.add(entry.seq);
-      const correlationData = entry.correlationData === undefined ? undefined : Buffer.from(entry.correlationData, "base64");
-      transport.publish(entry.topic, entry.payload, { qos: 1, ...(correlationData ? { correlationData } : {}) }, (error) => {
-        if (error) {
-          this.#log.warn("publish-failed", { topic: entry.topic, seq: entry.seq, message: error.message });
-          this.#settled(entry.seq);
-          return;
-        }
-        failpoint("after-publish");
-        this.#log.debug("published", { topic: entry.topic, seq: entry.seq });
-        // Stays in flight until its removal is committed, or a flush in between would publish it again.
-        this.#journal.removeOutbox(entry.seq).then(
-          () => this.#settled(entry.seq),
-          () => this.#settled(entry.seq),
-        );
-      });
+      const correlationData =
+        entry.correlationData === undefined ? undefined : Buffer.from(entry.correlationData, "base64");
+      transport.publish(
+        entry.topic,
+        entry.payload,
+        { qos: 1, ...(correlationData ? { correlationData } : {}) },
+        (error) => {
+          if (error) {
+            this.#log.warn("publish-failed", { topic: entry.topic, seq: entry.seq, message: error.message });
+            this.#settled(entry.seq);
+            return;
+          }
+          failpoint("after-publish");
+          this.#log.debug("published", { topic: entry.topic, seq: entry.seq });
+          // Stays in flight until its removal is committed, or a flush in between would publish it again.
+          this.#journal.removeOutbox(entry.seq).then(
+            () => this.#settled(entry.seq),
+            () => this.#settled(entry.seq),
+          );
+        },
+      );
     }
   }
 

@@ -8,7 +8,11 @@ import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, ensureBuilt, REPO_ROOT } from "./runtimes.ts";
 
-const SCENARIOS = ["test/e2e/failover_replay.test.ts", "test/e2e/recreated_vm.test.ts", "test/e2e/duplicate_running.test.ts"];
+const SCENARIOS = [
+  "test/e2e/failover_replay.test.ts",
+  "test/e2e/recreated_vm.test.ts",
+  "test/e2e/duplicate_running.test.ts",
+];
 
 const RUNTIMES: Array<[string, string[]]> = [
   ["the single executable", [EXECUTABLE]],
@@ -19,11 +23,15 @@ function runScenarios(command: string[]): Promise<{ code: number | null; output:
   const env: NodeJS.ProcessEnv = { ...process.env, IDEM_AGENT_COMMAND: JSON.stringify(command) };
   delete env.NODE_TEST_CONTEXT; // a nested runner of its own, not a child reporting to this one
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...SCENARIOS], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--test", "--test-concurrency=1", "--test-reporter=spec", ...SCENARIOS],
+      {
+        cwd: REPO_ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();

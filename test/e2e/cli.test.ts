@@ -8,7 +8,14 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type AgentProcess, makeTempDir, REPO_ROOT, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
+import {
+  type AgentProcess,
+  makeTempDir,
+  REPO_ROOT,
+  removeDir,
+  startAgent,
+  uniqueAgentId,
+} from "../helpers/agent_process.ts";
 import { freePort } from "../helpers/broker.ts";
 import { applicationPlan, readExecutions } from "../helpers/engine.ts";
 
@@ -20,7 +27,10 @@ interface Outcome {
 
 function idem(args: string[]): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["agent/cli.ts", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["agent/cli.ts", ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -54,7 +64,12 @@ describe("an agent on its embedded broker, driven by idem send", () => {
   before(async () => {
     dir = await makeTempDir("cli");
     port = await freePort();
-    agent = await startAgent({ broker: `embedded:${port}`, agentId, dataDir: join(dir, "data"), generation: 4 });
+    agent = await startAgent({
+      broker: `embedded:${port}`,
+      agentId,
+      dataDir: join(dir, "data"),
+      generation: 4,
+    });
   });
   after(async () => {
     await agent?.stop();
@@ -64,14 +79,27 @@ describe("an agent on its embedded broker, driven by idem send", () => {
   const send = (plan: Record<string, unknown>, ...flags: string[]) => {
     const file = join(dir, `${plan.ID}.json`);
     writeFileSync(file, JSON.stringify(plan));
-    return idem(["send", "--broker", `mqtt://127.0.0.1:${port}`, "--agent-id", agentId, ...flags, "--wait", "30", file]);
+    return idem([
+      "send",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--agent-id",
+      agentId,
+      ...flags,
+      "--wait",
+      "30",
+      file,
+    ]);
   };
 
   test("send --wait prints the result and exits 0; a re-send is replayed", async () => {
     const effects = join(dir, "ok.log");
     const first = await send(applicationPlan({ effects, tag: "hello" }), "--generation", "4");
     assert.equal(first.code, 0, first.stderr);
-    const result = JSON.parse(first.stdout) as { ErrorCode: number; Idem: { Decision: string; Replayed: boolean } };
+    const result = JSON.parse(first.stdout) as {
+      ErrorCode: number;
+      Idem: { Decision: string; Replayed: boolean };
+    };
     assert.equal(result.ErrorCode, 0);
     assert.equal(result.Idem.Decision, "run");
 
@@ -96,10 +124,25 @@ describe("an agent on its embedded broker, driven by idem send", () => {
 
   test("send --policy and --key set the plan's Idempotency", async () => {
     const effects = join(dir, "key.log");
-    const first = await send(applicationPlan({ effects, tag: "a" }), "--policy", "run-once-ever", "--key", "install-db");
+    const first = await send(
+      applicationPlan({ effects, tag: "a" }),
+      "--policy",
+      "run-once-ever",
+      "--key",
+      "install-db",
+    );
     assert.equal(first.code, 0, first.stderr);
-    const conflict = await send(applicationPlan({ effects, tag: "b" }), "--policy", "run-once-ever", "--key", "install-db");
-    const result = JSON.parse(conflict.stdout) as { ErrorCode: number; Idem: { Key: string; Policy: string } };
+    const conflict = await send(
+      applicationPlan({ effects, tag: "b" }),
+      "--policy",
+      "run-once-ever",
+      "--key",
+      "install-db",
+    );
+    const result = JSON.parse(conflict.stdout) as {
+      ErrorCode: number;
+      Idem: { Key: string; Policy: string };
+    };
     assert.equal(result.ErrorCode, 303);
     assert.equal(result.Idem.Key, "install-db");
     assert.equal(result.Idem.Policy, "run-once-ever");
@@ -117,7 +160,15 @@ test("an embedded broker port already in use is a clear error naming it", async 
   const taken = typeof address === "object" && address !== null ? address.port : 0;
   const dir = await makeTempDir("cli-port");
   try {
-    const outcome = await idem(["run", "--broker", `embedded:${taken}`, "--agent-id", "vm-port", "--data-dir", dir]);
+    const outcome = await idem([
+      "run",
+      "--broker",
+      `embedded:${taken}`,
+      "--agent-id",
+      "vm-port",
+      "--data-dir",
+      dir,
+    ]);
     assert.equal(outcome.code, 2);
     assert.match(outcome.stderr, new RegExp(`127\\.0\\.0\\.1:${taken} as that port is in use`));
     assert.match(outcome.stderr, /--broker embedded:\d+/);
@@ -133,7 +184,16 @@ test("send to a broker that is not there exits 2 and says so", async () => {
     const file = join(dir, "plan.json");
     writeFileSync(file, JSON.stringify(applicationPlan({ effects: join(dir, "x.log") })));
     const port = await freePort();
-    const outcome = await idem(["send", "--broker", `mqtt://127.0.0.1:${port}`, "--agent-id", "vm-x", "--wait", "5", file]);
+    const outcome = await idem([
+      "send",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--agent-id",
+      "vm-x",
+      "--wait",
+      "5",
+      file,
+    ]);
     assert.equal(outcome.code, 2);
     assert.match(outcome.stderr, /Cannot connect to the broker at mqtt:\/\/127\.0\.0\.1:\d+/);
   } finally {

@@ -193,6 +193,22 @@ test("run-time type errors carry CPython's messages", async () => {
   await assertFails("x = 5\nreturn x()", "'int' object is not callable");
 });
 
+test("operand order, pow, join and format-spec errors carry CPython 3.11's messages", async () => {
+  await assertFails("return 'a' > 1", "'>' not supported between instances of 'str' and 'int'");
+  await assertFails("return [1, 'a'] >= [1, 2]", "'>=' not supported between instances of 'str' and 'int'");
+  await assertFails("return 1 < 'a'", "'<' not supported between instances of 'int' and 'str'");
+  await assertFails("return 2 ** {}", "unsupported operand type(s) for ** or pow(): 'int' and 'dict'");
+  await assertFails("return ' '.join(5)", "can only join an iterable");
+  await assertFails("return ' '.join([1])", "sequence item 0: expected str instance, int found");
+  await assertFails("return '{0:,}'.format('abc')", "Cannot specify ',' with 's'.");
+  await assertFails("return '{0:,x}'.format(255)", "Cannot specify ',' with 'x'.");
+  await assertFails(
+    "return '{0:#}'.format('abc')",
+    "Alternate form (#) not allowed in string format specifier",
+  );
+  assert.equal(await run("return '{0:_x} {0:,} {1:,.1f}'.format(65535, 1234.5)"), "ffff 65,535 1,234.5");
+});
+
 test("an aborted signal stops a long loop with its reason", async () => {
   const controller = new AbortController();
   const reason = new Error("plan timed out");

@@ -6,7 +6,9 @@ import { fingerprint } from "../../agent/pipeline/fingerprint.ts";
 const id = () => randomUUID().replaceAll("-", "");
 
 /** A plan as a Murano engine sends it: fresh ID, Stamp and file ids on every build. */
-function build(overrides: { script?: string; support?: string; parameters?: Record<string, unknown>; body?: string } = {}) {
+function build(
+  overrides: { script?: string; support?: string; parameters?: Record<string, unknown>; body?: string } = {},
+) {
   const entry = id();
   const support = id();
   return {
@@ -45,7 +47,13 @@ describe("fingerprint", () => {
 
   test("ignores ReplyTo, Generation, Idempotency and Timeout", () => {
     const plan = build();
-    const wrapped = { ...plan, ReplyTo: "x/y", Generation: 3, Idempotency: { Policy: "always" }, Timeout: 10 };
+    const wrapped = {
+      ...plan,
+      ReplyTo: "x/y",
+      Generation: 3,
+      Idempotency: { Policy: "always" },
+      Timeout: 10,
+    };
     assert.equal(fingerprint(plan), fingerprint(wrapped));
   });
 

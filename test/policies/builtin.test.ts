@@ -31,7 +31,11 @@ describe("the built-in policies follow the SPEC 5.2 table", () => {
     [always, skipIfIdentical, runOnceEver].forEach((policy, column) => {
       test(`${policy.name} answers a ${state} key with ${expected[column]}`, async () => {
         const record =
-          state === "none" ? undefined : state === "different" ? recordIn("succeeded", OTHER) : recordIn(state);
+          state === "none"
+            ? undefined
+            : state === "different"
+              ? recordIn("succeeded", OTHER)
+              : recordIn(state);
         const decision = await policy.decide(contextFor(record, { explicitKey: state === "different" }));
         const label = decision.kind === "reject" ? `reject:${decision.code}` : decision.kind;
         assert.equal(label, expected[column]);
@@ -42,12 +46,20 @@ describe("the built-in policies follow the SPEC 5.2 table", () => {
   test("skip-if-identical runs a success again once it is older than Options.window", async () => {
     const record = recordIn("succeeded");
     const now = new Date(Date.parse(record.result?.time ?? "") + 61_000);
-    assert.equal((await skipIfIdentical.decide(contextFor(record, { options: { window: 60 }, now }))).kind, "run");
-    assert.equal((await skipIfIdentical.decide(contextFor(record, { options: { window: 120 }, now }))).kind, "replay");
+    assert.equal(
+      (await skipIfIdentical.decide(contextFor(record, { options: { window: 60 }, now }))).kind,
+      "run",
+    );
+    assert.equal(
+      (await skipIfIdentical.decide(contextFor(record, { options: { window: 120 }, now }))).kind,
+      "replay",
+    );
   });
 
   test("skip-if-identical replays a failure when Options.retryFailed is false", async () => {
-    const decision = await skipIfIdentical.decide(contextFor(recordIn("failed"), { options: { retryFailed: false } }));
+    const decision = await skipIfIdentical.decide(
+      contextFor(recordIn("failed"), { options: { retryFailed: false } }),
+    );
     assert.equal(decision.kind, "replay");
   });
 });
