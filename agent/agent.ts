@@ -81,7 +81,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   const pruned = await prune(journal, { retentionDays: config.retentionDays });
   if (pruned > 0) log.info("pruned", { records: pruned });
   const pruning = setInterval(() => void prune(journal, { retentionDays: config.retentionDays }), 3600_000);
-  pruning.unref();
+  // Not unref'd: it also keeps the process alive while the broker refuses us and no socket is open.
   runner = new Runner(ctx);
   runner.kick();
 
@@ -100,7 +100,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
     broker: { ...config.broker, url: brokerUrl },
     clientId: `idem-${config.agentId}`,
     plansTopic: topic("plans"),
-    will: { topic: topic("status"), payload: status("offline", 5) },
+    will: (protocol) => ({ topic: topic("status"), payload: status("offline", protocol) }),
     log,
     onPlan: (message) => intake(message, ctx),
     onReady(protocol) {

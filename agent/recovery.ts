@@ -13,6 +13,9 @@ import { pushHistory } from "./pipeline/intake.ts";
 import { errorBody, replyTo, resultPayload } from "./pipeline/reply.ts";
 import { reapOrphans } from "./reaper.ts";
 
+/** A plan interrupted this many times is not run again by itself, whatever its policy: a crash loop ends. */
+const MAX_INTERRUPTIONS = 3;
+
 export async function recover(ctx: PipelineContext): Promise<void> {
   const { journal, log } = ctx;
   const reaped = await reapOrphans(journal.path);
@@ -47,28 +50,38 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
   const options = ((plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ??
     {}) as Record<string, unknown>;
   const policy = ctx.policies.get(entry.policy);
-  const decision: Decision = policy
-    ? await callPolicy(
-        policy,
-        {
-          plan,
-          planId: entry.planId,
-          key: entry.key,
-          explicitKey: entry.key !== entry.fingerprint,
-          fingerprint: entry.fingerprint,
-          record: next,
-          options,
-          agent: { id: ctx.config.agentId, generation: ctx.generation(), bootId: journal.bootId },
-          now: new Date(),
-          history: () => next.history,
-        },
-        ctx.config.policyTimeoutMs,
-      )
-    : {
-        kind: "reject",
-        code: 305,
-        message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
-      };
+  const interruptions = next.history.filter(
+    (h) => h.planId === entry.planId && h.decision === "interrupted",
+  ).length;
+  const decision: Decision =
+    interruptions >= MAX_INTERRUPTIONS
+      ? {
+          kind: "reject",
+          code: 304,
+          message: `Cannot run plan "${entry.planId}" again as it was interrupted ${interruptions} times (does it crash the agent or the VM?): check the VM, then forget key ${entry.key} to allow a new run`,
+        }
+      : policy
+        ? await callPolicy(
+            policy,
+            {
+              plan,
+              planId: entry.planId,
+              key: entry.key,
+              explicitKey: entry.key !== entry.fingerprint,
+              fingerprint: entry.fingerprint,
+              record: next,
+              options,
+              agent: { id: ctx.config.agentId, generation: ctx.generation(), bootId: journal.bootId },
+              now: new Date(),
+              history: () => next.history,
+            },
+            ctx.config.policyTimeoutMs,
+          )
+        : {
+            kind: "reject",
+            code: 305,
+            message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
+          };
 
   if (decision.kind === "run" || decision.kind === "join") {
     log.info("rerun", { plan: entry.planId, key: entry.key, policy: entry.policy });

@@ -127,127 +127,155 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
   const selected = selectPolicy(ctx.policies, idempotency.Policy, config.defaultPolicy);
   const policyName =
     "policy" in selected ? selected.policy.name : (idempotency.Policy ?? config.defaultPolicy);
-  const record = journal.record(key);
-  const decision: Decision =
-    "decision" in selected
-      ? selected.decision
-      : await callPolicy(
-          selected.policy,
-          {
-            plan,
-            planId,
-            key,
-            explicitKey: idempotency.Key !== undefined,
-            fingerprint: print,
-            record,
-            options: idempotency.Options ?? {},
-            agent: { id: config.agentId, generation: verdict.generation, bootId: journal.bootId },
-            now,
-            history: () => record?.history ?? [],
-          },
-          config.policyTimeoutMs,
-        );
+  // The decision rests on the record as read here; if an execution changed it before the commit (a run
+  // ended while the policy was deciding), the commit writes nothing and the plan is decided again.
+  for (;;) {
+    const record = journal.record(key);
+    const decision: Decision =
+      "decision" in selected
+        ? selected.decision
+        : await callPolicy(
+            selected.policy,
+            {
+              plan,
+              planId,
+              key,
+              explicitKey: idempotency.Key !== undefined,
+              fingerprint: print,
+              record,
+              options: idempotency.Options ?? {},
+              agent: { id: config.agentId, generation: verdict.generation, bootId: journal.bootId },
+              now,
+              history: () => record?.history ?? [],
+            },
+            config.policyTimeoutMs,
+          );
 
-  const effective = settle(decision, record);
-  const facts = {
-    ...ctx.facts(),
-    generation: verdict.generation,
-    key,
-    fingerprint: print,
-    policy: policyName,
-  };
-  const historyEntry: HistoryEntry = {
-    planId,
-    fingerprint: print,
-    decision: effective.kind,
-    time: now.toISOString(),
-  };
-  const write = (tx: JournalWriter) => {
-    if (verdict.kind === "adopt") tx.setHighWater(verdict.generation);
-    tx.markSeen(planId, { key, decision: effective.kind, time: now.toISOString() });
-    if (effective.kind === "run") {
-      const next: JournalRecord = record
-        ? { ...record, waiters: [...record.waiters], history: [...record.history] }
-        : {
-            key,
-            fingerprint: print,
-            policy: policyName,
-            state: "accepted",
-            attempts: 0,
-            firstPlanId: planId,
-            lastPlanId: planId,
-            generation: planGeneration ?? null,
-            bootId: null,
-            pgid: null,
-            createdAt: now.toISOString(),
-            updatedAt: now.toISOString(),
-            waiters: [],
-            history: [],
-          };
-      Object.assign(next, {
-        fingerprint: print,
-        policy: policyName,
-        lastPlanId: planId,
-        updatedAt: now.toISOString(),
-      });
-      if (next.state !== "running") next.state = "accepted";
-      pushHistory(next, historyEntry);
-      tx.putRecord(next);
-      const timeout = typeof plan.Timeout === "number" ? plan.Timeout : null;
-      tx.enqueue({
-        key,
-        planId,
-        planText: decoded.text,
-        reply: target,
-        fingerprint: print,
-        policy: policyName,
-        generation: planGeneration ?? null,
-        timeoutSeconds: timeout,
-      });
-      return;
+    const effective = settle(decision, record);
+    const facts = {
+      ...ctx.facts(),
+      generation: verdict.generation,
+      key,
+      fingerprint: print,
+      policy: policyName,
+    };
+    const historyEntry: HistoryEntry = {
+      planId,
+      fingerprint: print,
+      decision: effective.kind,
+      time: now.toISOString(),
+    };
+    const write = (tx: JournalWriter) => {
+      if (verdict.kind === "adopt") tx.setHighWater(verdict.generation);
+      tx.markSeen(planId, { key, decision: effective.kind, time: now.toISOString() });
+      if (effective.kind === "run") {
+        const next: JournalRecord = record
+          ? { ...record, waiters: [...record.waiters], history: [...record.history] }
+          : {
+              key,
+              fingerprint: print,
+              policy: policyName,
+              state: "accepted",
+              attempts: 0,
+              firstPlanId: planId,
+              lastPlanId: planId,
+              generation: planGeneration ?? null,
+              bootId: null,
+              pgid: null,
+              createdAt: now.toISOString(),
+              updatedAt: now.toISOString(),
+              waiters: [],
+              history: [],
+            };
+        Object.assign(next, {
+          fingerprint: print,
+          policy: policyName,
+          lastPlanId: planId,
+          updatedAt: now.toISOString(),
+        });
+        if (next.state !== "running") next.state = "accepted";
+        pushHistory(next, historyEntry);
+        tx.putRecord(next);
+        const timeout = typeof plan.Timeout === "number" ? plan.Timeout : null;
+        tx.enqueue({
+          key,
+          planId,
+          planText: decoded.text,
+          reply: target,
+          fingerprint: print,
+          policy: policyName,
+          generation: planGeneration ?? null,
+          timeoutSeconds: timeout,
+        });
+        return;
+      }
+      if (record) {
+        const next: JournalRecord = { ...record, waiters: [...record.waiters], history: [...record.history] };
+        if (effective.kind === "join") next.waiters.push(target);
+        pushHistory(next, {
+          ...historyEntry,
+          ...(effective.kind === "reject" ? { errorCode: effective.code } : {}),
+        });
+        next.updatedAt = now.toISOString();
+        tx.putRecord(next);
+      }
+      if (effective.kind === "replay" && record?.result) {
+        const stored = record.result;
+        const payload = resultPayload({
+          sourceId: planId,
+          errorCode: stored.errorCode,
+          body: stored.body,
+          facts: {
+            ...facts,
+            decision: "replay",
+            attempt: stored.attempt,
+            ranAs: stored.ranAs,
+            replayed: true,
+          },
+        });
+        tx.addOutbox(replyTo(target, payload));
+      }
+      if (effective.kind === "reject") {
+        const payload = resultPayload({
+          sourceId: planId,
+          errorCode: effective.code,
+          body: errorBody(effective.message),
+          facts: {
+            ...facts,
+            decision: "reject",
+            attempt: record?.attempts ?? 0,
+            ranAs: null,
+            replayed: false,
+          },
+        });
+        tx.addOutbox(replyTo(target, payload));
+      }
+    };
+    failpoint("before-commit");
+    let conflict = false;
+    await journal.commit((tx) => {
+      if (!sameRecord(journal.record(key), record)) {
+        conflict = true;
+        return;
+      }
+      write(tx);
+    });
+    if (conflict) {
+      log.debug("redecide", { plan: planId, key });
+      continue;
     }
-    if (record) {
-      const next: JournalRecord = { ...record, waiters: [...record.waiters], history: [...record.history] };
-      if (effective.kind === "join") next.waiters.push(target);
-      pushHistory(next, {
-        ...historyEntry,
-        ...(effective.kind === "reject" ? { errorCode: effective.code } : {}),
-      });
-      next.updatedAt = now.toISOString();
-      tx.putRecord(next);
-    }
-    if (effective.kind === "replay" && record?.result) {
-      const stored = record.result;
-      const payload = resultPayload({
-        sourceId: planId,
-        errorCode: stored.errorCode,
-        body: stored.body,
-        facts: { ...facts, decision: "replay", attempt: stored.attempt, ranAs: stored.ranAs, replayed: true },
-      });
-      tx.addOutbox(replyTo(target, payload));
-    }
-    if (effective.kind === "reject") {
-      const payload = resultPayload({
-        sourceId: planId,
-        errorCode: effective.code,
-        body: errorBody(effective.message),
-        facts: { ...facts, decision: "reject", attempt: record?.attempts ?? 0, ranAs: null, replayed: false },
-      });
-      tx.addOutbox(replyTo(target, payload));
-    }
-  };
-  failpoint("before-commit");
-  await journal.commit(write);
-  ctx.emit({
-    Event: effective.kind,
-    Key: key,
-    SourceID: planId,
-    Generation: planGeneration ?? null,
-    Policy: policyName,
-    Fingerprint: print,
-    ...(effective.kind === "reject" ? { ErrorCode: effective.code, Message: effective.message } : {}),
-  });
-  ctx.afterCommit();
+    ctx.emit({
+      Event: effective.kind,
+      Key: key,
+      SourceID: planId,
+      Generation: planGeneration ?? null,
+      Policy: policyName,
+      Fingerprint: print,
+      ...(effective.kind === "reject" ? { ErrorCode: effective.code, Message: effective.message } : {}),
+    });
+    ctx.afterCommit();
+    return;
+  }
 }
 
 /** A decision the record cannot honour becomes a refusal (a plugin asked to replay nothing, or to join nothing). */
@@ -263,4 +291,16 @@ function settle(decision: Decision, record: JournalRecord | undefined): Decision
     };
   }
   return decision;
+}
+
+/** True when the record did not change between the decision and its commit. */
+function sameRecord(now: JournalRecord | undefined, then: JournalRecord | undefined): boolean {
+  if (now === undefined || then === undefined) return now === then;
+  return (
+    now.state === then.state &&
+    now.updatedAt === then.updatedAt &&
+    now.attempts === then.attempts &&
+    now.fingerprint === then.fingerprint &&
+    now.waiters.length === then.waiters.length
+  );
 }

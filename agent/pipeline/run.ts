@@ -22,6 +22,8 @@ interface Running {
 export class Runner {
   readonly #ctx: PipelineContext;
   readonly #running = new Map<number, Running>();
+  /** Entries whose execution failed unexpectedly: not retried by this process (the next start decides them). */
+  readonly #stuck = new Set<number>();
   #draining = false;
   #interrupting = false;
 
@@ -39,13 +41,14 @@ export class Runner {
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
     for (const entry of this.#ctx.journal.queued()) {
       if (this.#running.size >= this.#ctx.config.concurrency) return;
-      if (this.#running.has(entry.seq)) continue;
+      if (this.#running.has(entry.seq) || this.#stuck.has(entry.seq)) continue;
       if (busyKeys.has(entry.key)) continue;
       busyKeys.add(entry.key);
       const abort = new AbortController();
       const running: Running = { entry, abort, done: Promise.resolve() };
       running.done = this.#execute(entry, abort.signal)
         .catch((error: unknown) => {
+          this.#stuck.add(entry.seq);
           this.#ctx.log.error("run-failed", { plan: entry.planId, key: entry.key, message: String(error) });
         })
         .finally(() => {
@@ -79,18 +82,21 @@ export class Runner {
   async #execute(entry: QueueEntry, signal: AbortSignal): Promise<void> {
     const { journal, config, log } = this.#ctx;
     failpoint("after-ack");
-    const before = journal.record(entry.key);
-    if (!before) throw new Error(`queue entry ${entry.seq} has no record for key ${entry.key}`);
-    const attempt = before.attempts + 1;
-    const startedAt = new Date().toISOString();
-    await journal.commit((tx) =>
-      tx.putRecord({
-        ...before,
-        state: "running",
-        attempts: attempt,
-        bootId: journal.bootId,
-        pgid: null,
-        updatedAt: startedAt,
+    let attempt = 0;
+    // Records are read inside the transaction: a plan decided meanwhile (a joiner) is never overwritten.
+    await this.#durably("start", entry, () =>
+      journal.commit((tx) => {
+        const record = journal.record(entry.key);
+        if (!record) throw new Error(`Cannot start plan "${entry.planId}" as key ${entry.key} has no record`);
+        attempt = record.attempts + 1;
+        tx.putRecord({
+          ...record,
+          state: "running",
+          attempts: attempt,
+          bootId: journal.bootId,
+          pgid: null,
+          updatedAt: new Date().toISOString(),
+        });
       }),
     );
     failpoint("after-running");
@@ -104,12 +110,16 @@ export class Runner {
       outputCapBytes: config.outputCapBytes,
       env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
       onSpawn: (pgid) => {
-        pgidWrites = pgidWrites.then(() =>
-          journal.commit((tx) => {
-            const current = journal.record(entry.key);
-            if (current?.state === "running") tx.putRecord({ ...current, pgid });
-          }),
-        );
+        pgidWrites = pgidWrites
+          .then(() =>
+            journal.commit((tx) => {
+              const current = journal.record(entry.key);
+              if (current?.state === "running") tx.putRecord({ ...current, pgid });
+            }),
+          )
+          .catch((error: unknown) =>
+            log.warn("pgid-not-recorded", { key: entry.key, pgid, message: String(error) }),
+          );
       },
       signal,
     }).catch((error: unknown) => ({
@@ -120,19 +130,23 @@ export class Runner {
     }));
     await pgidWrites;
 
-    const current = journal.record(entry.key) ?? before;
     const time = new Date().toISOString();
     if (signal.aborted && this.#interrupting) {
-      await journal.commit((tx) => {
-        const next: JournalRecord = { ...current, state: "interrupted", pgid: null, updatedAt: time };
-        pushHistory(next, {
-          planId: entry.planId,
-          fingerprint: entry.fingerprint,
-          decision: "interrupted",
-          time,
-        });
-        tx.putRecord(next);
-      });
+      await this.#durably("interrupt", entry, () =>
+        journal.commit((tx) => {
+          const current = journal.record(entry.key);
+          if (!current) return;
+          const next: JournalRecord = { ...current, state: "interrupted", pgid: null, updatedAt: time };
+          next.history = [...current.history];
+          pushHistory(next, {
+            planId: entry.planId,
+            fingerprint: entry.fingerprint,
+            decision: "interrupted",
+            time,
+          });
+          tx.putRecord(next);
+        }),
+      );
       this.#ctx.emit({
         Event: "interrupted",
         Key: entry.key,
@@ -141,17 +155,15 @@ export class Runner {
       });
       return;
     }
-    await this.#finish(entry, current, outcome, { attempt, time });
+    await this.#finish(entry, outcome, { attempt, time });
   }
 
   async #finish(
     entry: QueueEntry,
-    current: JournalRecord,
     outcome: ExecutionOutcome,
     at: { attempt: number; time: string },
   ): Promise<void> {
     const { journal } = this.#ctx;
-    const morePending = journal.queued().some((e) => e.key === entry.key && e.seq !== entry.seq);
     const terminal = outcome.errorCode === 0 ? "succeeded" : "failed";
     const base = {
       ...this.#ctx.facts(),
@@ -171,34 +183,44 @@ export class Runner {
         facts: { ...base, decision },
       });
 
-    await journal.commit((tx) => {
-      const next: JournalRecord = {
-        ...current,
-        state: morePending ? "accepted" : terminal,
-        pgid: null,
-        updatedAt: at.time,
-        result: {
+    let waiters = 0;
+    await this.#durably("finish", entry, () =>
+      journal.commit((tx) => {
+        const current = journal.record(entry.key);
+        if (!current)
+          throw new Error(
+            `Cannot record the result of plan "${entry.planId}": key ${entry.key} has no record`,
+          );
+        const morePending = journal.queued().some((e) => e.key === entry.key && e.seq !== entry.seq);
+        const next: JournalRecord = {
+          ...current,
+          state: morePending ? "accepted" : terminal,
+          pgid: null,
+          updatedAt: at.time,
+          result: {
+            errorCode: outcome.errorCode,
+            body: outcome.body,
+            time: at.time,
+            ranAs: entry.planId,
+            attempt: at.attempt,
+          },
+          waiters: [],
+          history: [...current.history],
+        };
+        pushHistory(next, {
+          planId: entry.planId,
+          fingerprint: entry.fingerprint,
+          decision: "finished",
           errorCode: outcome.errorCode,
-          body: outcome.body,
           time: at.time,
-          ranAs: entry.planId,
-          attempt: at.attempt,
-        },
-        waiters: [],
-        history: [...current.history],
-      };
-      pushHistory(next, {
-        planId: entry.planId,
-        fingerprint: entry.fingerprint,
-        decision: "finished",
-        errorCode: outcome.errorCode,
-        time: at.time,
-      });
-      tx.putRecord(next);
-      tx.dequeue(entry.seq);
-      tx.addOutbox(replyTo(entry.reply, answer("run", entry.planId)));
-      for (const waiter of current.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
-    });
+        });
+        tx.putRecord(next);
+        tx.dequeue(entry.seq);
+        tx.addOutbox(replyTo(entry.reply, answer("run", entry.planId)));
+        for (const waiter of current.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
+        waiters = current.waiters.length;
+      }),
+    );
     failpoint("after-result-commit");
     this.#ctx.emit({
       Event: "finished",
@@ -207,8 +229,31 @@ export class Runner {
       Generation: entry.generation,
       ErrorCode: outcome.errorCode,
       Attempt: at.attempt,
-      Waiters: current.waiters.length,
+      Waiters: waiters,
     });
     this.#ctx.afterCommit();
+  }
+
+  /**
+   * Retries a journal commit until it is durable (a full disk, say): the script already ran, so its outcome
+   * must not be lost, and the plan must not run again. Backoff 0.5 s doubling to 30 s.
+   */
+  async #durably(step: string, entry: QueueEntry, commit: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await commit();
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith("Cannot ")) throw error;
+        const delay = Math.min(30_000, 500 * 2 ** attempt);
+        this.#ctx.log.error("journal-retry", {
+          step,
+          plan: entry.planId,
+          key: entry.key,
+          retryInMs: delay,
+          message: String(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 }

@@ -18,7 +18,8 @@ export interface TransportOptions {
   broker: Static<typeof BrokerSettings>;
   clientId: string;
   plansTopic: string;
-  will: { topic: string; payload: string };
+  /** The Last Will (retained, QoS 1), for the protocol version of the session. */
+  will(protocol: 4 | 5): { topic: string; payload: string };
   log: Logger;
   /** Resolves once the plan's decision is durable; the message is acknowledged then. */
   onPlan(message: IncomingPlan): Promise<void>;
@@ -53,6 +54,7 @@ const NETWORK_ERRORS = new Set([
 
 function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptions {
   const { broker } = options;
+  const will = options.will(protocol);
   const url = new URL(broker.url);
   const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
   const result: IClientOptions = {
@@ -66,9 +68,11 @@ function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptio
     reconnectPeriod: broker.reconnectSeconds * 1000,
     connectTimeout: 10_000,
     resubscribe: false,
+    // A refused login (bad password, not authorized) is retried like a broker that is down.
+    reconnectOnConnackError: true,
     queueQoSZero: false,
     writeCache: false,
-    will: { topic: options.will.topic, payload: Buffer.from(options.will.payload), qos: 1, retain: true },
+    will: { ...will, payload: Buffer.from(will.payload), qos: 1, retain: true },
     rejectUnauthorized: broker.rejectUnauthorized,
   };
   if (protocol === 5) result.properties = { sessionExpiryInterval: broker.sessionExpirySeconds };
@@ -109,7 +113,10 @@ export function connectTransport(options: TransportOptions): Transport {
       if (protocolSettled || c.connected) return;
       const code = lastError?.code;
       if (typeof code === "string" && NETWORK_ERRORS.has(code)) return; // broker not there yet: keep trying
-      if (protocol === 5) {
+      // Fall back only when the broker refuses the version (CONNACK 132, or 1 from a 3.1.1 broker) or hangs up
+      // without a CONNACK (RabbitMQ, NATS); a refused password is not a protocol problem: keep trying.
+      const refusedVersion = code === undefined || code === 132 || code === 1;
+      if (protocol === 5 && refusedVersion) {
         log.warn("protocol-fallback", {
           broker: options.broker.url,
           from: 5,
@@ -177,7 +184,13 @@ export function connectTransport(options: TransportOptions): Transport {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        client.end(false, {}, () => resolve());
+        // Graceful (DISCONNECT: no Last Will); forced after 3 s, as a plan left unacknowledged while pausing
+        // blocks a graceful end. That plan stays queued in the broker for the next session.
+        const timer = setTimeout(() => client.end(true, {}, () => resolve()), 3000);
+        client.end(false, {}, () => {
+          clearTimeout(timer);
+          resolve();
+        });
       }),
   };
 }

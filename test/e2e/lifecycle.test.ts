@@ -21,7 +21,6 @@ import {
   type MuranoPlan,
   openScene,
   readExecutions,
-  waitForDeath,
   waitForEffects,
 } from "../helpers/engine.ts";
 
@@ -48,14 +47,26 @@ function groupMembers(pgid: number): number[] {
   return members;
 }
 
-/** Resolves true once no live process is left in group `pgid`, false after `timeoutMs`. */
-async function waitGroupGone(pgid: number, timeoutMs = 5_000): Promise<boolean> {
+/** The process group of `pid` (from /proc), or undefined when it is gone. */
+function groupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves once group `pgid` has at least `count` live processes; fails after `timeoutMs`. */
+async function waitGroupSize(pgid: number, count: number, timeoutMs = 5_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
-  while (groupMembers(pgid).length > 0) {
-    if (Date.now() > deadline) return false;
+  for (;;) {
+    const members = groupMembers(pgid);
+    if (members.length >= count) return members;
+    if (Date.now() > deadline)
+      throw new Error(`Process group ${pgid} has ${members.length} live processes, not ${count}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return true;
 }
 
 test("SIGTERM with nothing running: exit code 0 and the agent itself publishes the retained offline status", {
@@ -134,7 +145,11 @@ test("a plan that arrives during the drain is left with the broker and runs afte
   assert.equal(result.ErrorCode, 0, JSON.stringify(result));
   assert.equal(result.Idem?.Decision, "run");
   const effects = readExecutions(scene.effects);
-  assert.deepEqual(effects.executions.map((e) => e.args), ["first", "late"], effects.lines.join("\n"));
+  assert.deepEqual(
+    effects.executions.map((e) => e.args),
+    ["first", "late"],
+    effects.lines.join("\n"),
+  );
   assert.equal(scene.engine.distinctResultsFor(running.ID).length, 1, "the first plan ran once, one result");
 });
 
@@ -159,7 +174,9 @@ for (const { policy, rerun } of [
     await scene.engine.send(plan);
     const { executions } = await waitForEffects(scene.effects, (e) => e.executions.length === 1);
     const script = executions[0]?.pid ?? 0;
-    assert.ok(groupMembers(script).length >= 2, "the script and its sleep run in the script's own group");
+    const pgid = groupOf(script) ?? 0;
+    assert.notEqual(pgid, groupOf(process.pid), "the script runs in a process group of its own");
+    await waitGroupSize(pgid, 2); // the script and its `sleep 30`
 
     const sigterm = Date.now();
     const exit = await agent.stop();
@@ -167,7 +184,7 @@ for (const { policy, rerun } of [
     assert.deepEqual(exit, { code: 0, signal: null }, agent.tail());
     assert.ok(elapsed < 8_000, `exit ${elapsed} ms after SIGTERM with drainGraceSeconds 1\n${agent.tail()}`);
     assert.equal(isAlive(script), false, "the script is dead");
-    assert.deepEqual(groupMembers(script), [], "every process of the script's group is dead");
+    assert.deepEqual(groupMembers(pgid), [], "every process of the script's group is dead");
     assert.equal(agent.matching(/\bevent=interrupted\b/).length, 1, agent.tail());
     assert.equal(scene.engine.resultsFor(plan.ID).length, 0, "no result yet: the outcome is not known");
     assert.equal(readExecutions(scene.effects).executions[0]?.done, false);
@@ -192,7 +209,7 @@ for (const { policy, rerun } of [
 }
 
 /**
- * A plan whose script records its PID, starts a background `sleep 30` and a background `sleep 30` that ignores
+ * A plan whose script records its PID and process group (`group PGID`), starts a background `sleep 30` and a background `sleep 30` that ignores
  * TERM (records both PIDs as `child PID` lines), then sleeps 30 s itself.
  */
 function hungPlan(effects: string, timeout: number): MuranoPlan {
@@ -206,12 +223,15 @@ function hungPlan(effects: string, timeout: number): MuranoPlan {
     'echo "child $!" >> "$F"',
     "(trap '' TERM; exec sleep 30) &",
     'echo "child $!" >> "$F"',
+    'echo "group $(cut -d\' \' -f5 /proc/$$/stat)" >> "$F"',
     'echo "spawned $$" >> "$F"',
     "sleep 30",
     'echo "done $$ $*" >> "$F"',
     "",
   ].join("\n");
-  for (const entry of Object.values(plan.Files as Record<string, { Name: string; BodyType: string; Body: string }>)) {
+  for (const entry of Object.values(
+    plan.Files as Record<string, { Name: string; BodyType: string; Body: string }>,
+  )) {
     if (entry.Name !== "deploy.sh") continue;
     entry.Body = entry.BodyType === "Text" ? script : Buffer.from(script, "utf8").toString("base64");
   }
@@ -223,7 +243,9 @@ test("a plan past its Timeout gets 101, its whole process group is killed, and t
 }, async (t) => {
   const scene = await openScene(t, "timeout");
   // TERM, then KILL after 1 s for the child that ignores TERM (default 10 s).
-  const agent = await scene.startAgent({ extraArgs: configArgs(scene.root, "agent", { killGraceSeconds: 1 }) });
+  const agent = await scene.startAgent({
+    extraArgs: configArgs(scene.root, "agent", { killGraceSeconds: 1 }),
+  });
   const hung = hungPlan(scene.effects, 1);
   const next = applicationPlan({ effects: scene.effects, tag: "next" });
   const sent = Date.now();
@@ -233,12 +255,21 @@ test("a plan past its Timeout gets 101, its whole process group is killed, and t
   const timedOut = await scene.engine.waitForResult(hung.ID);
   assert.equal(timedOut.ErrorCode, 101, JSON.stringify(timedOut));
   const lines = readExecutions(scene.effects).lines;
-  assert.ok(lines.some((line) => line.startsWith("spawned ")), `the script got to start its children:\n${lines.join("\n")}`);
+  assert.ok(
+    lines.some((line) => line.startsWith("spawned ")),
+    `the script got to start its children:\n${lines.join("\n")}`,
+  );
   const script = readExecutions(scene.effects).executions[0]?.pid ?? 0;
-  const children = lines.filter((line) => line.startsWith("child ")).map((line) => Number(line.split(" ")[1]));
+  const group = lines.find((line) => line.startsWith("group "));
+  const pgid = Number(group?.split(" ")[1]);
+  assert.ok(pgid > 1 && pgid !== groupOf(process.pid), `the script's own process group: ${group}`);
+  const children = lines
+    .filter((line) => line.startsWith("child "))
+    .map((line) => Number(line.split(" ")[1]));
   assert.equal(children.length, 2, lines.join("\n"));
-  for (const pid of [script, ...children]) assert.equal(isAlive(pid), false, `PID ${pid} of the timed-out plan is dead`);
-  assert.deepEqual(groupMembers(script), [], "no process of the script's group is left");
+  for (const pid of [script, ...children])
+    assert.equal(isAlive(pid), false, `PID ${pid} of the timed-out plan is dead`);
+  assert.deepEqual(groupMembers(pgid), [], `no process of the script's group ${pgid} is left`);
 
   const served = await scene.engine.waitForResult(next.ID);
   const elapsed = Date.now() - sent;
@@ -246,8 +277,13 @@ test("a plan past its Timeout gets 101, its whole process group is killed, and t
   assert.equal(served.Idem?.Decision, "run");
   assert.ok(elapsed < 20_000, `the next plan did not wait for the hung script's 30 s (${elapsed} ms)`);
   const effects = readExecutions(scene.effects);
-  assert.deepEqual(effects.executions.map((e) => [e.args, e.done]), [["hung", false], ["next", true]], effects.lines.join("\n"));
+  assert.deepEqual(
+    effects.executions.map((e) => [e.args, e.done]),
+    [
+      ["hung", false],
+      ["next", true],
+    ],
+    effects.lines.join("\n"),
+  );
   assert.equal(agent.exited, undefined, "the agent runs on");
-  assert.ok(await waitForDeath(script, 100));
-  assert.ok(await waitGroupGone(script, 100));
 });

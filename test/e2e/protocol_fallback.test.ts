@@ -130,12 +130,18 @@ test("against NATS 2.9, plans sent while the agent is down wait in its 3.1.1 ses
   assert.equal((await first.stop()).code, 0, first.tail());
   await scene.engine.waitForStatus("offline");
 
-  const queued = [applicationPlan({ effects: scene.effects, tag: "q1" }), applicationPlan({ effects: scene.effects, tag: "q2" })];
+  const queued = [
+    applicationPlan({ effects: scene.effects, tag: "q1" }),
+    applicationPlan({ effects: scene.effects, tag: "q2" }),
+  ];
   for (const plan of queued) await scene.engine.send(plan); // acknowledged by NATS while no agent is connected
   assert.equal(readExecutions(scene.effects).executions.length, 0);
 
   const second = await scene.startAgent();
-  const connected = second.matching(/\bevent=connected\b/).map(parseLogfmt).at(-1);
+  const connected = second
+    .matching(/\bevent=connected\b/)
+    .map(parseLogfmt)
+    .at(-1);
   assert.equal(connected?.protocol, "4");
   assert.equal(connected?.sessionPresent, "true", "NATS kept the agent's 3.1.1 session");
 
@@ -152,4 +158,21 @@ test("against NATS 2.9, plans sent while the agent is down wait in its 3.1.1 ses
   );
   assert.equal((await scene.engine.waitForStatus("online")).Protocol, 4);
   assert.equal((await second.stop()).code, 0);
+});
+
+test("against NATS 2.9, the Last Will of a killed agent marks it offline in the form of its 3.1.1 session", {
+  timeout: 60_000,
+}, async (t) => {
+  const scene = await openNatsScene(t, "nats-will");
+  const agent = await scene.startAgent();
+  const online = await scene.engine.waitForStatus("online");
+  assert.equal(online.Protocol, 4);
+  await agent.kill9();
+  const offline = await scene.engine.waitForStatus("offline");
+  assert.equal(offline.AgentID, scene.agentId);
+  assert.equal(
+    offline.Protocol,
+    4,
+    `the Will describes the session it belongs to: ${JSON.stringify(offline)}`,
+  );
 });

@@ -7,7 +7,7 @@
  * A wrong password does not crash the agent: it logs `event=broker-error` (not authorized) and keeps trying.
  */
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -21,7 +21,13 @@ import {
   uniqueAgentId,
 } from "../helpers/agent_process.ts";
 import { freePort, type MosquittoBroker, startBroker } from "../helpers/broker.ts";
-import { applicationPlan, connectEngine, type Engine, killRecordedExecutions, readExecutions } from "../helpers/engine.ts";
+import {
+  applicationPlan,
+  connectEngine,
+  type Engine,
+  killRecordedExecutions,
+  readExecutions,
+} from "../helpers/engine.ts";
 
 const USER = "idem-agent";
 const PASSWORD = "s3cret-for-tests";
@@ -41,7 +47,20 @@ function openssl(dir: string, ...args: string[]): void {
 /** A throw-away CA, a server certificate (IP:127.0.0.1, DNS:localhost) and a client certificate, in `dir`. */
 function makePki(dir: string): Pki {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(dir, "req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=idem test CA");
+  openssl(
+    dir,
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=idem test CA",
+  );
   writeFileSync(
     join(dir, "server.ext"),
     "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
@@ -223,6 +242,16 @@ test("with a wrong password the agent does not crash: it logs broker-error (not 
   const errors = await agent.waitForLog(/\bevent=broker-error\b/, { count: 3 });
   for (const line of errors) assert.match(line, /not authori[sz]ed/i, line);
   assert.equal(agent.exited, undefined, "the agent is still running");
+  assert.equal(
+    parseLogfmt(errors[0] as string).code,
+    "135",
+    "refused by an MQTT 5 CONNACK: the broker speaks 5",
+  );
+  assert.deepEqual(
+    agent.matching(/\bevent=protocol-fallback\b/),
+    [],
+    "a refused login is not a refused protocol version: the agent stays on MQTT 5",
+  );
   assert.deepEqual(agent.matching(/\bevent=online\b/), [], "never online");
   assert.deepEqual(agent.matching(/\blevel=error\b/), [], `no error-level line:\n${agent.tail()}`);
 

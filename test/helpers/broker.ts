@@ -55,7 +55,11 @@ export class MosquittoBroker {
   #exit: Promise<ExitInfo> | undefined;
   #log: string[] = [];
 
-  constructor(port: number, dir: string, options: { startTimeoutMs: number; extraPorts?: readonly number[] }) {
+  constructor(
+    port: number,
+    dir: string,
+    options: { startTimeoutMs: number; extraPorts?: readonly number[] },
+  ) {
     this.port = port;
     this.#extraPorts = options.extraPorts ?? [];
     this.dir = dir;
@@ -194,7 +198,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Mosquitt
     "log_type warning",
     "log_type notice",
     "log_type information",
-    ...(options.listeners ?? []).flatMap((listener) => [`listener ${listener.port} 127.0.0.1`, ...(listener.settings ?? [])]),
+    ...(options.listeners ?? []).flatMap((listener) => [
+      `listener ${listener.port} 127.0.0.1`,
+      ...(listener.settings ?? []),
+    ]),
     "",
   ].join("\n");
   writeFileSync(join(dir, "mosquitto.conf"), config);

@@ -56,7 +56,8 @@ export class NatsServer {
 
   /** Starts the process and resolves once its MQTT port accepts TCP connections. */
   async start(): Promise<void> {
-    if (this.#child) throw new Error(`Cannot start nats-server on port ${this.port} as it is already running`);
+    if (this.#child)
+      throw new Error(`Cannot start nats-server on port ${this.port} as it is already running`);
     const child = spawn("nats-server", ["-c", this.#configFile], { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
     registerChild(child);
