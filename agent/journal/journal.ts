@@ -128,7 +128,7 @@ export class Journal {
     return this.#meta.get("generation") ?? 0;
   }
 
-  /** Runs `write` in one transaction and resolves once it is durable on disk. */
+  /** Runs `write` in one transaction and resolves once it is durable on disk; a throw aborts all of it. */
   async commit(write: (tx: JournalWriter) => void): Promise<void> {
     const tx: JournalWriter = {
       putRecord: (record) => void this.#records.put(record.key, record),
@@ -148,8 +148,9 @@ export class Journal {
       markSeen: (planId, entry) => void this.#seen.put(planId, entry),
       forgetSeen: (planId) => void this.#seen.remove(planId),
     };
-    // Transaction callbacks run one after another, so sequence numbers taken inside them never clash.
-    await this.#root.transaction(() => write(tx));
+    // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
+    // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
+    await this.#root.childTransaction(() => write(tx));
   }
 
   /** Removes an acknowledged reply. Not awaited by callers: losing it in a crash only means a re-send. */
