@@ -34,7 +34,7 @@ export async function recover(ctx: PipelineContext): Promise<void> {
 }
 
 async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: JournalRecord): Promise<void> {
-  const { journal, log } = ctx;
+  const { journal } = ctx;
   const time = new Date().toISOString();
   const next: JournalRecord = {
     ...record,
@@ -43,8 +43,16 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
     updatedAt: time,
     history: [...record.history],
   };
-  pushHistory(next, { planId: entry.planId, fingerprint: entry.fingerprint, decision: "interrupted", time });
-  ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
+  // A drain that ran out of time already recorded (and announced) the interruption.
+  if (record.state === "running") {
+    pushHistory(next, {
+      planId: entry.planId,
+      fingerprint: entry.fingerprint,
+      decision: "interrupted",
+      time,
+    });
+    ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
+  }
 
   const plan = JSON.parse(entry.planText) as Record<string, unknown>;
   const options = ((plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ??
@@ -84,8 +92,16 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
           };
 
   if (decision.kind === "run" || decision.kind === "join") {
-    log.info("rerun", { plan: entry.planId, key: entry.key, policy: entry.policy });
     await journal.commit((tx) => tx.putRecord({ ...next, state: "accepted" }));
+    ctx.emit({
+      Event: "run",
+      Key: entry.key,
+      SourceID: entry.planId,
+      Generation: entry.generation,
+      Policy: entry.policy,
+      Fingerprint: entry.fingerprint,
+      Reason: "interrupted",
+    });
     return;
   }
   const facts = {

@@ -148,7 +148,7 @@ export function setItem(
         const length = obj.items.length;
         const start = sliceIndices(length, key.lower, null, null)[0] ?? length;
         const stop = key.upper === null ? length : sliceIndices(length, null, key.upper, null).length;
-        obj.items.splice(start, Math.max(0, stop - start), ...items);
+        spliceItems(obj.items, start, Math.max(0, stop - start), items);
         return;
       }
       if (items.length !== indices.length) {

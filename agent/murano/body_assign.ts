@@ -60,7 +60,9 @@ export async function augmentedAssign(
   const value = await interp.eval(valueExpr, frame);
   let result: PyValue;
   if (op === "+" && current instanceof PyList) {
-    current.items.push(...(await collect(value)));
+    const added = await collect(value);
+    checkSize(current.items.length + added.length, "list");
+    spliceItems(current.items, current.items.length, 0, added);
     result = current;
   } else result = binaryOp(op, current, value);
   if (t.kind === "name") frame.vars.set(t.name, result);

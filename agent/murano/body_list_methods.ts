@@ -26,7 +26,7 @@ export async function sortItems(
     return lessThan(a, b) ? -1 : lessThan(b, a) ? 1 : 0;
   });
   const sorted = order.map((i) => items[i] ?? null);
-  items.splice(0, items.length, ...sorted);
+  spliceItems(items, 0, items.length, sorted);
 }
 
 export async function listMethod(
@@ -43,7 +43,11 @@ export async function listMethod(
       return null;
     case "extend":
       need(name, a, 1, 1);
-      items.push(...(await collect(a[0] ?? null)));
+      {
+        const added = await collect(a[0] ?? null);
+        checkSize(items.length + added.length, "list");
+        spliceItems(items, items.length, 0, added);
+      }
       return null;
     case "insert": {
       need(name, a, 2, 2);

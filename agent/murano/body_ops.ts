@@ -5,10 +5,7 @@
 import type { BinaryOp } from "./body_ast.ts";
 import { pyFail } from "./body_fail.ts";
 import { percentFormat } from "./body_format.ts";
-import { numeric, PyList, PySet, PyTuple, type PyValue, typeName } from "./body_values.ts";
-
-/** Longest list or string a Body may build, so that a runaway repetition fails instead of exhausting memory. */
-const MAX_ITEMS = 50_000_000;
+import { checkSize, numeric, PyList, PySet, PyTuple, type PyValue, typeName } from "./body_values.ts";
 
 export function toFloat(n: bigint | number): number {
   if (typeof n === "number") return n;
@@ -30,9 +27,18 @@ export function binaryOp(op: BinaryOp, a: PyValue, b: PyValue): PyValue {
   const y = numeric(b);
   if (x !== undefined && y !== undefined) return arithmetic(op, x, y);
   if (op === "+") {
-    if (typeof a === "string" && typeof b === "string") return checkSize(a.length + b.length) && a + b;
-    if (a instanceof PyList && b instanceof PyList) return new PyList([...a.items, ...b.items]);
-    if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
+    if (typeof a === "string" && typeof b === "string") {
+      checkSize(a.length + b.length, "str");
+      return a + b;
+    }
+    if (a instanceof PyList && b instanceof PyList) {
+      checkSize(a.items.length + b.items.length, "list");
+      return new PyList(a.items.concat(b.items));
+    }
+    if (a instanceof PyTuple && b instanceof PyTuple) {
+      checkSize(a.items.length + b.items.length, "tuple");
+      return new PyTuple(a.items.concat(b.items));
+    }
     if (typeof a === "string" || a instanceof PyList || a instanceof PyTuple) {
       throw pyFail(
         "TypeError",
@@ -63,18 +69,17 @@ function isSequence(v: PyValue): boolean {
   return typeof v === "string" || v instanceof PyList || v instanceof PyTuple;
 }
 
-function checkSize(n: number): true {
-  if (n > MAX_ITEMS) throw pyFail("MemoryError", "");
-  return true;
-}
-
 function repeat(seq: PyValue, times: bigint, other: PyValue): PyValue {
-  const n = times < 0n ? 0 : Number(times);
-  if (typeof seq === "string") return checkSize(seq.length * n) && seq.repeat(n);
+  const empty = typeof seq === "string" ? seq === "" : isSequence(seq) && (seq as PyList).items.length === 0;
+  const n = times < 0n || empty ? 0n : times;
+  if (typeof seq === "string") {
+    checkSize(BigInt(seq.length) * n, "str");
+    return seq.repeat(Number(n));
+  }
   if (seq instanceof PyList || seq instanceof PyTuple) {
-    checkSize(seq.items.length * n);
+    checkSize(BigInt(seq.items.length) * n, typeName(seq));
     const items: PyValue[] = [];
-    for (let i = 0; i < n; i++) items.push(...seq.items);
+    for (let i = 0n; i < n; i++) for (const item of seq.items) items.push(item);
     return seq instanceof PyList ? new PyList(items) : new PyTuple(items);
   }
   throw unsupported("*", seq, other);

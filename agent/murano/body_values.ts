@@ -16,6 +16,7 @@ export type PyValue =
   | PyDict
   | PySet
   | PyView
+  | PyRange
   | PyIter
   | PyCallable;
 
@@ -77,6 +78,48 @@ export class PyView {
   }
 }
 
+/** `range(start, stop, step)`: an immutable sequence of ints that is never built (`list(range(n))` builds it). */
+export class PyRange {
+  readonly start: bigint;
+  readonly stop: bigint;
+  readonly step: bigint;
+  /** How many ints it holds. */
+  readonly length: bigint;
+  constructor(start: bigint, stop: bigint, step: bigint) {
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+    const span = step > 0n ? stop - start : start - stop;
+    const by = step > 0n ? step : -step;
+    this.length = span > 0n ? (span - 1n) / by + 1n : 0n;
+  }
+  /** The i-th int, 0 <= i < length. */
+  at(i: bigint): bigint {
+    return this.start + i * this.step;
+  }
+}
+
+/** Most items (or characters) one list, tuple, set, dict or str built by a Body may hold: the agent's memory is shared. */
+export const MAX_ITEMS = 10_000_000;
+
+/** Throws Python's MemoryError when a Body is about to build a `what` of `size` items beyond MAX_ITEMS. */
+export function checkSize(size: number | bigint, what: string): void {
+  if (size > MAX_ITEMS) {
+    throw pyFail(
+      "MemoryError",
+      `Cannot build a ${what} of ${size} ${what === "str" ? "characters" : "items"} as a Body may build at most ${MAX_ITEMS}`,
+    );
+  }
+}
+
+/** `items.splice(start, count, ...inserts)` without spreading: a spread of 150 000+ items overflows the JS stack. */
+export function spliceItems(items: PyValue[], start: number, count: number, inserts: readonly PyValue[]): void {
+  const tail = items.slice(start + count);
+  items.length = start;
+  for (const item of inserts) items.push(item);
+  for (const item of tail) items.push(item);
+}
+
 /** A one-pass lazy iterator (`map(...)`, a generator expression). */
 export class PyIter {
   readonly kind: string;
@@ -136,6 +179,7 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyDict) return v.bunch ? "Bunch" : "dict";
   if (v instanceof PySet) return "set";
   if (v instanceof PyView) return `dict_${v.kind}`;
+  if (v instanceof PyRange) return "range";
   if (v instanceof PyIter) return v.kind;
   if (v instanceof PyScript) return v.fn === null ? "ScriptRunner" : "FunctionRunner";
   if (v instanceof PyBuiltin) return "type";
@@ -158,6 +202,7 @@ export function truthy(v: PyValue): boolean {
   if (v instanceof PyList || v instanceof PyTuple) return v.items.length > 0;
   if (v instanceof PyDict || v instanceof PySet) return v.entries.size > 0;
   if (v instanceof PyView) return v.dict.entries.size > 0;
+  if (v instanceof PyRange) return v.length > 0n;
   return true;
 }
 
@@ -175,6 +220,8 @@ export function hashKey(v: PyValue): string {
       return `s${v}`;
   }
   if (v instanceof PyTuple) return `t${JSON.stringify(v.items.map(hashKey))}`;
+  // Equal ranges hash alike (range(0) == range(3, 3)): length, first item, step.
+  if (v instanceof PyRange) return `r${v.length},${v.length > 0n ? v.start : ""},${v.length > 1n ? v.step : ""}`;
   if (v instanceof PyList || v instanceof PyDict || v instanceof PySet || v instanceof PyView) {
     throw pyFail("TypeError", `unhashable type: '${typeName(v)}'`);
   }
