@@ -10,11 +10,11 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "../helpers/agent_process.ts";
+import { CORPUS_DIR } from "../helpers/corpus.ts";
 import { openScene, type Result } from "../helpers/engine.ts";
 import { type CorpusCase, DEVIATIONS, type Deviation, deviationFor } from "./corpus_deviations.ts";
 
-const CORPUS = process.env.IDEM_MURANO_CORPUS ?? join(REPO_ROOT, "../shared/murano-corpus");
+const CORPUS = CORPUS_DIR;
 const MIN_MATCHED = 200;
 /** Sending is quick; the agent runs the plans one at a time. */
 const BATCH = 40;

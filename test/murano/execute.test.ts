@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import { executePlan } from "../../agent/murano/execute.ts";
 import type { ExecuteOptions, ExecutionOutcome } from "../../agent/murano/types.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
+import { CORPUS_CASES } from "../helpers/corpus.ts";
 import { type CorpusCase, deviationFor } from "./corpus_deviations.ts";
 
 let root: string;
@@ -247,7 +248,7 @@ test("an error raised by the Body is code 1 with the Python message", async () =
 });
 
 test("corpus plans in the Application subset get murano-agent's exact ErrorCode and Body", async () => {
-  const dir = "/work/shared/murano-corpus/cases";
+  const dir = CORPUS_CASES;
   const mismatches: string[] = [];
   let checked = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {

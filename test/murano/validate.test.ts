@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { IdemError } from "../../agent/errors.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
+import { CORPUS_CASES } from "../helpers/corpus.ts";
 
-const CORPUS = "/work/shared/murano-corpus/cases";
+const CORPUS = CORPUS_CASES;
 
 interface Case {
   class: string;
