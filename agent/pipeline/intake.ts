@@ -142,8 +142,9 @@ export async function intake(message: IncomingPlan, ctx: PipelineContext): Promi
               key,
               explicitKey: idempotency.Key !== undefined,
               fingerprint: print,
-              record,
-              options: idempotency.Options ?? {},
+              // A copy: whatever a plugin does to it cannot reach the journal.
+              record: record === undefined ? undefined : structuredClone(record),
+              options: structuredClone(idempotency.Options ?? {}),
               agent: { id: config.agentId, generation: verdict.generation, bootId: journal.bootId },
               now,
               history: () => record?.history ?? [],
