@@ -106,7 +106,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
     onReady(protocol) {
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
       for (const payload of early.splice(0)) transport?.publish(topic("events"), payload, { qos: 0 });
-      outbox.flush();
+      outbox.flush({ everything: true });
       log.info("online", {
         agent: config.agentId,
         generation: ctx.generation(),

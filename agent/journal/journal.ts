@@ -109,11 +109,17 @@ export class Journal {
   }
 
   queued(): QueueEntry[] {
-    return [...this.#queue.getRange()].map(({ value }) => value);
+    return [...this.pending()];
   }
 
-  outbox(): OutboxEntry[] {
-    return [...this.#outbox.getRange()].map(({ value }) => value);
+  /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */
+  *pending(): Iterable<QueueEntry> {
+    for (const { value } of this.#queue.getRange()) yield value;
+  }
+
+  /** Replies not yet acknowledged, oldest first; from `afterSeq` on when given. */
+  outbox(afterSeq = 0): OutboxEntry[] {
+    return [...this.#outbox.getRange({ start: afterSeq + 1 })].map(({ value }) => value);
   }
 
   seen(planId: string): SeenEntry | undefined {

@@ -4,17 +4,22 @@
  */
 import { pyFail } from "./body_fail.ts";
 import { methodsOf } from "./body_methods.ts";
+import { rangeItem, rangeSlice } from "./body_range.ts";
 import { pyRepr } from "./body_repr.ts";
 import {
+  checkSize,
+  MAX_ITEMS,
   PyDict,
   PyIter,
   PyList,
   PyMethod,
+  PyRange,
   PyScript,
   PySet,
   PyTuple,
   type PyValue,
   PyView,
+  spliceItems,
   typeName,
 } from "./body_values.ts";
 
@@ -120,6 +125,8 @@ export function getItem(obj: PyValue, key: PyValue | SliceKey): PyValue {
     }
     return obj.items[sequenceIndex(obj, key as PyValue, obj.items.length)] ?? null;
   }
+  if (obj instanceof PyRange)
+    return slice ? rangeSlice(obj, slice.lower, slice.upper, slice.step) : rangeItem(obj, key as PyValue);
   if (obj instanceof PyDict) {
     if (slice) throw pyFail("TypeError", "unhashable type: 'slice'");
     const value = obj.get(key as PyValue);
@@ -187,6 +194,7 @@ export function isIterable(v: PyValue): boolean {
     v instanceof PyDict ||
     v instanceof PySet ||
     v instanceof PyView ||
+    v instanceof PyRange ||
     v instanceof PyIter
   );
 }
@@ -213,6 +221,8 @@ export async function* iterate(v: PyValue): AsyncGenerator<PyValue> {
         else yield e.key;
       }
     }
+  } else if (v instanceof PyRange) {
+    for (let i = 0n; i < v.length; i++) yield v.at(i);
   } else if (v instanceof PyIter) {
     for (;;) {
       const next = await v.source.next();
@@ -224,10 +234,17 @@ export async function* iterate(v: PyValue): AsyncGenerator<PyValue> {
   }
 }
 
-/** All items of an iterable, in order. */
+/** All items of an iterable, in order; at most MAX_ITEMS of them (a MemoryError beyond). */
 export async function collect(v: PyValue): Promise<PyValue[]> {
   if (v instanceof PyList || v instanceof PyTuple) return [...v.items];
+  if (v instanceof PyRange) {
+    checkSize(v.length, "list");
+    return Array.from({ length: Number(v.length) }, (_, i) => v.at(BigInt(i)));
+  }
   const out: PyValue[] = [];
-  for await (const item of iterate(v)) out.push(item);
+  for await (const item of iterate(v)) {
+    if (out.length >= MAX_ITEMS) checkSize(out.length + 1, "list");
+    out.push(item);
+  }
   return out;
 }

@@ -8,7 +8,7 @@ import type { Interpreter } from "./body_eval.ts";
 import { pyFail } from "./body_fail.ts";
 import { binaryOp } from "./body_ops.ts";
 import type { Frame } from "./body_scope.ts";
-import { PyList, type PyValue, typeName } from "./body_values.ts";
+import { checkSize, PyList, type PyValue, spliceItems, typeName } from "./body_values.ts";
 
 export async function assign(interp: Interpreter, t: Target, value: PyValue, frame: Frame): Promise<void> {
   switch (t.kind) {

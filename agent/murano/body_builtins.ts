@@ -1,23 +1,31 @@
 /**
  * The built-in functions a Body may call (body_rules.ts BUILTINS), with Python 3 conversions:
- * `int('3')`, `int(2.7)`, `float('1e3')`, `str(2.0)` is `'2.0'`, `len()` counts code points.
+ * `int('3')`, `int(2.7)`, `float('1e3')`, `str(2.0)` is `'2.0'`, `len()` counts code points; `isinstance`
+ * with the built-in types, `repr`, `chr`/`ord`, `bin`/`oct`/`hex`. Numeric and iteration built-ins are in
+ * body_builtins_math.ts and body_builtins_iter.ts.
  */
 import { collect, iterate } from "./body_access.ts";
+import { callIterBuiltin, ITER_BUILTINS } from "./body_builtins_iter.ts";
+import { callMathBuiltin, MATH_BUILTINS } from "./body_builtins_math.ts";
 import { pyFail } from "./body_fail.ts";
+import { formatValue } from "./body_format_spec.ts";
 import { sortItems } from "./body_list_methods.ts";
 import { expectArgs, updateDict } from "./body_methods.ts";
 import { toFloat } from "./body_ops.ts";
-import { pyRepr, pyStr } from "./body_repr.ts";
+import { pyAscii, pyRepr, pyStr } from "./body_repr.ts";
 import {
   type CallArgs,
-  type Invoke,
+  indexArg,
+  PyBuiltin,
   PyDict,
   PyIter,
   PyList,
+  PyRange,
   PySet,
   PyTuple,
   type PyValue,
   PyView,
+  type Runtime,
   truthy,
   typeName,
 } from "./body_values.ts";
@@ -96,11 +104,62 @@ function length(v: PyValue): bigint {
   if (v instanceof PyList || v instanceof PyTuple) return BigInt(v.items.length);
   if (v instanceof PyDict || v instanceof PySet) return BigInt(v.entries.size);
   if (v instanceof PyView) return BigInt(v.dict.entries.size);
+  if (v instanceof PyRange) {
+    if (v.length > 0x7fffffffffffffffn)
+      throw pyFail("OverflowError", "Python int too large to convert to C ssize_t");
+    return v.length;
+  }
   throw pyFail("TypeError", `object of type '${typeName(v)}' has no len()`);
 }
 
+/** Whether `v` is an instance of the built-in class `cls` (bool is an int; murano's Bunch is a dict). */
+function isInstance(v: PyValue, cls: PyValue): boolean {
+  if (cls instanceof PyTuple) return cls.items.some((c) => isInstance(v, c));
+  if (!(cls instanceof PyBuiltin) || typeName(cls) !== "type")
+    throw pyFail("TypeError", "isinstance() arg 2 must be a type, a tuple of types, or a union");
+  switch (cls.name) {
+    case "int":
+      return typeof v === "bigint" || typeof v === "boolean";
+    case "bool":
+      return typeof v === "boolean";
+    case "float":
+      return typeof v === "number";
+    case "str":
+      return typeof v === "string";
+    case "list":
+      return v instanceof PyList;
+    case "tuple":
+      return v instanceof PyTuple;
+    case "dict":
+      return v instanceof PyDict;
+    case "set":
+      return v instanceof PySet;
+    case "range":
+      return v instanceof PyRange;
+  }
+  return v instanceof PyIter && v.kind === cls.name;
+}
+
+/** `bin()`, `oct()`, `hex()`: `-0x1f`. */
+function radix(name: string, v: PyValue): string {
+  const i = indexArg(v);
+  const base = name === "bin" ? 2 : name === "oct" ? 8 : 16;
+  const digits = (i < 0n ? -i : i).toString(base);
+  return `${i < 0n ? "-" : ""}0${name === "hex" ? "x" : name[0]}${digits}`;
+}
+
+function oneArgument(name: string, call: CallArgs): PyValue {
+  if (call.keywords.size > 0) throw pyFail("TypeError", `${name}() takes no keyword arguments`);
+  if (call.args.length !== 1)
+    throw pyFail("TypeError", `${name}() takes exactly one argument (${call.args.length} given)`);
+  return call.args[0] ?? null;
+}
+
 /** Calls the built-in `name`. */
-export async function callBuiltin(name: string, call: CallArgs, invoke: Invoke): Promise<PyValue> {
+export async function callBuiltin(name: string, call: CallArgs, rt: Runtime): Promise<PyValue> {
+  if (MATH_BUILTINS.has(name)) return callMathBuiltin(name, call, rt);
+  if (ITER_BUILTINS.has(name)) return callIterBuiltin(name, call, rt);
+  const invoke = rt.invoke;
   const noKeywords = (): void => {
     const [first] = call.keywords.keys();
     if (first !== undefined) throw pyFail("TypeError", `${name}() takes no keyword arguments`);
@@ -170,6 +229,44 @@ export async function callBuiltin(name: string, call: CallArgs, invoke: Invoke):
         }
       }
       return new PyIter("map", mapped());
+    }
+    case "isinstance":
+      noKeywords();
+      if (a.length !== 2) throw pyFail("TypeError", `isinstance expected 2 arguments, got ${a.length}`);
+      return isInstance(a[0] ?? null, a[1] ?? null);
+    case "repr":
+      return pyRepr(oneArgument(name, call));
+    case "ascii":
+      return pyAscii(oneArgument(name, call));
+    case "bin":
+    case "oct":
+    case "hex":
+      return radix(name, oneArgument(name, call));
+    case "chr": {
+      const i = indexArg(oneArgument(name, call));
+      if (i < 0n || i > 0x10ffffn) throw pyFail("ValueError", "chr() arg not in range(0x110000)");
+      return String.fromCodePoint(Number(i));
+    }
+    case "ord": {
+      const c = oneArgument(name, call);
+      if (typeof c !== "string")
+        throw pyFail("TypeError", `ord() expected string of length 1, but ${typeName(c)} found`);
+      const chars = Array.from(c);
+      if (chars.length !== 1)
+        throw pyFail("TypeError", `ord() expected a character, but string of length ${chars.length} found`);
+      return BigInt(c.codePointAt(0) ?? 0);
+    }
+    case "format": {
+      noKeywords();
+      if (a.length === 0 || a.length > 2)
+        throw pyFail(
+          "TypeError",
+          `format expected at ${a.length ? "most 2" : "least 1"} argument${a.length ? "s" : ""}, got ${a.length}`,
+        );
+      const spec = a[1] ?? "";
+      if (typeof spec !== "string")
+        throw pyFail("TypeError", `format() argument 2 must be str, not ${typeName(spec)}`);
+      return formatValue(a[0] ?? null, spec);
     }
   }
   throw pyFail("NameError", `name '${name}' is not defined`);

@@ -4,11 +4,13 @@
  */
 import type { CompareOp } from "./body_ast.ts";
 import { pyFail } from "./body_fail.ts";
+import { rangeContains } from "./body_range.ts";
 import {
   hashKey,
   numeric,
   PyDict,
   PyList,
+  PyRange,
   PySet,
   PyTuple,
   type PyValue,
@@ -42,6 +44,7 @@ export function pyEquals(a: PyValue, b: PyValue): boolean {
     }
     return true;
   }
+  if (a instanceof PyRange && b instanceof PyRange) return hashKey(a) === hashKey(b);
   if (a instanceof PySet && b instanceof PySet) {
     return a.entries.size === b.entries.size && [...a.entries.keys()].every((k) => b.entries.has(k));
   }
@@ -94,6 +97,7 @@ export function contains(container: PyValue, item: PyValue): boolean {
   if (container instanceof PyList || container instanceof PyTuple)
     return container.items.some((v) => pyEquals(v, item));
   if (container instanceof PyDict || container instanceof PySet) return container.entries.has(hashKey(item));
+  if (container instanceof PyRange) return rangeContains(container, item);
   if (container instanceof PyView) {
     const d = container.dict;
     if (container.kind === "keys") return d.entries.has(hashKey(item));

@@ -203,7 +203,7 @@ export class Interpreter {
   /** Calls any Python callable. */
   readonly invoke = async (fn: PyValue, call: CallArgs | PyValue[]): Promise<PyValue> => {
     const c = Array.isArray(call) ? { args: call, keywords: new Map<string, PyValue>() } : call;
-    if (fn instanceof PyBuiltin) return callBuiltin(fn.name, c, this.invoke);
+    if (fn instanceof PyBuiltin) return callBuiltin(fn.name, c, this);
     if (fn instanceof PyMethod) return callMethod(fn.self, fn.name, c, this.invoke);
     if (fn instanceof PyScript) return invokeScript(fn, c, this.call);
     throw pyFail("TypeError", `'${typeName(fn)}' object is not callable`);

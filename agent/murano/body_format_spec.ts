@@ -5,7 +5,7 @@
 import { pyFail } from "./body_fail.ts";
 import { toFloat } from "./body_ops.ts";
 import { floatRepr, pyStr } from "./body_repr.ts";
-import { numeric, type PyValue, typeName } from "./body_values.ts";
+import { checkSize, numeric, type PyValue, typeName } from "./body_values.ts";
 
 export interface Spec {
   fill: string;
@@ -197,6 +197,7 @@ export function pad(text: string, s: Spec, defaultAlign: "<" | ">"): string {
   const fill = s.align === null && s.zero ? "0" : s.fill;
   const length = Array.from(text).length;
   if (length >= s.width) return text;
+  checkSize(s.width, "str");
   const gap = s.width - length;
   switch (align) {
     case "<":

@@ -5,9 +5,9 @@
 import { collect } from "./body_access.ts";
 import { lessThan } from "./body_compare.ts";
 import { pyFail } from "./body_fail.ts";
-import { indexOf, need } from "./body_methods.ts";
+import { indexOf, need, noArguments } from "./body_methods.ts";
 import { pyRepr } from "./body_repr.ts";
-import { hashKey, type Invoke, PyList, PySet, type PyValue } from "./body_values.ts";
+import { checkSize, hashKey, type Invoke, PyList, PySet, type PyValue, spliceItems } from "./body_values.ts";
 
 /** Sorts items in place by Python `<` (stable), optionally by a key function and reversed. */
 export async function sortItems(
@@ -72,7 +72,12 @@ export async function listMethod(
       return null;
     }
     case "copy":
+      noArguments("list.copy", a);
       return new PyList([...items]);
+    case "clear":
+      noArguments("list.clear", a);
+      items.length = 0;
+      return null;
     case "reverse":
       items.reverse();
       return null;
@@ -109,6 +114,10 @@ export async function setMethod(set: PySet, name: string, a: (PyValue | undefine
     }
     case "update":
       for (const source of a) for (const item of await collect(source ?? null)) set.add(item);
+      return null;
+    case "clear":
+      noArguments("set.clear", a);
+      set.entries.clear();
       return null;
     case "copy": {
       const copy = new PySet();

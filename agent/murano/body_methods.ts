@@ -6,13 +6,16 @@ import { collect, iterate } from "./body_access.ts";
 import { pyEquals } from "./body_compare.ts";
 import { pyFail } from "./body_fail.ts";
 import { listMethod, setMethod } from "./body_list_methods.ts";
+import { rangeMethod } from "./body_range.ts";
 import { pyRepr } from "./body_repr.ts";
 import { callStrMethod, STR_METHODS } from "./body_str_methods.ts";
 import {
   type CallArgs,
   type Invoke,
+  PyBuiltin,
   PyDict,
   PyList,
+  PyRange,
   PySet,
   PyTuple,
   type PyValue,
@@ -31,6 +34,7 @@ const LIST_METHODS: ReadonlySet<string> = new Set([
   "copy",
   "reverse",
   "sort",
+  "clear",
 ]);
 const DICT_METHODS: ReadonlySet<string> = new Set([
   "items",
@@ -41,8 +45,21 @@ const DICT_METHODS: ReadonlySet<string> = new Set([
   "update",
   "setdefault",
   "copy",
+  "clear",
+  "popitem",
+  "fromkeys",
 ]);
-const SET_METHODS: ReadonlySet<string> = new Set(["add", "discard", "remove", "pop", "update", "copy"]);
+const SET_METHODS: ReadonlySet<string> = new Set([
+  "add",
+  "discard",
+  "remove",
+  "pop",
+  "update",
+  "copy",
+  "clear",
+]);
+/** `dict.fromkeys(...)`: the one class method a Body may call on a built-in type. */
+const DICT_CLASS_METHODS: ReadonlySet<string> = new Set(["fromkeys"]);
 const TUPLE_METHODS: ReadonlySet<string> = new Set(["index", "count"]);
 const NONE: ReadonlySet<string> = new Set();
 
@@ -52,7 +69,9 @@ export function methodsOf(v: PyValue): ReadonlySet<string> {
   if (v instanceof PyList) return LIST_METHODS;
   if (v instanceof PyDict) return DICT_METHODS;
   if (v instanceof PySet) return SET_METHODS;
-  if (v instanceof PyTuple) return TUPLE_METHODS;
+  if (v instanceof PyTuple || v instanceof PyRange) return TUPLE_METHODS;
+  if (v instanceof PyBuiltin && v.name === "dict") return DICT_CLASS_METHODS;
+  if (v instanceof PyBuiltin && v.name === "str") return STR_METHODS; // `key=str.lower`
   return NONE;
 }
 
@@ -112,6 +131,24 @@ export async function updateDict(
   for (const [k, v] of keywords) d.set(k, v);
 }
 
+/** A method without parameters (`d.clear()`): CPython's message when it is given some. */
+export function noArguments(label: string, a: (PyValue | undefined)[]): void {
+  if (a.length > 0) throw pyFail("TypeError", `${label}() takes no arguments (${a.length} given)`);
+}
+
+/** `dict.fromkeys(iterable, value=None)`: every key maps to the same value. */
+async function fromKeys(call: CallArgs): Promise<PyDict> {
+  const a = call.args;
+  if (call.keywords.size > 0) throw pyFail("TypeError", "dict.fromkeys() takes no keyword arguments");
+  if (a.length === 0 || a.length > 2) {
+    const bound = a.length === 0 ? "least 1 argument" : "most 2 arguments";
+    throw pyFail("TypeError", `fromkeys expected at ${bound}, got ${a.length}`);
+  }
+  const d = new PyDict();
+  for (const key of await collect(a[0] ?? null)) d.set(key, a[1] ?? null);
+  return d;
+}
+
 export function indexOf(items: readonly PyValue[], x: PyValue): number {
   return items.findIndex((item) => pyEquals(item, x));
 }
@@ -124,6 +161,18 @@ export async function callMethod(
   invoke: Invoke,
 ): Promise<PyValue> {
   if (typeof self === "string") return callStrMethod(self, name, call);
+  if (name === "fromkeys" && (self instanceof PyDict || self instanceof PyBuiltin)) return fromKeys(call);
+  if (self instanceof PyBuiltin && self.name === "str") {
+    const [text, ...rest] = call.args;
+    if (text === undefined) throw pyFail("TypeError", `unbound method str.${name}() needs an argument`);
+    if (typeof text !== "string") {
+      throw pyFail(
+        "TypeError",
+        `descriptor '${name}' for 'str' objects doesn't apply to a '${typeName(text)}' object`,
+      );
+    }
+    return callStrMethod(text, name, { args: rest, keywords: call.keywords });
+  }
   const label = `${typeName(self)}.${name}`;
   const keywordsTaken = self instanceof PyDict && name === "update";
   const a = keywordsTaken
@@ -149,6 +198,7 @@ export async function callMethod(
         return BigInt(items.filter((item) => pyEquals(item, a[0] ?? null)).length);
     }
   }
+  if (self instanceof PyRange) return rangeMethod(self, name, a);
   if (self instanceof PyList) return listMethod(self, name, a, invoke);
   if (self instanceof PyDict) {
     switch (name) {
@@ -182,9 +232,23 @@ export async function callMethod(
         await updateDict(self, a[0], call.keywords);
         return null;
       case "copy": {
+        noArguments(label, a);
         const copy = new PyDict();
         for (const e of self.entries.values()) copy.set(e.key, e.value);
         return copy;
+      }
+      case "clear":
+        noArguments(label, a);
+        self.entries.clear();
+        return null;
+      case "popitem": {
+        noArguments(label, a);
+        const last = [...self.entries.keys()].pop();
+        const entry = last === undefined ? undefined : self.entries.get(last);
+        if (last === undefined || entry === undefined)
+          throw pyFail("KeyError", "'popitem(): dictionary is empty'");
+        self.entries.delete(last);
+        return new PyTuple([entry.key, entry.value]);
       }
     }
   }

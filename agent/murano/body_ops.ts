@@ -71,6 +71,8 @@ function isSequence(v: PyValue): boolean {
 
 function repeat(seq: PyValue, times: bigint, other: PyValue): PyValue {
   const empty = typeof seq === "string" ? seq === "" : isSequence(seq) && (seq as PyList).items.length === 0;
+  if (times > 0x7fffffffffffffffn || times < -0x8000000000000000n)
+    throw pyFail("OverflowError", `cannot fit '${typeName(times)}' into an index-sized integer`);
   const n = times < 0n || empty ? 0n : times;
   if (typeof seq === "string") {
     checkSize(BigInt(seq.length) * n, "str");
@@ -134,7 +136,8 @@ function arithmetic(op: BinaryOp, x: bigint | number, y: bigint | number): PyVal
     case "%": {
       if (b === 0) throw pyFail("ZeroDivisionError", "float modulo");
       const m = a % b;
-      return m !== 0 && m < 0 !== b < 0 ? m + b : m;
+      if (m === 0) return b < 0 ? -0 : 0;
+      return m < 0 !== b < 0 ? m + b : m;
     }
     case "**":
       if (a === 0 && b < 0) throw pyFail("ZeroDivisionError", "0.0 cannot be raised to a negative power");

@@ -2,12 +2,15 @@
  * `repr()` and `str()` of Python values exactly as CPython 3 prints them: `{'a': 1}`, `['x', 'y']`, `('a',)`,
  * `set()`, `True`, `None`, `2.0`, `1e+16`, and strings quoted and escaped as Python chooses.
  */
+
+import { BUILTIN_TYPES } from "./body_rules.ts";
 import {
   PyBuiltin,
   PyDict,
   PyIter,
   PyList,
   PyMethod,
+  PyRange,
   PyScript,
   PySet,
   PyTuple,
@@ -53,8 +56,11 @@ export function pyRepr(v: PyValue, seen: Set<object> = new Set()): string {
     );
     return `dict_${v.kind}([${inner.join(", ")}])`;
   }
+  if (v instanceof PyRange) return `range(${v.start}, ${v.stop}${v.step === 1n ? "" : `, ${v.step}`})`;
   if (v instanceof PyBuiltin)
-    return v.name === "len" || v.name === "sorted" ? `<built-in function ${v.name}>` : `<class '${v.name}'>`;
+    return BUILTIN_TYPES.has(v.name) ? `<class '${v.name}'>` : `<built-in function ${v.name}>`;
+  if (v instanceof PyMethod && v.self instanceof PyBuiltin)
+    return `<method '${v.name}' of '${v.self.name}' objects>`;
   if (v instanceof PyMethod) return `<built-in method ${v.name} of ${typeName(v.self)} object>`;
   if (v instanceof PyScript) return `<muranoagent.script_runner.${typeName(v)} object>`;
   if (v instanceof PyIter)

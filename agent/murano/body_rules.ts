@@ -3,20 +3,21 @@
  * (body_parse.ts) refuses the rest before anything runs; the evaluator implements exactly these.
  */
 
-/** Built-in functions a Body may call. `map` takes only a callable of the subset (a built-in, a method, a script). */
-export const BUILTINS: ReadonlySet<string> = new Set([
-  "int",
-  "str",
-  "float",
-  "bool",
-  "len",
-  "set",
-  "list",
-  "dict",
-  "tuple",
-  "sorted",
-  "map",
-]);
+/**
+ * Built-in functions a Body may call: pure ones, without side effects or introspection. `map`, `filter` and
+ * `key=` take only a callable of the subset (a built-in, a method, a script).
+ */
+export const BUILTINS: ReadonlySet<string> = new Set(
+  (
+    "int str float bool len set list dict tuple sorted map filter range zip enumerate reversed " +
+    "abs round sum max min divmod pow any all isinstance repr ascii format chr ord bin oct hex"
+  ).split(" "),
+);
+
+/** The built-ins that are classes in Python (`<class 'zip'>`, usable with isinstance); the others are functions. */
+export const BUILTIN_TYPES: ReadonlySet<string> = new Set(
+  "int str float bool set list dict tuple map filter range zip enumerate reversed".split(" "),
+);
 
 /** Methods of str, list, dict, set and tuple a Body may call (`x.name(...)`). */
 export const METHODS: ReadonlySet<string> = new Set([
@@ -37,7 +38,31 @@ export const METHODS: ReadonlySet<string> = new Set([
   "find",
   "rfind",
   "index",
+  "rindex",
   "count",
+  "zfill",
+  "partition",
+  "rpartition",
+  "title",
+  "capitalize",
+  "swapcase",
+  "casefold",
+  "center",
+  "ljust",
+  "rjust",
+  "expandtabs",
+  "removeprefix",
+  "removesuffix",
+  "isdigit",
+  "isdecimal",
+  "isnumeric",
+  "isalpha",
+  "isalnum",
+  "isspace",
+  "islower",
+  "isupper",
+  "istitle",
+  "isascii",
   // list
   "append",
   "extend",
@@ -47,6 +72,7 @@ export const METHODS: ReadonlySet<string> = new Set([
   "copy",
   "reverse",
   "sort",
+  "clear",
   // dict
   "items",
   "keys",
@@ -54,6 +80,8 @@ export const METHODS: ReadonlySet<string> = new Set([
   "get",
   "update",
   "setdefault",
+  "popitem",
+  "fromkeys",
   // set
   "add",
   "discard",

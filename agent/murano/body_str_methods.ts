@@ -6,7 +6,8 @@ import { collect } from "./body_access.ts";
 import { pyFail } from "./body_fail.ts";
 import { formatString } from "./body_format.ts";
 import { expectArgs } from "./body_methods.ts";
-import { type CallArgs, PyList, PyTuple, type PyValue, typeName } from "./body_values.ts";
+import { callStrCaseMethod, STR_CASE_METHODS } from "./body_str_case.ts";
+import { type CallArgs, checkSize, PyList, PyTuple, type PyValue, typeName } from "./body_values.ts";
 
 export const STR_METHODS: ReadonlySet<string> = new Set([
   "format",
@@ -25,7 +26,9 @@ export const STR_METHODS: ReadonlySet<string> = new Set([
   "find",
   "rfind",
   "index",
+  "rindex",
   "count",
+  ...STR_CASE_METHODS,
 ]);
 
 /** The characters Python's `str.isspace()` accepts (what `split()` and `strip()` remove by default). */
@@ -142,6 +145,7 @@ function codePointIndex(text: string, utf16: number): number {
 
 export async function callStrMethod(s: string, name: string, call: CallArgs): Promise<PyValue> {
   if (name === "format") return formatString(s, call.args, call.keywords);
+  if (STR_CASE_METHODS.has(name)) return callStrCaseMethod(s, name, call);
   const a = expectArgs(
     `str.${name}`,
     call,
@@ -157,13 +161,15 @@ export async function callStrMethod(s: string, name: string, call: CallArgs): Pr
           ? pyFail("TypeError", "can only join an iterable")
           : error;
       });
-      return items
-        .map((item, i) => {
-          if (typeof item !== "string")
-            throw pyFail("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
-          return item;
-        })
-        .join(s);
+      let size = s.length * Math.max(0, items.length - 1);
+      const parts = items.map((item, i) => {
+        if (typeof item !== "string")
+          throw pyFail("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
+        size += item.length;
+        return item;
+      });
+      checkSize(size, "str");
+      return parts.join(s);
     }
     case "strip":
       return stripChars(s, a[0], true, true, name);
@@ -180,6 +186,9 @@ export async function callStrMethod(s: string, name: string, call: CallArgs): Pr
       const old = str(a[0], "replace() argument 1");
       const by = str(a[1], "replace() argument 2");
       let count = optInt(a[2], -1);
+      const found = old === "" ? Array.from(s).length + 1 : s.split(old).length - 1;
+      const replaced = count < 0 ? found : Math.min(count, found);
+      checkSize(s.length + replaced * (by.length - old.length), "str");
       if (old === "")
         return (
           by +
@@ -209,13 +218,15 @@ export async function callStrMethod(s: string, name: string, call: CallArgs): Pr
     case "find":
     case "rfind":
     case "index":
+    case "rindex":
     case "count": {
       const sub = str(a[0], "must be str, not");
       const { text, offset } = window(s, a[1], a[2]);
       if (name === "count")
         return BigInt(sub === "" ? Array.from(text).length + 1 : text.split(sub).length - 1);
-      const at = name === "rfind" ? text.lastIndexOf(sub) : text.indexOf(sub);
-      if (at < 0 && name === "index") throw pyFail("ValueError", "substring not found");
+      const at = name === "rfind" || name === "rindex" ? text.lastIndexOf(sub) : text.indexOf(sub);
+      if (at < 0 && (name === "index" || name === "rindex"))
+        throw pyFail("ValueError", "substring not found");
       return BigInt(at < 0 ? -1 : offset + codePointIndex(text, at));
     }
   }

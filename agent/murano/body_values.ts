@@ -4,6 +4,7 @@
  * Dicts and sets keep insertion order and use Python equality for keys (`1`, `1.0` and `True` are one key).
  */
 import { pyFail } from "./body_fail.ts";
+import { BUILTIN_TYPES } from "./body_rules.ts";
 
 export type PyValue =
   | null
@@ -113,7 +114,12 @@ export function checkSize(size: number | bigint, what: string): void {
 }
 
 /** `items.splice(start, count, ...inserts)` without spreading: a spread of 150 000+ items overflows the JS stack. */
-export function spliceItems(items: PyValue[], start: number, count: number, inserts: readonly PyValue[]): void {
+export function spliceItems(
+  items: PyValue[],
+  start: number,
+  count: number,
+  inserts: readonly PyValue[],
+): void {
   const tail = items.slice(start + count);
   items.length = start;
   for (const item of inserts) items.push(item);
@@ -182,7 +188,7 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyRange) return "range";
   if (v instanceof PyIter) return v.kind;
   if (v instanceof PyScript) return v.fn === null ? "ScriptRunner" : "FunctionRunner";
-  if (v instanceof PyBuiltin) return "type";
+  if (v instanceof PyBuiltin) return BUILTIN_TYPES.has(v.name) ? "type" : "builtin_function_or_method";
   return "builtin_function_or_method";
 }
 
@@ -221,7 +227,8 @@ export function hashKey(v: PyValue): string {
   }
   if (v instanceof PyTuple) return `t${JSON.stringify(v.items.map(hashKey))}`;
   // Equal ranges hash alike (range(0) == range(3, 3)): length, first item, step.
-  if (v instanceof PyRange) return `r${v.length},${v.length > 0n ? v.start : ""},${v.length > 1n ? v.step : ""}`;
+  if (v instanceof PyRange)
+    return `r${v.length},${v.length > 0n ? v.start : ""},${v.length > 1n ? v.step : ""}`;
   if (v instanceof PyList || v instanceof PyDict || v instanceof PySet || v instanceof PyView) {
     throw pyFail("TypeError", `unhashable type: '${typeName(v)}'`);
   }
@@ -246,8 +253,21 @@ export function numeric(v: PyValue): bigint | number | undefined {
   return undefined;
 }
 
+/** An int argument (bool counts), as CPython's `__index__` takes it. */
+export function indexArg(v: PyValue): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1n : 0n;
+  throw pyFail("TypeError", `'${typeName(v)}' object cannot be interpreted as an integer`);
+}
+
 /** Calls a Python callable (a built-in as a sort key or given to `map`). */
 export type Invoke = (fn: PyValue, args: PyValue[]) => Promise<PyValue>;
+
+/** What a built-in needs from the interpreter: calling callables, and a step (yields, honours an abort). */
+export interface Runtime {
+  readonly invoke: Invoke;
+  tick(): Promise<void>;
+}
 
 /** Arguments of a built-in or method call: positional values and keyword arguments in call order. */
 export interface CallArgs {

@@ -37,9 +37,9 @@ export class Runner {
 
   /** Starts every queued plan that may start now. Cheap; call it after every commit. */
   kick(): void {
-    if (this.#draining) return;
+    if (this.#draining || this.#running.size >= this.#ctx.config.concurrency) return;
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
-    for (const entry of this.#ctx.journal.queued()) {
+    for (const entry of this.#ctx.journal.pending()) {
       if (this.#running.size >= this.#ctx.config.concurrency) return;
       if (this.#running.has(entry.seq) || this.#stuck.has(entry.seq)) continue;
       if (busyKeys.has(entry.key)) continue;

@@ -13,6 +13,8 @@ export class Outbox {
   readonly #log: Logger;
   readonly #inflight = new Set<number>();
   #transport: Transport | undefined;
+  /** The highest outbox sequence handed to MQTT.js by this process. */
+  #handed = 0;
   #idle: Array<() => void> = [];
 
   constructor(journal: Journal, log: Logger) {
@@ -28,10 +30,16 @@ export class Outbox {
     return this.#inflight.size;
   }
 
-  flush(): void {
+  /**
+   * Hands unacknowledged replies to MQTT.js: after a commit only the new ones (cheap), after a (re)connect
+   * (`everything`) all that are not already in flight.
+   */
+  flush(options: { everything?: boolean } = {}): void {
     const transport = this.#transport;
     if (!transport) return;
-    for (const entry of this.#journal.outbox()) {
+    const entries = this.#journal.outbox(options.everything ? 0 : this.#handed);
+    for (const entry of entries) {
+      this.#handed = Math.max(this.#handed, entry.seq);
       if (this.#inflight.has(entry.seq)) continue;
       this.#inflight.add(entry.seq);
       const correlationData =

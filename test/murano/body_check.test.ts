@@ -53,7 +53,11 @@ const refusals: [string, string, RegExp][] = [
   ["has_key", "return args.has_key('a')", /"has_key" is Python 2 only/],
   ["lambda", "x = map(lambda t: t, args.l)", /"lambda" is not supported \(line 1, column 9\)/],
   ["lambda as a sort key", "return sorted(args.l, key=lambda x: -x)", /"lambda" is not supported/],
-  ["unknown method", "return 'abc'.title()", /"title" is not a supported method \(line 1, column 14\)/],
+  [
+    "unknown method",
+    "return 'abc'.translate({})",
+    /"translate" is not a supported method \(line 1, column 14\)/,
+  ],
   ["bitwise operator", "return 1 | 2", /operator "\|" is not supported/],
   ["walrus", "return (x := 1)", /":=" \(assignment expressions\) is not supported/],
   ["star unpacking", "return [*args.l]", /"\*" unpacking is not supported/],
