@@ -41,7 +41,10 @@ for (const file of [exe, bundle, addon]) {
     throw new Error(`Cannot benchmark as ${file} is missing: run \`node build.mjs\` first`);
 }
 
+const baseline = join(REPO_ROOT, "bench/baseline_online.mjs");
 const variants: Variant[] = [
+  // Baseline: Node 24 loading mqtt.js, connecting and publishing a retained status, nothing else.
+  { name: "baseline: node + mqtt.js only", command: [node, baseline], files: [baseline], cold: false },
   { name: "executable (dist/idem)", command: [exe], files: [exe], cold: true },
   { name: "bundle on Node 24", command: [node, bundle], files: [bundle, addon], cold: false },
   {
