@@ -61,6 +61,16 @@ const SET_METHODS: ReadonlySet<string> = new Set([
 /** `dict.fromkeys(...)`: the one class method a Body may call on a built-in type. */
 const DICT_CLASS_METHODS: ReadonlySet<string> = new Set(["fromkeys"]);
 const TUPLE_METHODS: ReadonlySet<string> = new Set(["index", "count"]);
+
+/** Every method a Body may call (`x.name(...)`): what the checker accepts is exactly what the runtime has. */
+export const METHODS: ReadonlySet<string> = new Set([
+  ...STR_METHODS,
+  ...LIST_METHODS,
+  ...DICT_METHODS,
+  ...SET_METHODS,
+  ...DICT_CLASS_METHODS,
+  ...TUPLE_METHODS,
+]);
 const NONE: ReadonlySet<string> = new Set();
 
 /** The method names a value has. */

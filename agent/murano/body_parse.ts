@@ -8,8 +8,9 @@ import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@lezer/python";
 import type { BinaryOp, BodyTree, Stmt } from "./body_ast.ts";
 import { refuse, type SourcePos, syntaxFail } from "./body_fail.ts";
+import { METHODS } from "./body_methods.ts";
 import { kids, type Reader, readExpr, readExprList, readTarget, readTargetList } from "./body_parse_expr.ts";
-import { BUILTINS, METHODS, REFUSED_BUILTINS } from "./body_rules.ts";
+import { BUILTINS, REFUSED_BUILTINS } from "./body_rules.ts";
 
 const REFUSED_STATEMENTS: Record<string, string> = {
   ImportStatement: '"import"',
