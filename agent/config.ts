@@ -116,5 +116,29 @@ export function resolveConfig(...layers: PartialConfig[]): Config {
     const lines = errors.map((e) => `${e.instancePath || "/"} ${e.message}`);
     throw new IdemError(2, `Cannot start with this configuration: ${lines.join("; ")}`);
   }
-  return config as Config;
+  const valid = config as Config;
+  valid.broker.url = brokerUrl(valid.broker.url);
+  return valid;
+}
+
+/** `host:port` and `host` mean `mqtt://…`; anything but mqtt(s)/tcp/ssl or `embedded[:PORT]` is refused. */
+export function brokerUrl(url: string): string {
+  if (/^embedded(:\d+)?$/.test(url)) return url;
+  const withScheme = url.includes("://") ? url : `mqtt://${url}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw new IdemError(
+      2,
+      `Cannot use broker "${url}": give mqtt://HOST:PORT, mqtts://HOST:PORT or embedded[:PORT]`,
+    );
+  }
+  if (!["mqtt:", "mqtts:", "tcp:", "ssl:"].includes(parsed.protocol) || parsed.hostname === "") {
+    throw new IdemError(
+      2,
+      `Cannot use broker "${url}": give mqtt://HOST:PORT, mqtts://HOST:PORT or embedded[:PORT]`,
+    );
+  }
+  return withScheme;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
+import { brokerUrl } from "./config.ts";
 import { IdemError } from "./errors.ts";
 
 export interface SendOptions {
@@ -43,8 +44,14 @@ function readPlan(file: string): Record<string, unknown> {
 }
 
 async function connect(broker: string): Promise<MqttClient> {
-  const url = new URL(broker);
-  const tls = url.protocol === "mqtts:";
+  if (broker.startsWith("embedded")) {
+    throw new IdemError(
+      2,
+      `Cannot send to "${broker}": give the URL of the agent's broker, e.g. mqtt://127.0.0.1:1883`,
+    );
+  }
+  const url = new URL(brokerUrl(broker));
+  const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
   const options = {
     host: url.hostname,
     port: Number(url.port || (tls ? 8883 : 1883)),

@@ -200,3 +200,31 @@ test("send to a broker that is not there exits 2 and says so", async () => {
     await removeDir(dir);
   }
 });
+
+test("a broker that is not an MQTT URL is refused at start with what to give instead", async () => {
+  const outcome = await idem([
+    "run",
+    "--broker",
+    "http://example.org",
+    "--agent-id",
+    "vm-url",
+    "--data-dir",
+    "/nonexistent",
+  ]);
+  assert.equal(outcome.code, 2);
+  assert.match(outcome.stderr, /Cannot use broker "http:\/\/example\.org": give mqtt:\/\/HOST:PORT/);
+});
+
+test("send takes a broker given as host:port as mqtt://host:port (and says when nothing listens there)", async () => {
+  const dir = await makeTempDir("cli-hostport");
+  try {
+    const file = join(dir, "plan.json");
+    writeFileSync(file, JSON.stringify(applicationPlan({ effects: join(dir, "x.log") })));
+    const port = await freePort();
+    const outcome = await idem(["send", "--broker", `127.0.0.1:${port}`, "--agent-id", "vm-x", file]);
+    assert.equal(outcome.code, 2);
+    assert.match(outcome.stderr, new RegExp(`Cannot connect to the broker at 127\\.0\\.0\\.1:${port}`));
+  } finally {
+    await removeDir(dir);
+  }
+});
