@@ -33,6 +33,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   }
   const brokerUrl = embedded?.url ?? config.broker.url;
 
+  guardUnhandledRejections(log);
   const journal = Journal.open(config.dataDir);
   const policies = await loadPolicies(config.plugins);
   if (!policies.get(config.defaultPolicy)) {
@@ -78,9 +79,13 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   };
 
   await recover(ctx);
-  const pruned = await prune(journal, { retentionDays: config.retentionDays });
-  if (pruned > 0) log.info("pruned", { records: pruned });
-  const pruning = setInterval(() => void prune(journal, { retentionDays: config.retentionDays }), 3600_000);
+  const pruneExpired = () =>
+    prune(journal, { retentionDays: config.retentionDays }).then(
+      (pruned) => pruned > 0 && log.info("pruned", { records: pruned }),
+      (error: unknown) => log.warn("prune-failed", { message: String(error) }),
+    );
+  await pruneExpired();
+  const pruning = setInterval(pruneExpired, 3600_000);
   // Not unref'd: it also keeps the process alive while the broker refuses us and no socket is open.
   runner = new Runner(ctx);
   runner.kick();
@@ -144,4 +149,24 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
       log.info("stopped", { agent: config.agentId });
     },
   };
+}
+
+/**
+ * A failed LMDB commit (a full disk) rejects every promise of its batch, also lmdb's internal ones that nobody
+ * awaits; the caller that matters already got the error and retries. Those are logged, not fatal. Any other
+ * unhandled rejection is a bug: logged, and the process ends as Node would end it.
+ */
+function guardUnhandledRejections(log: Logger): void {
+  process.on("unhandledRejection", (reason: unknown) => {
+    const commitError = (reason as { commitError?: Promise<unknown> } | null)?.commitError;
+    if (reason instanceof Error && commitError && typeof commitError.then === "function") {
+      commitError.catch(() => {});
+      log.debug("commit-failed", { message: reason.message });
+      return;
+    }
+    log.error("unhandled-rejection", {
+      message: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
+    process.exit(1);
+  });
 }

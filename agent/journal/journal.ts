@@ -156,17 +156,42 @@ export class Journal {
     };
     // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
     // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
-    await this.#root.childTransaction(() => write(tx));
+    try {
+      await this.#root.childTransaction(() => write(tx));
+    } catch (error) {
+      throw await commitFailure(error, this.path);
+    }
   }
 
-  /** Removes an acknowledged reply. Not awaited by callers: losing it in a crash only means a re-send. */
-  removeOutbox(seq: number): Promise<boolean> {
-    return this.#outbox.remove(seq);
+  /** Removes an acknowledged reply. Losing it (a crash, a full disk) only means a re-send. */
+  async removeOutbox(seq: number): Promise<boolean> {
+    try {
+      return await this.#outbox.remove(seq);
+    } catch (error) {
+      throw await commitFailure(error, this.path);
+    }
   }
 
   async close(): Promise<void> {
     await this.#root.close();
   }
+}
+
+/**
+ * lmdb rejects a failed commit with a generic error whose `commitError` is a second, rejected promise holding
+ * the cause (ENOSPC, say). Unobserved, that promise would crash the process: observe it and say what failed.
+ */
+async function commitFailure(error: unknown, path: string): Promise<Error> {
+  const pending = (error as { commitError?: Promise<unknown> } | null)?.commitError;
+  let cause: unknown = error;
+  if (pending && typeof pending.then === "function") {
+    cause = await pending.then(
+      () => error,
+      (inner: unknown) => inner,
+    );
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`Cannot commit to the journal in ${path}: ${message}`, { cause });
 }
 
 function lastKey(db: Database<unknown, number>): number {
