@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { ExitInfo } from "./server_process.ts";
+
+export type { ExitInfo };
 
 /** The repository root: the agent's working directory. */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -50,11 +53,6 @@ export interface AgentOptions {
   waitOnline?: boolean;
   /** Timeout of that wait. Default 20 000 ms. */
   onlineTimeoutMs?: number;
-}
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 export interface WaitForLogOptions {
