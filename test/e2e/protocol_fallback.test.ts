@@ -5,70 +5,17 @@
  * plans queued for its session while it was down.
  */
 import assert from "node:assert/strict";
-import { chmodSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import {
-  type AgentProcess,
-  makeTempDir,
-  parseLogfmt,
-  removeDir,
-  startAgent,
-  uniqueAgentId,
-} from "../helpers/agent_process.ts";
-import {
-  applicationPlan,
-  connectEngine,
-  type Engine,
-  killRecordedExecutions,
-  readExecutions,
-} from "../helpers/engine.ts";
+import { type AgentProcess, parseLogfmt } from "../helpers/agent_process.ts";
+import { applicationPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
 import { type NatsServer, startNats } from "../helpers/nats.ts";
 
-interface NatsScene {
-  nats: NatsServer;
-  root: string;
-  agentId: string;
-  dataDir: string;
-  effects: string;
-  /** An MQTT 3.1.1 engine (NATS refuses 5). */
-  engine: Engine;
-  agents: AgentProcess[];
-  startAgent(): Promise<AgentProcess>;
-}
-
-async function openNatsScene(t: { after(fn: () => Promise<void>): void }, name: string): Promise<NatsScene> {
-  const root = await makeTempDir(name);
-  chmodSync(root, 0o777);
-  const agents: AgentProcess[] = [];
-  const effects = join(root, "effects.log");
-  let nats: NatsServer | undefined;
-  let engine: Engine | undefined;
-  t.after(async () => {
-    for (const agent of agents) await agent.kill9();
-    killRecordedExecutions(effects);
-    await engine?.close().catch(() => {});
-    await nats?.dispose();
-    if (process.env.IDEM_TEST_KEEP !== "1") await removeDir(root);
-  });
-  nats = await startNats();
-  const agentId = uniqueAgentId(name);
-  engine = await connectEngine(nats, { agentId, protocolVersion: 4 });
-  const scene: NatsScene = {
-    nats,
-    root,
-    agentId,
-    dataDir: join(root, "data"),
-    effects,
-    engine,
-    agents,
-    async startAgent() {
-      const agent = await startAgent({ broker: nats as NatsServer, agentId, dataDir: scene.dataDir });
-      agents.push(agent);
-      return agent;
-    },
-  };
-  return scene;
+/** A scene on NATS 2.9 with an MQTT 3.1.1 engine (NATS refuses 5). */
+function openNatsScene(
+  t: { after(fn: () => Promise<void>): void },
+  name: string,
+): Promise<Scene<NatsServer>> {
+  return openScene(t, name, { server: () => startNats(), engineProtocol: 4 });
 }
 
 /** The index of the first log line matching `pattern` (-1 if none). */

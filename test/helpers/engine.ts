@@ -16,6 +16,7 @@ import {
   uniqueAgentId,
 } from "./agent_process.ts";
 import { type MosquittoBroker, startBroker } from "./broker.ts";
+import type { ServerProcess } from "./server_process.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire shapes (SPEC sections 7 and 8)
@@ -540,8 +541,23 @@ function processGroupOf(pid: number): number | undefined {
 // ---------------------------------------------------------------------------------------------------------
 // A test's world: its own broker, temp folder, agent id, data dir, side-effect file and engine
 
-export interface Scene {
-  broker: MosquittoBroker;
+/** A broker process a scene can run: mosquitto by default, nats-server for the 3.1.1 fallback tests. */
+export interface MqttServer extends ServerProcess {
+  readonly url: string;
+  readonly port: number;
+}
+
+export interface SceneOptions<S extends MqttServer> {
+  /** For the default mosquitto: persistence saved after every change. Default true. */
+  durableBroker?: boolean;
+  /** Starts another broker instead of the default mosquitto; gets the scene's folder (created already). */
+  server?: (root: string) => Promise<S>;
+  /** The test engine's MQTT version. Default 5. */
+  engineProtocol?: 4 | 5;
+}
+
+export interface Scene<S extends MqttServer = MosquittoBroker> {
+  broker: S;
   /** The test's temp folder (removed afterwards). */
   root: string;
   agentId: string;
@@ -561,28 +577,32 @@ export interface Scene {
  * node:test for a suite): agents killed, orphaned scripts killed, engine closed, broker stopped, temp folder
  * removed — also when the test fails.
  */
-export async function openScene(
+export async function openScene<S extends MqttServer = MosquittoBroker>(
   hooks: { after(fn: () => Promise<void>): void },
   name: string,
-  options: { durableBroker?: boolean } = {},
-): Promise<Scene> {
+  options: SceneOptions<S> = {},
+): Promise<Scene<S>> {
   const root = await makeTempDir(name);
   // Scripts may run as another user than the test; let them append to the side-effect file.
   chmodSync(root, 0o777);
-  const broker = await startBroker({ durable: options.durableBroker ?? true });
   const agentId = uniqueAgentId(name);
   const effects = join(root, "effects.log");
   const agents: AgentProcess[] = [];
+  let broker: S | undefined;
   let engine: Engine | undefined;
   hooks.after(async () => {
     for (const agent of agents) await agent.kill9();
     killRecordedExecutions(effects);
     await engine?.close().catch(() => {});
-    await broker.dispose();
+    await broker?.dispose();
     if (process.env.IDEM_TEST_KEEP !== "1") await removeDir(root);
   });
-  engine = await connectEngine(broker, { agentId });
-  const scene: Scene = {
+  broker = options.server
+    ? await options.server(root)
+    : ((await startBroker({ durable: options.durableBroker ?? true })) as unknown as S);
+  engine = await connectEngine(broker, { agentId, protocolVersion: options.engineProtocol ?? 5 });
+  const server = broker;
+  const scene: Scene<S> = {
     broker,
     root,
     agentId,
@@ -591,11 +611,9 @@ export async function openScene(
     engine,
     agents,
     async startAgent(overrides = {}) {
-      const agentOptions: AgentOptions = { broker, agentId, dataDir: scene.dataDir, ...overrides };
-      const agent = startAgent(agentOptions);
-      const started = await agent;
-      agents.push(started);
-      return started;
+      const agent = await startAgent({ broker: server, agentId, dataDir: scene.dataDir, ...overrides });
+      agents.push(agent);
+      return agent;
     },
   };
   return scene;
