@@ -7,27 +7,13 @@
  * A wrong password does not crash the agent: it logs `event=broker-error` (not authorized) and keeps trying.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  AgentProcess,
-  DEFAULT_COMMAND,
-  makeTempDir,
-  parseLogfmt,
-  REPO_ROOT,
-  removeDir,
-  uniqueAgentId,
-} from "../helpers/agent_process.ts";
-import { freePort, type MosquittoBroker, startBroker } from "../helpers/broker.ts";
-import {
-  applicationPlan,
-  connectEngine,
-  type Engine,
-  killRecordedExecutions,
-  readExecutions,
-} from "../helpers/engine.ts";
+import { type AgentProcess, parseLogfmt } from "../helpers/agent_process.ts";
+import { freePort, startBroker } from "../helpers/broker.ts";
+import { applicationPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
 
 const USER = "idem-agent";
 const PASSWORD = "s3cret-for-tests";
@@ -97,88 +83,63 @@ function makePki(dir: string): Pki {
   };
 }
 
-interface TlsScene {
-  root: string;
-  broker: MosquittoBroker;
+interface TlsScene extends Scene {
   tlsPort: number;
   pki: Pki;
-  agentId: string;
-  dataDir: string;
-  effects: string;
-  engine: Engine;
-  agents: AgentProcess[];
   /** Writes a config file with these broker settings and starts `idem run --config FILE` (and nothing else). */
-  startAgent(broker: Record<string, unknown>, options?: { waitOnline?: boolean }): Promise<AgentProcess>;
+  startAgentWithConfig(
+    broker: Record<string, unknown>,
+    options?: { waitOnline?: boolean },
+  ): Promise<AgentProcess>;
 }
 
+/**
+ * A scene whose mosquitto has a second, TLS listener (client certificate required, password file, no
+ * anonymous). mosquitto, run as root, drops to the user `mosquitto`: it must read the certificates and the
+ * password file.
+ */
 async function openTlsScene(t: { after(fn: () => Promise<void>): void }, name: string): Promise<TlsScene> {
-  const root = await makeTempDir(name);
-  // mosquitto, run as root, drops to the user `mosquitto`: it must read the certificates and password file.
-  chmodSync(root, 0o777);
-  const agents: AgentProcess[] = [];
-  const effects = join(root, "effects.log");
-  let broker: MosquittoBroker | undefined;
-  let engine: Engine | undefined;
-  t.after(async () => {
-    for (const agent of agents) await agent.kill9();
-    killRecordedExecutions(effects);
-    await engine?.close().catch(() => {});
-    await broker?.dispose();
-    if (process.env.IDEM_TEST_KEEP !== "1") await removeDir(root);
-  });
-  const tlsDir = join(root, "tls");
-  execFileSync("mkdir", ["-m", "755", tlsDir]);
-  const pki = makePki(tlsDir);
-  const passwordFile = join(tlsDir, "passwords");
-  execFileSync("mosquitto_passwd", ["-b", "-c", passwordFile, USER, PASSWORD], { stdio: "ignore" });
-  for (const file of readdirSync(tlsDir)) chmodSync(join(tlsDir, file), 0o644);
-
+  let pki: Pki | undefined;
   const tlsPort = await freePort();
-  broker = await startBroker({
-    extraConfig: ["per_listener_settings true"],
-    listeners: [
-      {
-        port: tlsPort,
-        settings: [
-          `cafile ${pki.ca}`,
-          `certfile ${pki.serverCert}`,
-          `keyfile ${pki.serverKey}`,
-          "require_certificate true",
-          `password_file ${passwordFile}`,
-          "allow_anonymous false",
+  const scene = await openScene(t, name, {
+    server: async (root) => {
+      const tlsDir = join(root, "tls");
+      execFileSync("mkdir", ["-m", "755", tlsDir]);
+      pki = makePki(tlsDir);
+      const passwordFile = join(tlsDir, "passwords");
+      execFileSync("mosquitto_passwd", ["-b", "-c", passwordFile, USER, PASSWORD], { stdio: "ignore" });
+      for (const file of readdirSync(tlsDir)) chmodSync(join(tlsDir, file), 0o644);
+      return await startBroker({
+        extraConfig: ["per_listener_settings true"],
+        listeners: [
+          {
+            port: tlsPort,
+            settings: [
+              `cafile ${pki.ca}`,
+              `certfile ${pki.serverCert}`,
+              `keyfile ${pki.serverKey}`,
+              "require_certificate true",
+              `password_file ${passwordFile}`,
+              "allow_anonymous false",
+            ],
+          },
         ],
-      },
-    ],
+      });
+    },
   });
-  const agentId = uniqueAgentId(name);
-  engine = await connectEngine(broker, { agentId });
-  const dataDir = join(root, "data");
   let configs = 0;
   return {
-    root,
-    broker,
+    ...scene,
     tlsPort,
-    pki,
-    agentId,
-    dataDir,
-    effects,
-    engine,
-    agents,
-    async startAgent(brokerSettings, options = {}) {
-      const configFile = join(root, `agent-${++configs}.json`);
-      writeFileSync(configFile, JSON.stringify({ agentId, dataDir, broker: brokerSettings }, null, 2));
-      const [program, ...prefix] = DEFAULT_COMMAND;
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      delete env.IDEM_FAILPOINT;
-      const child = spawn(program as string, [...prefix, "run", "--config", configFile], {
-        cwd: REPO_ROOT,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
+    pki: pki as Pki,
+    startAgentWithConfig(brokerSettings, options = {}) {
+      const configFile = join(scene.root, `agent-${++configs}.json`);
+      const config = { agentId: scene.agentId, dataDir: scene.dataDir, broker: brokerSettings };
+      writeFileSync(configFile, JSON.stringify(config, null, 2));
+      return scene.startAgent({
+        argv: ["run", "--config", configFile],
+        waitOnline: options.waitOnline ?? true,
       });
-      const agent = new AgentProcess(child, `${agentId} (config ${configFile}) pid ${child.pid}`);
-      agents.push(agent);
-      if (options.waitOnline ?? true) await agent.waitForLog(/\bevent=online\b/);
-      return agent;
     },
   };
 }
@@ -187,7 +148,7 @@ test("over mqtts with a client certificate and a username/password from --config
   timeout: 90_000,
 }, async (t) => {
   const scene = await openTlsScene(t, "tls-auth");
-  const agent = await scene.startAgent({
+  const agent = await scene.startAgentWithConfig({
     url: `mqtts://127.0.0.1:${scene.tlsPort}`,
     username: USER,
     password: PASSWORD,
@@ -226,7 +187,7 @@ test("with a wrong password the agent does not crash: it logs broker-error (not 
   timeout: 90_000,
 }, async (t) => {
   const scene = await openTlsScene(t, "tls-badpass");
-  const agent = await scene.startAgent(
+  const agent = await scene.startAgentWithConfig(
     {
       url: `mqtts://127.0.0.1:${scene.tlsPort}`,
       username: USER,

@@ -45,6 +45,8 @@ export interface AgentOptions {
   failpoint?: Failpoint;
   /** Extra arguments after the ones above. */
   extraArgs?: readonly string[];
+  /** The whole command line after the prefix, instead of the one made from the options (`run --config FILE`). */
+  argv?: readonly string[];
   /** Extra environment. */
   env?: Record<string, string>;
   /** Command prefix, default {@link DEFAULT_COMMAND}; `run` and the options follow it. */
@@ -251,7 +253,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.IDEM_FAILPOINT;
   if (options.failpoint !== undefined) env.IDEM_FAILPOINT = options.failpoint;
-  const child = spawn(program, [...prefix, ...runArguments(options)], {
+  const child = spawn(program, [...prefix, ...(options.argv ?? runArguments(options))], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
