@@ -23,6 +23,7 @@ export interface RunningAgent {
 }
 
 const EMBEDDED = /^embedded(?::(\d+))?$/;
+const MAX_HELD_EVENTS = 1000;
 
 export async function startAgent(config: Config, log: Logger): Promise<RunningAgent> {
   let embedded: EmbeddedBroker | undefined;
@@ -49,7 +50,8 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
   const outbox = new Outbox(journal, log);
   let transport: Transport | undefined;
   let runner: Runner | undefined;
-  // Events of start-up recovery happen before the session exists: they are published once it is up.
+  // Events that happen while there is no session (start-up recovery, a broker outage) are held, the newest
+  // MAX_HELD_EVENTS of them, and published once the session is up.
   const early: string[] = [];
   const ctx: PipelineContext = {
     config,
@@ -69,8 +71,8 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
       }
       (event.Event === "invalid" || event.Event === "interrupted" ? log.warn : log.info)(event.Event, fields);
       const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
-      if (transport) transport.publish(topic("events"), payload, { qos: 0 });
-      else early.push(payload);
+      if (transport?.connected) transport.publish(topic("events"), payload, { qos: 0 });
+      else if (early.push(payload) > MAX_HELD_EVENTS) early.shift();
     },
     afterCommit() {
       outbox.flush();
