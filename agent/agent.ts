@@ -119,7 +119,7 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
         generation: ctx.generation(),
         protocol,
         policies: policies.names().join(","),
-        queued: journal.queued().length,
+        queued: journal.queueLength(),
         outbox: journal.outbox().length,
         version: VERSION,
       });

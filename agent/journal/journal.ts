@@ -112,6 +112,19 @@ export class Journal {
     return [...this.pending()];
   }
 
+  /** How many plans are queued (keys only: no plan is decoded). */
+  queueLength(): number {
+    let count = 0;
+    for (const _ of this.#queue.getKeys()) count++;
+    return count;
+  }
+
+  /** True when a plan of `key` other than `exceptSeq` is queued. Stops at the first one found. */
+  hasQueued(key: string, exceptSeq: number): boolean {
+    for (const entry of this.pending()) if (entry.key === key && entry.seq !== exceptSeq) return true;
+    return false;
+  }
+
   /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */
   *pending(): Iterable<QueueEntry> {
     for (const { value } of this.#queue.getRange()) yield value;

@@ -191,7 +191,7 @@ export class Runner {
           throw new Error(
             `Cannot record the result of plan "${entry.planId}": key ${entry.key} has no record`,
           );
-        const morePending = journal.queued().some((e) => e.key === entry.key && e.seq !== entry.seq);
+        const morePending = journal.hasQueued(entry.key, entry.seq);
         const next: JournalRecord = {
           ...current,
           state: morePending ? "accepted" : terminal,
