@@ -3,17 +3,19 @@
  * what an earlier process left behind before taking any plan; stops cleanly.
  */
 import type { Config } from "./config.ts";
+import type { IdemError } from "./errors.ts";
 import { Journal } from "./journal/journal.ts";
 import { prune } from "./journal/retention.ts";
 import type { LogFields, Logger } from "./log.ts";
 import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
-import { intake } from "./pipeline/intake.ts";
+import { takeMessage } from "./pipeline/guard.ts";
 import { Runner } from "./pipeline/run.ts";
 import { loadPolicies } from "./policies.ts";
 import { recover } from "./recovery.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./transport/embedded.ts";
-import { connectTransport, type Transport } from "./transport/mqtt.ts";
+import { connectTransport } from "./transport/mqtt.ts";
 import { Outbox } from "./transport/outbox.ts";
+import type { Transport } from "./transport/port.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunningAgent {
@@ -22,10 +24,22 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * The agent cannot work and retrying will not help (the broker refuses its topics); the session has stopped.
+   * Default: logged as `event=fatal`. `idem run` stops the agent and exits 2.
+   */
+  onFatal?(error: IdemError): void;
+}
+
 const EMBEDDED = /^embedded(?::(\d+))?$/;
 const MAX_HELD_EVENTS = 1000;
 
-export async function startAgent(config: Config, log: Logger): Promise<RunningAgent> {
+export async function startAgent(
+  config: Config,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningAgent> {
   let embedded: EmbeddedBroker | undefined;
   const embeddedMatch = EMBEDDED.exec(config.broker.url);
   if (embeddedMatch) {
@@ -105,11 +119,13 @@ export async function startAgent(config: Config, log: Logger): Promise<RunningAg
     });
   transport = connectTransport({
     broker: { ...config.broker, url: brokerUrl },
+    agentId: config.agentId,
     clientId: `idem-${config.agentId}`,
     plansTopic: topic("plans"),
     will: (protocol) => ({ topic: topic("status"), payload: status("offline", protocol) }),
     log,
-    onPlan: (message) => intake(message, ctx),
+    onPlan: (message) => takeMessage(message, ctx),
+    onFatal: options.onFatal ?? ((error) => log.error("fatal", { message: error.message })),
     onReady(protocol) {
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
       for (const payload of early.splice(0)) transport?.publish(topic("events"), payload, { qos: 0 });

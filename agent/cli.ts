@@ -76,26 +76,35 @@ async function run(argv: string[]): Promise<number> {
   if (values["log-level"]) flags.logLevel = values["log-level"] as Config["logLevel"];
   const config = resolveConfig(file ? readConfigFile(file) : {}, configFromEnv(process.env), flags);
   const log = createLogger({ level: config.logLevel });
-  const agent = await startAgent(config, log);
+  // A fatal error (the broker refuses the agent's topics) stops the agent like a signal, then exits 2.
+  let fail: (error: IdemError) => void = () => {};
+  const agent = await startAgent(config, log, { onFatal: (error) => fail(error) });
   return new Promise((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (code: number) => {
+      stopping = true;
+      agent.stop().then(
+        () => resolve(code),
+        (error: unknown) => {
+          log.error("stop-failed", { message: String(error) });
+          resolve(code === 0 ? 1 : code);
+        },
+      );
+    };
+    const signalled = (signal: string) => {
       if (stopping) {
         log.warn("forced-exit", { signal });
         process.exit(1);
       }
-      stopping = true;
       log.info("signal", { signal });
-      agent.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log.error("stop-failed", { message: String(error) });
-          resolve(1);
-        },
-      );
+      stop(0);
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    fail = (error) => {
+      log.error("fatal", { message: error.message });
+      if (!stopping) stop(2);
+    };
+    process.on("SIGTERM", () => signalled("SIGTERM"));
+    process.on("SIGINT", () => signalled("SIGINT"));
   });
 }
 

@@ -44,8 +44,15 @@ export const Config = Type.Object({
   plugins: Type.Array(Type.String(), { default: [] }),
   policyTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
   maxPlanBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+  /** Plans nested deeper than this (JSON containers around the deepest value) are refused with code 2 (SPEC 3). */
+  maxPlanDepth: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
   /** Cap of each stored output (stdout, stderr, result Body). */
   outputCapBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /**
+   * Cap of a whole result message (SPEC 2): a bigger one is journaled with its Body replaced by
+   * `{Message, AdditionalInfo: {Truncated: true, Bytes}}`. Keep it under the broker's maximum packet size.
+   */
+  maxResultBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
   /** Seconds a plan may run when it sets no Timeout. */
   defaultTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 3600 }),
   /** TERM → KILL grace for a timed-out or interrupted script's process group. */

@@ -1,27 +1,46 @@
 /**
- * Failpoints for crash tests: `IDEM_FAILPOINT=<name>` (read once at start-up) makes the process kill itself
- * with SIGKILL when it reaches that point, exactly like a power cut or an OOM kill would.
+ * Failpoints for crash and fault tests: `IDEM_FAILPOINT=<name>` (read once at start-up) makes the process kill
+ * itself with SIGKILL when it reaches that point, exactly like a power cut or an OOM kill would;
+ * `IDEM_FAILPOINT=<name>:throw` throws an unexpected error there instead (a bug, SPEC 5.4);
+ * `IDEM_FAILPOINT=<name>:pause` logs `event=failpoint … action=pause` and blocks the whole process until the
+ * file named by `IDEM_FAILPOINT_RELEASE` exists (a test fills the disk meanwhile, say).
  *
- * Points, in the order a plan meets them: `before-commit` (decided, nothing durable), `after-commit` (decision
- * durable, PUBACK not sent), `after-ack` (PUBACK sent, execution not started), `after-running` (`running`
- * durable, script not spawned), `after-result-commit` (result and replies durable, nothing published),
- * `after-publish` (a reply acknowledged by the broker, its outbox entry not yet removed).
+ * Points, in the order a plan meets them: `intake-throw` (a message is about to be taken), `before-commit`
+ * (decided, nothing durable), `after-commit` (decision durable, PUBACK not sent), `after-ack` (PUBACK sent,
+ * execution not started), `after-running` (`running` durable, script not spawned), `before-finish` (the
+ * script ended, its result not committed), `after-result-commit`
+ * (result and replies durable, nothing published), `after-publish` (a reply acknowledged by the broker, its
+ * outbox entry not yet removed).
  */
+import { existsSync } from "node:fs";
+
 export const FAILPOINTS = [
+  "intake-throw",
   "before-commit",
   "after-commit",
   "after-ack",
   "after-running",
+  "before-finish",
   "after-result-commit",
   "after-publish",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
-const armed = process.env.IDEM_FAILPOINT;
+const [armed, action] = (process.env.IDEM_FAILPOINT ?? "").split(":");
 
 export function failpoint(name: Failpoint): void {
-  if (armed === name) {
-    process.stderr.write(`time=${new Date().toISOString()} level=warn event=failpoint name=${name}\n`);
-    process.kill(process.pid, "SIGKILL");
-  }
+  if (armed !== name) return;
+  if (action === "throw") throw new Error(`Failpoint ${name} reached (IDEM_FAILPOINT=${name}:throw)`);
+  if (action === "pause") return pause(name);
+  process.stderr.write(`time=${new Date().toISOString()} level=warn event=failpoint name=${name}\n`);
+  process.kill(process.pid, "SIGKILL");
+}
+
+/** Blocks the event loop (on purpose: nothing else may happen) until the release file exists. */
+function pause(name: Failpoint): void {
+  const release = process.env.IDEM_FAILPOINT_RELEASE;
+  process.stderr.write(`time=${new Date().toISOString()} level=warn event=failpoint name=${name} action=pause\n`);
+  if (!release) return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!existsSync(release)) Atomics.wait(cell, 0, 0, 20);
 }

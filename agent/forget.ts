@@ -3,19 +3,20 @@
  * run-once-ever plan answered with 304 OutcomeUnknown, once an operator has checked the VM). LMDB allows this
  * while the agent runs; a key with a queued or running execution is refused.
  */
-import { IdemError } from "./errors.ts";
 import { Journal } from "./journal/journal.ts";
+import * as machine from "./journal/record.ts";
 
 export async function forgetKey(dataDir: string, key: string): Promise<boolean> {
   const journal = Journal.open(dataDir);
   try {
-    const record = journal.record(key);
-    if (!record) return false;
-    if (record.state === "accepted" || record.state === "running") {
-      throw new IdemError(2, `Cannot forget key "${key}" while it is ${record.state}: wait for it to end`);
-    }
-    await journal.commit((tx) => tx.removeRecord(key));
-    return true;
+    let found = false;
+    await journal.commit((tx) => {
+      const record = journal.record(key);
+      if (!record) return;
+      found = true;
+      if (machine.forget(record) === undefined) tx.removeRecord(key);
+    });
+    return found;
   } finally {
     await journal.close();
   }

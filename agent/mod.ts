@@ -41,8 +41,11 @@ export interface HistoryEntry {
   time: string;
 }
 
-/** The journal's durable entry for one key (SPEC section 5.1). */
-export interface JournalRecord {
+/**
+ * A key's record as a policy sees it (SPEC 5.1 and 9): what was decided and what came of it. The journal
+ * keeps more (revision, queue index, process group, waiters); that is its own business.
+ */
+export interface PolicyRecord {
   key: string;
   fingerprint: string;
   policy: string;
@@ -52,15 +55,9 @@ export interface JournalRecord {
   firstPlanId: string;
   lastPlanId: string;
   generation: number | null;
-  /** Boot id of the agent process that ran (or is running) the key's last execution. */
-  bootId: string | null;
-  /** Process group of the running script, so that a restart can kill an orphan before anything re-runs. */
-  pgid: number | null;
   createdAt: string;
   updatedAt: string;
   result?: StoredResult;
-  /** Reply targets of duplicates that joined the pending or running execution. */
-  waiters: ReplyTarget[];
   history: HistoryEntry[];
 }
 
@@ -83,7 +80,7 @@ export interface PolicyContext<Options = Record<string, unknown>> {
   readonly explicitKey: boolean;
   readonly fingerprint: string;
   /** The key's record, or undefined when the key has never been seen (or was pruned / forgotten). */
-  readonly record: Readonly<JournalRecord> | undefined;
+  readonly record: Readonly<PolicyRecord> | undefined;
   /** `Idempotency.Options` of the plan, validated against the policy's schema when it has one. */
   readonly options: Options;
   readonly agent: { readonly id: string; readonly generation: number; readonly bootId: string };

@@ -4,12 +4,14 @@
  * earlier boot into `interrupted` and let its policy decide again whether it runs, and (3) leave `accepted`
  * plans queued: they were acknowledged, so the broker will not send them again.
  */
+import { ErrorCode } from "./errors.ts";
 import { failpoint } from "./failpoint.ts";
 import type { QueueEntry } from "./journal/journal.ts";
-import type { Decision, JournalRecord } from "./mod.ts";
-import type { PipelineContext } from "./pipeline/context.ts";
-import { callPolicy } from "./pipeline/decide.ts";
-import { pushHistory } from "./pipeline/intake.ts";
+import * as machine from "./journal/record.ts";
+import type { Decision } from "./mod.ts";
+import type { PipelineContext, PlanRequest } from "./pipeline/context.ts";
+import { callPolicy, policyContext, settle } from "./pipeline/decide.ts";
+import { decode } from "./pipeline/decode.ts";
 import { errorBody, replyTo, resultPayload } from "./pipeline/reply.ts";
 import { reapOrphans } from "./reaper.ts";
 
@@ -21,78 +23,32 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   const reaped = await reapOrphans(journal.path);
   if (reaped > 0) log.warn("orphans-killed", { processes: reaped });
 
-  const firstOfKey = new Map<string, QueueEntry>();
-  for (const entry of journal.queued()) if (!firstOfKey.has(entry.key)) firstOfKey.set(entry.key, entry);
-
-  for (const entry of firstOfKey.values()) {
+  // Each key's oldest queued plan is the one that may have been running. The queue is read, not the records
+  // (there may be a million of those).
+  const oldest = new Map<string, QueueEntry>();
+  for (const entry of journal.pending()) if (!oldest.has(entry.key)) oldest.set(entry.key, entry);
+  for (const entry of oldest.values()) {
     const record = journal.record(entry.key);
-    if (!record) continue;
+    if (!record || record.queued[0] !== entry.seq) continue;
     const wasRunning = record.state === "running" && record.bootId !== journal.bootId;
     if (!wasRunning && record.state !== "interrupted") continue;
     await interrupted(ctx, entry, record);
   }
 }
 
-async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: JournalRecord): Promise<void> {
+async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: machine.JournalRecord): Promise<void> {
   const { journal } = ctx;
   const time = new Date().toISOString();
-  const next: JournalRecord = {
-    ...record,
-    state: "interrupted",
-    pgid: null,
-    updatedAt: time,
-    history: [...record.history],
-  };
+  const at = { time, planId: entry.planId, fingerprint: entry.fingerprint };
   // A drain that ran out of time already recorded (and announced) the interruption.
+  const next = record.state === "running" ? machine.interrupt(record, at) : record;
   if (record.state === "running") {
-    pushHistory(next, {
-      planId: entry.planId,
-      fingerprint: entry.fingerprint,
-      decision: "interrupted",
-      time,
-    });
     ctx.emit({ Event: "interrupted", Key: entry.key, SourceID: entry.planId, Generation: entry.generation });
   }
-
-  const plan = JSON.parse(entry.planText) as Record<string, unknown>;
-  const options = ((plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ??
-    {}) as Record<string, unknown>;
-  const policy = ctx.policies.get(entry.policy);
-  const interruptions = next.history.filter(
-    (h) => h.planId === entry.planId && h.decision === "interrupted",
-  ).length;
-  const decision: Decision =
-    interruptions >= MAX_INTERRUPTIONS
-      ? {
-          kind: "reject",
-          code: 304,
-          message: `Cannot run plan "${entry.planId}" again as it was interrupted ${interruptions} times (does it crash the agent or the VM?): check the VM, then forget key ${entry.key} to allow a new run`,
-        }
-      : policy
-        ? await callPolicy(
-            policy,
-            {
-              plan,
-              planId: entry.planId,
-              key: entry.key,
-              explicitKey: entry.key !== entry.fingerprint,
-              fingerprint: entry.fingerprint,
-              record: next,
-              options,
-              agent: { id: ctx.config.agentId, generation: ctx.generation(), bootId: journal.bootId },
-              now: new Date(),
-              history: () => next.history,
-            },
-            ctx.config.policyTimeoutMs,
-          )
-        : {
-            kind: "reject",
-            code: 305,
-            message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
-          };
+  const decision = await decideAgain(ctx, entry, next);
 
   if (decision.kind === "run" || decision.kind === "join") {
-    await journal.commit((tx) => tx.putRecord({ ...next, state: "accepted" }));
+    await journal.commit((tx) => tx.putRecord(machine.reopen(next, { time })));
     ctx.emit({
       Event: "run",
       Key: entry.key,
@@ -112,27 +68,31 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
     attempt: record.attempts,
   };
   const stored = decision.kind === "replay" ? record.result : undefined;
+  const code = decision.kind === "reject" ? decision.code : ErrorCode.OutcomeUnknown;
   const reply = (sourceId: string, decisionName: "reject" | "replay" | "join") =>
     stored
       ? resultPayload({
           sourceId,
           errorCode: stored.errorCode,
           body: stored.body,
+          maxBytes: ctx.config.maxResultBytes,
           facts: { ...facts, decision: decisionName, ranAs: stored.ranAs, replayed: true },
         })
       : resultPayload({
           sourceId,
-          errorCode: decision.kind === "reject" ? decision.code : 304,
+          errorCode: code,
           body: errorBody(
             decision.kind === "reject" ? decision.message : "Cannot replay: the key has no stored result",
           ),
+          maxBytes: ctx.config.maxResultBytes,
           facts: { ...facts, decision: "reject", ranAs: null, replayed: false },
         });
   await journal.commit((tx) => {
-    tx.putRecord({ ...next, waiters: [] });
+    const given = machine.abandon(next, { ...at, seq: entry.seq, code: stored ? stored.errorCode : code });
+    tx.putRecord(given.record);
     tx.dequeue(entry.seq);
     tx.addOutbox(replyTo(entry.reply, reply(entry.planId, stored ? "replay" : "reject")));
-    for (const waiter of record.waiters)
+    for (const waiter of given.waiters)
       tx.addOutbox(replyTo(waiter, reply(waiter.sourceId, stored ? "replay" : "join")));
   });
   failpoint("after-result-commit");
@@ -143,4 +103,53 @@ async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: Jour
     Generation: entry.generation,
     ...(decision.kind === "reject" ? { ErrorCode: decision.code, Message: decision.message } : {}),
   });
+}
+
+/** The interrupted plan's policy decides again, unless the plan has crashed the agent too often. */
+async function decideAgain(
+  ctx: PipelineContext,
+  entry: QueueEntry,
+  record: machine.JournalRecord,
+): Promise<Decision> {
+  const interruptions = machine.interruptions(record, entry.planId);
+  if (interruptions >= MAX_INTERRUPTIONS) {
+    return {
+      kind: "reject",
+      code: ErrorCode.OutcomeUnknown,
+      message: `Cannot run plan "${entry.planId}" again as it was interrupted ${interruptions} times (does it crash the agent or the VM?): check the VM, then forget key ${entry.key} to allow a new run`,
+    };
+  }
+  const policy = ctx.policies.get(entry.policy);
+  if (!policy) {
+    return {
+      kind: "reject",
+      code: ErrorCode.PolicyError,
+      message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
+    };
+  }
+  const decoded = decode(new TextEncoder().encode(entry.planText), {
+    maxPlanBytes: Number.POSITIVE_INFINITY,
+    maxPlanDepth: Number.POSITIVE_INFINITY,
+  });
+  const plan = decoded.kind === "unanswerable" ? {} : decoded.plan;
+  const options = (plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ?? {};
+  const request: PlanRequest = {
+    planId: entry.planId,
+    plan,
+    text: entry.planText,
+    target: entry.reply,
+    key: entry.key,
+    explicitKey: entry.key !== entry.fingerprint,
+    fingerprint: entry.fingerprint,
+    policyName: entry.policy,
+    options,
+    planGeneration: entry.generation,
+    generation: ctx.generation(),
+    adopt: false,
+    timeoutSeconds: entry.timeoutSeconds,
+    received: new Date(),
+  };
+  const decision = await callPolicy(policy, policyContext(request, record, ctx), ctx.config.policyTimeoutMs);
+  // Join means "it is pending": for the plan that was interrupted that is the same as running it again.
+  return decision.kind === "join" ? decision : settle(decision, record);
 }

@@ -4,19 +4,27 @@
  * - `records`: key → JournalRecord (SPEC 5.1)
  * - `queue`:   seq → QueueEntry, plans whose decision was "run", in arrival order, until their execution ends
  * - `outbox`:  seq → OutboxEntry, replies not yet acknowledged by the broker
- * - `seen`:    plan ID → the decision it got, so a redelivered message is recognised and not decided twice
- * - `meta`:    the generation high-water mark
+ * - `seen`:    plan ID → the decision it got and the content it had, so that the same ID sent again is
+ *              answered as SPEC 5.2a says
+ * - `deliveries`: payload hash → how many times the broker re-delivered it undecided (a crash loop's bound)
+ * - `meta`:    the generation high-water mark, the schema version
  *
- * All writes of one pipeline step go through {@link Journal.commit}: one transaction, resolved only once it is
- * fsynced (overlappingSync is off so that "resolved" means "durable").
+ * Records change only through the state machine in `record.ts`. All writes of one pipeline step go through
+ * {@link Journal.commit}: one transaction, resolved only once it is fsynced (overlappingSync is off so that
+ * "resolved" means "durable"). A commit that cannot become durable rejects with {@link JournalUnavailable}
+ * (the environment's fault, SPEC 5.4); whatever the write callback throws is rethrown as it is.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { IdemError } from "../errors.ts";
-import type { JournalRecord, ReplyTarget } from "../mod.ts";
+import { describe, IdemError, JournalUnavailable } from "../errors.ts";
+import type { ReplyTarget } from "../mod.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
+import { type JournalRecord, upgradeRecord } from "./record.ts";
+
+/** Version of the journal's layout: 2 added record revisions and the key → queue index. */
+const SCHEMA = 2;
 
 /** A plan waiting for (or in) execution. */
 export interface QueueEntry {
@@ -39,6 +47,11 @@ export interface OutboxEntry {
   payload: string;
   /** MQTT 5 correlation data, base64. */
   correlationData?: string;
+  /**
+   * Set when the broker would not take the reply (SPEC 2, `transport/outbox.ts`): 1 = replaced by its truncated
+   * form on the same topic, 2 = that form moved to the agent's default results topic.
+   */
+  replaced?: 1 | 2;
 }
 
 /** What a plan ID was decided as (kept for the retention period). */
@@ -46,6 +59,8 @@ export interface SeenEntry {
   key: string | null;
   decision: string;
   time: string;
+  /** The plan's fingerprint, when it got that far (SPEC 5.2a: same ID, other content → 303). */
+  fingerprint?: string | null;
 }
 
 export interface JournalWriter {
@@ -57,6 +72,8 @@ export interface JournalWriter {
   setHighWater(generation: number): void;
   markSeen(planId: string, entry: SeenEntry): void;
   forgetSeen(planId: string): void;
+  /** Forgets the re-delivery count of a payload once it is decided. */
+  clearDeliveries(hash: string): void;
 }
 
 export class Journal {
@@ -68,6 +85,7 @@ export class Journal {
   readonly #outbox: Database<OutboxEntry, number>;
   readonly #meta: Database<number, string>;
   readonly #seen: Database<SeenEntry, string>;
+  readonly #deliveries: Database<number, string>;
   #queueSeq: number;
   #outboxSeq: number;
 
@@ -79,8 +97,24 @@ export class Journal {
     this.#outbox = this.#root.openDB({ name: "outbox" });
     this.#meta = this.#root.openDB({ name: "meta" });
     this.#seen = this.#root.openDB({ name: "seen" });
+    this.#deliveries = this.#root.openDB({ name: "deliveries" });
     this.#queueSeq = lastKey(this.#queue);
     this.#outboxSeq = lastKey(this.#outbox);
+    if ((this.#meta.get("schema") ?? 1) < SCHEMA) this.#upgrade();
+  }
+
+  /** Schema 1 → 2: every record gets its revision and the sequence numbers of its queued plans. */
+  #upgrade(): void {
+    const queued = new Map<string, number[]>();
+    for (const { value } of this.#queue.getRange()) {
+      queued.set(value.key, [...(queued.get(value.key) ?? []), value.seq]);
+    }
+    this.#root.transactionSync(() => {
+      for (const { value } of this.#records.getRange()) {
+        this.#records.putSync(value.key, { ...upgradeRecord(value), queued: queued.get(value.key) ?? [] });
+      }
+      this.#meta.putSync("schema", SCHEMA);
+    });
   }
 
   /** Opens (creating if needed) the journal under `<dataDir>/journal`. */
@@ -101,11 +135,17 @@ export class Journal {
   }
 
   record(key: string): JournalRecord | undefined {
-    return this.#records.get(key);
+    const stored = this.#records.get(key);
+    return stored === undefined ? undefined : upgradeRecord(stored);
   }
 
   *records(): Iterable<JournalRecord> {
-    for (const { value } of this.#records.getRange()) yield value;
+    for (const { value } of this.#records.getRange()) yield upgradeRecord(value);
+  }
+
+  /** The queue entry `seq`, if it is still queued. */
+  queueEntry(seq: number): QueueEntry | undefined {
+    return this.#queue.get(seq);
   }
 
   queued(): QueueEntry[] {
@@ -119,12 +159,6 @@ export class Journal {
     return count;
   }
 
-  /** True when a plan of `key` other than `exceptSeq` is queued. Stops at the first one found. */
-  hasQueued(key: string, exceptSeq: number): boolean {
-    for (const entry of this.pending()) if (entry.key === key && entry.seq !== exceptSeq) return true;
-    return false;
-  }
-
   /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */
   *pending(): Iterable<QueueEntry> {
     for (const { value } of this.#queue.getRange()) yield value;
@@ -135,12 +169,32 @@ export class Journal {
     return [...this.#outbox.getRange({ start: afterSeq + 1 })].map(({ value }) => value);
   }
 
+  /** The outbox entry `seq`, if it is still waiting for the broker's acknowledgement. */
+  outboxEntry(seq: number): OutboxEntry | undefined {
+    return this.#outbox.get(seq);
+  }
+
   seen(planId: string): SeenEntry | undefined {
     return this.#seen.get(planId);
   }
 
   *seenEntries(): Iterable<{ planId: string; entry: SeenEntry }> {
     for (const { key, value } of this.#seen.getRange()) yield { planId: key, entry: value };
+  }
+
+  /** How many times the payload with this hash was re-delivered without being decided. */
+  deliveries(hash: string): number {
+    return this.#deliveries.get(hash) ?? 0;
+  }
+
+  /** Counts one more re-delivery of an undecided payload, durably; resolves with the new count. */
+  async countDelivery(hash: string): Promise<number> {
+    let count = 0;
+    await this.commit(() => {
+      count = this.deliveries(hash) + 1;
+      this.#deliveries.put(hash, count);
+    });
+    return count;
   }
 
   highWater(): number {
@@ -166,12 +220,24 @@ export class Journal {
       setHighWater: (generation) => void this.#meta.put("generation", generation),
       markSeen: (planId, entry) => void this.#seen.put(planId, entry),
       forgetSeen: (planId) => void this.#seen.remove(planId),
+      clearDeliveries: (hash) => {
+        if (this.#deliveries.get(hash) !== undefined) this.#deliveries.remove(hash);
+      },
     };
     // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
     // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
+    let thrown: { error: unknown } | undefined;
     try {
-      await this.#root.childTransaction(() => write(tx));
+      await this.#root.childTransaction(() => {
+        try {
+          write(tx);
+        } catch (error) {
+          thrown = { error };
+          throw error;
+        }
+      });
     } catch (error) {
+      if (thrown) throw thrown.error;
       throw await commitFailure(error, this.path);
     }
   }
@@ -180,6 +246,22 @@ export class Journal {
   async removeOutbox(seq: number): Promise<boolean> {
     try {
       return await this.#outbox.remove(seq);
+    } catch (error) {
+      throw await commitFailure(error, this.path);
+    }
+  }
+
+  /**
+   * Replaces the outbox entry `seq` (same place in the outbox) with `entry`, in one durable commit; false when
+   * `seq` is no longer there (acknowledged meanwhile), and then nothing is written.
+   */
+  async replaceOutbox(seq: number, entry: Omit<OutboxEntry, "seq">): Promise<boolean> {
+    try {
+      return await this.#root.transaction(() => {
+        if (this.#outbox.get(seq) === undefined) return false;
+        this.#outbox.put(seq, { ...entry, seq });
+        return true;
+      });
     } catch (error) {
       throw await commitFailure(error, this.path);
     }
@@ -194,7 +276,7 @@ export class Journal {
  * lmdb rejects a failed commit with a generic error whose `commitError` is a second, rejected promise holding
  * the cause (ENOSPC, say). Unobserved, that promise would crash the process: observe it and say what failed.
  */
-async function commitFailure(error: unknown, path: string): Promise<Error> {
+async function commitFailure(error: unknown, path: string): Promise<JournalUnavailable> {
   const pending = (error as { commitError?: Promise<unknown> } | null)?.commitError;
   let cause: unknown = error;
   if (pending && typeof pending.then === "function") {
@@ -203,8 +285,12 @@ async function commitFailure(error: unknown, path: string): Promise<Error> {
       (inner: unknown) => inner,
     );
   }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`Cannot commit to the journal in ${path}: ${message}`, { cause });
+  const code = (cause as { code?: unknown } | null)?.code;
+  const errno = typeof code === "string" ? code : undefined;
+  return new JournalUnavailable(`Cannot commit to the journal in ${path}: ${describe(cause)}`, {
+    cause,
+    ...(errno === undefined ? {} : { errno }),
+  });
 }
 
 function lastKey(db: Database<unknown, number>): number {

@@ -3,6 +3,7 @@
  * `set()`, `True`, `None`, `2.0`, `1e+16`, and strings quoted and escaped as Python chooses.
  */
 
+import { floatRepr } from "../json/float_repr.ts";
 import { BUILTIN_TYPES } from "./body_rules.ts";
 import {
   PyBuiltin,
@@ -18,6 +19,9 @@ import {
   PyView,
   typeName,
 } from "./body_values.ts";
+
+/** Re-exported for the Body modules that format floats; the formatting itself is a leaf in agent/json. */
+export { floatRepr };
 
 /** `str(v)`. */
 export function pyStr(v: PyValue): string {
@@ -93,24 +97,6 @@ export function pyAscii(v: PyValue): string {
     else out += `\\U${cp.toString(16).padStart(8, "0")}`;
   }
   return out;
-}
-
-/** Python's float repr: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
-export function floatRepr(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const [mantissa = "", expText = "0"] = x.toExponential().split("e");
-  const exp = Number(expText);
-  const digits = mantissa.replace("-", "").replace(".", "");
-  const sign = x < 0 ? "-" : "";
-  if (exp < -4 || exp >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
-  const whole = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
-  return `${sign}${whole}.${digits.slice(exp + 1) || "0"}`;
 }
 
 /** Python's str repr: single quotes unless the text has `'` and no `"`; non-printable characters escaped. */

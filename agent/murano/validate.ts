@@ -28,7 +28,8 @@ const Idempotency = Type.Object({
   Key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   Options: Type.Optional(Type.Object({})),
 });
-const Timeout = Type.Number({ exclusiveMinimum: 0 });
+/** Seconds; at most 2,000,000 (23 days), as a timer longer than 2^31 ms would fire at once. */
+const Timeout = Type.Number({ exclusiveMinimum: 0, maximum: 2_000_000 });
 
 /** Throws `IdemError` (code 2 or 9) when idem must refuse the plan; returns when it may run. */
 export function validatePlan(plan: Record<string, unknown>): void {
@@ -190,7 +191,7 @@ function checkExtensions(plan: Record<string, unknown>): void {
     invalid(`Generation must be an integer >= 0, not ${JSON.stringify(plan.Generation)}`);
   }
   if ("Timeout" in plan && !Value.Check(Timeout, plan.Timeout)) {
-    invalid(`Timeout must be a number of seconds > 0, not ${JSON.stringify(plan.Timeout)}`);
+    invalid(`Timeout must be a number of seconds > 0 and <= 2000000, not ${JSON.stringify(plan.Timeout)}`);
   }
   if ("Idempotency" in plan && !Value.Check(Idempotency, plan.Idempotency)) {
     const [error] = [...Value.Errors(Idempotency, plan.Idempotency)];
@@ -199,6 +200,11 @@ function checkExtensions(plan: Record<string, unknown>): void {
       : "Idempotency";
     const hint = "expected {Policy?: string, Key?: string of 1-255 characters, Options?: object}";
     invalid(`${where} ${error?.message ?? "is malformed"} (${hint})`);
+  }
+  // The key names the record in the journal: a lone surrogate would not survive the trip (SPEC 5.4).
+  const key = (plan.Idempotency as { Key?: unknown } | undefined)?.Key;
+  if (typeof key === "string" && !key.isWellFormed()) {
+    invalid(`Idempotency.Key ${JSON.stringify(key)} is not well-formed Unicode (a lone surrogate)`);
   }
 }
 

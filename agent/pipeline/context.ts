@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Logger } from "../log.ts";
+import type { ReplyTarget } from "../mod.ts";
 import type { PolicyRegistry } from "../policies.ts";
 
 export type AgentEventName =
@@ -38,4 +39,31 @@ export interface PipelineContext {
   emit(event: AgentEvent): void;
   /** Called after every commit that may have added replies or queued runs. */
   afterCommit(): void;
+}
+
+/** A plan that passed decode, validation and the fence: what the decide and commit stages work on. */
+export interface PlanRequest {
+  planId: string;
+  /** The plan as validation and policies see it (numbers as JS numbers, objects without prototype). */
+  plan: Readonly<Record<string, unknown>>;
+  /** The payload text, queued as it is so that a restart can run it again. */
+  text: string;
+  target: ReplyTarget;
+  key: string;
+  /** True when the key came from `Idempotency.Key`. */
+  explicitKey: boolean;
+  fingerprint: string;
+  /** The name the plan asked for (or the default): the policy, if it is loaded. */
+  policyName: string;
+  options: Readonly<Record<string, unknown>>;
+  /** The plan's own `Generation`, if any. */
+  planGeneration: number | null;
+  /** The agent's generation once the plan passed the fence. */
+  generation: number;
+  /** Adopt mode: the commit raises the high-water mark to `generation`. */
+  adopt: boolean;
+  timeoutSeconds: number | null;
+  received: Date;
+  /** Hash of a re-delivered payload whose delivery count the commit clears. */
+  deliveryHash?: string;
 }

@@ -1,30 +1,96 @@
 /**
- * Decide: ask the plan's policy what to do. Every policy call goes through {@link callPolicy}, which turns a
- * sync or async answer, a throw, garbage or a timeout into a decision: a broken plugin refuses the plan with
- * code 305 and never stops the agent.
+ * Decide: what happens to a plan, given its key's record. In order:
+ * 1. the same plan ID sent again (SPEC 5.2a): other content → 303; same content → join the pending execution
+ *    or replay its stored result;
+ * 2. otherwise the plan's policy (SPEC 5.2). Every policy call goes through {@link callPolicy}, which turns a
+ *    sync or async answer, a throw, garbage or a timeout into a decision: a broken plugin refuses the plan with
+ *    code 305 and never stops the agent;
+ * 3. a decision the record cannot honour (replay nothing, join nothing) becomes a refusal (305).
  */
 import { Value } from "typebox/value";
-import { ErrorCode } from "../errors.ts";
+import { describe, ErrorCode } from "../errors.ts";
+import type { SeenEntry } from "../journal/journal.ts";
+import { type JournalRecord, policyView } from "../journal/record.ts";
 import type { Decision, Policy, PolicyContext } from "../mod.ts";
-import type { PolicyRegistry } from "../policies.ts";
+import type { PipelineContext, PlanRequest } from "./context.ts";
 
 const KINDS = new Set(["run", "replay", "join", "reject"]);
 
-export function selectPolicy(
-  registry: PolicyRegistry,
-  requested: string | undefined,
-  fallback: string,
-): { policy: Policy } | { decision: Decision } {
-  const name = requested ?? fallback;
-  const policy = registry.get(name);
-  if (policy) return { policy };
-  return {
-    decision: {
+export async function decide(
+  request: PlanRequest,
+  record: JournalRecord | undefined,
+  ctx: PipelineContext,
+): Promise<Decision> {
+  const resent = sameIdAgain(request, record, ctx.journal.seen(request.planId));
+  if (resent) return resent;
+  const policy = ctx.policies.get(request.policyName);
+  if (!policy) {
+    return {
       kind: "reject",
       code: ErrorCode.PolicyError,
-      message: `Cannot run the plan with unknown policy "${name}": available policies are ${registry.names().join(", ")}`,
-    },
+      message: `Cannot run the plan with unknown policy "${request.policyName}": available policies are ${ctx.policies.names().join(", ")}`,
+    };
+  }
+  const decision = await callPolicy(policy, policyContext(request, record, ctx), ctx.config.policyTimeoutMs);
+  return settle(decision, record);
+}
+
+/** SPEC 5.2a: the engine re-sent a plan ID it already sent (it lost the result, or it retries). */
+function sameIdAgain(
+  request: PlanRequest,
+  record: JournalRecord | undefined,
+  seen: SeenEntry | undefined,
+): Decision | undefined {
+  if (!seen?.fingerprint) return undefined;
+  if (seen.fingerprint !== request.fingerprint) {
+    return {
+      kind: "reject",
+      code: ErrorCode.IdempotencyConflict,
+      message: `Cannot run plan "${request.planId}": plan ID reused with different content (fingerprint ${seen.fingerprint} before, ${request.fingerprint} now)`,
+    };
+  }
+  if (seen.key !== request.key || record === undefined || record.fingerprint !== request.fingerprint) {
+    return undefined;
+  }
+  if (record.state === "accepted" || record.state === "running") return { kind: "join" };
+  if (record.result) return { kind: "replay" };
+  return undefined;
+}
+
+/** What a policy sees (SPEC 9): copies, so that whatever a plugin does to them cannot reach the journal. */
+export function policyContext(
+  request: PlanRequest,
+  record: JournalRecord | undefined,
+  ctx: PipelineContext,
+): PolicyContext {
+  const view = record === undefined ? undefined : policyView(record);
+  return {
+    plan: request.plan,
+    planId: request.planId,
+    key: request.key,
+    explicitKey: request.explicitKey,
+    fingerprint: request.fingerprint,
+    record: view,
+    options: structuredClone({ ...request.options }),
+    agent: { id: ctx.config.agentId, generation: request.generation, bootId: ctx.journal.bootId },
+    now: request.received,
+    history: () => view?.history ?? [],
   };
+}
+
+/** A decision the record cannot honour becomes a refusal (a plugin asked to replay nothing, or to join nothing). */
+export function settle(decision: Decision, record: JournalRecord | undefined): Decision {
+  if (decision.kind === "replay" && !record?.result) {
+    return { kind: "reject", code: 305, message: "Cannot replay a result: the key has no stored result" };
+  }
+  if (decision.kind === "join" && record?.state !== "accepted" && record?.state !== "running") {
+    return {
+      kind: "reject",
+      code: 305,
+      message: "Cannot join an execution: none is pending or running for this key",
+    };
+  }
+  return decision;
 }
 
 function isDecision(value: unknown): value is Decision {
@@ -41,6 +107,14 @@ function policyError(policy: Policy, what: string): Decision {
     code: ErrorCode.PolicyError,
     message: `Cannot decide with policy "${policy.name}": ${what}`,
   };
+}
+
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 export async function callPolicy(
@@ -61,11 +135,11 @@ export async function callPolicy(
   try {
     const answer = await Promise.race([Promise.resolve().then(() => policy.decide(context)), timeout]);
     if (answer === "timeout") return policyError(policy, `it did not answer within ${timeoutMs} ms`);
-    if (!isDecision(answer))
-      return policyError(policy, `it returned ${JSON.stringify(answer) ?? String(answer)}, not a decision`);
-    return answer;
+    if (!isDecision(answer)) return policyError(policy, `it returned ${show(answer)}, not a decision`);
+    if (answer.kind !== "reject") return { kind: answer.kind };
+    return { kind: "reject", code: answer.code, message: answer.message };
   } catch (cause) {
-    return policyError(policy, `it threw ${cause instanceof Error ? cause.message : String(cause)}`);
+    return policyError(policy, `it threw ${describe(cause)}`);
   } finally {
     clearTimeout(timer);
   }

@@ -3,13 +3,46 @@
  * A payload without a usable ID cannot be answered (there is nothing to correlate): it gets an event only.
  */
 import { ErrorCode } from "../errors.ts";
+import { type JsonObject, parseJson } from "../json/parse.ts";
+import { toPlain } from "../json/plain.ts";
 
+/**
+ * `plan` is the plain view (integers as JS numbers, null-prototype objects) for validation and policies;
+ * `exact` the tree as Python's `json.loads` reads it (integers as bigint) for the fingerprint and the Body.
+ */
 export type Decoded =
-  | { kind: "plan"; plan: Record<string, unknown>; planId: string; text: string }
-  | { kind: "refused"; plan: Record<string, unknown>; planId: string; code: number; message: string }
+  | {
+      kind: "plan";
+      plan: Record<string, unknown>;
+      exact: JsonObject;
+      planId: string;
+      text: string;
+      depth: number;
+    }
+  | {
+      kind: "refused";
+      plan: Record<string, unknown>;
+      exact: JsonObject;
+      planId: string;
+      code: number;
+      message: string;
+    }
   | { kind: "unanswerable"; message: string };
 
-export function decode(payload: Uint8Array, options: { maxPlanBytes: number }): Decoded {
+export type DecodeOptions = {
+  /** Payloads over this many bytes are refused (code 2). */
+  maxPlanBytes: number;
+  /** Plans nested deeper than this (containers around the deepest value) are refused (code 2). Default 200. */
+  maxPlanDepth?: number;
+};
+
+/**
+ * Reads one payload as murano-agent would (UTF-8, then Python's `json.loads`: SPEC 3) and gives its verdict:
+ * `unanswerable` when it is not UTF-8, not JSON, not an object, or has no string ID of 1-255 characters;
+ * `refused` (code 2, answerable with the ID) when it exceeds `maxPlanBytes` or `maxPlanDepth` or its ID is not
+ * well-formed Unicode (a lone surrogate); else `plan`. Never throws: bad input is answered.
+ */
+export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
@@ -19,32 +52,46 @@ export function decode(payload: Uint8Array, options: { maxPlanBytes: number }): 
       message: `Cannot decode a payload of ${payload.byteLength} bytes as UTF-8 text`,
     };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    return { kind: "unanswerable", message: `Cannot parse the payload as JSON: ${(cause as Error).message}` };
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { kind: "unanswerable", message: parsed.message };
+  const { value, depth } = parsed;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    const shape = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
+    const shape = Array.isArray(value)
+      ? "an array"
+      : value === null
+        ? "null"
+        : typeof value === "bigint"
+          ? "number"
+          : typeof value;
     return { kind: "unanswerable", message: `Cannot take a plan that is ${shape}: a plan is a JSON object` };
   }
-  const plan = value as Record<string, unknown>;
-  const id = plan.ID;
+  const exact = value;
+  const id = Object.hasOwn(exact, "ID") ? exact.ID : undefined;
   if (typeof id !== "string" || id.length === 0 || id.length > 255) {
     return {
       kind: "unanswerable",
       message: "Cannot answer a plan without an ID: give it a string ID of 1-255 characters",
     };
   }
+  const plan = toPlain(exact) as Record<string, unknown>;
+  const refuse = (message: string): Decoded => {
+    return { kind: "refused", plan, exact, planId: id, code: ErrorCode.InvalidPlan, message };
+  };
   if (payload.byteLength > options.maxPlanBytes) {
-    return {
-      kind: "refused",
-      plan,
-      planId: id,
-      code: ErrorCode.InvalidPlan,
-      message: `Cannot take plan "${id}" as its ${payload.byteLength} bytes exceed maxPlanBytes (${options.maxPlanBytes})`,
-    };
+    return refuse(
+      `Cannot take plan "${id}" as its ${payload.byteLength} bytes exceed maxPlanBytes (${options.maxPlanBytes})`,
+    );
   }
-  return { kind: "plan", plan, planId: id, text };
+  const maxDepth = options.maxPlanDepth ?? 200;
+  if (depth > maxDepth) {
+    return refuse(
+      `Cannot take plan "${id}" as its nesting depth ${depth} exceeds maxPlanDepth (${maxDepth})`,
+    );
+  }
+  if (/\p{Cs}/u.test(id)) {
+    return refuse(
+      `Cannot take plan ${JSON.stringify(id)} as its ID is not well-formed Unicode (a lone surrogate)`,
+    );
+  }
+  return { kind: "plan", plan, exact, planId: id, text, depth };
 }

@@ -1,307 +1,124 @@
 /**
- * Intake: one incoming message through decode → validate → fence → fingerprint → decide → one durable
- * journal commit. The promise resolves once the decision and every reply it promises are on disk; only then
- * does the transport acknowledge the message (SPEC 2, ack rule).
+ * Intake, the pipeline's table of contents: one incoming message travels
+ *
+ *   decode → validate → fence → fingerprint → decide → commit
+ *
+ * and the promise resolves once its decision and every reply that decision promises are durable; only then
+ * does the transport acknowledge it (SPEC 2, ack rule). The plan's own faults are answered with their codes
+ * here; what else can go wrong (the journal, a bug) is the caller's to retry or answer (`guard.ts`).
  */
-import { IdemError } from "../errors.ts";
-import { failpoint } from "../failpoint.ts";
-import type { JournalWriter } from "../journal/journal.ts";
-import type { Decision, HistoryEntry, JournalRecord, ReplyTarget } from "../mod.ts";
-import { compileBody } from "../murano/body.ts";
-import { validatePlan } from "../murano/validate.ts";
-import type { AgentEventName, PipelineContext } from "./context.ts";
-import { callPolicy, selectPolicy } from "./decide.ts";
+import { ErrorCode, IdemError } from "../errors.ts";
+import type { IncomingMessage } from "../transport/port.ts";
+import { commitDecision, commitRefusal, type Refusal } from "./commit.ts";
+import type { PipelineContext, PlanRequest } from "./context.ts";
+import { decide } from "./decide.ts";
 import { decode } from "./decode.ts";
 import { fence } from "./fence.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
+import { address, validate } from "./validate.ts";
 
-export interface IncomingPlan {
-  payload: Uint8Array;
-  responseTopic?: string;
-  correlationData?: Uint8Array;
+export interface IntakeOptions {
+  /** Hash of a re-delivered payload: its delivery count is cleared with the decision. */
+  deliveryHash?: string;
 }
 
-const HISTORY_LIMIT = 50;
-/** A topic a reply can be published to: no wildcards, no NUL, 1–1024 characters. */
-const isReplyTopic = (topic: string) =>
-  topic.length > 0 && topic.length <= 1024 && !/[#+]/.test(topic) && !topic.includes("\0");
+export async function intake(
+  message: IncomingMessage,
+  ctx: PipelineContext,
+  options: IntakeOptions = {},
+): Promise<void> {
+  const { config, journal } = ctx;
+  const received = new Date();
 
-function replyTarget(
-  plan: Record<string, unknown>,
-  planId: string,
-  message: IncomingPlan,
-  fallback: string,
-): ReplyTarget {
-  const topic =
-    typeof plan.ReplyTo === "string" && isReplyTopic(plan.ReplyTo)
-      ? plan.ReplyTo
-      : (message.responseTopic ?? fallback);
-  const target: ReplyTarget = { topic, sourceId: planId };
-  if (message.correlationData)
-    target.correlationData = Buffer.from(message.correlationData).toString("base64");
-  return target;
-}
-
-export function pushHistory(record: JournalRecord, entry: HistoryEntry): void {
-  record.history.push(entry);
-  if (record.history.length > HISTORY_LIMIT) record.history.splice(0, record.history.length - HISTORY_LIMIT);
-}
-
-export async function intake(message: IncomingPlan, ctx: PipelineContext): Promise<void> {
-  const { config, journal, log } = ctx;
-  const decoded = decode(message.payload, { maxPlanBytes: config.maxPlanBytes });
+  // decode
+  const decoded = decode(message.payload, {
+    maxPlanBytes: config.maxPlanBytes,
+    maxPlanDepth: config.maxPlanDepth,
+  });
   if (decoded.kind === "unanswerable") {
     ctx.emit({ Event: "invalid", Key: null, SourceID: null, Generation: null, Message: decoded.message });
     return;
   }
   const { plan, planId } = decoded;
-  const target = replyTarget(plan, planId, message, ctx.defaultReplyTopic);
-  const seen = journal.seen(planId);
-  if (seen) {
-    log.info("redelivered", { plan: planId, key: seen.key, decision: seen.decision });
-    return;
-  }
-  const now = new Date();
-  const generation = ctx.generation();
-  const planGeneration = typeof plan.Generation === "number" ? plan.Generation : undefined;
-  const answer = async (decision: ResultDecision, event: AgentEventName, code: number, text: string) => {
-    const key = null;
-    const payload = resultPayload({
-      sourceId: planId,
-      errorCode: code,
-      body: errorBody(text),
-      facts: {
-        ...ctx.facts(),
-        key,
-        fingerprint: null,
-        policy: null,
-        decision,
-        attempt: 0,
-        ranAs: null,
-        replayed: false,
+  const planGeneration = typeof plan.Generation === "number" ? plan.Generation : null;
+  const addressed = address(plan, planId, message, ctx.defaultReplyTopic);
+  const refuse = (refusal: Omit<Refusal, "planId" | "target" | "planGeneration" | "deliveryHash">) =>
+    commitRefusal(
+      {
+        ...refusal,
+        planId,
+        target: addressed.target,
+        planGeneration,
+        ...(options.deliveryHash === undefined ? {} : { deliveryHash: options.deliveryHash }),
       },
-    });
-    failpoint("before-commit");
-    await journal.commit((tx) => {
-      tx.addOutbox(replyTo(target, payload));
-      tx.markSeen(planId, { key, decision, time: now.toISOString() });
-    });
-    ctx.emit({
-      Event: event,
-      Key: key,
-      SourceID: planId,
-      Generation: planGeneration ?? null,
-      ErrorCode: code,
-      Message: text,
-    });
-    ctx.afterCommit();
-  };
+      ctx,
+    );
+  if (decoded.kind === "refused") {
+    return refuse({ decision: "invalid", event: "invalid", code: decoded.code, message: decoded.message });
+  }
 
-  if (decoded.kind === "refused") return answer("invalid", "invalid", decoded.code, decoded.message);
+  // validate
   try {
-    validatePlan(plan);
-    compileBody(typeof plan.Body === "string" ? plan.Body : "");
+    validate(plan, planId, addressed);
   } catch (error) {
     if (!(error instanceof IdemError)) throw error;
-    return answer("invalid", "invalid", error.code, error.message);
+    return refuse({ decision: "invalid", event: "invalid", code: error.code, message: error.message });
   }
 
-  const verdict = fence(planId, planGeneration, {
-    generation,
+  // fence
+  const verdict = fence(planId, planGeneration ?? undefined, {
+    generation: ctx.generation(),
     strict: config.generation !== undefined,
     requireGeneration: config.requireGeneration,
   });
   if (verdict.kind !== "pass" && verdict.kind !== "adopt") {
     const future = verdict.kind === "future";
-    return answer(future ? "reject" : "stale", future ? "future" : "stale", verdict.code, verdict.message);
+    return refuse({
+      decision: future ? "reject" : "stale",
+      event: future ? "future" : "stale",
+      code: verdict.code,
+      message: verdict.message,
+    });
   }
 
+  // fingerprint
+  const print = fingerprint(decoded.exact);
   const idempotency = (plan.Idempotency ?? {}) as {
     Policy?: string;
     Key?: string;
     Options?: Record<string, unknown>;
   };
-  const print = fingerprint(plan);
-  const key = idempotency.Key ?? print;
-  const selected = selectPolicy(ctx.policies, idempotency.Policy, config.defaultPolicy);
-  const policyName =
-    "policy" in selected ? selected.policy.name : (idempotency.Policy ?? config.defaultPolicy);
-  // The decision rests on the record as read here; if an execution changed it before the commit (a run
-  // ended while the policy was deciding), the commit writes nothing and the plan is decided again.
-  for (;;) {
-    const record = journal.record(key);
-    const decision: Decision =
-      "decision" in selected
-        ? selected.decision
-        : await callPolicy(
-            selected.policy,
-            {
-              plan,
-              planId,
-              key,
-              explicitKey: idempotency.Key !== undefined,
-              fingerprint: print,
-              // A copy: whatever a plugin does to it cannot reach the journal.
-              record: record === undefined ? undefined : structuredClone(record),
-              options: structuredClone(idempotency.Options ?? {}),
-              agent: { id: config.agentId, generation: verdict.generation, bootId: journal.bootId },
-              now,
-              history: () => record?.history ?? [],
-            },
-            config.policyTimeoutMs,
-          );
+  const request: PlanRequest = {
+    planId,
+    plan,
+    text: decoded.text,
+    target: addressed.target,
+    key: idempotency.Key ?? print,
+    explicitKey: idempotency.Key !== undefined,
+    fingerprint: print,
+    policyName: idempotency.Policy ?? config.defaultPolicy,
+    options: idempotency.Options ?? {},
+    planGeneration,
+    generation: verdict.generation,
+    adopt: verdict.kind === "adopt",
+    timeoutSeconds: typeof plan.Timeout === "number" ? plan.Timeout : null,
+    received,
+    ...(options.deliveryHash === undefined ? {} : { deliveryHash: options.deliveryHash }),
+  };
 
-    const effective = settle(decision, record);
-    const facts = {
-      ...ctx.facts(),
-      generation: verdict.generation,
-      key,
-      fingerprint: print,
-      policy: policyName,
-    };
-    const historyEntry: HistoryEntry = {
-      planId,
-      fingerprint: print,
-      decision: effective.kind,
-      time: now.toISOString(),
-    };
-    const write = (tx: JournalWriter) => {
-      if (verdict.kind === "adopt") tx.setHighWater(verdict.generation);
-      tx.markSeen(planId, { key, decision: effective.kind, time: now.toISOString() });
-      if (effective.kind === "run") {
-        const next: JournalRecord = record
-          ? { ...record, waiters: [...record.waiters], history: [...record.history] }
-          : {
-              key,
-              fingerprint: print,
-              policy: policyName,
-              state: "accepted",
-              attempts: 0,
-              firstPlanId: planId,
-              lastPlanId: planId,
-              generation: planGeneration ?? null,
-              bootId: null,
-              pgid: null,
-              createdAt: now.toISOString(),
-              updatedAt: now.toISOString(),
-              waiters: [],
-              history: [],
-            };
-        Object.assign(next, {
-          fingerprint: print,
-          policy: policyName,
-          lastPlanId: planId,
-          updatedAt: now.toISOString(),
-        });
-        if (next.state !== "running") next.state = "accepted";
-        pushHistory(next, historyEntry);
-        tx.putRecord(next);
-        const timeout = typeof plan.Timeout === "number" ? plan.Timeout : null;
-        tx.enqueue({
-          key,
-          planId,
-          planText: decoded.text,
-          reply: target,
-          fingerprint: print,
-          policy: policyName,
-          generation: planGeneration ?? null,
-          timeoutSeconds: timeout,
-        });
-        return;
-      }
-      if (record) {
-        const next: JournalRecord = { ...record, waiters: [...record.waiters], history: [...record.history] };
-        if (effective.kind === "join") next.waiters.push(target);
-        pushHistory(next, {
-          ...historyEntry,
-          ...(effective.kind === "reject" ? { errorCode: effective.code } : {}),
-        });
-        next.updatedAt = now.toISOString();
-        tx.putRecord(next);
-      }
-      if (effective.kind === "replay" && record?.result) {
-        const stored = record.result;
-        const payload = resultPayload({
-          sourceId: planId,
-          errorCode: stored.errorCode,
-          body: stored.body,
-          facts: {
-            ...facts,
-            decision: "replay",
-            attempt: stored.attempt,
-            ranAs: stored.ranAs,
-            replayed: true,
-          },
-        });
-        tx.addOutbox(replyTo(target, payload));
-      }
-      if (effective.kind === "reject") {
-        const payload = resultPayload({
-          sourceId: planId,
-          errorCode: effective.code,
-          body: errorBody(effective.message),
-          facts: {
-            ...facts,
-            decision: "reject",
-            attempt: record?.attempts ?? 0,
-            ranAs: null,
-            replayed: false,
-          },
-        });
-        tx.addOutbox(replyTo(target, payload));
-      }
-    };
-    failpoint("before-commit");
-    let conflict = false;
-    await journal.commit((tx) => {
-      if (!sameRecord(journal.record(key), record)) {
-        conflict = true;
-        return;
-      }
-      write(tx);
-    });
-    if (conflict) {
-      log.debug("redecide", { plan: planId, key });
-      continue;
+  // decide → commit, again if an execution changed the record while the policy was deciding
+  for (let round = 1; ; round++) {
+    const record = journal.record(request.key);
+    const decision = await decide(request, record, ctx);
+    if (await commitDecision(request, decision, record, ctx)) return;
+    if (round >= MAX_ROUNDS) {
+      throw new IdemError(
+        ErrorCode.PolicyError,
+        `Cannot decide plan "${planId}": key ${request.key} changed under ${MAX_ROUNDS} decisions in a row`,
+      );
     }
-    ctx.emit({
-      Event: effective.kind,
-      Key: key,
-      SourceID: planId,
-      Generation: planGeneration ?? null,
-      Policy: policyName,
-      Fingerprint: print,
-      ...(effective.kind === "reject" ? { ErrorCode: effective.code, Message: effective.message } : {}),
-    });
-    ctx.afterCommit();
-    return;
   }
 }
 
-/** A decision the record cannot honour becomes a refusal (a plugin asked to replay nothing, or to join nothing). */
-function settle(decision: Decision, record: JournalRecord | undefined): Decision {
-  if (decision.kind === "replay" && !record?.result) {
-    return { kind: "reject", code: 305, message: "Cannot replay a result: the key has no stored result" };
-  }
-  if (decision.kind === "join" && record?.state !== "accepted" && record?.state !== "running") {
-    return {
-      kind: "reject",
-      code: 305,
-      message: "Cannot join an execution: none is pending or running for this key",
-    };
-  }
-  return decision;
-}
-
-/** True when the record did not change between the decision and its commit. */
-function sameRecord(now: JournalRecord | undefined, then: JournalRecord | undefined): boolean {
-  if (now === undefined || then === undefined) return now === then;
-  return (
-    now.state === then.state &&
-    now.updatedAt === then.updatedAt &&
-    now.attempts === then.attempts &&
-    now.fingerprint === then.fingerprint &&
-    now.waiters.length === then.waiters.length
-  );
-}
+/** A record that changes under every decision is a bug somewhere; it must not spin intake for ever. */
+const MAX_ROUNDS = 100;

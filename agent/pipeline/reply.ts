@@ -3,6 +3,7 @@
  * text from execution to the wire, so a Python dict's key order survives (a JS object would reorder "8080").
  */
 import { randomUUID } from "node:crypto";
+import { ErrorCode } from "../errors.ts";
 import type { OutboxEntry } from "../journal/journal.ts";
 import type { ReplyTarget } from "../mod.ts";
 
@@ -25,25 +26,26 @@ export function errorBody(message: string, additionalInfo: unknown = null): stri
   return JSON.stringify({ Message: message, AdditionalInfo: additionalInfo ?? null });
 }
 
-/** The result message as JSON text. `body` is already JSON text. */
+/**
+ * The result message as JSON text. `body` is already JSON text. With `maxBytes` (the agent's `maxResultBytes`),
+ * a message that would be larger keeps its SourceID, ErrorCode, Time and Idem facts and gets the Body of
+ * {@link truncatedBody} instead (SPEC 2: results are capped before they are journaled).
+ */
 export function resultPayload(options: {
   sourceId: string;
   errorCode: number;
   body: string;
   time?: string;
   facts: ResultFacts;
+  /** Cap of the whole message in bytes of UTF-8. Default: no cap. */
+  maxBytes?: number;
 }): string {
   const { facts } = options;
-  const head = JSON.stringify({
-    FormatVersion: "2.0.0",
-    ID: randomUUID().replaceAll("-", ""),
-    SourceID: options.sourceId,
-    Action: "Execution:Result",
-    ErrorCode: options.errorCode,
-  });
-  const tail = JSON.stringify({
-    Time: options.time ?? new Date().toISOString(),
-    Idem: {
+  const parts: ResultParts = {
+    sourceId: options.sourceId,
+    errorCode: options.errorCode,
+    time: options.time ?? new Date().toISOString(),
+    idem: {
       AgentID: facts.agentId,
       Generation: facts.generation,
       Key: facts.key,
@@ -54,8 +56,92 @@ export function resultPayload(options: {
       RanAs: facts.ranAs,
       Replayed: facts.replayed,
     },
+  };
+  const payload = assemble(parts, options.body);
+  const { maxBytes } = options;
+  if (maxBytes === undefined || Buffer.byteLength(payload) <= maxBytes) return payload;
+  const bytes = Buffer.byteLength(options.body);
+  const message = `The result was truncated: its Body of ${bytes} bytes makes the result message larger than maxResultBytes (${maxBytes})`;
+  return assemble(parts, truncatedBody(bytes, message));
+}
+
+/** The Body that stands for one left out (SPEC 2): `{Message, AdditionalInfo: {Truncated: true, Bytes}}`. */
+export function truncatedBody(bytes: number, message: string): string {
+  return JSON.stringify({ Message: message, AdditionalInfo: { Truncated: true, Bytes: bytes } });
+}
+
+/**
+ * The reply that replaces `payload` (a result message) when the broker will not take it (SPEC 2): a fresh ID,
+ * the same SourceID, ErrorCode, Time and Idem facts, and the Body of {@link truncatedBody}, whose Bytes is the
+ * size of the Body it replaces (of the original one, if that Body was a truncated one already). `undefined` when `payload` is not a result message (it has no SourceID).
+ */
+export function replacementPayload(payload: string, options: { reason: string }): string | undefined {
+  let result: Record<string, unknown>;
+  try {
+    result = JSON.parse(payload) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (result === null || typeof result !== "object" || typeof result.SourceID !== "string") return undefined;
+  const parts: ResultParts = {
+    sourceId: result.SourceID,
+    errorCode: typeof result.ErrorCode === "number" ? result.ErrorCode : ErrorCode.InvalidPlan,
+    time: typeof result.Time === "string" ? result.Time : new Date().toISOString(),
+    idem: result.Idem ?? null,
+  };
+  const bytes = bodyBytes(payload, result, parts);
+  const message = `The result was truncated as the broker would not take it (${options.reason}): its Body had ${bytes} bytes`;
+  return assemble(parts, truncatedBody(bytes, message));
+}
+
+/** What a result message says besides its ID and Body. */
+interface ResultParts {
+  sourceId: string;
+  errorCode: number;
+  time: string;
+  idem: unknown;
+}
+
+function head(parts: ResultParts, id: string): string {
+  const text = JSON.stringify({
+    FormatVersion: "2.0.0",
+    ID: id,
+    SourceID: parts.sourceId,
+    Action: "Execution:Result",
+    ErrorCode: parts.errorCode,
   });
-  return `${head.slice(0, -1)},"Body":${options.body},${tail.slice(1)}`;
+  return `${text.slice(0, -1)},"Body":`;
+}
+
+function tail(parts: ResultParts): string {
+  return `,${JSON.stringify({ Time: parts.time, Idem: parts.idem }).slice(1)}`;
+}
+
+/** The message with a fresh ID; `body` is JSON text, kept as it is (a Python dict's key order survives). */
+function assemble(parts: ResultParts, body: string): string {
+  return `${head(parts, randomUUID().replaceAll("-", ""))}${body}${tail(parts)}`;
+}
+
+/**
+ * The size in bytes of the Body text inside `payload`: exact for a message {@link assemble} wrote (what surrounds
+ * the Body is written again from the parsed fields and cut off), else the size of the parsed Body written again.
+ */
+function bodyBytes(payload: string, result: Record<string, unknown>, parts: ResultParts): number {
+  const info = (result.Body as { AdditionalInfo?: { Truncated?: unknown; Bytes?: unknown } } | null)
+    ?.AdditionalInfo;
+  if (info?.Truncated === true && typeof info.Bytes === "number") return info.Bytes; // truncated already: keep N
+  if (typeof result.ID === "string") {
+    const before = head(parts, result.ID);
+    const after = tail(parts);
+    if (
+      payload.startsWith(before) &&
+      payload.endsWith(after) &&
+      payload.length >= before.length + after.length
+    ) {
+      return Buffer.byteLength(payload) - Buffer.byteLength(before) - Buffer.byteLength(after);
+    }
+  }
+  return Buffer.byteLength(JSON.stringify(result.Body ?? null));
 }
 
 /** An outbox entry answering `target`. */

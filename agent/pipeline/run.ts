@@ -4,13 +4,17 @@
  * replies to its sender and to every plan that joined it, is committed in one transaction when it ends.
  */
 import { join } from "node:path";
+import { describe, ErrorCode, failureKind, isEnvironmentFailure } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
+import { parseJson } from "../json/parse.ts";
+import { toPlain } from "../json/plain.ts";
 import type { QueueEntry } from "../journal/journal.ts";
-import type { JournalRecord } from "../mod.ts";
+import * as machine from "../journal/record.ts";
 import { executePlan } from "../murano/execute.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
+import { retry } from "../retry.ts";
 import type { PipelineContext } from "./context.ts";
-import { pushHistory } from "./intake.ts";
+import { MAX_ATTEMPTS } from "./guard.ts";
 import { errorBody, replyTo, resultPayload } from "./reply.ts";
 
 interface Running {
@@ -47,10 +51,7 @@ export class Runner {
       const abort = new AbortController();
       const running: Running = { entry, abort, done: Promise.resolve() };
       running.done = this.#execute(entry, abort.signal)
-        .catch((error: unknown) => {
-          this.#stuck.add(entry.seq);
-          this.#ctx.log.error("run-failed", { plan: entry.planId, key: entry.key, message: String(error) });
-        })
+        .catch((error: unknown) => this.#failed(entry, error))
         .finally(() => {
           this.#running.delete(entry.seq);
           this.kick();
@@ -88,22 +89,16 @@ export class Runner {
       journal.commit((tx) => {
         const record = journal.record(entry.key);
         if (!record) throw new Error(`Cannot start plan "${entry.planId}" as key ${entry.key} has no record`);
-        attempt = record.attempts + 1;
-        tx.putRecord({
-          ...record,
-          state: "running",
-          attempts: attempt,
-          bootId: journal.bootId,
-          pgid: null,
-          updatedAt: new Date().toISOString(),
-        });
+        const started = machine.start(record, { time: new Date().toISOString(), bootId: journal.bootId });
+        attempt = started.attempts;
+        tx.putRecord(started);
       }),
     );
     failpoint("after-running");
     log.info("start", { plan: entry.planId, key: entry.key, attempt });
 
     let pgidWrites = Promise.resolve();
-    const outcome: ExecutionOutcome = await executePlan(entry.planText, JSON.parse(entry.planText), {
+    const outcome: ExecutionOutcome = await executePlan(entry.planText, planOf(entry), {
       workRoot: join(config.dataDir, "work"),
       timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
       killGraceMs: config.killGraceSeconds * 1000,
@@ -114,7 +109,7 @@ export class Runner {
           .then(() =>
             journal.commit((tx) => {
               const current = journal.record(entry.key);
-              if (current?.state === "running") tx.putRecord({ ...current, pgid });
+              if (current) tx.putRecord(machine.spawned(current, { time: new Date().toISOString(), pgid }));
             }),
           )
           .catch((error: unknown) =>
@@ -129,6 +124,7 @@ export class Runner {
       ),
     }));
     await pgidWrites;
+    failpoint("before-finish");
 
     const time = new Date().toISOString();
     if (signal.aborted && this.#interrupting) {
@@ -136,15 +132,9 @@ export class Runner {
         journal.commit((tx) => {
           const current = journal.record(entry.key);
           if (!current) return;
-          const next: JournalRecord = { ...current, state: "interrupted", pgid: null, updatedAt: time };
-          next.history = [...current.history];
-          pushHistory(next, {
-            planId: entry.planId,
-            fingerprint: entry.fingerprint,
-            decision: "interrupted",
-            time,
-          });
-          tx.putRecord(next);
+          tx.putRecord(
+            machine.interrupt(current, { time, planId: entry.planId, fingerprint: entry.fingerprint }),
+          );
         }),
       );
       this.#ctx.emit({
@@ -180,6 +170,7 @@ export class Runner {
         errorCode: outcome.errorCode,
         body: outcome.body,
         time: at.time,
+        maxBytes: this.#ctx.config.maxResultBytes,
         facts: { ...base, decision },
       });
 
@@ -191,12 +182,11 @@ export class Runner {
           throw new Error(
             `Cannot record the result of plan "${entry.planId}": key ${entry.key} has no record`,
           );
-        const morePending = journal.hasQueued(entry.key, entry.seq);
-        const next: JournalRecord = {
-          ...current,
-          state: morePending ? "accepted" : terminal,
-          pgid: null,
-          updatedAt: at.time,
+        const finished = machine.finish(current, {
+          time: at.time,
+          planId: entry.planId,
+          fingerprint: entry.fingerprint,
+          seq: entry.seq,
           result: {
             errorCode: outcome.errorCode,
             body: outcome.body,
@@ -204,21 +194,12 @@ export class Runner {
             ranAs: entry.planId,
             attempt: at.attempt,
           },
-          waiters: [],
-          history: [...current.history],
-        };
-        pushHistory(next, {
-          planId: entry.planId,
-          fingerprint: entry.fingerprint,
-          decision: "finished",
-          errorCode: outcome.errorCode,
-          time: at.time,
         });
-        tx.putRecord(next);
+        tx.putRecord(finished.record);
         tx.dequeue(entry.seq);
         tx.addOutbox(replyTo(entry.reply, answer("run", entry.planId)));
-        for (const waiter of current.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
-        waiters = current.waiters.length;
+        for (const waiter of finished.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
+        waiters = finished.waiters.length;
       }),
     );
     failpoint("after-result-commit");
@@ -235,25 +216,82 @@ export class Runner {
   }
 
   /**
-   * Retries a journal commit until it is durable (a full disk, say): the script already ran, so its outcome
-   * must not be lost, and the plan must not run again. Backoff 0.5 s doubling to 30 s.
+   * Retries a journal commit until it is durable (a full disk, say): the script may already have run, so its
+   * outcome must not be lost, and the plan must not run again. An unexpected failure is retried a few times.
    */
   async #durably(step: string, entry: QueueEntry, commit: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await commit();
-      } catch (error) {
-        if (error instanceof Error && error.message.startsWith("Cannot ")) throw error;
-        const delay = Math.min(30_000, 500 * 2 ** attempt);
+    let bugs = 0;
+    await retry(commit, {
+      isRetriable: (error) =>
+        isEnvironmentFailure(error) || (failureKind(error) === "bug" && ++bugs < MAX_ATTEMPTS),
+      onRetry: (error, attempt, delayMs) =>
         this.#ctx.log.error("journal-retry", {
           step,
           plan: entry.planId,
           key: entry.key,
-          retryInMs: delay,
-          message: String(error),
-        });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+          attempt,
+          retryInMs: delayMs,
+          kind: failureKind(error),
+          message: describe(error),
+        }),
+    });
+  }
+
+  /**
+   * An execution that failed unexpectedly (a bug, SPEC 5.4): its plan and the plans that joined it are answered
+   * with code 2 and it leaves the queue, so that nothing waits for it for ever. If even that cannot be written,
+   * the entry stays queued but is not retried by this process: the next start decides it again.
+   */
+  async #failed(entry: QueueEntry, error: unknown): Promise<void> {
+    const { journal, log } = this.#ctx;
+    log.error("run-failed", { plan: entry.planId, key: entry.key, kind: failureKind(error), message: describe(error) });
+    const time = new Date().toISOString();
+    const message = `Cannot run plan "${entry.planId}": the agent failed on it (${describe(error)})`;
+    const reply = (sourceId: string, decision: "run" | "join") =>
+      resultPayload({
+        sourceId,
+        errorCode: ErrorCode.InvalidPlan,
+        body: errorBody(message),
+        time,
+        facts: {
+          ...this.#ctx.facts(),
+          key: entry.key,
+          fingerprint: entry.fingerprint,
+          policy: entry.policy,
+          decision,
+          attempt: 0,
+          ranAs: null,
+          replayed: false,
+        },
+      });
+    try {
+      await this.#durably("give-up", entry, () =>
+        journal.commit((tx) => {
+          const record = journal.record(entry.key);
+          let waiters: machine.JournalRecord["waiters"] = [];
+          if (record) {
+            const at = { time, planId: entry.planId, fingerprint: entry.fingerprint, seq: entry.seq };
+            const interrupted = record.state === "running" ? machine.interrupt(record, at) : record;
+            const given = machine.abandon(interrupted, { ...at, code: ErrorCode.InvalidPlan });
+            tx.putRecord(given.record);
+            waiters = given.waiters;
+          }
+          tx.dequeue(entry.seq);
+          tx.addOutbox(replyTo(entry.reply, reply(entry.planId, "run")));
+          for (const waiter of waiters) tx.addOutbox(replyTo(waiter, reply(waiter.sourceId, "join")));
+        }),
+      );
+      this.#ctx.afterCommit();
+    } catch (last) {
+      this.#stuck.add(entry.seq);
+      log.error("run-stuck", { plan: entry.planId, key: entry.key, message: describe(last) });
     }
   }
+}
+
+/** The queued plan's plain view (the text was decoded once already: it parses). */
+function planOf(entry: QueueEntry): Record<string, unknown> {
+  const parsed = parseJson(entry.planText);
+  if (!parsed.ok) throw new Error(`Cannot parse queued plan "${entry.planId}": ${parsed.message}`);
+  return toPlain(parsed.value) as Record<string, unknown>;
 }

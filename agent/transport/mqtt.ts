@@ -3,6 +3,10 @@
  * broker refuses 5), plans acknowledged only after `onPlan` resolves (its commit is durable), retained status
  * with a Last Will, and publishing that reports the broker's PUBACK.
  *
+ * It subscribes to one filter, so every PUBLISH it receives is a plan, whatever topic name the broker delivers it
+ * under (`topic.ts`): none is acknowledged without being handed to `onPlan`. A broker that refuses the agent's
+ * topics stops the session with `onFatal` (`refusal.ts`) instead of a silent reconnect loop.
+ *
  * MQTT.js handles inbound packets one at a time and holds the PUBACK until `handleMessage`'s callback runs;
  * so nothing here ever awaits an outgoing publish while an incoming plan is unacknowledged.
  */
@@ -10,36 +14,31 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from "mqtt";
 import type { Static } from "typebox";
 import type { BrokerSettings } from "../config.ts";
+import type { IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
+import { InFlight, NoResendStore } from "./in_flight.ts";
 import type { Logger } from "../log.ts";
-import type { IncomingPlan } from "../pipeline/intake.ts";
+import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
+import {
+  type ClosedConnection,
+  HangUpCounter,
+  hungUp,
+  isRefusalCode,
+  type Stage,
+  subscribeRefused,
+  type TopicsInUse,
+} from "./refusal.ts";
+import { route } from "./topic.ts";
 
-export interface TransportOptions {
+export interface TransportOptions extends TransportHandlers {
   broker: Static<typeof BrokerSettings>;
+  /** For messages: an agent id with `.` is what some brokers refuse in topic names. */
+  agentId: string;
   clientId: string;
   plansTopic: string;
-  /** The Last Will (retained, QoS 1), for the protocol version of the session. */
+  /** The Last Will (retained, QoS 1) on the agent's status topic, for the protocol version of the session. */
   will(protocol: 4 | 5): { topic: string; payload: string };
   log: Logger;
-  /** Resolves once the plan's decision is durable; the message is acknowledged then. */
-  onPlan(message: IncomingPlan): Promise<void>;
-  /** Called after every (re)connect, once the plans subscription is in place. */
-  onReady(protocol: 4 | 5): void;
-}
-
-export interface Transport {
-  readonly protocol: 4 | 5;
-  readonly connected: boolean;
-  /** Publishes QoS 1 (or 0); the callback runs on the broker's acknowledgement or an error. */
-  publish(
-    topic: string,
-    payload: string,
-    options: { qos: 0 | 1; retain?: boolean; correlationData?: Buffer },
-    done?: (error?: Error) => void,
-  ): void;
-  /** Stops acknowledging plans: those not yet acknowledged stay with the broker for the next session. */
-  pause(): void;
-  close(): Promise<void>;
 }
 
 const NETWORK_ERRORS = new Set([
@@ -72,6 +71,8 @@ function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptio
     reconnectOnConnackError: true,
     queueQoSZero: false,
     writeCache: false,
+    // Never re-sends unacknowledged publishes by itself after a reconnect: the outbox decides (`in_flight.ts`).
+    outgoingStore: new NoResendStore(),
     will: { ...will, payload: Buffer.from(will.payload), qos: 1, retain: true },
     rejectUnauthorized: broker.rejectUnauthorized,
   };
@@ -89,17 +90,51 @@ export function connectTransport(options: TransportOptions): Transport {
   let protocol: 4 | 5 = options.broker.protocol === 4 ? 4 : 5;
   let protocolSettled = options.broker.protocol !== "auto";
   let paused = false;
+  let fatal: IdemError | undefined;
+  let closing = false;
+  const hangUps = new HangUpCounter();
+  const topics: TopicsInUse = {
+    broker: options.broker.url,
+    agentId: options.agentId,
+    plansTopic: options.plansTopic,
+    statusTopic: options.will(protocol).topic,
+  };
+  // QoS 1 publishes waiting for the broker: reported refused or lost, never re-sent by MQTT.js (`in_flight.ts`).
+  const inFlight = new InFlight();
   let client: MqttClient = open();
+
+  /** Stops for good: no reconnect; the agent decides what follows (`idem run` exits 2). */
+  function stop(c: MqttClient, error: IdemError): void {
+    if (fatal) return;
+    fatal = error;
+    c.end(true);
+    options.onFatal(error);
+  }
 
   function open(): MqttClient {
     const c = mqtt.connect(clientOptions(options, protocol));
+    c.on("close", () => inFlight.lost(c));
     let lastError: (Error & { code?: string | number }) | undefined;
+    // How far the current connection got; reset when it closes (MQTT.js reconnects with the same client).
+    let stage: Stage = "connect";
     c.handleMessage = (packet: Packet, callback: (error?: Error) => void) => {
-      if (packet.cmd !== "publish" || packet.topic !== options.plansTopic) return callback();
+      if (packet.cmd !== "publish") return callback();
       if (paused) return; // never acknowledged: the broker keeps it for the next session
-      const message: IncomingPlan = { payload: packet.payload as Uint8Array };
+      const message: IncomingMessage = {
+        payload: packet.payload as Uint8Array,
+        topic: packet.topic,
+        dup: packet.dup,
+      };
       if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
       if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;
+      if (route(message.topic, topics.statusTopic) === "status") {
+        // The agent's own retained presence: nothing subscribes to it yet, and it is never a plan.
+        log.debug("status-received", { topic: message.topic });
+        return callback();
+      }
+      if (message.topic !== options.plansTopic) {
+        log.debug("plan-topic-rewritten", { topic: message.topic, subscribed: options.plansTopic });
+      }
       deliver(message, 0).then(() => {
         failpoint("after-commit");
         if (!paused) callback();
@@ -110,23 +145,15 @@ export function connectTransport(options: TransportOptions): Transport {
       log.warn("broker-error", { broker: options.broker.url, code: error.code, message: error.message });
     });
     c.on("close", () => {
-      if (protocolSettled || c.connected) return;
-      const code = lastError?.code;
-      if (typeof code === "string" && NETWORK_ERRORS.has(code)) return; // broker not there yet: keep trying
-      // Fall back only when the broker refuses the version (CONNACK 132, or 1 from a 3.1.1 broker) or hangs up
-      // without a CONNACK (RabbitMQ, NATS); a refused password is not a protocol problem: keep trying.
-      const refusedVersion = code === undefined || code === 132 || code === 1;
-      if (protocol === 5 && refusedVersion) {
-        log.warn("protocol-fallback", {
-          broker: options.broker.url,
-          from: 5,
-          to: 4,
-          reason: lastError?.message ?? "closed",
-        });
-        protocol = 4;
-        protocolSettled = true;
-        c.end(true);
-        client = open();
+      const ended: ClosedConnection = { stage, failed: lastError !== undefined };
+      const error = lastError;
+      stage = "connect";
+      lastError = undefined;
+      if (fatal || closing || c !== client) return;
+      if (!protocolSettled) return fallBack(c, error);
+      if (hangUps.closed(ended)) {
+        const when = ended.stage === "subscribe" ? "subscribe" : "connect";
+        stop(c, hungUp(topics, when, { times: hangUps.inARow, protocol5: options.broker.protocol === 5 }));
       }
     });
     c.on("connect", (connack) => {
@@ -134,18 +161,44 @@ export function connectTransport(options: TransportOptions): Transport {
       // Small request/response packets: without this a result waits for the broker's delayed ACK (≈ 40 ms).
       (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       log.info("connected", { broker: options.broker.url, protocol, sessionPresent: connack.sessionPresent });
-      if (connack.sessionPresent) return options.onReady(protocol);
+      const ready = () => {
+        stage = "ready";
+        hangUps.ready();
+        options.onReady(protocol);
+      };
+      if (connack.sessionPresent) return ready();
+      stage = "subscribe";
       c.subscribe(options.plansTopic, { qos: 1 }, (error) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (isRefusalCode(code)) return stop(c, subscribeRefused(topics, code));
+        // Otherwise the connection was lost before the SUBACK: the close that follows is counted.
         if (error) log.error("subscribe-failed", { topic: options.plansTopic, message: error.message });
-        else options.onReady(protocol);
+        else ready();
       });
     });
     c.on("offline", () => log.warn("offline", { broker: options.broker.url }));
     return c;
   }
 
+  /**
+   * In `auto` mode, a connection closed before any CONNACK: falls back to 3.1.1 when the broker refuses 5
+   * (CONNACK 132, or 1 from a 3.1.1 broker) or hangs up without a CONNACK (RabbitMQ, NATS). A broker that is
+   * not there yet, or refuses the password, is not a protocol problem: keep trying 5.
+   */
+  function fallBack(c: MqttClient, error: (Error & { code?: string | number }) | undefined): void {
+    const code = error?.code;
+    if (typeof code === "string" && NETWORK_ERRORS.has(code)) return;
+    const refusedVersion = code === undefined || code === 132 || code === 1;
+    if (protocol !== 5 || !refusedVersion) return;
+    log.warn("protocol-fallback", { broker: options.broker.url, from: 5, to: 4, reason: error?.message ?? "closed" });
+    protocol = 4;
+    protocolSettled = true;
+    c.end(true);
+    client = open();
+  }
+
   /** Runs the intake; an unexpected failure (a full disk, say) is retried with backoff, never acknowledged. */
-  async function deliver(message: IncomingPlan, attempt: number): Promise<void> {
+  async function deliver(message: IncomingMessage, attempt: number): Promise<void> {
     try {
       await options.onPlan(message);
     } catch (error) {
@@ -167,25 +220,14 @@ export function connectTransport(options: TransportOptions): Transport {
       return client.connected;
     },
     publish(topic, payload, publishOptions, done) {
-      const properties = publishOptions.correlationData
-        ? { correlationData: publishOptions.correlationData }
-        : undefined;
-      client.publish(
-        topic,
-        payload,
-        {
-          qos: publishOptions.qos,
-          retain: publishOptions.retain ?? false,
-          ...(properties && protocol === 5 ? { properties } : {}),
-        },
-        (error) => done?.(error ?? undefined),
-      );
+      inFlight.publish(client, protocol, { topic, payload, options: publishOptions }, done);
     },
     pause() {
       paused = true;
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         // Graceful (DISCONNECT: no Last Will); forced after 3 s, as a plan left unacknowledged while pausing
         // blocks a graceful end. That plan stays queued in the broker for the next session.
         const timer = setTimeout(() => client.end(true, {}, () => resolve()), 3000);

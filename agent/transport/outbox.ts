@@ -6,7 +6,7 @@
 import { failpoint } from "../failpoint.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Logger } from "../log.ts";
-import type { Transport } from "./mqtt.ts";
+import type { Transport } from "./port.ts";
 
 export class Outbox {
   readonly #journal: Journal;

@@ -237,19 +237,19 @@ export class Engine {
 
   #onMessage(topic: string, payload: Buffer, properties: { correlationData?: Buffer } | undefined): void {
     const text = payload.toString("utf8");
-    if (topic === this.topic("events")) {
+    if (sameTopic(topic, this.topic("events"))) {
       try {
         this.events.push(JSON.parse(text) as AgentEvent);
       } catch {
         this.garbage.push(text);
       }
-    } else if (topic === this.topic("status")) {
+    } else if (sameTopic(topic, this.topic("status"))) {
       try {
         this.status = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
       } catch {
         this.garbage.push(text);
       }
-    } else if (this.#resultTopics.has(topic)) {
+    } else if ([...this.#resultTopics].some((resultTopic) => sameTopic(topic, resultTopic))) {
       try {
         const result = JSON.parse(text) as Result;
         const received: ReceivedResult = { topic, result };
@@ -261,6 +261,14 @@ export class Engine {
     }
     for (const waiter of [...this.#waiters]) waiter.check();
   }
+}
+
+/**
+ * True when two topic names are the same with `.` and `/` taken as the same level separator: RabbitMQ's MQTT
+ * plugin delivers `idem/web-1.prod/results` as `idem/web-1/prod/results` (it swaps them for AMQP routing keys).
+ */
+export function sameTopic(a: string, b: string): boolean {
+  return a.replaceAll(".", "/") === b.replaceAll(".", "/");
 }
 
 /**

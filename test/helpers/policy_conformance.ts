@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Decision, JournalRecord, Policy, PolicyContext, RecordState } from "../../agent/mod.ts";
+import type { Decision, PolicyRecord, Policy, PolicyContext, RecordState } from "../../agent/mod.ts";
 
 const STATES: Array<RecordState | "none"> = [
   "none",
@@ -34,7 +34,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** A record in `state`, as the journal would hold it. */
-export function recordIn(state: RecordState, fingerprint = FINGERPRINT): JournalRecord {
+export function recordIn(state: RecordState, fingerprint = FINGERPRINT): PolicyRecord {
   const time = "2026-01-01T00:00:00.000Z";
   const finished = state === "succeeded" || state === "failed";
   return {
@@ -46,8 +46,6 @@ export function recordIn(state: RecordState, fingerprint = FINGERPRINT): Journal
     firstPlanId: "plan-1",
     lastPlanId: "plan-1",
     generation: 1,
-    bootId: "boot-1",
-    pgid: null,
     createdAt: time,
     updatedAt: time,
     ...(finished
@@ -61,14 +59,13 @@ export function recordIn(state: RecordState, fingerprint = FINGERPRINT): Journal
           },
         }
       : {}),
-    waiters: [],
     history: [{ planId: "plan-1", fingerprint, decision: "run", time }],
   };
 }
 
 /** A policy context for a plan with `fingerprint` meeting `record`. */
 export function contextFor(
-  record: JournalRecord | undefined,
+  record: PolicyRecord | undefined,
   options: {
     fingerprint?: string;
     explicitKey?: boolean;

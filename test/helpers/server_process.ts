@@ -18,6 +18,8 @@ export interface ServerProcessOptions {
   label: string;
   /** The command line, e.g. `["mosquitto", "-c", file]`. */
   command: readonly string[];
+  /** Extra environment for the process (RabbitMQ takes its settings there). Default none. */
+  env?: Readonly<Record<string, string>>;
   /** Every port that must accept connections before `start()` resolves. */
   ports: readonly number[];
   /** The server's temp folder, removed by `dispose()`. */
@@ -53,10 +55,13 @@ export class ServerProcess {
 
   /** Starts the process and resolves once all its ports accept TCP connections. */
   async start(): Promise<void> {
-    const { label, command, ports, startTimeoutMs } = this.#options;
+    const { label, command, ports, startTimeoutMs, env } = this.#options;
     if (this.#child) throw new Error(`Cannot start ${label} as it is already running`);
     const [program, ...args] = command;
-    const child = spawn(program as string, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program as string, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     this.#child = child;
     registerChild(child);
     const collect = (chunk: Buffer) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
 import { prune } from "../../agent/journal/retention.ts";
-import type { JournalRecord, RecordState } from "../../agent/mod.ts";
+import type { JournalRecord, RecordState } from "../../agent/journal/record.ts";
 
 const dirs: string[] = [];
 after(async () => {
@@ -34,6 +34,8 @@ function record(key: string, state: RecordState, policy: string, updatedAt: stri
     updatedAt,
     waiters: [],
     history: [],
+    revision: 1,
+    queued: state === "accepted" || state === "running" ? [1] : [],
   };
 }
 

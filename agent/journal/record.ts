@@ -1,0 +1,235 @@
+/**
+ * The record state machine (SPEC 5.1): the only place a key's record is made or changed. Every transition is
+ * a pure function `(record, event) → record` that bumps `revision`; intake, the runner, recovery and forget
+ * call these and write what they return, nothing else builds a record by hand.
+ *
+ *   (none) ──accept──▶ accepted ──start──▶ running ──finish──▶ succeeded | failed
+ *                         ▲                   │                   (accepted again while more are queued)
+ *                         └──────reopen───── interrupted ◀──interrupt──┘
+ *
+ * `queued` is the key → queue index: the sequence numbers of this key's queue entries, oldest first, so that
+ * finishing a plan never scans the run queue. Invariant: `accepted` and `running` ⇔ `queued` is not empty
+ * (an `interrupted` record may keep entries until recovery decides them).
+ */
+import { ErrorCode, IdemError } from "../errors.ts";
+import type { HistoryEntry, PolicyRecord, RecordState, ReplyTarget, StoredResult } from "../mod.ts";
+
+export type { RecordState };
+
+/** The journal's durable entry for one key: what policies see, plus the journal's own bookkeeping. */
+export interface JournalRecord extends PolicyRecord {
+  /** Bumped by every transition: a decision commits only if the record is still the one it was made on. */
+  revision: number;
+  /** Queue sequence numbers of this key's pending plans, oldest first. */
+  queued: number[];
+  /** Boot id of the agent process that ran (or is running) the key's last execution. */
+  bootId: string | null;
+  /** Process group of the running script, so that a restart can kill an orphan before anything re-runs. */
+  pgid: number | null;
+  /** Reply targets of duplicates that joined the pending or running execution. */
+  waiters: ReplyTarget[];
+}
+
+/** What every transition is told: when, and which plan caused it. */
+export interface Moment {
+  time: string;
+  planId: string;
+  fingerprint: string;
+}
+
+const HISTORY_LIMIT = 50;
+
+function next(record: JournalRecord, at: { time: string }, change: Partial<JournalRecord>): JournalRecord {
+  return {
+    ...record,
+    queued: [...record.queued],
+    waiters: [...record.waiters],
+    history: [...record.history],
+    ...change,
+    revision: record.revision + 1,
+    updatedAt: at.time,
+  };
+}
+
+function logged(record: JournalRecord, entry: HistoryEntry): JournalRecord {
+  const history = [...record.history, entry].slice(-HISTORY_LIMIT);
+  return { ...record, history };
+}
+
+/** A record read from an older journal (before revisions and the queue index) in today's shape. */
+export function upgradeRecord(stored: JournalRecord): JournalRecord {
+  return { ...stored, revision: stored.revision ?? 0, queued: stored.queued ?? [] };
+}
+
+/** Decision "run": the plan is queued as `seq`. A running record stays running (the new plan runs after it). */
+export function accept(
+  record: JournalRecord | undefined,
+  at: Moment & { key: string; policy: string; generation: number | null; seq: number },
+): JournalRecord {
+  const base: JournalRecord = record ?? {
+    key: at.key,
+    fingerprint: at.fingerprint,
+    policy: at.policy,
+    state: "accepted",
+    attempts: 0,
+    firstPlanId: at.planId,
+    lastPlanId: at.planId,
+    generation: at.generation,
+    createdAt: at.time,
+    updatedAt: at.time,
+    revision: 0,
+    queued: [],
+    bootId: null,
+    pgid: null,
+    waiters: [],
+    history: [],
+  };
+  const state: RecordState = base.state === "running" ? "running" : "accepted";
+  const moved = next(base, at, {
+    state,
+    fingerprint: at.fingerprint,
+    policy: at.policy,
+    lastPlanId: at.planId,
+    queued: [...base.queued, at.seq],
+  });
+  return logged(moved, { planId: at.planId, fingerprint: at.fingerprint, decision: "run", time: at.time });
+}
+
+/** Decision "join": `target` is answered when the pending or running execution ends. */
+export function join(record: JournalRecord, at: Moment & { target: ReplyTarget }): JournalRecord {
+  if (record.state !== "accepted" && record.state !== "running") {
+    throw new Error(`Cannot join key ${record.key} as it is ${record.state}, not pending or running`);
+  }
+  const moved = next(record, at, { waiters: [...record.waiters, at.target] });
+  return logged(moved, { planId: at.planId, fingerprint: at.fingerprint, decision: "join", time: at.time });
+}
+
+/** Decision "replay": nothing changes but the history. */
+export function replay(record: JournalRecord, at: Moment): JournalRecord {
+  if (!record.result) throw new Error(`Cannot replay key ${record.key} as it has no stored result`);
+  return logged(next(record, at, {}), {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "replay",
+    time: at.time,
+  });
+}
+
+/** Decision "reject": the history notes it (a key never seen keeps no record of a refusal). */
+export function reject(
+  record: JournalRecord | undefined,
+  at: Moment & { code: number },
+): JournalRecord | undefined {
+  if (!record) return undefined;
+  return logged(next(record, at, {}), {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "reject",
+    errorCode: at.code,
+    time: at.time,
+  });
+}
+
+/** The execution of the key's oldest queued plan begins (durably before anything is spawned). */
+export function start(record: JournalRecord, at: { time: string; bootId: string }): JournalRecord {
+  if (record.queued.length === 0) throw new Error(`Cannot start key ${record.key} as nothing of it is queued`);
+  return next(record, at, { state: "running", attempts: record.attempts + 1, bootId: at.bootId, pgid: null });
+}
+
+/** The running script's process group is known. */
+export function spawned(record: JournalRecord, at: { time: string; pgid: number }): JournalRecord {
+  if (record.state !== "running") return record;
+  return next(record, at, { pgid: at.pgid });
+}
+
+/**
+ * The execution of queue entry `seq` ended with `result`. Returns the record and the waiters to answer;
+ * the record is `accepted` again when more plans of the key are queued.
+ */
+export function finish(
+  record: JournalRecord,
+  at: Moment & { seq: number; result: StoredResult },
+): { record: JournalRecord; waiters: ReplyTarget[] } {
+  const queued = record.queued.filter((seq) => seq !== at.seq);
+  const state: RecordState = queued.length > 0 ? "accepted" : at.result.errorCode === 0 ? "succeeded" : "failed";
+  const moved = next(record, at, { state, queued, pgid: null, result: at.result, waiters: [] });
+  const entry: HistoryEntry = {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "finished",
+    errorCode: at.result.errorCode,
+    time: at.time,
+  };
+  return { record: logged(moved, entry), waiters: record.waiters };
+}
+
+/** The execution stopped without an outcome (agent killed, drain deadline): its queue entry stays. */
+export function interrupt(record: JournalRecord, at: Moment): JournalRecord {
+  const moved = next(record, at, { state: "interrupted", pgid: null });
+  return logged(moved, {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "interrupted",
+    time: at.time,
+  });
+}
+
+/** Recovery decided that an interrupted plan runs again: it is pending once more. */
+export function reopen(record: JournalRecord, at: { time: string }): JournalRecord {
+  if (record.state !== "interrupted") throw new Error(`Cannot reopen key ${record.key} as it is ${record.state}`);
+  return next(record, at, { state: "accepted" });
+}
+
+/**
+ * Recovery decided that interrupted queue entry `seq` does not run again (replay or reject): it leaves the
+ * queue and its waiters are answered. Returns the record and those waiters.
+ */
+export function abandon(
+  record: JournalRecord,
+  at: Moment & { seq: number; code: number },
+): { record: JournalRecord; waiters: ReplyTarget[] } {
+  const queued = record.queued.filter((seq) => seq !== at.seq);
+  const state: RecordState = queued.length > 0 ? "accepted" : "interrupted";
+  const moved = next(record, at, { state, queued, waiters: [] });
+  const entry: HistoryEntry = {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "reject",
+    errorCode: at.code,
+    time: at.time,
+  };
+  return { record: logged(moved, entry), waiters: record.waiters };
+}
+
+/** An operator forgets the key (`idem forget`): refused while a plan of it is pending or running. */
+export function forget(record: JournalRecord): undefined {
+  if (record.state === "accepted" || record.state === "running" || record.queued.length > 0) {
+    throw new IdemError(
+      ErrorCode.InvalidPlan,
+      `Cannot forget key "${record.key}" while it is ${record.state}: wait for it to end`,
+    );
+  }
+  return undefined;
+}
+
+/** How many times queue entry of `planId` was interrupted (recovery's crash-loop bound). */
+export function interruptions(record: JournalRecord, planId: string): number {
+  return record.history.filter((h) => h.planId === planId && h.decision === "interrupted").length;
+}
+
+/** A copy in the shape policies see (SPEC 9): the journal's bookkeeping is not theirs. */
+export function policyView(record: JournalRecord): PolicyRecord {
+  const { revision: _r, queued: _q, bootId: _b, pgid: _p, waiters: _w, ...view } = record;
+  return structuredClone(view);
+}
+
+/** True when a record may be removed by retention: terminal, nothing queued, not run-once-ever. */
+export function expired(record: JournalRecord, cutoffMs: number): boolean {
+  const terminal = record.state === "succeeded" || record.state === "failed" || record.state === "interrupted";
+  return (
+    terminal &&
+    record.queued.length === 0 &&
+    record.policy !== "run-once-ever" &&
+    Date.parse(record.updatedAt) < cutoffMs
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Commit: one durable journal transaction per decided plan, holding the decision, the record's transition,
+ * the queue entry of a run and every reply the decision promises. The transport acknowledges the plan only
+ * after this resolves (SPEC 2, ack rule).
+ *
+ * A decision rests on the record as read before the policy was asked; if an execution changed it meanwhile
+ * (its revision moved), nothing is written and the caller decides again.
+ */
+import { failpoint } from "../failpoint.ts";
+import type { JournalWriter } from "../journal/journal.ts";
+import * as machine from "../journal/record.ts";
+import type { Decision, ReplyTarget } from "../mod.ts";
+import type { AgentEventName, PipelineContext, PlanRequest } from "./context.ts";
+import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
+
+/** Commits `decision` for `request`; false (nothing written) when the record is no longer `read`. */
+export async function commitDecision(
+  request: PlanRequest,
+  decision: Decision,
+  read: machine.JournalRecord | undefined,
+  ctx: PipelineContext,
+): Promise<boolean> {
+  const { journal } = ctx;
+  const facts = {
+    ...ctx.facts(),
+    generation: request.generation,
+    key: request.key,
+    fingerprint: request.fingerprint,
+    policy: request.policyName,
+  };
+  let conflict = false;
+  failpoint("before-commit");
+  await journal.commit((tx) => {
+    const current = journal.record(request.key);
+    if (current?.revision !== read?.revision) {
+      conflict = true;
+      return;
+    }
+    if (request.adopt) tx.setHighWater(request.generation);
+    remember(tx, ctx, request, decision.kind);
+    const seq =
+      decision.kind === "run"
+        ? tx.enqueue({
+            key: request.key,
+            planId: request.planId,
+            planText: request.text,
+            reply: request.target,
+            fingerprint: request.fingerprint,
+            policy: request.policyName,
+            generation: request.planGeneration,
+            timeoutSeconds: request.timeoutSeconds,
+          })
+        : 0;
+    const next = nextRecord(current, decision, request, seq);
+    if (next) tx.putRecord(next);
+    if (decision.kind === "replay") {
+      const stored = current?.result as NonNullable<machine.JournalRecord["result"]>;
+      const payload = resultPayload({
+        sourceId: request.planId,
+        errorCode: stored.errorCode,
+        body: stored.body,
+        maxBytes: ctx.config.maxResultBytes,
+        facts: { ...facts, decision: "replay", attempt: stored.attempt, ranAs: stored.ranAs, replayed: true },
+      });
+      tx.addOutbox(replyTo(request.target, payload));
+    }
+    if (decision.kind === "reject") {
+      const payload = resultPayload({
+        sourceId: request.planId,
+        errorCode: decision.code,
+        body: errorBody(decision.message),
+        maxBytes: ctx.config.maxResultBytes,
+        facts: { ...facts, decision: "reject", attempt: current?.attempts ?? 0, ranAs: null, replayed: false },
+      });
+      tx.addOutbox(replyTo(request.target, payload));
+    }
+  });
+  if (conflict) {
+    ctx.log.debug("redecide", { plan: request.planId, key: request.key });
+    return false;
+  }
+  ctx.emit({
+    Event: decision.kind,
+    Key: request.key,
+    SourceID: request.planId,
+    Generation: request.planGeneration,
+    Policy: request.policyName,
+    Fingerprint: request.fingerprint,
+    ...(decision.kind === "reject" ? { ErrorCode: decision.code, Message: decision.message } : {}),
+  });
+  ctx.afterCommit();
+  return true;
+}
+
+/**
+ * The record after `decision` for `request` (pure): run → accepted with queue entry `seq`, join → one more
+ * waiter, replay and reject → a history line. Undefined: no record (a key never seen, refused).
+ */
+export function nextRecord(
+  current: machine.JournalRecord | undefined,
+  decision: Decision,
+  request: Pick<PlanRequest, "key" | "planId" | "fingerprint" | "policyName" | "planGeneration" | "target" | "received">,
+  seq: number,
+): machine.JournalRecord | undefined {
+  const at = { time: request.received.toISOString(), planId: request.planId, fingerprint: request.fingerprint };
+  switch (decision.kind) {
+    case "run":
+      return machine.accept(current, {
+        ...at,
+        key: request.key,
+        policy: request.policyName,
+        generation: request.planGeneration,
+        seq,
+      });
+    case "join":
+      return machine.join(current as machine.JournalRecord, { ...at, target: request.target });
+    case "replay":
+      return machine.replay(current as machine.JournalRecord, at);
+    case "reject":
+      return machine.reject(current, { ...at, code: decision.code });
+  }
+}
+
+/** What an answer without a decision of a policy needs: a refusal before the key is known. */
+export interface Refusal {
+  planId: string;
+  target: ReplyTarget;
+  decision: ResultDecision;
+  event: AgentEventName;
+  code: number;
+  message: string;
+  planGeneration: number | null;
+  /** Known when the refusal came after fingerprinting. */
+  fingerprint?: string;
+  deliveryHash?: string;
+}
+
+/** Answers a plan refused before any policy (invalid, stale, future, undeliverable, a bug): one commit. */
+export async function commitRefusal(refusal: Refusal, ctx: PipelineContext): Promise<void> {
+  const payload = resultPayload({
+    sourceId: refusal.planId,
+    errorCode: refusal.code,
+    body: errorBody(refusal.message),
+    maxBytes: ctx.config.maxResultBytes,
+    facts: {
+      ...ctx.facts(),
+      key: null,
+      fingerprint: refusal.fingerprint ?? null,
+      policy: null,
+      decision: refusal.decision,
+      attempt: 0,
+      ranAs: null,
+      replayed: false,
+    },
+  });
+  failpoint("before-commit");
+  await ctx.journal.commit((tx) => {
+    tx.addOutbox(replyTo(refusal.target, payload));
+    if (refusal.planId.isWellFormed() && !ctx.journal.seen(refusal.planId)) {
+      tx.markSeen(refusal.planId, { key: null, decision: refusal.decision, time: new Date().toISOString() });
+    }
+    if (refusal.deliveryHash) tx.clearDeliveries(refusal.deliveryHash);
+  });
+  ctx.emit({
+    Event: refusal.event,
+    Key: null,
+    SourceID: refusal.planId,
+    Generation: refusal.planGeneration,
+    ErrorCode: refusal.code,
+    Message: refusal.message,
+  });
+  ctx.afterCommit();
+}
+
+/**
+ * Notes the plan ID's decision and content (SPEC 5.2a). The first content sent under an ID is the one kept:
+ * a later send with other content is refused against it, not recorded over it.
+ */
+function remember(tx: JournalWriter, ctx: PipelineContext, request: PlanRequest, decision: string): void {
+  if (request.deliveryHash) tx.clearDeliveries(request.deliveryHash);
+  if (ctx.journal.seen(request.planId)?.fingerprint) return;
+  tx.markSeen(request.planId, {
+    key: request.key,
+    decision,
+    time: request.received.toISOString(),
+    fingerprint: request.fingerprint,
+  });
+}

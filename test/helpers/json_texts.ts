@@ -1,0 +1,155 @@
+/**
+ * JSON-ish texts for differential tests against CPython's `json.loads`, and the reference itself: `python3`
+ * run once per batch, answering each text with its verdict and the canonical form SPEC 4 asks for.
+ */
+import { spawnSync } from "node:child_process";
+import fc from "fast-check";
+
+const ws = fc.constantFrom("", "", "", " ", "\n  ", "\t", "\r\n", " \n\t\r ");
+const digits = (minLength: number, maxLength: number) =>
+  fc.string({ unit: fc.constantFrom(..."0123456789"), minLength, maxLength });
+const hex = (unit: number, upper: boolean) => {
+  const h = unit.toString(16).padStart(4, "0");
+  return `\\u${upper ? h.toUpperCase() : h}`;
+};
+
+const signed = (arbitrary: fc.Arbitrary<string>, weight: number) => ({
+  arbitrary: fc.tuple(fc.constantFrom("", "-"), fc.integer({ min: 1, max: 9 }), arbitrary).map((p) => p.join("")),
+  weight,
+});
+const integer = fc.oneof(
+  { arbitrary: fc.constantFrom("0", "-0", "1", "-1", "9007199254740992", "9007199254740993", "-9007199254740993"), weight: 20 },
+  signed(digits(0, 25), 20),
+  signed(digits(100, 400), 10),
+  { arbitrary: fc.constantFrom("9".repeat(4300), `-${"1".repeat(4300)}`, "9".repeat(4301)), weight: 1 },
+);
+const float = fc.oneof(
+  fc.constantFrom("-0.0", "0.0", "1.0", "1e400", "-1e400", "1E-400", "1.5e308", "1e22", "1e16", "1e15", "1e-7"),
+  fc.constantFrom("0.0001", "0.00001", "5e-324", "2.2250738585072014e-308", "1.7976931348623157e308", "0.1"),
+  fc.constantFrom("NaN", "Infinity", "-Infinity", `${"1".repeat(5000)}.5`, "123456789012345678901234567890e-10"),
+  fc
+    .tuple(
+      fc.constantFrom("", "-"),
+      fc.oneof(fc.constant("0"), fc.tuple(fc.integer({ min: 1, max: 9 }), digits(0, 20)).map(([d, r]) => `${d}${r}`)),
+      fc.option(digits(1, 20).map((d) => `.${d}`)),
+      fc.option(fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), digits(1, 4)).map((p) => p.join(""))),
+    )
+    .map(([sign, whole, frac, exp]) => `${sign}${whole}${frac ?? (exp === null ? ".0" : "")}${exp ?? ""}`),
+);
+/** A character that may stand raw in a JSON string: `"`, `\\` and controls replaced. */
+const plain = (ch: string) => (ch === '"' || ch === "\\" || ch < " " ? "x" : ch);
+const surrogate = fc.integer({ min: 0xd800, max: 0xdfff });
+const stringPiece = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 4 }).map((s) => [...s].map(plain).join("")),
+  fc.constantFrom("\\n", '\\"', "\\\\", "\\/", "\\b", "\\f", "\\r", "\\t", "\u007f", "\u2028", "😀", "\ufffd"),
+  fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.boolean()).map(([u, up]) => hex(u, up)),
+  fc.tuple(surrogate, fc.boolean()).map(([u, up]) => hex(u, up)),
+  fc
+    .tuple(fc.integer({ min: 0xd800, max: 0xdbff }), fc.integer({ min: 0xdc00, max: 0xdfff }), fc.boolean())
+    .map(([hi, lo, up]) => hex(hi, up) + hex(lo, !up)),
+);
+const string = fc.array(stringPiece, { maxLength: 5 }).map((pieces) => `"${pieces.join("")}"`);
+const key = fc.oneof(
+  string,
+  fc.constantFrom('"__proto__"', '"constructor"', '"hasOwnProperty"', '"toString"', '"a"', '"b"', '"1"', '"\\ud800"'),
+);
+
+const { value } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom("null", "true", "false"),
+    integer,
+    float,
+    string,
+    tie("array"),
+    tie("object"),
+  ),
+  array: fc
+    .tuple(ws, fc.array(fc.tuple(tie("value"), ws, ws), { maxLength: 5 }))
+    .map(([w, items]) => `[${w}${items.map(([v, a, b]) => `${a}${v}${b}`).join(",")}]`),
+  object: fc
+    .tuple(ws, fc.array(fc.tuple(key, tie("value"), ws, ws, ws), { maxLength: 5 }))
+    .map(([w, members]) => `{${w}${members.map(([k, v, a, b, c]) => `${a}${k}${b}:${c}${v}${a}`).join(",")}}`),
+}));
+
+/** `value` inside 1-800 levels of arrays and/or objects. */
+const deep = fc
+  .tuple(fc.integer({ min: 1, max: 800 }), fc.constantFrom("array", "object", "mixed"), value)
+  .map(([levels, shape, inner]) => {
+    let text = inner;
+    for (let level = 0; level < levels; level++) {
+      const array = shape === "array" || (shape === "mixed" && level % 2 === 0);
+      text = array ? `[${text}]` : `{"__proto__":${text}}`;
+    }
+    return text;
+  });
+
+/** One random character inserted (often one that matters to JSON) or one deleted: mostly invalid texts. */
+const mutated = (base: fc.Arbitrary<string>) =>
+  fc
+    .tuple(base, fc.nat(), fc.constantFrom(..."{}[],:\"\\ -+.eE019aNI\u0000\u001f\t\ufeff/u", "\u00a0"), fc.boolean())
+    .map(([text, at, ch, insert]) => {
+      const i = at % (text.length + 1);
+      return insert ? text.slice(0, i) + ch + text.slice(i) : text.slice(0, i) + text.slice(i + 1);
+    })
+    .filter((text) => !/\p{Cs}/u.test(text));
+
+/** JSON-ish texts: valid trees with ugly corners, deep nests, and mutants of both. */
+export const jsonTexts = fc.oneof(
+  { arbitrary: fc.tuple(ws, value, ws).map((p) => p.join("")), weight: 4 },
+  { arbitrary: deep, weight: 1 },
+  { arbitrary: mutated(value), weight: 3 },
+  { arbitrary: mutated(deep), weight: 1 },
+);
+
+/** Python's verdict on one text: accepted with SPEC 4's canonical form, or refused with its error. */
+export type PythonVerdict =
+  | { ok: true; canonical: string }
+  | { ok: false; message: string; position: number | null }
+  | { ok: "recursion" };
+
+const REFERENCE = String.raw`
+import json, sys
+def esc(s):
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        short = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+        if ch in short: out.append(short[ch])
+        elif o < 0x20 or 0xd800 <= o <= 0xdfff: out.append('\\u%04x' % o)
+        else: out.append(ch)
+    return ''.join(out) + '"'
+def canon(v):
+    if v is None: return 'null'
+    if v is True: return 'true'
+    if v is False: return 'false'
+    if isinstance(v, int): return str(v)
+    if isinstance(v, float): return repr(v)
+    if isinstance(v, str): return esc(v)
+    if isinstance(v, list): return '[' + ','.join([canon(x) for x in v]) + ']'
+    keys = sorted(v, key=lambda k: k.encode('utf-16-be', 'surrogatepass'))
+    return '{' + ','.join([esc(k) + ':' + canon(v[k]) for k in keys]) + '}'
+for raw in sys.stdin.buffer:
+    text = json.loads(raw.decode('utf-8'))
+    sys.setrecursionlimit(1000)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        print(json.dumps({'ok': False, 'message': e.msg, 'position': e.pos})); continue
+    except ValueError as e:
+        print(json.dumps({'ok': False, 'message': str(e), 'position': None})); continue
+    except RecursionError:
+        print(json.dumps({'ok': 'recursion'})); continue
+    sys.setrecursionlimit(10000)
+    print(json.dumps({'ok': True, 'canonical': canon(value)}))
+`;
+
+/** Runs CPython 3's `json.loads` once over all `texts` (one python3 process); one verdict per text. */
+export function pythonVerdicts(texts: readonly string[]): PythonVerdict[] {
+  const input = texts.map((t) => `${JSON.stringify(t)}\n`).join("");
+  const run = spawnSync("python3", ["-c", REFERENCE], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (run.status !== 0) throw new Error(`python3 failed (${run.status}): ${run.stderr}`);
+  const lines = run.stdout.trimEnd().split("\n");
+  if (lines.length !== texts.length) throw new Error(`python3 answered ${lines.length} of ${texts.length} texts`);
+  return lines.map((line) => JSON.parse(line) as PythonVerdict);
+}

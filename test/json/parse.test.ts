@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { canonicalJson } from "../../agent/json/canonical.ts";
+import { type JsonObject, type JsonValue, parseJson } from "../../agent/json/parse.ts";
+import { toPlain } from "../../agent/json/plain.ts";
+import { jsonTexts, pythonVerdicts } from "../helpers/json_texts.ts";
+
+const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
+
+function parsed(text: string): { value: JsonValue; depth: number } {
+  const outcome = parseJson(text);
+  if (!outcome.ok) assert.fail(`expected ${JSON.stringify(text.slice(0, 80))} to parse: ${outcome.message}`);
+  return outcome;
+}
+
+/** Our verdict in the reference's terms: what was refused (Python's message), where in code points. */
+function ours(text: string) {
+  const outcome = parseJson(text);
+  if (outcome.ok) return { ok: true, canonical: canonicalJson(outcome.value), depth: outcome.depth };
+  const what = /^Cannot parse the payload as JSON: (.*) at position \d+$/s.exec(outcome.message)?.[1];
+  return { ok: false, message: what, position: [...text.slice(0, outcome.position)].length, depth: 0 };
+}
+
+describe("parseJson against CPython's json.loads", () => {
+  test("accepts and refuses what json.loads does, with the same canonical value, error and position", () => {
+    let compared = 0;
+    const batch = fc.array(jsonTexts, { minLength: 100, maxLength: 100 });
+    fc.assert(
+      fc.property(batch, (texts) => {
+        const verdicts = pythonVerdicts(texts);
+        texts.forEach((text, n) => {
+          const mine = ours(text);
+          const python = verdicts[n];
+          if (mine.depth >= 900) return; // Python raises RecursionError near 1000; we leave depth to the caller
+          const shown = `text ${JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text)}`;
+          assert.notEqual(python?.ok, "recursion", `${shown}: python recursed at depth ${mine.depth}`);
+          if (python?.ok === false && python.position === null) {
+            assert.equal(mine.ok, false, `${shown}: python refused it (${python.message})`);
+            assert.match(python.message, /^Exceeds the limit/);
+            assert.match(mine.message ?? "", /^Exceeds the limit \(4300 digits\) for integer string conversion/);
+          } else if (python?.ok === false) {
+            assert.deepEqual(
+              { ok: mine.ok, message: mine.message, position: mine.position },
+              { ok: false, message: python.message, position: python.position },
+              shown,
+            );
+          } else assert.deepEqual({ ok: mine.ok, canonical: mine.canonical }, python, shown);
+          compared++;
+        });
+      }),
+      { numRuns: 25 },
+    );
+    assert.ok(compared >= 2000, `only ${compared} texts compared`);
+  });
+});
+
+describe("parseJson", () => {
+  test("parses 10,000 nested arrays and objects without growing the stack, and reports the depth", () => {
+    const arrays = `${"[".repeat(10_000)}1${"]".repeat(10_000)}`;
+    assert.equal(parsed(arrays).depth, 10_000);
+    const objects = `${'{"a":'.repeat(10_000)}[]${"}".repeat(10_000)}`;
+    assert.equal(parsed(objects).depth, 10_001);
+    assert.equal(parsed("1").depth, 0);
+    assert.equal(parsed("[{}, [[]]]").depth, 3);
+    assert.equal(canonicalJson(parsed(arrays).value).length, arrays.length);
+  });
+
+  test("keeps integers exact as bigint and floats as numbers, as Python's int and float", () => {
+    const value = parsed('[1, 1.0, -0, -0.0, 9007199254740993, 1e400, -1E-400, NaN, -Infinity]').value;
+    assert.deepEqual(value, [1n, 1, 0n, -0, 9007199254740993n, Infinity, -0, Number.NaN, -Infinity]);
+    assert.equal(canonicalJson(value), "[1,1.0,0,-0.0,9007199254740993,inf,-0.0,nan,-inf]");
+  });
+
+  test("keeps a lone surrogate escape as a lone surrogate and joins an escaped pair", () => {
+    assert.equal(parsed('"\\udc00"').value, "\udc00");
+    assert.equal(parsed('"\\ud83d\\ude00"').value, "😀");
+    assert.equal(parsed('"\\ud83d\\u0041"').value, "\ud83dA");
+    assert.equal(canonicalJson(parsed('"\\uDC00\\ufffd"').value), '"\\udc00\uFFFD"');
+  });
+
+  test("makes __proto__ and constructor ordinary own keys and never touches Object.prototype", () => {
+    const text = '{"__proto__": {"hasOwnProperty": 1, "polluted": true}, "constructor": {"prototype": 2}}';
+    const value = parsed(text).value as JsonObject;
+    assert.equal(Object.getPrototypeOf(value), null);
+    assert.deepEqual(Object.keys(value), ["__proto__", "constructor"]);
+    assert.equal((value.__proto__ as JsonObject).polluted, true);
+    const plain = toPlain(value) as Record<string, Record<string, unknown>>;
+    assert.equal(plain.__proto__?.hasOwnProperty, 1);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE_NAMES);
+  });
+
+  test("lets the last duplicate key win at the first one's position", () => {
+    const value = parsed('{"a": 1, "b": 2, "a": 3}').value as JsonObject;
+    assert.deepEqual(Object.entries(value), [
+      ["a", 3n],
+      ["b", 2n],
+    ]);
+  });
+
+  const refused: Array<[string, string, number]> = [
+    ["", "Expecting value", 0],
+    ["[1,]", "Expecting value", 3],
+    ['{"a":1,}', "Expecting property name enclosed in double quotes", 7],
+    ["1.", "Extra data", 1],
+    ["\ufeff{}", "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0],
+    [' \f1', "Expecting value", 1],
+    ['"a\u001fb"', "Invalid control character at", 2],
+    ['"\\x"', "Invalid \\escape", 1],
+    ['"\\ud83d\\uZZZZ"', "Invalid \\uXXXX escape", 8],
+    ['["abc', "Unterminated string starting at", 1],
+    ["-NaN", "Expecting value", 0],
+    ['{"a" 1}', "Expecting ':' delimiter", 5],
+    ["[1 2]", "Expecting ',' delimiter", 3],
+  ];
+  for (const [text, what, position] of refused) {
+    test(`refuses ${JSON.stringify(text)}: ${what} at position ${position}`, () => {
+      assert.deepEqual(parseJson(text), {
+        ok: false,
+        message: `Cannot parse the payload as JSON: ${what} at position ${position}`,
+        position,
+      });
+    });
+  }
+
+  test("refuses an integer of more than 4300 digits, as Python's int() does, but not such a float", () => {
+    assert.equal(parsed("9".repeat(4300)).value, BigInt("9".repeat(4300)));
+    assert.match((parseJson(`[${"9".repeat(4301)}]`) as { message: string }).message, /4301 digits at position 1$/);
+    assert.equal(parsed(`${"9".repeat(4301)}.0`).value, Number.POSITIVE_INFINITY);
+  });
+
+  test("toPlain turns integers into numbers without recursion and leaves its input alone", () => {
+    const deep = parsed(`${"[".repeat(10_000)}7${"]".repeat(10_000)}`).value;
+    let node = toPlain(deep);
+    for (let level = 0; level < 10_000; level++) node = (node as unknown[])[0];
+    assert.equal(node, 7);
+    const value = parsed('{"n": 12345678901234567890, "f": 1.5}').value as JsonObject;
+    assert.deepEqual({ ...(toPlain(value) as object) }, { n: 12345678901234567000, f: 1.5 });
+    assert.equal(value.n, 12345678901234567890n);
+  });
+});
