@@ -61,7 +61,7 @@ export async function startAgent(
   }
 
   const topic = (leaf: string) => `${config.prefix}/${config.agentId}/${leaf}`;
-  const outbox = new Outbox(journal, log);
+  const outbox = new Outbox(journal, { log, defaultTopic: topic("results") });
   let transport: Transport | undefined;
   let runner: Runner | undefined;
   // Events that happen while there is no session (start-up recovery, a broker outage) are held, the newest

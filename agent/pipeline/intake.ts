@@ -40,6 +40,14 @@ export async function intake(
     return;
   }
   const { plan, planId } = decoded;
+  if (message.dup && journal.seen(planId)) {
+    // The broker re-sent a message whose decision is already durable (a crash before the PUBACK): its answer
+    // is in the outbox or its run is queued. Answering again would only make a duplicate (SPEC 5.2a).
+    ctx.log.info("redelivered", { plan: planId, decision: journal.seen(planId)?.decision });
+    const hash = options.deliveryHash;
+    if (hash !== undefined) await journal.commit((tx) => tx.clearDeliveries(hash));
+    return;
+  }
   const planGeneration = typeof plan.Generation === "number" ? plan.Generation : null;
   const addressed = address(plan, planId, message, ctx.defaultReplyTopic);
   const refuse = (refusal: Omit<Refusal, "planId" | "target" | "planGeneration" | "deliveryHash">) =>

@@ -104,7 +104,11 @@ export class InFlight {
           }),
         );
       }
-      done?.(new PublishLost(`Cannot publish to "${printableTopic(topic)}" as the session ended`, { cause: error }));
+      done?.(
+        new PublishLost(`Cannot publish to "${printableTopic(topic)}" as the session ended`, {
+          cause: error,
+        }),
+      );
     });
   }
 
@@ -117,7 +121,9 @@ export class InFlight {
       if (pending.client !== client) continue;
       pending.settled = true;
       this.#pending.delete(pending);
-      pending.done?.(new PublishLost("The connection to the broker closed before it acknowledged the publish"));
+      pending.done?.(
+        new PublishLost("The connection to the broker closed before it acknowledged the publish"),
+      );
     }
     for (const [id, outgoing] of Object.entries(client.outgoing)) {
       if (outgoing.cmd === "publish") client.removeOutgoingMessage(Number(id));

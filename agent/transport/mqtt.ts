@@ -16,8 +16,8 @@ import type { Static } from "typebox";
 import type { BrokerSettings } from "../config.ts";
 import type { IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
-import { InFlight, NoResendStore } from "./in_flight.ts";
 import type { Logger } from "../log.ts";
+import { InFlight, NoResendStore } from "./in_flight.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
 import {
   type ClosedConnection,
@@ -85,6 +85,33 @@ function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptio
   return result;
 }
 
+/**
+ * Whether the broker accepts this agent's CONNECT without its Last Will: a throw-away session (client id
+ * `<clientId>-probe`, clean, no Will, no subscription) that ends as soon as the CONNACK says yes or no. The
+ * agent's own persistent session is not touched.
+ */
+function acceptsWithoutWill(options: TransportOptions, protocol: 4 | 5): Promise<boolean> {
+  const { will: _will, properties: _properties, ...rest } = clientOptions(options, protocol);
+  const probe = mqtt.connect({
+    ...rest,
+    clientId: `${options.clientId}-probe`,
+    clean: true,
+    reconnectPeriod: 0,
+  });
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (accepted: boolean) => {
+      if (settled) return;
+      settled = true;
+      probe.end(true);
+      resolve(accepted);
+    };
+    probe.on("connect", () => done(true));
+    probe.on("error", () => done(false));
+    probe.on("close", () => done(false));
+  });
+}
+
 export function connectTransport(options: TransportOptions): Transport {
   const { log } = options;
   let protocol: 4 | 5 = options.broker.protocol === 4 ? 4 : 5;
@@ -92,6 +119,7 @@ export function connectTransport(options: TransportOptions): Transport {
   let paused = false;
   let fatal: IdemError | undefined;
   let closing = false;
+  let probing = false;
   const hangUps = new HangUpCounter();
   const topics: TopicsInUse = {
     broker: options.broker.url,
@@ -151,10 +179,23 @@ export function connectTransport(options: TransportOptions): Transport {
       lastError = undefined;
       if (fatal || closing || c !== client) return;
       if (!protocolSettled) return fallBack(c, error);
-      if (hangUps.closed(ended)) {
-        const when = ended.stage === "subscribe" ? "subscribe" : "connect";
-        stop(c, hungUp(topics, when, { times: hangUps.inARow, protocol5: options.broker.protocol === 5 }));
-      }
+      if (!hangUps.closed(ended) || probing) return;
+      const times = hangUps.inARow;
+      if (ended.stage === "subscribe") return stop(c, hungUp(topics, "subscribe", times));
+      // Closed before any CONNACK: refusing the Last Will's topic (NATS 2.9) or hanging up on everyone (a load
+      // balancer with no broker behind it)? Ask with a CONNECT that has no Will; MQTT.js keeps retrying meanwhile.
+      probing = true;
+      acceptsWithoutWill(options, protocol).then((accepted) => {
+        probing = false;
+        if (fatal || closing || c !== client) return;
+        if (accepted) return stop(c, hungUp(topics, "connect", times));
+        hangUps.forgive();
+        log.warn("broker-hangs-up", {
+          broker: options.broker.url,
+          times,
+          message: "the broker closes every CONNECT, also one without the Last Will: retrying",
+        });
+      });
     });
     c.on("connect", (connack) => {
       protocolSettled = true;
@@ -168,8 +209,9 @@ export function connectTransport(options: TransportOptions): Transport {
       };
       if (connack.sessionPresent) return ready();
       stage = "subscribe";
-      c.subscribe(options.plansTopic, { qos: 1 }, (error) => {
-        const code = (error as { code?: unknown } | null)?.code;
+      c.subscribe(options.plansTopic, { qos: 1 }, (error, _granted, suback) => {
+        // Decided by the SUBACK's own return code (one filter, one code), not by the error's text.
+        const code = suback?.granted[0];
         if (isRefusalCode(code)) return stop(c, subscribeRefused(topics, code));
         // Otherwise the connection was lost before the SUBACK: the close that follows is counted.
         if (error) log.error("subscribe-failed", { topic: options.plansTopic, message: error.message });
@@ -190,7 +232,12 @@ export function connectTransport(options: TransportOptions): Transport {
     if (typeof code === "string" && NETWORK_ERRORS.has(code)) return;
     const refusedVersion = code === undefined || code === 132 || code === 1;
     if (protocol !== 5 || !refusedVersion) return;
-    log.warn("protocol-fallback", { broker: options.broker.url, from: 5, to: 4, reason: error?.message ?? "closed" });
+    log.warn("protocol-fallback", {
+      broker: options.broker.url,
+      from: 5,
+      to: 4,
+      reason: error?.message ?? "closed",
+    });
     protocol = 4;
     protocolSettled = true;
     c.end(true);

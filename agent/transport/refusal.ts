@@ -8,6 +8,8 @@
  *   has a `.` (and on a PUBLISH to such a topic). Closed connections count only when nothing else explains them —
  *   no network error, no CONNACK refusal (a wrong password), no timeout — and only while no session has ever
  *   completed: a broker that accepted the topics once and hangs up later is restarting, not refusing.
+ *   Hang-ups before any CONNACK are also what a load balancer with no broker behind it does; so they are
+ *   diagnosed only once a CONNECT without the Last Will is accepted (the transport asks), else retried.
  */
 import { IdemError } from "../errors.ts";
 
@@ -46,6 +48,11 @@ export class HangUpCounter {
     this.#inARow = 0;
   }
 
+  /** Starts counting again (the hang-ups turned out to be the broker's trouble, not a refusal). */
+  forgive(): void {
+    this.#inARow = 0;
+  }
+
   /** Records a closed connection; true when it makes {@link HANG_UPS_BEFORE_FATAL} unexplained ones in a row. */
   closed(connection: ClosedConnection): boolean {
     if (this.#everReady || connection.stage === "ready" || connection.failed) {
@@ -70,26 +77,19 @@ export function subscribeRefused(topics: TopicsInUse, code: number): IdemError {
 }
 
 /**
- * The broker hung up, again and again, before a session completed. `protocol5`: the agent insists on MQTT 5
- * (`broker.protocol: 5`), which a 3.1.1-only broker (RabbitMQ ≤ 3.12, NATS 2.9) refuses the same way.
+ * The broker hung up, again and again, before a session completed: after its CONNACK, in reply to the SUBSCRIBE;
+ * or in reply to CONNECT while it accepts a CONNECT without the Last Will (so it refuses the Will's topic).
  */
-export function hungUp(
-  topics: TopicsInUse,
-  stage: "connect" | "subscribe",
-  facts: { times: number; protocol5: boolean },
-): IdemError {
-  const when =
+export function hungUp(topics: TopicsInUse, stage: "connect" | "subscribe", times: number): IdemError {
+  const what =
     stage === "connect"
-      ? `in reply to CONNECT, before any CONNACK (the CONNECT names the Last Will topic ${topics.statusTopic})`
-      : `in reply to the SUBSCRIBE to ${topics.plansTopic}`;
-  const orVersion =
-    stage === "connect" && facts.protocol5
-      ? ` (or refuses MQTT 5: with broker.protocol "auto" the agent falls back to 3.1.1)`
-      : "";
+      ? `closed the connection ${times} times in a row in reply to CONNECT, before any CONNACK, while it accepts ` +
+        `a CONNECT without the agent's Last Will: it refuses the Will's topic ${topics.statusTopic}`
+      : `closed the connection ${times} times in a row in reply to the SUBSCRIBE to ${topics.plansTopic}: ` +
+        "it refuses that topic";
   return new IdemError(
     2,
-    `Cannot start a session on the broker ${topics.broker} as it closed the connection ${facts.times} times in a ` +
-      `row ${when}, which is how a broker refuses the agent's topics${orVersion}: ${advice(topics)}`,
+    `Cannot start a session on the broker ${topics.broker} as it ${what}: ${advice(topics)}`,
   );
 }
 

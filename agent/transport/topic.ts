@@ -76,9 +76,14 @@ function codePoint(point: number): string {
  * the broker gave it: RabbitMQ swaps `.` and `/` between MQTT topics and AMQP routing keys).
  */
 export function route(topic: string, statusTopic: string): "status" | "plan" {
-  return topic === statusTopic || topic === swapDotsAndSlashes(statusTopic) ? "status" : "plan";
+  return sameTopic(topic, statusTopic) ? "status" : "plan";
 }
 
-function swapDotsAndSlashes(topic: string): string {
-  return topic.replace(/[./]/g, (char) => (char === "." ? "/" : "."));
+/**
+ * True when `a` and `b` name the same topic with `.` and `/` taken as the same level separator. RabbitMQ does
+ * not swap them back: `idem/web-1.prod/status` becomes the routing key `idem.web-1.prod.status`, delivered as
+ * `idem/web-1/prod/status`.
+ */
+export function sameTopic(a: string, b: string): boolean {
+  return a === b || (a.length === b.length && a.replaceAll(".", "/") === b.replaceAll(".", "/"));
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Failpoint as AgentFailpoint } from "../../agent/failpoint.ts";
 import type { ExitInfo } from "./server_process.ts";
 
 export type { ExitInfo };
@@ -24,14 +25,15 @@ export const DEFAULT_COMMAND: readonly string[] = process.env.IDEM_AGENT_COMMAND
   ? (JSON.parse(process.env.IDEM_AGENT_COMMAND) as string[])
   : [process.execPath, "agent/cli.ts"];
 
-/** Named points where `IDEM_FAILPOINT` makes the agent `kill -9` itself. */
-export type Failpoint =
-  | "before-commit"
-  | "after-commit"
-  | "after-ack"
-  | "after-running"
-  | "after-result-commit"
-  | "after-publish";
+/** A named point in a plan's travel (`agent/failpoint.ts`, in travel order there). */
+export type FailpointName = AgentFailpoint;
+
+/**
+ * `IDEM_FAILPOINT`: `name` makes the agent `kill -9` itself there; `name:throw` throws a bug there;
+ * `name:pause` logs `event=failpoint name=<name> action=pause` and blocks the agent until the file named by
+ * env `IDEM_FAILPOINT_RELEASE` exists (pass it in {@link AgentOptions.env}).
+ */
+export type Failpoint = FailpointName | `${FailpointName}:throw` | `${FailpointName}:pause`;
 
 export interface AgentOptions {
   /** `mqtt://127.0.0.1:PORT` or anything with `url`. */
@@ -47,7 +49,7 @@ export interface AgentOptions {
   extraArgs?: readonly string[];
   /** The whole command line after the prefix, instead of the one made from the options (`run --config FILE`). */
   argv?: readonly string[];
-  /** Extra environment. */
+  /** Extra environment (`IDEM_FAILPOINT_RELEASE` for a `:pause` failpoint, say). */
   env?: Record<string, string>;
   /** Command prefix, default {@link DEFAULT_COMMAND}; `run` and the options follow it. */
   command?: readonly string[];
@@ -253,6 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.IDEM_FAILPOINT;
   if (options.failpoint !== undefined) env.IDEM_FAILPOINT = options.failpoint;
+  if (options.env?.IDEM_FAILPOINT_RELEASE === undefined) delete env.IDEM_FAILPOINT_RELEASE;
   const child = spawn(program, [...prefix, ...(options.argv ?? runArguments(options))], {
     cwd: REPO_ROOT,
     env,

@@ -25,6 +25,12 @@ export interface BrokerOptions {
    * until each accepts TCP connections. Default none.
    */
   listeners?: readonly ListenerOptions[];
+  /**
+   * mosquitto's `max_packet_size` (bytes, whole packet): a bigger PUBLISH makes it close the connection (after
+   * DISCONNECT 0x95 on MQTT 5; MQTT 5 clients see the limit in the CONNACK). It applies to every packet, plans
+   * included. Default none (mosquitto's own limit).
+   */
+  maxPacketSize?: number;
 }
 
 /** One more mosquitto listener: `listener PORT 127.0.0.1` followed by its own lines. */
@@ -97,6 +103,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Mosquitt
     "allow_anonymous true",
     "set_tcp_nodelay true",
     "max_queued_messages 100000",
+    ...(options.maxPacketSize === undefined ? [] : [`max_packet_size ${options.maxPacketSize}`]),
     `persistence ${durable}`,
     `persistence_location ${persistence}/`,
     "persistence_file mosquitto.db",

@@ -13,6 +13,8 @@ import { freePort, ServerProcess } from "./server_process.ts";
 export interface NatsOptions {
   /** How long to wait for the MQTT port to accept connections. Default 15 000 ms. */
   startTimeoutMs?: number;
+  /** More lines for nats.conf (`authorization { … }`, `no_auth_user: …`). Default none. */
+  extraConfig?: readonly string[];
 }
 
 /** A running (or stopped) nats-server owned by one test file. */
@@ -53,6 +55,7 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsServer> 
     `listen: 127.0.0.1:${nats}`,
     `jetstream { store_dir: ${JSON.stringify(store)} }`,
     `mqtt { listen: 127.0.0.1:${mqtt} }`,
+    ...(options.extraConfig ?? []),
     "",
   ].join("\n");
   writeFileSync(join(dir, "nats.conf"), config);
