@@ -77,7 +77,10 @@ async function run(argv: string[]): Promise<number> {
   const config = resolveConfig(file ? readConfigFile(file) : {}, configFromEnv(process.env), flags);
   const log = createLogger({ level: config.logLevel });
   // A fatal error (the broker refuses the agent's topics) stops the agent like a signal, then exits 2.
-  let fail: (error: IdemError) => void = () => {};
+  let early: IdemError | undefined;
+  let fail = (error: IdemError) => {
+    early = error;
+  };
   const agent = await startAgent(config, log, { onFatal: (error) => fail(error) });
   return new Promise((resolve) => {
     let stopping = false;
@@ -103,6 +106,7 @@ async function run(argv: string[]): Promise<number> {
       log.error("fatal", { message: error.message });
       if (!stopping) stop(2);
     };
+    if (early) fail(early);
     process.on("SIGTERM", () => signalled("SIGTERM"));
     process.on("SIGINT", () => signalled("SIGINT"));
   });

@@ -27,9 +27,9 @@
  * "commits/plan" counts the journal's LMDB transactions (`lastTxnId`) over the phase. Everything listed is
  * measured; nothing is hard-coded. On a busy machine compare the ratios and the CPU per item.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open } from "lmdb";
@@ -37,6 +37,7 @@ import { connect, type MqttClient } from "mqtt";
 import { type AgentProcess, registerChild, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import { applicationPlan, type MuranoPlan, type Result } from "../test/helpers/engine.ts";
+import { cpuMs, intArg, machine, printTable, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 2000);
 const WINDOW = intArg("--window", 50);
@@ -56,8 +57,6 @@ const TRUE_SCRIPT = "#!/bin/sh\ntrue\n";
 const NODELAY_PRELOAD = `data:text/javascript,${encodeURIComponent(
   'import net from "node:net"; const connect = net.Socket.prototype.connect; net.Socket.prototype.connect = function (...args) { this.setNoDelay(true); return connect.apply(this, args); };',
 )}`;
-/** USER_HZ: /proc reports CPU time in 1/100 s on Linux x86-64 and arm64. */
-const CLOCK_TICKS = 100;
 
 interface Measured {
   count: number;
@@ -367,9 +366,7 @@ async function withCpu(
 
 function printReport(rows: Row[], loadBefore: number[]): void {
   const fmtLoad = (load: number[]) => load.map((l) => l.toFixed(2)).join(" ");
-  console.log(
-    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, ${mosquittoVersion()}, journal on ${filesystem(tmpdir())}`,
-  );
+  console.log(machine(tmpdir()));
   console.log(`load average before: ${fmtLoad(loadBefore)}, after: ${fmtLoad(loadavg())}`);
   console.log(
     `broker: its own mosquitto on 127.0.0.1, persistence off (not the bottleneck); N=${N}, W=${WINDOW}, M=${M}; warm-up excluded`,
@@ -429,13 +426,7 @@ function publish(mqtt: MqttClient, topic: string, plan: MuranoPlan): string {
 
 /** A distinct plan whose entry point is `true`-like and whose Body returns its exit code. */
 function truePlan(effects: string, tag: string): MuranoPlan {
-  const plan = applicationPlan({ effects, tag, body: "return deploy(args.tag).exitCode" });
-  const scripts = plan.Scripts as Record<string, { EntryPoint: string }>;
-  const files = plan.Files as Record<string, { Body: string }>;
-  const entry = files[scripts.deploy?.EntryPoint ?? ""];
-  if (!entry) throw new Error("Cannot find the entry point of the test plan");
-  entry.Body = TRUE_SCRIPT;
-  return plan;
+  return scriptPlan(TRUE_SCRIPT, { effects, tag, body: "return deploy(args.tag).exitCode" });
 }
 
 /** `count` awaited puts of 491-byte records: each resolves once fsynced, as the journal's commits do. */
@@ -498,33 +489,6 @@ function outcome(kinds: Map<string, number>, expected: string, count: number): s
   return [`${kinds.get(expected) ?? 0}/${count} ${expected}`, ...others].join(", ");
 }
 
-/** User + system CPU time of the process (all its threads) so far; 10 ms resolution. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-function mosquittoVersion(): string {
-  try {
-    execFileSync("mosquitto", ["-h"], { encoding: "utf8", stdio: "pipe" });
-  } catch (error) {
-    const out = String((error as { stdout?: string }).stdout ?? "");
-    return out.split("\n")[0]?.trim() || "mosquitto";
-  }
-  return "mosquitto";
-}
-
-function filesystem(path: string): string {
-  try {
-    const [, line] = execFileSync("df", ["-T", path], { encoding: "utf8" }).split("\n");
-    const [device, type] = (line ?? "").split(/\s+/);
-    return `${path} (${type} on ${device})`;
-  } catch {
-    return path;
-  }
-}
-
 function rate(measured: Measured): number {
   return measured.count / measured.seconds;
 }
@@ -536,22 +500,6 @@ function percentile(values: number[], p: number): number {
 
 function ms(value: number): string {
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
-}
-
-function intArg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`Cannot run the bench as ${name} is not a positive integer`);
-  return value;
-}
-
-function printTable(header: string[], body: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of body) console.log(line(row));
 }
 
 if (process.argv[2] === "--responder") {

@@ -10,12 +10,13 @@
  * time of the agent process until then) is the figure to compare on a busy machine, where wall times vary.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type MqttClient } from "mqtt";
 import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/build/runtimes.ts";
 import { startBroker } from "../test/helpers/broker.ts";
+import { cpuMs, printTable, rssKb } from "./lab.ts";
 
 interface Variant {
   name: string;
@@ -29,8 +30,6 @@ const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 10;
 const IDLE_MS = 1_000;
 const ONLINE_TIMEOUT_MS = 30_000;
-/** USER_HZ: /proc reports CPU time in 1/100 s on Linux x86-64 and arm64. */
-const CLOCK_TICKS = 100;
 
 const exe = EXECUTABLE;
 const bundle = BUNDLE;
@@ -200,18 +199,6 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** User + system CPU time the process (all its threads) used so far; 10 ms resolution. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-function rssKb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(match?.[1] ?? Number.NaN);
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -222,12 +209,4 @@ function median(values: number[]): number {
 
 function ms(value: number): string {
   return `${value.toFixed(0)} ms`;
-}
-
-function printTable(header: string[], body: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of body) console.log(line(row));
 }

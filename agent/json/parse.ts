@@ -58,8 +58,9 @@ type Frame = { array: JsonValue[] } | { object: JsonObject; key: string };
  * `text` is read as UTF-16 code units, which for well-formed text are Python's code points.
  *
  * @returns `{ok: true, value, depth}` (depth: containers around the deepest value; 0 for a scalar) or
- *   `{ok: false, message: "Cannot parse the payload as JSON: <what> at position N", position: N}`. Never throws
- *   on any input.
+ *   `{ok: false, message: "Cannot parse the payload as JSON: <what> at position N", position: N}` where <what> is
+ *   CPython's message (`Expecting value`, `Extra data`, `Unterminated string starting`…) and N a UTF-16 index.
+ *   Never throws on any input.
  */
 export function parseJson(text: string): ParseOutcome {
   try {
@@ -67,11 +68,8 @@ export function parseJson(text: string): ParseOutcome {
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     const { what, position } = error;
-    return {
-      ok: false,
-      message: `Cannot parse the payload as JSON: ${what} at position ${position}`,
-      position,
-    };
+    const at = what.endsWith(" at") ? what : `${what} at`; // "Unterminated string starting at" already has it
+    return { ok: false, message: `Cannot parse the payload as JSON: ${at} position ${position}`, position };
   }
 }
 
@@ -187,24 +185,16 @@ function readString(text: string, begin: number): [string, number] {
       i = next + 2;
       continue;
     }
-    // CPython needs a character after the 4 digits, and joins a high surrogate with a following \u low one.
-    let end = next + 6;
-    if (end >= text.length) throw new Refusal("Invalid \\uXXXX escape", next + 1);
-    const unit = hex4(text, next + 2, next + 1);
-    out += String.fromCharCode(unit);
-    if (unit >= 0xd800 && unit <= 0xdbff && end + 6 < text.length && text.startsWith("\\u", end)) {
-      const low = hex4(text, end + 2, end + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        out += String.fromCharCode(low);
-        end += 6;
-      }
-    }
-    i = end;
+    // CPython needs a character after the 4 digits. It joins `\uD83D\uDE00` into one code point; in UTF-16
+    // the two units side by side are that code point already, so each escape is one unit here.
+    if (next + 6 >= text.length) throw new Refusal("Invalid \\uXXXX escape", next + 1);
+    out += String.fromCharCode(hex4(text, next + 2));
+    i = next + 6;
   }
 }
 
-/** Four hex digits at `from` → their value; else the refusal CPython gives, at `position`. */
-function hex4(text: string, from: number, position: number): number {
+/** The four hex digits at `from` → their value; else CPython's refusal, pointing at the `u` before them. */
+function hex4(text: string, from: number): number {
   let value = 0;
   for (let k = from; k < from + 4; k++) {
     const d = text.charCodeAt(k);
@@ -216,7 +206,7 @@ function hex4(text: string, from: number, position: number): number {
           : d >= 0x41 && d <= 0x46
             ? d - 0x37
             : -1;
-    if (digit < 0) throw new Refusal("Invalid \\uXXXX escape", position);
+    if (digit < 0) throw new Refusal("Invalid \\uXXXX escape", from - 1);
     value = value * 16 + digit;
   }
   return value;

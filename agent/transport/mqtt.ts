@@ -14,9 +14,10 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from "mqtt";
 import type { Static } from "typebox";
 import type { BrokerSettings } from "../config.ts";
-import type { IdemError } from "../errors.ts";
+import { describe, type IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Logger } from "../log.ts";
+import { retry } from "../retry.ts";
 import { InFlight, NoResendStore } from "./in_flight.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
 import {
@@ -163,7 +164,7 @@ export function connectTransport(options: TransportOptions): Transport {
       if (message.topic !== options.plansTopic) {
         log.debug("plan-topic-rewritten", { topic: message.topic, subscribed: options.plansTopic });
       }
-      deliver(message, 0).then(() => {
+      deliver(message).then(() => {
         failpoint("after-commit");
         if (!paused) callback();
       });
@@ -244,19 +245,16 @@ export function connectTransport(options: TransportOptions): Transport {
     client = open();
   }
 
-  /** Runs the intake; an unexpected failure (a full disk, say) is retried with backoff, never acknowledged. */
-  async function deliver(message: IncomingMessage, attempt: number): Promise<void> {
-    try {
-      await options.onPlan(message);
-    } catch (error) {
-      const delay = Math.min(30_000, 500 * 2 ** attempt);
-      log.error("intake-failed", {
-        message: error instanceof Error ? error.message : String(error),
-        retryInMs: delay,
-      });
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (!paused) return deliver(message, attempt + 1);
-    }
+  /**
+   * Hands a plan to `onPlan` (the agent's guard, which never rejects: it retries or answers by itself). Should a
+   * handler reject anyway, the plan is handed over again with backoff, never acknowledged undecided.
+   */
+  function deliver(message: IncomingMessage): Promise<void> {
+    return retry(() => options.onPlan(message), {
+      isRetriable: () => !paused,
+      onRetry: (error, attempt, delayMs) =>
+        log.error("intake-failed", { attempt, retryInMs: delayMs, message: describe(error) }),
+    }).catch(() => {});
   }
 
   return {

@@ -17,7 +17,7 @@
  *   `{Message, AdditionalInfo: {Truncated: true, Bytes}}`) on the same topic; when that is refused as well, by
  *   the same on the agent's default results topic; when even that is refused, it is dropped with an error log.
  */
-import { describe, IdemError } from "../errors.ts";
+import { describe, failureKind } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Journal, OutboxEntry } from "../journal/journal.ts";
 import type { LogFields, Logger } from "../log.ts";
@@ -213,7 +213,9 @@ export class Outbox {
       reason,
     });
     if (strikes >= this.#maxStrikes) {
-      void this.#replace(seq, reason);
+      this.#replace(seq, reason).catch((error: unknown) =>
+        this.#log.error("reply-replace-failed", { seq, kind: failureKind(error), message: describe(error) }),
+      );
       return;
     }
     if (this.#suspects.has(seq)) return; // tried again alone, after the reconnect
@@ -250,11 +252,7 @@ export class Outbox {
       if (!this.#suspects.has(seq)) this.#again.add(seq);
     } catch (error) {
       // The entry stays as it was, struck out: the next refusal tries the replacement again.
-      this.#log.error("reply-replace-failed", {
-        seq,
-        kind: error instanceof IdemError ? "plan" : "journal",
-        message: describe(error),
-      });
+      this.#log.error("reply-replace-failed", { seq, kind: failureKind(error), message: describe(error) });
       if (!this.#suspects.has(seq)) this.#again.add(seq);
     } finally {
       this.#held.delete(seq);

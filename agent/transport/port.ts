@@ -41,7 +41,11 @@ export interface TransportHandlers {
 export interface Transport {
   readonly protocol: 4 | 5;
   readonly connected: boolean;
-  /** Publishes QoS 1 (or 0); the callback runs on the broker's acknowledgement or an error. */
+  /**
+   * Publishes QoS 1 (or 0); the callback runs once: on the broker's acknowledgement, or with `PublishRefused`
+   * (the broker will not take it as it is) or `PublishLost` (no acknowledgement before the connection closed);
+   * see `in_flight.ts`. A lost publish is never re-sent by the transport itself.
+   */
   publish(topic: string, payload: string, options: PublishOptions, done?: (error?: Error) => void): void;
   /** Stops acknowledging plans: those not yet acknowledged stay with the broker for the next session. */
   pause(): void;

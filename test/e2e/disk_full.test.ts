@@ -1,65 +1,158 @@
 /**
- * A full disk: the journal cannot commit a plan's decision. The agent must neither crash nor acknowledge the
- * plan; it retries, and once there is space again the plan runs once and its sender is answered.
+ * A full disk at every journal commit of a run, and at intake (issue 7). The agent's data dir is on a small
+ * tmpfs; a `:pause` failpoint stops the agent just before the commit under test, the test fills the disk and
+ * lets the agent go on. That commit fails; the agent must neither crash, nor answer what is not durable, nor
+ * lose the plan or its result, nor run the script twice. Once there is space again the plan is answered, and
+ * its script ran exactly once.
+ *
+ * Every commit must grow the journal's file for the disk to matter: the plan carries 200 KB (the intake and
+ * the result commits write it), and a reader holds the journal's snapshot from before the plan, so that no
+ * commit of the run can reuse pages that earlier ones freed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { makeTempDir, removeDir } from "../helpers/agent_process.ts";
+import type { FailpointName } from "../helpers/agent_process.ts";
 import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { CAN_MOUNT, holdJournalSnapshot, mountSmallDisk } from "../helpers/small_disk.ts";
 
-const root = process.getuid?.() === 0;
+/** A journal write refused for want of space: ENOSPC, or EIO when LMDB's write was cut short by it. */
+const NO_SPACE = "(No space left on device|Input/output error)";
+const PAGE = 4096;
 
-/** Writes zeros to `file` until the file system says ENOSPC. */
-function fill(file: string): void {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-  } finally {
-    closeSync(fd);
-  }
+interface Point {
+  name: FailpointName;
+  /** The commit that follows the point. */
+  commit: string;
+  /** The log lines, in order, that show that commit failed (and what the agent does about it). */
+  failed: RegExp[];
+  /** How many times the script ran when the commit failed. */
+  ranBefore: 0 | 1;
+  /** The result was published before the point (nothing of it depends on the failed commit). */
+  answeredBefore?: boolean;
+  /** Room left on the disk when it is filled (default none). */
+  leaveBytes?: (dataDir: string) => number;
+  /** A known defect of the agent: the case runs and is reported, but does not fail the run. */
+  todo?: string;
 }
 
-test("with its disk full the agent keeps running, holds the plan unacknowledged, and runs it once space is back", {
-  timeout: 90_000,
-  skip: root ? false : "mounting a small tmpfs needs root (CI runs as root)",
-}, async (t) => {
-  // A folder of its own (not inside the scene's, which is removed while the mount may still be busy).
-  const disk = await makeTempDir("disk-full-tmpfs");
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", disk]);
-  t.after(async () => {
-    execFileSync("umount", ["-l", disk]);
-    await removeDir(disk);
+const points: Point[] = [
+  {
+    name: "before-commit",
+    commit: "the plan's decision (intake)",
+    // Retried with backoff, the plan unacknowledged: the broker keeps it.
+    failed: [/\bevent=intake-retry\b.*\bkind=environment\b.*No space left on device/],
+    ranBefore: 0,
+  },
+  {
+    name: "after-ack",
+    commit: "the run's start",
+    failed: [/\bevent=journal-retry\b.*\bstep=start\b.*\bkind=environment\b.*No space left on device/],
+    ranBefore: 0,
+  },
+  {
+    name: "after-running",
+    commit: "the script's process group",
+    // Not retried, by design: the process group is kept for operators, and start-up recovery finds orphans by
+    // their IDEM_JOURNAL mark, not by it. The script runs; then the result's commit fails on the full disk too.
+    failed: [
+      /\bevent=pgid-not-recorded\b.*No space left on device/,
+      new RegExp(String.raw`\bevent=journal-retry\b.*\bstep=finish\b.*\bkind=environment\b.*${NO_SPACE}`),
+    ],
+    ranBefore: 1,
+    // The script's files are placed after the point: leave room for them, so that the disk is full exactly
+    // when the process group is committed (see the last case for a disk that is already full then).
+    leaveBytes: placementBytes,
+  },
+  {
+    name: "before-finish",
+    commit: "the result",
+    failed: [/\bevent=journal-retry\b.*\bstep=finish\b.*\bkind=environment\b.*No space left on device/],
+    ranBefore: 1,
+  },
+  {
+    name: "after-publish",
+    commit: "the outbox entry's removal",
+    // Not retried, by design: an entry left in the outbox is published again after the next (re)connect, and
+    // results are at-least-once (SPEC 5.2a). The reply itself was acknowledged by the broker already.
+    failed: [/\bevent=outbox-remove-failed\b.*No space left on device/],
+    ranBefore: 1,
+    answeredBefore: true,
+  },
+  {
+    name: "after-running",
+    commit: "the script's files (a disk already full at the start)",
+    failed: [
+      new RegExp(String.raw`\bevent=journal-retry\b.*\bstep=finish\b.*\bkind=environment\b.*${NO_SPACE}`),
+    ],
+    ranBefore: 0,
+    todo:
+      "agent/murano/execute.ts answers ENOSPC while placing the script's files as the plan's failure " +
+      "(ErrorCode 1, never run) instead of retrying it as the environment's fault (SPEC 5.4)",
+  },
+];
+
+/**
+ * What placing the plan's script takes on the tmpfs: a page for each of its two small files and, for each of
+ * their two symlinks whose target is too long to live in the inode (tmpfs: 128 bytes), one more.
+ */
+function placementBytes(dataDir: string): number {
+  const target = join(dataDir, "work", "run-XXXXXX", randomUUID());
+  return (2 + (target.length >= 128 ? 2 : 0)) * PAGE;
+}
+
+for (const point of points) {
+  test(`with the disk full at ${point.commit} (${point.name}) the agent keeps running, loses nothing and runs the script once`, {
+    timeout: 60_000,
+    skip: CAN_MOUNT ? false : "mounting a small tmpfs needs root (CI runs as root)",
+    ...(point.todo ? { todo: point.todo } : {}),
+  }, async (t) => {
+    const scene = await openScene(t, `disk-full-${point.name}`);
+    const disk = await mountSmallDisk(t);
+    const dataDir = join(disk.dir, "data");
+    const release = join(scene.root, "release"); // off the full disk, so that the test can write it
+    const agent = await scene.startAgent({
+      dataDir,
+      failpoint: `${point.name}:pause`,
+      env: { IDEM_FAILPOINT_RELEASE: release },
+    });
+    holdJournalSnapshot(t, join(dataDir, "journal"));
+
+    // 200 KB in the plan (journaled at intake) and in its result (journaled at the end, and published).
+    const plan = applicationPlan({
+      effects: scene.effects,
+      tag: point.name,
+      parameters: { pad: "x".repeat(200_000) },
+      body: "return deploy(args.tag).stdout + args.pad",
+    });
+    const since = agent.mark();
+    await scene.engine.send(plan);
+    await agent.waitForLog(new RegExp(String.raw`\bevent=failpoint name=${point.name} action=pause\b`), {
+      since,
+    });
+    disk.fill({ leaveBytes: point.leaveBytes?.(dataDir) ?? 0 });
+    writeFileSync(release, "");
+    for (const pattern of point.failed) await agent.waitForLog(pattern, { since });
+
+    assert.equal(agent.exited, undefined, "the agent is still running");
+    const early = scene.engine.resultsFor(plan.ID).length;
+    if (point.answeredBefore) assert.ok(early >= 1, `the result was published before ${point.name}`);
+    else assert.equal(early, 0, `no result while none is durable\n${scene.engine.summary()}`);
+    const before = readExecutions(scene.effects);
+    assert.equal(before.executions.length, point.ranBefore, `executions so far:\n${before.lines.join("\n")}`);
+
+    disk.free();
+    const [result] = await scene.engine.waitForResults(plan.ID);
+    assert.equal(result?.ErrorCode, 0, JSON.stringify(result).slice(0, 500));
+    assert.equal(result?.Idem?.Decision, "run");
+    // At-least-once: a copy sent again is the same result, and nothing else was answered.
+    const copies = new Set(scene.engine.results.map(({ result }) => JSON.stringify(result)));
+    assert.equal(copies.size, 1, `every result received is the plan's one result\n${scene.engine.summary()}`);
+    const effects = readExecutions(scene.effects);
+    assert.equal(effects.executions.length, 1, `the script ran exactly once:\n${effects.lines.join("\n")}`);
+    assert.equal(effects.executions[0]?.done, true);
+    assert.equal(agent.exited, undefined, "the agent is still running");
   });
-  const scene = await openScene(t, "disk-full");
-
-  const agent = await scene.startAgent({ dataDir: join(disk, "data") });
-  const filler = join(disk, "filler");
-  fill(filler);
-
-  // 200 KB of parameters: the journal must grow its file to record this plan, and cannot.
-  const plan = applicationPlan({
-    effects: scene.effects,
-    tag: "full",
-    parameters: { pad: "x".repeat(200_000) },
-  });
-  const since = agent.mark();
-  await scene.engine.send(plan);
-  await agent.waitForLog(/\bevent=intake-failed\b.*No space left on device/, { since });
-  await agent.waitForLog(/\bevent=intake-failed\b/, { since, count: 2 }); // retried, still alive
-  assert.equal(agent.exited, undefined, "the agent is still running");
-  assert.equal(scene.engine.resultsFor(plan.ID).length, 0, "no answer while nothing is durable");
-  assert.equal(readExecutions(scene.effects).executions.length, 0, "nothing ran");
-
-  unlinkSync(filler);
-  const [result] = await scene.engine.waitForResults(plan.ID);
-  assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
-  assert.equal(result?.Idem?.Decision, "run");
-  assert.equal(readExecutions(scene.effects).executions.length, 1, "the plan ran once");
-  assert.equal(agent.exited, undefined, "the agent is still running");
-});
+}

@@ -1,10 +1,12 @@
 /**
  * A small disk for full-disk tests: a tmpfs of its own (mounting needs root; CI runs as root), a filler file
- * that takes every free block, and removing it to give the space back.
+ * that takes every free block, and removing it to give the space back. And a reader that holds a journal's
+ * snapshot, so that every later commit must grow the journal's file instead of reusing freed pages.
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { open } from "lmdb";
 import { makeTempDir, removeDir } from "./agent_process.ts";
 
 /** True when this process may mount a tmpfs. */
@@ -75,4 +77,23 @@ export async function mountSmallDisk(
       rmSync(filler, { force: true });
     },
   };
+}
+
+/**
+ * Opens a read transaction on the LMDB journal in `journalDir` (from this process, as any other reader would)
+ * and holds it until the test ends. LMDB reuses a freed page only once no reader's snapshot can still see it:
+ * from now on every commit needs new pages at the end of the file, however small it is. Without this, whether
+ * a small commit (an outbox entry's removal, say) needs the disk depends on what earlier commits freed.
+ */
+export function holdJournalSnapshot(
+  hooks: { after(fn: () => Promise<void>): void },
+  journalDir: string,
+): void {
+  const env = open({ path: journalDir, readOnly: true });
+  const transaction = env.useReadTransaction();
+  env.get("snapshot", { transaction }); // the transaction is live once something is read through it
+  hooks.after(async () => {
+    transaction.done();
+    await env.close();
+  });
 }

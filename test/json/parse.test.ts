@@ -6,6 +6,7 @@ import { type JsonObject, type JsonValue, parseJson } from "../../agent/json/par
 import { toPlain } from "../../agent/json/plain.ts";
 import { jsonTexts, pythonVerdicts } from "../helpers/json_texts.ts";
 
+const PROTO = "__proto__";
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
 
 function parsed(text: string): { value: JsonValue; depth: number } {
@@ -18,7 +19,8 @@ function parsed(text: string): { value: JsonValue; depth: number } {
 function ours(text: string) {
   const outcome = parseJson(text);
   if (outcome.ok) return { ok: true, canonical: canonicalJson(outcome.value), depth: outcome.depth };
-  const what = /^Cannot parse the payload as JSON: (.*) at position \d+$/s.exec(outcome.message)?.[1];
+  // CPython's own message, which may end in "at" already ("Unterminated string starting at").
+  const what = /^Cannot parse the payload as JSON: (.*?)(?: at)? position \d+$/s.exec(outcome.message)?.[1];
   return { ok: false, message: what, position: [...text.slice(0, outcome.position)].length, depth: 0 };
 }
 
@@ -38,11 +40,14 @@ describe("parseJson against CPython's json.loads", () => {
           if (python?.ok === false && python.position === null) {
             assert.equal(mine.ok, false, `${shown}: python refused it (${python.message})`);
             assert.match(python.message, /^Exceeds the limit/);
-            assert.match(mine.message ?? "", /^Exceeds the limit \(4300 digits\) for integer string conversion/);
+            assert.match(
+              mine.message ?? "",
+              /^Exceeds the limit \(4300 digits\) for integer string conversion/,
+            );
           } else if (python?.ok === false) {
             assert.deepEqual(
               { ok: mine.ok, message: mine.message, position: mine.position },
-              { ok: false, message: python.message, position: python.position },
+              { ok: false, message: python.message.replace(/ at$/, ""), position: python.position },
               shown,
             );
           } else assert.deepEqual({ ok: mine.ok, canonical: mine.canonical }, python, shown);
@@ -67,7 +72,7 @@ describe("parseJson", () => {
   });
 
   test("keeps integers exact as bigint and floats as numbers, as Python's int and float", () => {
-    const value = parsed('[1, 1.0, -0, -0.0, 9007199254740993, 1e400, -1E-400, NaN, -Infinity]').value;
+    const value = parsed("[1, 1.0, -0, -0.0, 9007199254740993, 1e400, -1E-400, NaN, -Infinity]").value;
     assert.deepEqual(value, [1n, 1, 0n, -0, 9007199254740993n, Infinity, -0, Number.NaN, -Infinity]);
     assert.equal(canonicalJson(value), "[1,1.0,0,-0.0,9007199254740993,inf,-0.0,nan,-inf]");
   });
@@ -84,9 +89,9 @@ describe("parseJson", () => {
     const value = parsed(text).value as JsonObject;
     assert.equal(Object.getPrototypeOf(value), null);
     assert.deepEqual(Object.keys(value), ["__proto__", "constructor"]);
-    assert.equal((value.__proto__ as JsonObject).polluted, true);
+    assert.equal((value[PROTO] as JsonObject).polluted, true);
     const plain = toPlain(value) as Record<string, Record<string, unknown>>;
-    assert.equal(plain.__proto__?.hasOwnProperty, 1);
+    assert.equal(plain[PROTO]?.hasOwnProperty, 1);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE_NAMES);
   });
@@ -105,12 +110,13 @@ describe("parseJson", () => {
     ['{"a":1,}', "Expecting property name enclosed in double quotes", 7],
     ["1.", "Extra data", 1],
     ["\ufeff{}", "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0],
-    [' \f1', "Expecting value", 1],
-    ['"a\u001fb"', "Invalid control character at", 2],
+    [" \f1", "Expecting value", 1],
+    ['"a\u001fb"', "Invalid control character", 2],
     ['"\\x"', "Invalid \\escape", 1],
     ['"\\ud83d\\uZZZZ"', "Invalid \\uXXXX escape", 8],
-    ['["abc', "Unterminated string starting at", 1],
+    ['["abc', "Unterminated string starting", 1],
     ["-NaN", "Expecting value", 0],
+    ['"\\u0041', "Invalid \\uXXXX escape", 2],
     ['{"a" 1}', "Expecting ':' delimiter", 5],
     ["[1 2]", "Expecting ',' delimiter", 3],
   ];
@@ -126,7 +132,10 @@ describe("parseJson", () => {
 
   test("refuses an integer of more than 4300 digits, as Python's int() does, but not such a float", () => {
     assert.equal(parsed("9".repeat(4300)).value, BigInt("9".repeat(4300)));
-    assert.match((parseJson(`[${"9".repeat(4301)}]`) as { message: string }).message, /4301 digits at position 1$/);
+    assert.match(
+      (parseJson(`[${"9".repeat(4301)}]`) as { message: string }).message,
+      /4301 digits at position 1$/,
+    );
     assert.equal(parsed(`${"9".repeat(4301)}.0`).value, Number.POSITIVE_INFINITY);
   });
 

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
+import { canonicalJson } from "../../agent/json/canonical.ts";
+import { type JsonObject, parseJson } from "../../agent/json/parse.ts";
 import { fingerprint } from "../../agent/pipeline/fingerprint.ts";
 
 const id = () => randomUUID().replaceAll("-", "");
 
 /** A plan as a Murano engine sends it: fresh ID, Stamp and file ids on every build. */
 function build(
-  overrides: { script?: string; support?: string; parameters?: Record<string, unknown>; body?: string } = {},
+  overrides: { script?: string; support?: string; parameters?: JsonObject; body?: string } = {},
 ) {
   const entry = id();
   const support = id();
@@ -107,4 +109,93 @@ describe("fingerprint", () => {
     assert.equal(fingerprint(a), fingerprint(b));
     assert.notEqual(fingerprint({ ...a, Idempotency: {} }), fingerprint({ ...b, Idempotency: {} }));
   });
+
+  test("tells numbers apart by their JSON kind and exact value, as Python's int and float (SPEC 4)", () => {
+    const different: Array<[string, string]> = [
+      ["1", "1.0"],
+      ["9007199254740992", "9007199254740993"],
+      ["0", "-0.0"],
+      ["1e308", "1e400"],
+    ];
+    for (const [a, b] of different) {
+      assert.notEqual(fingerprint(withParameter(a)), fingerprint(withParameter(b)), `${a} and ${b}`);
+    }
+    const same: Array<[string, string]> = [
+      ["1e400", "Infinity"],
+      ["1.0", "1.00"],
+      ["-0", "0"],
+      ["1E2", "100.0"],
+    ];
+    for (const [a, b] of same) {
+      assert.equal(fingerprint(withParameter(a)), fingerprint(withParameter(b)), `${a} and ${b}`);
+    }
+  });
+
+  test("tells a lone surrogate from U+FFFD, in a parameter and in a Text file body", () => {
+    assert.notEqual(fingerprint(withParameter('"\\udc00"')), fingerprint(withParameter('"\\ufffd"')));
+    const file = (body: string) =>
+      exact(`{"ID": "1", "Files": {"f": {"Name": "a.sh", "BodyType": "Text", "Body": "${body}"}}}`);
+    assert.notEqual(fingerprint(file("x\\udc00")), fingerprint(file("x\\ufffd")));
+    assert.notEqual(fingerprint(file("x\\udc00")), fingerprint(file("x\\\\udc00")));
+    assert.equal(fingerprint(file("x\\ud83d\\ude00")), fingerprint(file("x😀")));
+  });
+
+  test("follows ignore pointers through own properties only and never touches Object.prototype", () => {
+    const names = Object.getOwnPropertyNames(Object.prototype).sort();
+    const pointers = [
+      "/__proto__/hasOwnProperty",
+      "/constructor/prototype",
+      "/Parameters/__proto__",
+      "/Parameters/constructor/prototype",
+    ];
+    const ignore = { Idempotency: { Options: { ignore: pointers } } };
+    const literal = { ...build(), ...ignore };
+    assert.doesNotThrow(() => fingerprint(literal));
+    const parsed = exact(
+      `{"ID": "1", "Parameters": {"__proto__": {"a": 1}, "b": 2}, "Idempotency": ${canonicalJson(ignore.Idempotency)}}`,
+    );
+    const without = exact(`{"ID": "1", "Parameters": {"b": 2}}`);
+    assert.equal(fingerprint(parsed), fingerprint(without));
+    assert.equal(typeof Object.prototype.hasOwnProperty, "function");
+    assert.equal({}.constructor, Object);
+    assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), names);
+  });
+
+  test("takes array indices of ignore pointers only as 0|[1-9][0-9]* below the length", () => {
+    const plan = (ignore: string[], list = "[1, 2, 3]") =>
+      exact(
+        `{"ID": "1", "Parameters": {"list": ${list}}, "Idempotency": {"Options": {"ignore": ${JSON.stringify(ignore)}}}}`,
+      );
+    assert.equal(fingerprint(plan(["/Parameters/list/1"])), fingerprint(plan([], "[1, 3]")));
+    for (const index of ["01", "3", "-1", "1.0", " 1", "length"]) {
+      assert.equal(fingerprint(plan([`/Parameters/list/${index}`])), fingerprint(plan([])), index);
+    }
+  });
+
+  test("leaves the plan it is given unchanged", () => {
+    const text = `{"ID": "1", "Stamp": 2, "Parameters": {"n": 12345678901234567890, "l": [1, 2]},
+      "Scripts": {"s": {"EntryPoint": "f", "Files": ["g", {"c": "g"}]}},
+      "Files": {"f": {"Name": "a", "BodyType": "Text", "Body": "x"}, "g": {"Name": "b", "BodyType": "Base64", "Body": "eA=="}},
+      "Idempotency": {"Options": {"ignore": ["/Parameters/l/0", "/Files/g"]}}}`;
+    const plan = exact(text);
+    fingerprint(plan);
+    assert.deepEqual(plan, exact(text));
+  });
+
+  test("fingerprints a plan nested 10,000 levels deep without growing the stack", () => {
+    const deep = (levels: number) =>
+      exact(`{"ID": "1", "Parameters": ${"[".repeat(levels)}${"]".repeat(levels)}}`);
+    assert.notEqual(fingerprint(deep(10_000)), fingerprint(deep(9_999)));
+  });
 });
+
+/** The exact tree of a JSON text (integers as bigint), as decode gives it to the fingerprint. */
+function exact(text: string): JsonObject {
+  const outcome = parseJson(text);
+  if (!outcome.ok) assert.fail(outcome.message);
+  return outcome.value as JsonObject;
+}
+
+function withParameter(json: string): JsonObject {
+  return exact(`{"ID": "${id()}", "Parameters": {"x": ${json}}}`);
+}
