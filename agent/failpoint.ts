@@ -31,7 +31,10 @@ const [armed, action] = (process.env.IDEM_FAILPOINT ?? "").split(":");
 export function failpoint(name: Failpoint): void {
   if (armed !== name) return;
   if (action === "throw") throw new Error(`Failpoint ${name} reached (IDEM_FAILPOINT=${name}:throw)`);
-  if (action === "pause") return pause(name);
+  if (action === "pause") {
+    pause(name);
+    return;
+  }
   process.stderr.write(`time=${new Date().toISOString()} level=warn event=failpoint name=${name}\n`);
   process.kill(process.pid, "SIGKILL");
 }
@@ -39,7 +42,9 @@ export function failpoint(name: Failpoint): void {
 /** Blocks the event loop (on purpose: nothing else may happen) until the release file exists. */
 function pause(name: Failpoint): void {
   const release = process.env.IDEM_FAILPOINT_RELEASE;
-  process.stderr.write(`time=${new Date().toISOString()} level=warn event=failpoint name=${name} action=pause\n`);
+  process.stderr.write(
+    `time=${new Date().toISOString()} level=warn event=failpoint name=${name} action=pause\n`,
+  );
   if (!release) return;
   const cell = new Int32Array(new SharedArrayBuffer(4));
   while (!existsSync(release)) Atomics.wait(cell, 0, 0, 20);

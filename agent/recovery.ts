@@ -36,7 +36,11 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   }
 }
 
-async function interrupted(ctx: PipelineContext, entry: QueueEntry, record: machine.JournalRecord): Promise<void> {
+async function interrupted(
+  ctx: PipelineContext,
+  entry: QueueEntry,
+  record: machine.JournalRecord,
+): Promise<void> {
   const { journal } = ctx;
   const time = new Date().toISOString();
   const at = { time, planId: entry.planId, fingerprint: entry.fingerprint };

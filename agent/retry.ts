@@ -34,8 +34,15 @@ export function backoff(attempt: number, options: RetryOptions = {}): number {
  * Calls `fn` until it resolves. A non-retriable error is thrown as it is; a retriable one is retried after
  * the backoff; when `maxAttempts` tries failed, {@link RetryError} is thrown with the last error as cause.
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T> | T, options: RetryOptions = {}): Promise<T> {
-  const { maxAttempts = Number.POSITIVE_INFINITY, jitter = 0.5, isRetriable = isEnvironmentFailure } = options;
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T> | T,
+  options: RetryOptions = {},
+): Promise<T> {
+  const {
+    maxAttempts = Number.POSITIVE_INFINITY,
+    jitter = 0.5,
+    isRetriable = isEnvironmentFailure,
+  } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);

@@ -23,7 +23,8 @@ import { join } from "node:path";
 import { connect, type MqttClient } from "mqtt";
 import { type AgentProcess, REPO_ROOT, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
-import type { MuranoPlan, Result } from "../test/helpers/engine.ts";
+import type { Result } from "../test/helpers/engine.ts";
+import type { MuranoPlan } from "../test/helpers/plans.ts";
 import { cpuMs, intArg, machine, printTable, rssKb, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 2000);

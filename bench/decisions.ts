@@ -36,7 +36,8 @@ import { open } from "lmdb";
 import { connect, type MqttClient } from "mqtt";
 import { type AgentProcess, registerChild, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
-import { applicationPlan, type MuranoPlan, type Result } from "../test/helpers/engine.ts";
+import type { Result } from "../test/helpers/engine.ts";
+import { applicationPlan, type MuranoPlan } from "../test/helpers/plans.ts";
 import { cpuMs, intArg, machine, printTable, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 2000);

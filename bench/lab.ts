@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { applicationPlan, type MuranoPlan, type PlanOptions } from "../test/helpers/engine.ts";
+import { applicationPlan, type MuranoPlan, type PlanOptions } from "../test/helpers/plans.ts";
 
 /** USER_HZ: /proc reports CPU time in 1/100 s on Linux x86-64 and arm64. */
 const CLOCK_TICKS = 100;

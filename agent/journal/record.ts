@@ -132,7 +132,8 @@ export function reject(
 
 /** The execution of the key's oldest queued plan begins (durably before anything is spawned). */
 export function start(record: JournalRecord, at: { time: string; bootId: string }): JournalRecord {
-  if (record.queued.length === 0) throw new Error(`Cannot start key ${record.key} as nothing of it is queued`);
+  if (record.queued.length === 0)
+    throw new Error(`Cannot start key ${record.key} as nothing of it is queued`);
   return next(record, at, { state: "running", attempts: record.attempts + 1, bootId: at.bootId, pgid: null });
 }
 
@@ -151,7 +152,8 @@ export function finish(
   at: Moment & { seq: number; result: StoredResult },
 ): { record: JournalRecord; waiters: ReplyTarget[] } {
   const queued = record.queued.filter((seq) => seq !== at.seq);
-  const state: RecordState = queued.length > 0 ? "accepted" : at.result.errorCode === 0 ? "succeeded" : "failed";
+  const state: RecordState =
+    queued.length > 0 ? "accepted" : at.result.errorCode === 0 ? "succeeded" : "failed";
   const moved = next(record, at, { state, queued, pgid: null, result: at.result, waiters: [] });
   const entry: HistoryEntry = {
     planId: at.planId,
@@ -176,7 +178,8 @@ export function interrupt(record: JournalRecord, at: Moment): JournalRecord {
 
 /** Recovery decided that an interrupted plan runs again: it is pending once more. */
 export function reopen(record: JournalRecord, at: { time: string }): JournalRecord {
-  if (record.state !== "interrupted") throw new Error(`Cannot reopen key ${record.key} as it is ${record.state}`);
+  if (record.state !== "interrupted")
+    throw new Error(`Cannot reopen key ${record.key} as it is ${record.state}`);
   return next(record, at, { state: "accepted" });
 }
 
@@ -225,7 +228,8 @@ export function policyView(record: JournalRecord): PolicyRecord {
 
 /** True when a record may be removed by retention: terminal, nothing queued, not run-once-ever. */
 export function expired(record: JournalRecord, cutoffMs: number): boolean {
-  const terminal = record.state === "succeeded" || record.state === "failed" || record.state === "interrupted";
+  const terminal =
+    record.state === "succeeded" || record.state === "failed" || record.state === "interrupted";
   return (
     terminal &&
     record.queued.length === 0 &&

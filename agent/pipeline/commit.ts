@@ -70,7 +70,13 @@ export async function commitDecision(
         errorCode: decision.code,
         body: errorBody(decision.message),
         maxBytes: ctx.config.maxResultBytes,
-        facts: { ...facts, decision: "reject", attempt: current?.attempts ?? 0, ranAs: null, replayed: false },
+        facts: {
+          ...facts,
+          decision: "reject",
+          attempt: current?.attempts ?? 0,
+          ranAs: null,
+          replayed: false,
+        },
       });
       tx.addOutbox(replyTo(request.target, payload));
     }
@@ -99,10 +105,17 @@ export async function commitDecision(
 export function nextRecord(
   current: machine.JournalRecord | undefined,
   decision: Decision,
-  request: Pick<PlanRequest, "key" | "planId" | "fingerprint" | "policyName" | "planGeneration" | "target" | "received">,
+  request: Pick<
+    PlanRequest,
+    "key" | "planId" | "fingerprint" | "policyName" | "planGeneration" | "target" | "received"
+  >,
   seq: number,
 ): machine.JournalRecord | undefined {
-  const at = { time: request.received.toISOString(), planId: request.planId, fingerprint: request.fingerprint };
+  const at = {
+    time: request.received.toISOString(),
+    planId: request.planId,
+    fingerprint: request.fingerprint,
+  };
   switch (decision.kind) {
     case "run":
       return machine.accept(current, {

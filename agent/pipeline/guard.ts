@@ -48,7 +48,8 @@ export async function takeMessage(message: IncomingMessage, ctx: PipelineContext
         return intake(message, ctx, hash === undefined ? {} : { deliveryHash: hash });
       },
       {
-        isRetriable: (error) => isEnvironmentFailure(error) || (failureKind(error) === "bug" && ++bugs < MAX_ATTEMPTS),
+        isRetriable: (error) =>
+          isEnvironmentFailure(error) || (failureKind(error) === "bug" && ++bugs < MAX_ATTEMPTS),
         onRetry: onRetry("intake-retry"),
         minTimeout: 200,
       },
@@ -97,6 +98,9 @@ async function answerPoison(
         },
         ctx,
       ),
-    { onRetry: (error, attempt, delayMs) => ctx.log.error("intake-retry", { attempt, retryInMs: delayMs, message: describe(error) }) },
+    {
+      onRetry: (error, attempt, delayMs) =>
+        ctx.log.error("intake-retry", { attempt, retryInMs: delayMs, message: describe(error) }),
+    },
   );
 }

@@ -2,9 +2,12 @@
  * Reply: Murano's result message plus idem's `Idem` object (SPEC section 7). The Body is carried as JSON
  * text from execution to the wire, so a Python dict's key order survives (a JS object would reorder "8080").
  */
+
 import { randomUUID } from "node:crypto";
 import { ErrorCode } from "../errors.ts";
 import type { OutboxEntry } from "../journal/journal.ts";
+import { parseJson } from "../json/parse.ts";
+import { toPlain } from "../json/plain.ts";
 import type { ReplyTarget } from "../mod.ts";
 
 export type ResultDecision = "run" | "replay" | "join" | "reject" | "stale" | "invalid";
@@ -76,12 +79,10 @@ export function truncatedBody(bytes: number, message: string): string {
  * size of the Body it replaces (of the original one, if that Body was a truncated one already). `undefined` when `payload` is not a result message (it has no SourceID).
  */
 export function replacementPayload(payload: string, options: { reason: string }): string | undefined {
-  let result: Record<string, unknown>;
-  try {
-    result = JSON.parse(payload) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  // Python's json reads it: a Body may hold NaN or Infinity, as murano-agent's results do.
+  const parsed = parseJson(payload);
+  if (!parsed.ok) return undefined;
+  const result = toPlain(parsed.value) as Record<string, unknown>;
   if (result === null || typeof result !== "object" || typeof result.SourceID !== "string") return undefined;
   const parts: ResultParts = {
     sourceId: result.SourceID,

@@ -6,10 +6,10 @@
 import { join } from "node:path";
 import { describe, ErrorCode, failureKind, isEnvironmentFailure } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
-import { parseJson } from "../json/parse.ts";
-import { toPlain } from "../json/plain.ts";
 import type { QueueEntry } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
+import { parseJson } from "../json/parse.ts";
+import { toPlain } from "../json/plain.ts";
 import { executePlan } from "../murano/execute.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
@@ -154,7 +154,6 @@ export class Runner {
     at: { attempt: number; time: string },
   ): Promise<void> {
     const { journal } = this.#ctx;
-    const terminal = outcome.errorCode === 0 ? "succeeded" : "failed";
     const base = {
       ...this.#ctx.facts(),
       key: entry.key,
@@ -244,7 +243,12 @@ export class Runner {
    */
   async #failed(entry: QueueEntry, error: unknown): Promise<void> {
     const { journal, log } = this.#ctx;
-    log.error("run-failed", { plan: entry.planId, key: entry.key, kind: failureKind(error), message: describe(error) });
+    log.error("run-failed", {
+      plan: entry.planId,
+      key: entry.key,
+      kind: failureKind(error),
+      message: describe(error),
+    });
     const time = new Date().toISOString();
     const message = `Cannot run plan "${entry.planId}": the agent failed on it (${describe(error)})`;
     const reply = (sourceId: string, decision: "run" | "join") =>

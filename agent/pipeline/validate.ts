@@ -47,7 +47,11 @@ function withCorrelation(target: ReplyTarget, message: { correlationData?: Uint8
 }
 
 /** Throws IdemError (code 2 or 9: the plan's fault) when the plan cannot be taken. */
-export function validate(plan: Readonly<Record<string, unknown>>, planId: string, addressed: Addressed): void {
+export function validate(
+  plan: Readonly<Record<string, unknown>>,
+  planId: string,
+  addressed: Addressed,
+): void {
   if (addressed.problem !== undefined) {
     throw new IdemError(
       ErrorCode.InvalidPlan,

@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
-import { applicationPlan, connectEngine, type Engine, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { connectEngine, type Engine } from "../helpers/engine.ts";
+import { applicationPlan } from "../helpers/plans.ts";
 import { EXECUTABLE, ensureBuilt, REPO_ROOT } from "./runtimes.ts";
 
 const skip = isolationUnavailable();

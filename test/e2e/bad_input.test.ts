@@ -5,14 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AgentProcess } from "../helpers/agent_process.ts";
-import {
-  applicationPlan,
-  type MuranoPlan,
-  openScene,
-  type PlanOptions,
-  readExecutions,
-  type Scene,
-} from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan, type MuranoPlan, type PlanOptions } from "../helpers/plans.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 describe("bad input", { timeout: 180_000 }, () => {
   let scene: Scene;

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 test("a plan queued in a durable broker that is killed with -9 runs once after the broker restarts", {
   timeout: 90_000,

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applicationPlan, openScene, readExecutions, waitForEffects } from "../helpers/engine.ts";
+import { readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 test("a result produced while the broker is down reaches the reply topic once it is back", {
   timeout: 90_000,

@@ -17,7 +17,8 @@ import {
   uniqueAgentId,
 } from "../helpers/agent_process.ts";
 import { freePort } from "../helpers/broker.ts";
-import { applicationPlan, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
 
 interface Outcome {
   code: number | null;

@@ -5,14 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  applicationPlan,
-  isAlive,
-  openScene,
-  readExecutions,
-  waitForDeath,
-  waitForEffects,
-} from "../helpers/engine.ts";
+import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 test("a run-once-ever plan interrupted by kill -9 is answered 304 and never started again", {
   timeout: 90_000,

@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Failpoint } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions, waitForEffects } from "../helpers/engine.ts";
+import { readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 const seams: { point: Failpoint; meaning: string }[] = [
   { point: "before-commit", meaning: "plan decided, nothing durable" },

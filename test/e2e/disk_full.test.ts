@@ -15,7 +15,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { FailpointName } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 import { CAN_MOUNT, holdJournalSnapshot, mountSmallDisk } from "../helpers/small_disk.ts";
 
 /** A journal write refused for want of space: ENOSPC, or EIO when LMDB's write was cut short by it. */

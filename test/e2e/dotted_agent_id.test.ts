@@ -20,10 +20,13 @@ import {
   startAgent,
   uniqueAgentId,
 } from "../helpers/agent_process.ts";
-import type { MqttServer } from "../helpers/engine.ts";
-import { applicationPlan, openScene, readExecutions, type Scene, sameTopic } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { sameTopic } from "../helpers/engine.ts";
 import { type NatsServer, startNats } from "../helpers/nats.ts";
+import { applicationPlan } from "../helpers/plans.ts";
 import { startRabbitMq } from "../helpers/rabbitmq.ts";
+import type { MqttServer } from "../helpers/scene.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 const DEBUG = ["--log-level", "debug"];
 

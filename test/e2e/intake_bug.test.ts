@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Failpoint } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 test("a plan whose intake throws every time is answered with code 2 and the agent keeps serving", {
   timeout: 60_000,
@@ -18,7 +20,7 @@ test("a plan whose intake throws every time is answered with code 2 and the agen
   await scene.engine.send(plan);
   const [result] = await scene.engine.waitForResults(plan.ID);
   assert.equal(result?.ErrorCode, 2, JSON.stringify(result));
-  assert.match(String((result?.Body as { Message?: string }).Message), /failed on it 3 times/);
+  assert.match(String((result?.Body as { Message?: string } | undefined)?.Message), /failed on it 3 times/);
   assert.equal(agent.matching(/\bevent=intake-retry\b/).length, 2, "two retries, then the answer");
   assert.equal(agent.exited, undefined, "the agent keeps running");
 
@@ -59,7 +61,10 @@ test("a plan that kills the agent each time it is taken is answered after a boun
   assert.ok(crashes >= 2, `the agent crashed on it more than once (${crashes})`);
   const [result] = scene.engine.resultsFor(plan.ID);
   assert.equal(result?.ErrorCode, 2, JSON.stringify(result));
-  assert.match(String((result?.Body as { Message?: string }).Message), /delivered \d+ times without a decision/);
+  assert.match(
+    String((result?.Body as { Message?: string } | undefined)?.Message),
+    /delivered \d+ times without a decision/,
+  );
 
   await agent.kill9();
   await scene.startAgent();

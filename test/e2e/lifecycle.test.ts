@@ -14,15 +14,10 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseLogfmt } from "../helpers/agent_process.ts";
-import {
-  applicationPlan,
-  connectEngine,
-  isAlive,
-  type MuranoPlan,
-  openScene,
-  readExecutions,
-  waitForEffects,
-} from "../helpers/engine.ts";
+import { isAlive, readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { connectEngine } from "../helpers/engine.ts";
+import { applicationPlan, type MuranoPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 /** Writes `settings` as a JSON config file in `dir` and returns the `--config` arguments for it. */
 function configArgs(dir: string, name: string, settings: Record<string, unknown>): string[] {

@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { parseLogfmt } from "../helpers/agent_process.ts";
 import { startBroker } from "../helpers/broker.ts";
-import { applicationPlan, openScene, type Result } from "../helpers/engine.ts";
+import type { Result } from "../helpers/engine.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 const truncation = (result: Result | undefined) =>
   (result?.Body as { AdditionalInfo?: unknown } | undefined)?.AdditionalInfo;

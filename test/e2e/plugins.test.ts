@@ -7,7 +7,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { REPO_ROOT } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 const examples = join(REPO_ROOT, "plugins", "examples");
 

@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AgentProcess } from "../helpers/agent_process.ts";
-import { applicationPlan, type MuranoPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan, type MuranoPlan } from "../helpers/plans.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 interface Poison {
   name: string;
@@ -44,7 +46,11 @@ const POISONS: Poison[] = [
   },
   { name: "a ReplyTo with a control character", text: withField("ReplyTo", '"a\\u0001b"'), code: 2 },
   { name: "a ReplyTo with a wildcard", text: withField("ReplyTo", '"idem/+/results"'), code: 2 },
-  { name: "a lone surrogate in Idempotency.Key", text: withField("Idempotency", '{"Key": "k\\udc00"}'), code: 2 },
+  {
+    name: "a lone surrogate in Idempotency.Key",
+    text: withField("Idempotency", '{"Key": "k\\udc00"}'),
+    code: 2,
+  },
   { name: "a Timeout beyond any timer", text: withField("Timeout", "1e300"), code: 2 },
 ];
 
@@ -77,7 +83,11 @@ describe("poison messages", { timeout: 240_000 }, () => {
   async function assertAnswered(sent: Map<Poison, MuranoPlan>): Promise<void> {
     for (const [poison, p] of sent) {
       const [result] = await scene.engine.waitForResults(p.ID);
-      assert.equal(result?.ErrorCode, poison.code, `${poison.name}: ${JSON.stringify(result)?.slice(0, 500)}`);
+      assert.equal(
+        result?.ErrorCode,
+        poison.code,
+        `${poison.name}: ${JSON.stringify(result)?.slice(0, 500)}`,
+      );
     }
   }
 
@@ -90,7 +100,11 @@ describe("poison messages", { timeout: 240_000 }, () => {
     const ran = readExecutions(scene.effects).executions.map((e) => e.args);
     for (const [poison, p] of sent) {
       const tag = String((p.Parameters as { tag: string }).tag);
-      assert.equal(ran.filter((a) => a === tag).length, poison.code === 0 ? 1 : 0, `${poison.name} ran ${poison.code === 0 ? "once" : "never"}`);
+      assert.equal(
+        ran.filter((a) => a === tag).length,
+        poison.code === 0 ? 1 : 0,
+        `${poison.name} ran ${poison.code === 0 ? "once" : "never"}`,
+      );
     }
     assert.equal(agent.exited, undefined, "the agent keeps running");
   }

@@ -7,8 +7,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type AgentProcess, parseLogfmt } from "../helpers/agent_process.ts";
-import { applicationPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
 import { type NatsServer, startNats } from "../helpers/nats.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 /** A scene on NATS 2.9 with an MQTT 3.1.1 engine (NATS refuses 5). */
 function openNatsScene(

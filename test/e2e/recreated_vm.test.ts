@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 test("a re-created VM runs only the plans of its generation from the old queue", {
   timeout: 90_000,

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applicationPlan, openScene, readExecutions } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene } from "../helpers/scene.ts";
 
 const runOnce = { Policy: "run-once-ever" };
 

@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { applicationPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 describe("the same plan ID sent again", { timeout: 120_000 }, () => {
   let scene: Scene;
@@ -42,7 +44,10 @@ describe("the same plan ID sent again", { timeout: 120_000 }, () => {
     await scene.engine.send(changed);
     const [, second] = await scene.engine.waitForResults(plan.ID, 2);
     assert.equal(second?.ErrorCode, 303, JSON.stringify(second));
-    assert.match(String((second?.Body as { Message?: string }).Message), /plan ID reused with different content/);
+    assert.match(
+      String((second?.Body as { Message?: string } | undefined)?.Message),
+      /plan ID reused with different content/,
+    );
     assert.equal(runs("second-content"), 0);
     // The first content stays the ID's: sending it again is still a replay.
     await scene.engine.send(plan);

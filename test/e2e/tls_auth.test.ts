@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { type AgentProcess, parseLogfmt } from "../helpers/agent_process.ts";
 import { freePort, startBroker } from "../helpers/broker.ts";
-import { applicationPlan, openScene, readExecutions, type Scene } from "../helpers/engine.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { applicationPlan } from "../helpers/plans.ts";
+import { openScene, type Scene } from "../helpers/scene.ts";
 
 const USER = "idem-agent";
 const PASSWORD = "s3cret-for-tests";

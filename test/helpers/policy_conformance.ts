@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Decision, PolicyRecord, Policy, PolicyContext, RecordState } from "../../agent/mod.ts";
+import type { Decision, Policy, PolicyContext, PolicyRecord, RecordState } from "../../agent/mod.ts";
 
 const STATES: Array<RecordState | "none"> = [
   "none",

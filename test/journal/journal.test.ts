@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
-import { prune } from "../../agent/journal/retention.ts";
 import type { JournalRecord, RecordState } from "../../agent/journal/record.ts";
+import { prune } from "../../agent/journal/retention.ts";
 
 const dirs: string[] = [];
 after(async () => {

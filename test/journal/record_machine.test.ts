@@ -76,7 +76,8 @@ class World {
   }
 
   async send(command: Extract<Command, { op: "send" }>): Promise<void> {
-    const earlier = command.resend === null ? undefined : this.sent[command.resend % Math.max(1, this.sent.length)];
+    const earlier =
+      command.resend === null ? undefined : this.sent[command.resend % Math.max(1, this.sent.length)];
     const content = command.content;
     const fingerprint = `sha256:content-${content}`;
     // The policy is a property of the key, so that "run-once-ever never runs twice" is about one policy.
@@ -126,8 +127,20 @@ class World {
     if (!item) return;
     const record = this.records.get(item.key) as machine.JournalRecord;
     const time = this.now();
-    const result = { errorCode: ok ? 0 : 100, body: "null", time, ranAs: item.planId, attempt: record.attempts };
-    const done = machine.finish(record, { time, planId: item.planId, fingerprint: item.request.fingerprint, seq: item.seq, result });
+    const result = {
+      errorCode: ok ? 0 : 100,
+      body: "null",
+      time,
+      ranAs: item.planId,
+      attempt: record.attempts,
+    };
+    const done = machine.finish(record, {
+      time,
+      planId: item.planId,
+      fingerprint: item.request.fingerprint,
+      seq: item.seq,
+      result,
+    });
     this.put(done.record, record);
     this.queue = this.queue.filter((q) => q.seq !== item.seq);
     this.answer(item.planId);
@@ -197,7 +210,9 @@ class World {
         assert.ok((this.starts.get(record.key) ?? 0) <= 1, `run-once-ever key ${record.key} started twice`);
       }
     }
-    const running = [...this.records.values()].filter((r) => r.state === "running" && r.bootId === `boot-${this.boot}`);
+    const running = [...this.records.values()].filter(
+      (r) => r.state === "running" && r.bootId === `boot-${this.boot}`,
+    );
     assert.ok(running.length <= (this.running ? 1 : 0), "only the plan being run is running");
   }
 
@@ -244,7 +259,11 @@ test("random command sequences keep SPEC 5's invariants and answer every send ex
       }
       await world.drain();
       for (const [planId, sends] of world.sends) {
-        assert.equal(world.answers.get(planId) ?? 0, sends, `plan ${planId}: ${sends} sends, answered ${world.answers.get(planId) ?? 0}`);
+        assert.equal(
+          world.answers.get(planId) ?? 0,
+          sends,
+          `plan ${planId}: ${sends} sends, answered ${world.answers.get(planId) ?? 0}`,
+        );
       }
     }),
     { numRuns: Number(process.env.IDEM_PROPERTY_RUNS ?? 1000), verbose: 1 },

@@ -11,7 +11,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CORPUS_DIR } from "../helpers/corpus.ts";
-import { openScene, type Result } from "../helpers/engine.ts";
+import type { Result } from "../helpers/engine.ts";
+import { openScene } from "../helpers/scene.ts";
 import { type CorpusCase, DEVIATIONS, type Deviation, deviationFor } from "./corpus_deviations.ts";
 
 const CORPUS = CORPUS_DIR;

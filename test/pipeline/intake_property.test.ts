@@ -74,7 +74,17 @@ function planText(field: string | null, raw: string | null): { id: string; text:
   return { id, text };
 }
 
-const FIELDS = ["ID", "ReplyTo", "Idempotency", "Generation", "Timeout", "Body", "Scripts", "Files", "Parameters"];
+const FIELDS = [
+  "ID",
+  "ReplyTo",
+  "Idempotency",
+  "Generation",
+  "Timeout",
+  "Body",
+  "Scripts",
+  "Files",
+  "Parameters",
+];
 /** RFC 6901 pointers: into the plan's real containers and on into their prototypes, or random tokens. */
 const pointers = fc.oneof(
   fc
@@ -98,7 +108,10 @@ const pointers = fc.oneof(
 );
 const payloads = fc.oneof(
   { arbitrary: jsonTexts, weight: 3 },
-  { arbitrary: fc.tuple(fc.constantFrom(...FIELDS, null), jsonTexts).map(([f, raw]) => planText(f, raw).text), weight: 4 },
+  {
+    arbitrary: fc.tuple(fc.constantFrom(...FIELDS, null), jsonTexts).map(([f, raw]) => planText(f, raw).text),
+    weight: 4,
+  },
   {
     arbitrary: fc
       .array(pointers, { maxLength: 3 })
@@ -127,7 +140,9 @@ async function take(text: string): Promise<AgentEvent[]> {
 }
 
 function outboxFor(sourceId: string): number {
-  return journal.outbox().filter((e) => (JSON.parse(e.payload) as { SourceID?: unknown }).SourceID === sourceId).length;
+  return journal
+    .outbox()
+    .filter((e) => (JSON.parse(e.payload) as { SourceID?: unknown }).SourceID === sourceId).length;
 }
 
 test("every payload is answered or evented, only valid plans are queued, and the next plan is served", async () => {
