@@ -64,8 +64,13 @@ export function policyContext(
   ctx: PipelineContext,
 ): PolicyContext {
   const view = record === undefined ? undefined : policyView(record);
+  let plan: Readonly<Record<string, unknown>> | undefined;
   return {
-    plan: request.plan,
+    // Ordinary objects (the pipeline's have no prototype), copied only if the policy looks at the plan.
+    get plan() {
+      plan ??= structuredClone(request.plan) as Record<string, unknown>;
+      return plan;
+    },
     planId: request.planId,
     key: request.key,
     explicitKey: request.explicitKey,

@@ -1,8 +1,7 @@
 /**
- * JSON-ish texts for differential tests against CPython's `json.loads`, and the reference itself: `python3`
- * run once per batch, answering each text with its verdict and the canonical form SPEC 4 asks for.
+ * JSON-ish texts for differential tests against CPython's `json.loads` (test/helpers/python_json.ts): valid trees
+ * with ugly corners (lone surrogates, huge integers, NaN, duplicate and `__proto__` keys), deep nests, mutants.
  */
-import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 
 const ws = fc.oneof(
@@ -184,56 +183,3 @@ export const jsonTexts = fc.oneof(
   { arbitrary: mutated(value), weight: 3 },
   { arbitrary: mutated(deep), weight: 1 },
 );
-
-/** Python's verdict on one text: accepted with SPEC 4's canonical form, or refused with its error. */
-export type PythonVerdict =
-  | { ok: true; canonical: string }
-  | { ok: false; message: string; position: number | null }
-  | { ok: "recursion" };
-
-const REFERENCE = String.raw`
-import json, sys
-def esc(s):
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        short = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
-        if ch in short: out.append(short[ch])
-        elif o < 0x20 or 0xd800 <= o <= 0xdfff: out.append('\\u%04x' % o)
-        else: out.append(ch)
-    return ''.join(out) + '"'
-def canon(v):
-    if v is None: return 'null'
-    if v is True: return 'true'
-    if v is False: return 'false'
-    if isinstance(v, int): return str(v)
-    if isinstance(v, float): return repr(v)
-    if isinstance(v, str): return esc(v)
-    if isinstance(v, list): return '[' + ','.join([canon(x) for x in v]) + ']'
-    keys = sorted(v, key=lambda k: k.encode('utf-16-be', 'surrogatepass'))
-    return '{' + ','.join([esc(k) + ':' + canon(v[k]) for k in keys]) + '}'
-for raw in sys.stdin.buffer:
-    text = json.loads(raw.decode('utf-8'))
-    sys.setrecursionlimit(1000)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        print(json.dumps({'ok': False, 'message': e.msg, 'position': e.pos})); continue
-    except ValueError as e:
-        print(json.dumps({'ok': False, 'message': str(e), 'position': None})); continue
-    except RecursionError:
-        print(json.dumps({'ok': 'recursion'})); continue
-    sys.setrecursionlimit(10000)
-    print(json.dumps({'ok': True, 'canonical': canon(value)}))
-`;
-
-/** Runs CPython 3's `json.loads` once over all `texts` (one python3 process); one verdict per text. */
-export function pythonVerdicts(texts: readonly string[]): PythonVerdict[] {
-  const input = texts.map((t) => `${JSON.stringify(t)}\n`).join("");
-  const run = spawnSync("python3", ["-c", REFERENCE], { input, encoding: "utf8", maxBuffer: 1 << 28 });
-  if (run.status !== 0) throw new Error(`python3 failed (${run.status}): ${run.stderr}`);
-  const lines = run.stdout.trimEnd().split("\n");
-  if (lines.length !== texts.length)
-    throw new Error(`python3 answered ${lines.length} of ${texts.length} texts`);
-  return lines.map((line) => JSON.parse(line) as PythonVerdict);
-}

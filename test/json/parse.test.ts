@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { canonicalJson } from "../../agent/json/canonical.ts";
 import { type JsonObject, type JsonValue, parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
-import { jsonTexts, pythonVerdicts } from "../helpers/json_texts.ts";
+import { jsonTexts } from "../helpers/json_texts.ts";
+import { pythonVerdicts } from "../helpers/python_json.ts";
 
 const PROTO = "__proto__";
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
