@@ -20,12 +20,12 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { type AgentProcess, REPO_ROOT, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import type { Result } from "../test/helpers/engine.ts";
 import type { MuranoPlan } from "../test/helpers/plans.ts";
-import { cpuMs, intArg, machine, printTable, rssKb, scriptPlan } from "./lab.ts";
+import { connectClient, cpuMs, intArg, machine, ms, printTable, rssKb, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 2000);
 const WINDOW = Math.min(intArg("--window", 200), Math.floor(N / 3));
@@ -82,7 +82,7 @@ async function bench(): Promise<void> {
     agent = await startAgent(options);
     await agent.stop();
 
-    engine = await connectEngine(broker.port);
+    engine = await connectClient(broker.port, "bench-engine");
     await engine.subscribeAsync(`idem/${agentId}/results`, { qos: 1 });
     const effects = join(work, "effects.log"); // not written: the scripts are replaced
     const gate = scriptPlan(`#!/bin/sh\nwhile [ ! -e '${gateFile}' ]; do sleep 0.05; done\necho open\n`, {
@@ -243,25 +243,6 @@ function report(
   printTable(["window", "plans", "journal queue", "CPU/plan", "wall/plan", "agent RSS at end"], rows);
   for (const line of ratios) console.log(line);
   console.log(`check: ${check}`);
-}
-
-async function connectEngine(port: number): Promise<MqttClient> {
-  const mqtt = connect({
-    host: "127.0.0.1",
-    port,
-    protocolVersion: 5,
-    clientId: "bench-engine",
-    clean: true,
-  });
-  await new Promise<void>((resolve, reject) => {
-    mqtt.once("connect", () => resolve());
-    mqtt.once("error", reject);
-  });
-  return mqtt;
-}
-
-function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
 
 await bench();

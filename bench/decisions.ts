@@ -33,12 +33,12 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open } from "lmdb";
-import { connect, type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { type AgentProcess, registerChild, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import type { Result } from "../test/helpers/engine.ts";
 import { applicationPlan, type MuranoPlan } from "../test/helpers/plans.ts";
-import { cpuMs, intArg, machine, printTable, scriptPlan } from "./lab.ts";
+import { connectClient, cpuMs, intArg, machine, ms, printTable, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 2000);
 const WINDOW = intArg("--window", 50);
@@ -476,15 +476,6 @@ async function spawnLoop(dir: string, count: number): Promise<Measured> {
   return { count, seconds: (performance.now() - started) / 1000, latencies };
 }
 
-async function connectClient(port: number, clientId: string): Promise<MqttClient> {
-  const mqtt = connect({ host: "127.0.0.1", port, protocolVersion: 5, clientId, clean: true });
-  await new Promise<void>((resolve, reject) => {
-    mqtt.once("connect", () => resolve());
-    mqtt.once("error", reject);
-  });
-  return mqtt;
-}
-
 function outcome(kinds: Map<string, number>, expected: string, count: number): string {
   const others = [...kinds].filter(([kind]) => kind !== expected).map(([kind, n]) => `${n} ${kind}`);
   return [`${kinds.get(expected) ?? 0}/${count} ${expected}`, ...others].join(", ");
@@ -497,10 +488,6 @@ function rate(measured: Measured): number {
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
-}
-
-function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
 
 if (process.argv[2] === "--responder") {

@@ -1,10 +1,11 @@
 /**
- * What the benchmarks share: a process's CPU time and memory from /proc, the machine they ran on, their
- * command-line numbers, a plan with a script of one's own, and the table they print.
+ * What the benchmarks share: a process's CPU time and memory from /proc, the machine they ran on, an MQTT
+ * client, their command-line numbers, a plan with a script of one's own, and the table they print.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { connect, type MqttClient } from "mqtt";
 import { applicationPlan, type MuranoPlan, type PlanOptions } from "../test/helpers/plans.ts";
 
 /** USER_HZ: /proc reports CPU time in 1/100 s on Linux x86-64 and arm64. */
@@ -41,6 +42,21 @@ export function scriptPlan(script: string, options: PlanOptions): MuranoPlan {
   entry.Body = script;
   entry.BodyType = "Text";
   return plan;
+}
+
+/** An MQTT 5 client on the loopback broker at `port`, connected. */
+export async function connectClient(port: number, clientId: string): Promise<MqttClient> {
+  const mqtt = connect({ host: "127.0.0.1", port, protocolVersion: 5, clientId, clean: true });
+  await new Promise<void>((resolve, reject) => {
+    mqtt.once("connect", () => resolve());
+    mqtt.once("error", reject);
+  });
+  return mqtt;
+}
+
+/** A duration for a table: two decimals below 10 ms, one above. */
+export function ms(value: number): string {
+  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
 
 /** The positive integer after `name` on the command line, else `fallback`. */
