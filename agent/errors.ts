@@ -63,6 +63,19 @@ export class EnvironmentError extends Error {
   }
 }
 
+/**
+ * errno codes of a local resource running out (disk, quota, descriptors, memory, processes): transient, the
+ * environment's fault. Read from the error's `code` (its type, in Node's terms), never from its message.
+ */
+const EXHAUSTED = new Set(["ENOSPC", "EDQUOT", "EIO", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN"]);
+
+/** The environment failure `error` stands for, when it is a local resource running out; else undefined. */
+export function resourceExhausted(error: unknown, doing: string): EnvironmentError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !EXHAUSTED.has(code)) return undefined;
+  return new EnvironmentError("disk", `Cannot ${doing}: ${describe(error)}`, { cause: error });
+}
+
 /** A journal commit that did not become durable (ENOSPC, EIO, a map full): nothing of it was written. */
 export class JournalUnavailable extends EnvironmentError {
   /** The errno-style code of the cause when there is one (`ENOSPC`, `EIO`, `MDB_MAP_FULL` …). */

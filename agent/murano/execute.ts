@@ -9,7 +9,7 @@
  * group is gone. Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the
  * caller that aborted knows why. The work dir is removed at the end, whatever happened.
  */
-import { ErrorCode, IdemError } from "../errors.ts";
+import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
 import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "./body.ts";
 import { PyDict, type PyValue } from "./body_values.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
@@ -30,6 +30,8 @@ interface Execution {
   readonly controller: AbortController;
   workDir: WorkDir | null;
   stop: Stop | null;
+  /** Scripts started so far: once one has, a failure is the plan's outcome, never a reason to run it again. */
+  started: number;
   /** The script running now, or the last one killed. */
   current: { name: string; run: Promise<ScriptRun> } | null;
 }
@@ -55,6 +57,7 @@ export async function executePlan(
     workDir: null,
     stop: null,
     current: null,
+    started: 0,
   };
   const halt = (stop: Stop) => {
     if (ex.stop !== null) return;
@@ -70,9 +73,12 @@ export async function executePlan(
   try {
     ex.workDir = await createWorkDir(options.workRoot, (plan.Files ?? {}) as Record<string, PlanFile>).catch(
       (error: unknown) => {
-        throw new IdemError(
-          ErrorCode.BodyFailed,
-          `Cannot create a work directory in ${options.workRoot}: ${messageOf(error)}`,
+        throw (
+          resourceExhausted(error, `create a work directory in ${options.workRoot}`) ??
+          new IdemError(
+            ErrorCode.BodyFailed,
+            `Cannot create a work directory in ${options.workRoot}: ${messageOf(error)}`,
+          )
         );
       },
     );
@@ -83,6 +89,8 @@ export async function executePlan(
     const value = await untilAborted(evaluation, signal);
     return { errorCode: ErrorCode.Ok, body: pyToJson(value) };
   } catch (error) {
+    // The environment's fault before any script started: nothing of the plan ran, the caller may run it again.
+    if (error instanceof EnvironmentError && ex.started === 0 && ex.stop === null) throw error;
     if (ex.stop === null) return failure(error);
     const killed = ex.current && { name: ex.current.name, run: await ex.current.run.catch(() => null) };
     return stoppedOutcome(ex.stop, options, killed?.run ? { name: killed.name, run: killed.run } : null);
@@ -112,6 +120,8 @@ async function callScript(
     .placeScript(name, script, { signal: ex.controller.signal })
     .catch((error: unknown) => {
       if (error instanceof IdemError || ex.controller.signal.aborted) throw error;
+      const exhausted = resourceExhausted(error, `place the files of script ${name}`);
+      if (exhausted) throw exhausted;
       throw new IdemError(
         ErrorCode.BodyFailed,
         `Cannot place the files of script ${name}: ${messageOf(error)}`,
@@ -128,11 +138,17 @@ async function callScript(
     outputCapBytes: ex.options.outputCapBytes,
     captureStdout: option(scriptOptions, "captureStdout"),
     captureStderr: option(scriptOptions, "captureStderr"),
-    onSpawn: ex.options.onSpawn,
+    onSpawn: (pgid) => {
+      ex.started++;
+      ex.options.onSpawn?.(pgid);
+    },
     signal: ex.controller.signal,
     killGraceMs: ex.options.killGraceMs,
   }).catch((error: unknown) => {
-    throw new IdemError(ErrorCode.BodyFailed, `Cannot start script ${name}: ${messageOf(error)}`);
+    throw (
+      resourceExhausted(error, `start script ${name}`) ??
+      new IdemError(ErrorCode.BodyFailed, `Cannot start script ${name}: ${messageOf(error)}`)
+    );
   });
   ex.current = { name, run };
   const result = await run;
@@ -211,6 +227,7 @@ function stoppedOutcome(
 /** murano-agent's ExecutionResult.from_error: an AgentException's code and data, else code 1 and str(error). */
 function failure(error: unknown): ExecutionOutcome {
   if (error instanceof IdemError) return result(error.code, error.message, error.info);
+  if (error instanceof EnvironmentError) return result(ErrorCode.BodyFailed, error.message, null);
   return result(ErrorCode.BodyFailed, messageOf(error), null);
 }
 

@@ -98,30 +98,35 @@ export class Runner {
     log.info("start", { plan: entry.planId, key: entry.key, attempt });
 
     let pgidWrites = Promise.resolve();
-    const outcome: ExecutionOutcome = await executePlan(entry.planText, planOf(entry), {
-      workRoot: join(config.dataDir, "work"),
-      timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
-      killGraceMs: config.killGraceSeconds * 1000,
-      outputCapBytes: config.outputCapBytes,
-      env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
-      onSpawn: (pgid) => {
-        pgidWrites = pgidWrites
-          .then(() =>
-            journal.commit((tx) => {
-              const current = journal.record(entry.key);
-              if (current) tx.putRecord(machine.spawned(current, { time: new Date().toISOString(), pgid }));
-            }),
-          )
-          .catch((error: unknown) =>
-            log.warn("pgid-not-recorded", { key: entry.key, pgid, message: String(error) }),
-          );
+    // The environment's fault before any script started (a full disk while the files are written) runs the plan
+    // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
+    const outcome: ExecutionOutcome = await retry(
+      () =>
+        executePlan(entry.planText, planOf(entry), {
+          workRoot: join(config.dataDir, "work"),
+          timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
+          killGraceMs: config.killGraceSeconds * 1000,
+          outputCapBytes: config.outputCapBytes,
+          env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
+          onSpawn: (pgid) => {
+            pgidWrites = pgidWrites.then(() => this.#recordPgid(entry, pgid));
+          },
+          signal,
+        }),
+      {
+        signal,
+        onRetry: (error, attempt, delayMs) =>
+          log.error("run-retry", {
+            plan: entry.planId,
+            key: entry.key,
+            attempt,
+            retryInMs: delayMs,
+            message: describe(error),
+          }),
       },
-      signal,
-    }).catch((error: unknown) => ({
+    ).catch((error: unknown) => ({
       errorCode: 1,
-      body: errorBody(
-        `Cannot execute plan "${entry.planId}": ${error instanceof Error ? error.message : String(error)}`,
-      ),
+      body: errorBody(`Cannot execute plan "${entry.planId}": ${describe(error)}`),
     }));
     await pgidWrites;
     failpoint("before-finish");
@@ -212,6 +217,24 @@ export class Runner {
       Waiters: waiters,
     });
     this.#ctx.afterCommit();
+  }
+
+  /**
+   * Notes the running script's process group (for operators; orphans are found by their environment mark). A
+   * full disk is retried a few times, then given up: the run goes on without it.
+   */
+  async #recordPgid(entry: QueueEntry, pgid: number): Promise<void> {
+    const { journal, log } = this.#ctx;
+    await retry(
+      () =>
+        journal.commit((tx) => {
+          const current = journal.record(entry.key);
+          if (current) tx.putRecord(machine.spawned(current, { time: new Date().toISOString(), pgid }));
+        }),
+      { maxAttempts: 3, minTimeout: 200 },
+    ).catch((error: unknown) =>
+      log.warn("pgid-not-recorded", { key: entry.key, pgid, message: describe(error) }),
+    );
   }
 
   /**
