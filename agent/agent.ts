@@ -4,8 +4,8 @@
  */
 import type { Config } from "./config.ts";
 import type { IdemError } from "./errors.ts";
-import { Journal } from "./journal/journal.ts";
 import { prune } from "./journal/retention.ts";
+import { takeJournal } from "./journal/take.ts";
 import type { LogFields, Logger } from "./log.ts";
 import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
 import { takeMessage } from "./pipeline/guard.ts";
@@ -30,6 +30,8 @@ export interface StartOptions {
    * Default: logged as `event=fatal`. `idem run` stops the agent and exits 2.
    */
   onFatal?(error: IdemError): void;
+  /** `--reset-journal`: set the journal aside (kept, renamed) and begin a new one. */
+  resetJournal?: boolean;
 }
 
 const EMBEDDED = /^embedded(?::(\d+))?$/;
@@ -40,6 +42,12 @@ export async function startAgent(
   log: Logger,
   options: StartOptions = {},
 ): Promise<RunningAgent> {
+  // The data dir first: a second agent on it must stop before it touches anything (SPEC 5.5).
+  const taken = await takeJournal(config.dataDir, {
+    ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
+    ...(options.resetJournal ? { reset: true } : {}),
+  });
+  const { journal, ownership } = taken;
   let embedded: EmbeddedBroker | undefined;
   const embeddedMatch = EMBEDDED.exec(config.broker.url);
   if (embeddedMatch) {
@@ -49,7 +57,6 @@ export async function startAgent(
   const brokerUrl = embedded?.url ?? config.broker.url;
 
   guardUnhandledRejections(log);
-  const journal = Journal.open(config.dataDir);
   const policies = await loadPolicies(config.plugins);
   if (!policies.get(config.defaultPolicy)) {
     throw new Error(
@@ -83,7 +90,8 @@ export async function startAgent(
           fields[name.toLowerCase()] = value as string | number | boolean | null;
         }
       }
-      (event.Event === "invalid" || event.Event === "interrupted" ? log.warn : log.info)(event.Event, fields);
+      const warn = ["invalid", "interrupted", "journal-set-aside"].includes(event.Event);
+      (warn ? log.warn : log.info)(event.Event, fields);
       const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
       if (transport?.connected) transport.publish(topic("events"), payload, { qos: 0 });
       else if (early.push(payload) > MAX_HELD_EVENTS) early.shift();
@@ -94,6 +102,18 @@ export async function startAgent(
     },
   };
 
+  for (const aside of taken.setAside) {
+    const { reason, path, instance } = aside;
+    ctx.emit({
+      Event: "journal-set-aside",
+      Key: null,
+      SourceID: null,
+      Generation: null,
+      Reason: reason,
+      Path: path,
+      Instance: instance ?? null,
+    });
+  }
   await recover(ctx);
   const pruneExpired = () =>
     prune(journal, { retentionDays: config.retentionDays }).then(
@@ -163,6 +183,7 @@ export async function startAgent(
       }
       await live.close();
       await journal.close();
+      await ownership.release();
       await embedded?.close();
       log.info("stopped", { agent: config.agentId });
     },

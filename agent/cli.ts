@@ -5,9 +5,10 @@
  */
 import { parseArgs } from "node:util";
 import { startAgent } from "./agent.ts";
+import { fenceGeneration } from "./commands/fence.ts";
+import { forgetKey } from "./commands/forget.ts";
 import { type Config, configFromEnv, type PartialConfig, readConfigFile, resolveConfig } from "./config.ts";
 import { IdemError } from "./errors.ts";
-import { forgetKey } from "./forget.ts";
 import { createLogger } from "./log.ts";
 import { sendPlan } from "./send.ts";
 import { VERSION } from "./version.ts";
@@ -16,20 +17,28 @@ const HELP = `idem ${VERSION} — runs Murano execution plans from MQTT, once, e
 
 Usage:
   idem run   [--config FILE] [--broker URL|embedded[:PORT]] [--agent-id ID] [--data-dir DIR]
-             [--generation N] [--plugins DIR]... [--default-policy NAME]
+             [--generation N] [--plugins DIR]... [--default-policy NAME] [--instance-id ID]
+             [--reset-journal]
   idem send  [--broker URL] --agent-id ID [--generation N] [--policy NAME] [--key KEY] [--timeout S]
              [--reply-to TOPIC] [--wait [SECONDS]] PLAN.json|-
   idem forget [--data-dir DIR] KEY      let a key run again (e.g. after "304 OutcomeUnknown")
+  idem fence  [--data-dir DIR] --generation N   set the VM's generation high-water mark
   idem --version | --help
 
 run     Start the agent. Plans arrive on idem/<agent-id>/plans; results go to the plan's ReplyTo,
         else idem/<agent-id>/results. Stops cleanly on SIGTERM/SIGINT.
         --broker embedded[:PORT] starts an in-process broker on 127.0.0.1 (default port 1883).
         --generation N fences off plans for older incarnations of this VM (code 301).
+        One agent per data dir: a second one exits 2 naming the owner's PID. A journal copied from
+        another VM (other --instance-id / cloud-init instance-id / machine-id) is set aside at start;
+        a damaged one is refused (exit 2) unless --reset-journal sets it aside (kept, renamed).
+fence   Set the generation high-water mark (e.g. after a plan raised it by mistake). Not while the
+        agent runs on that data dir.
 send    Send a plan file (or - for stdin) to an agent. --wait prints the result JSON and exits 0 when
         its ErrorCode is 0, 1 otherwise (default wait 60 s). Without an ID the plan gets a fresh one.
 
-Environment: IDEM_BROKER, IDEM_AGENT_ID, IDEM_DATA_DIR, IDEM_GENERATION, IDEM_CONFIG (config file, JSON).
+Environment: IDEM_BROKER, IDEM_AGENT_ID, IDEM_DATA_DIR, IDEM_GENERATION, IDEM_INSTANCE_ID,
+IDEM_CONFIG (config file, JSON).
 Defaults: broker mqtt://127.0.0.1:1883, agent id = host name, data dir ./idem-data, policy skip-if-identical.
 Docs: README.md, docs/plugins.md, docs/murano.md, docs/deploy.md`;
 
@@ -42,6 +51,8 @@ const RUN_OPTIONS = {
   plugins: { type: "string", multiple: true },
   "default-policy": { type: "string" },
   "log-level": { type: "string" },
+  "instance-id": { type: "string" },
+  "reset-journal": { type: "boolean" },
 } as const;
 
 const SEND_OPTIONS = {
@@ -74,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.plugins) flags.plugins = values.plugins;
   if (values["default-policy"]) flags.defaultPolicy = values["default-policy"];
   if (values["log-level"]) flags.logLevel = values["log-level"] as Config["logLevel"];
+  if (values["instance-id"]) flags.instanceId = values["instance-id"];
   const config = resolveConfig(file ? readConfigFile(file) : {}, configFromEnv(process.env), flags);
   const log = createLogger({ level: config.logLevel });
   // A fatal error (the broker refuses the agent's topics) stops the agent like a signal, then exits 2.
@@ -81,7 +93,10 @@ async function run(argv: string[]): Promise<number> {
   let fail = (error: IdemError) => {
     early = error;
   };
-  const agent = await startAgent(config, log, { onFatal: (error) => fail(error) });
+  const agent = await startAgent(config, log, {
+    onFatal: (error) => fail(error),
+    ...(values["reset-journal"] ? { resetJournal: true } : {}),
+  });
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (code: number) => {
@@ -166,6 +181,22 @@ async function forget(argv: string[]): Promise<number> {
   return found ? 0 : 1;
 }
 
+async function fence(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { "data-dir": { type: "string" }, generation: { type: "string" } },
+    allowPositionals: true,
+  });
+  const generation = integer("generation", values.generation);
+  if (generation === undefined || positionals.length > 0) {
+    throw new IdemError(2, "Cannot fence: give --generation N (a whole number >= 0) and nothing else");
+  }
+  const dataDir = values["data-dir"] ?? process.env.IDEM_DATA_DIR ?? "./idem-data";
+  const before = await fenceGeneration(dataDir, generation);
+  process.stdout.write(`generation high-water mark of ${dataDir}: ${before} -> ${generation}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -176,6 +207,8 @@ export async function main(argv: string[]): Promise<number> {
         return await send(rest);
       case "forget":
         return await forget(rest);
+      case "fence":
+        return await fence(rest);
       case "--version":
       case "-v":
         process.stdout.write(`idem ${VERSION}\n`);

@@ -37,6 +37,16 @@ export const Config = Type.Object({
   dataDir: Type.String({ default: "./idem-data" }),
   /** The instance generation given by the engine; absent: adopt the highest generation seen. */
   generation: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Adopt mode (no `generation`): how far one plan may raise the generation high-water mark at once (SPEC 5.5);
+   * a plan beyond it is refused with 302. `idem fence` sets the mark by hand.
+   */
+  maxGenerationStep: Type.Integer({ minimum: 1, default: 1000 }),
+  /**
+   * This VM's identity, recorded in the journal (SPEC 5.5); default cloud-init's instance-id, else
+   * /etc/machine-id. A journal recorded under another identity is set aside at start.
+   */
+  instanceId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   /** Refuse plans that carry no Generation (code 301). */
   requireGeneration: Type.Boolean({ default: false }),
   defaultPolicy: Type.String({ default: "skip-if-identical" }),
@@ -102,6 +112,7 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
   if (env.IDEM_AGENT_ID) out.agentId = env.IDEM_AGENT_ID;
   if (env.IDEM_DATA_DIR) out.dataDir = env.IDEM_DATA_DIR;
   if (env.IDEM_GENERATION) out.generation = Number(env.IDEM_GENERATION);
+  if (env.IDEM_INSTANCE_ID) out.instanceId = env.IDEM_INSTANCE_ID;
   return out;
 }
 

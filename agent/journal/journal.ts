@@ -15,12 +15,13 @@
  * (the environment's fault, SPEC 5.4); whatever the write callback throws is rethrown as it is.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { describe, IdemError, JournalUnavailable } from "../errors.ts";
 import type { ReplyTarget } from "../mod.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
+import { checkJournalFiles } from "./precheck.ts";
 import { type JournalRecord, upgradeRecord } from "./record.ts";
 
 /** Version of the journal's layout: 2 added record revisions and the key → queue index. */
@@ -70,6 +71,7 @@ export interface JournalWriter {
   dequeue(seq: number): void;
   addOutbox(entry: Omit<OutboxEntry, "seq">): number;
   setHighWater(generation: number): void;
+  setInstance(id: string): void;
   markSeen(planId: string, entry: SeenEntry): void;
   forgetSeen(planId: string): void;
   /** Forgets the re-delivery count of a payload once it is decided. */
@@ -83,7 +85,7 @@ export class Journal {
   readonly #records: Database<JournalRecord, string>;
   readonly #queue: Database<QueueEntry, number>;
   readonly #outbox: Database<OutboxEntry, number>;
-  readonly #meta: Database<number, string>;
+  readonly #meta: Database<number | string, string>;
   readonly #seen: Database<SeenEntry, string>;
   readonly #deliveries: Database<number, string>;
   #queueSeq: number;
@@ -100,7 +102,7 @@ export class Journal {
     this.#deliveries = this.#root.openDB({ name: "deliveries" });
     this.#queueSeq = lastKey(this.#queue);
     this.#outboxSeq = lastKey(this.#outbox);
-    if ((this.#meta.get("schema") ?? 1) < SCHEMA) this.#upgrade();
+    if (Number(this.#meta.get("schema") ?? 1) < SCHEMA) this.#upgrade();
   }
 
   /** Schema 1 → 2: every record gets its revision and the sequence numbers of its queued plans. */
@@ -117,11 +119,19 @@ export class Journal {
     });
   }
 
-  /** Opens (creating if needed) the journal under `<dataDir>/journal`. */
-  static open(dataDir: string): Journal {
+  /**
+   * Opens the journal under `<dataDir>/journal`, creating it unless `create` is false (then a missing journal is
+   * an IdemError(2)). Its files are checked before LMDB maps them ({@link checkJournalFiles}). The caller owns
+   * the data dir (`owner.ts`).
+   */
+  static open(dataDir: string, options: { create?: boolean } = {}): Journal {
+    const path = join(dataDir, "journal");
+    if (options.create === false && !existsSync(join(path, "data.mdb"))) {
+      throw new IdemError(2, `Cannot find a journal in ${path}: is --data-dir the agent's data dir?`);
+    }
+    checkJournalFiles(path);
     // In the single executable the LMDB addon is unpacked into a cache folder first (IDEM_CACHE_DIR wins).
     prepareNativeAddon({ cacheDir: join(dataDir, "cache") });
-    const path = join(dataDir, "journal");
     try {
       mkdirSync(path, { recursive: true });
       return new Journal(path);
@@ -197,8 +207,14 @@ export class Journal {
     return count;
   }
 
+  /** The identity of the VM this journal belongs to (`identity.ts`); undefined in a journal from before it. */
+  instance(): string | undefined {
+    const id = this.#meta.get("instance");
+    return typeof id === "string" ? id : undefined;
+  }
+
   highWater(): number {
-    return this.#meta.get("generation") ?? 0;
+    return Number(this.#meta.get("generation") ?? 0);
   }
 
   /** Runs `write` in one transaction and resolves once it is durable on disk; a throw aborts all of it. */
@@ -218,6 +234,7 @@ export class Journal {
         return seq;
       },
       setHighWater: (generation) => void this.#meta.put("generation", generation),
+      setInstance: (id) => void this.#meta.put("instance", id),
       markSeen: (planId, entry) => void this.#seen.put(planId, entry),
       forgetSeen: (planId) => void this.#seen.remove(planId),
       clearDeliveries: (hash) => {

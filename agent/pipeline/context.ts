@@ -14,7 +14,8 @@ export type AgentEventName =
   | "future"
   | "invalid"
   | "interrupted"
-  | "finished";
+  | "finished"
+  | "journal-set-aside";
 
 /** One message on `P/A/events` (SPEC 8); `Time` is added when it is published. */
 export interface AgentEvent {

@@ -16,6 +16,8 @@ export interface FenceOptions {
   /** A generation was configured: newer plans are refused (strict) instead of adopted. */
   strict: boolean;
   requireGeneration: boolean;
+  /** Adopt mode: the most one plan may raise the generation at once (SPEC 5.5 `maxGenerationStep`). */
+  maxStep: number;
 }
 
 export function fence(
@@ -40,7 +42,15 @@ export function fence(
     };
   }
   if (planGeneration > agent) {
-    if (!options.strict) return { kind: "adopt", generation: planGeneration };
+    if (!options.strict && planGeneration - agent <= options.maxStep)
+      return { kind: "adopt", generation: planGeneration };
+    if (!options.strict) {
+      return {
+        kind: "future",
+        code: ErrorCode.FutureGeneration,
+        message: `Cannot adopt generation ${planGeneration} of plan "${planId}": it is more than maxGenerationStep (${options.maxStep}) above the agent's generation ${agent}. If the VM really is that generation, set it with idem fence --generation ${planGeneration}`,
+      };
+    }
     return {
       kind: "future",
       code: ErrorCode.FutureGeneration,

@@ -78,6 +78,7 @@ export async function intake(
     generation: ctx.generation(),
     strict: config.generation !== undefined,
     requireGeneration: config.requireGeneration,
+    maxStep: config.maxGenerationStep,
   });
   if (verdict.kind !== "pass" && verdict.kind !== "adopt") {
     const future = verdict.kind === "future";

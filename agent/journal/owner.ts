@@ -1,0 +1,108 @@
+/**
+ * One owner per data dir (SPEC 5.5): an exclusive lock held for the owner's whole life, released by the kernel
+ * when the process ends, however it ends (`kill -9` included).
+ *
+ * The lock is a Unix socket in Linux's abstract namespace, named after the data dir's real path: binding it is
+ * atomic and exclusive, and it leaves no file behind to go stale. A second process finds it taken, connects,
+ * and the owner tells it who it is, so the refusal names the owner's PID. Abstract sockets are per network
+ * namespace: two processes in different network namespaces on one data dir are not kept apart (documented).
+ */
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
+import { describe, ErrorCode, IdemError } from "../errors.ts";
+
+/** What the owner says of itself to a process that finds the data dir taken. */
+export interface OwnerInfo {
+  pid: number;
+  command: string;
+  since: string;
+}
+
+export interface Ownership {
+  readonly dataDir: string;
+  /** Gives the data dir up (also happens when the process ends). */
+  release(): Promise<void>;
+}
+
+/** The abstract socket address that stands for `dataDir`. */
+function lockAddress(dataDir: string): string {
+  const hash = createHash("sha256").update(realpathSync(dataDir)).digest("hex").slice(0, 32);
+  return `\0idem-data-dir-${hash}`;
+}
+
+/**
+ * Takes the data dir (which must exist) for this process, as `command` ("run", "forget", "fence" …). Throws
+ * IdemError(2) naming the owner's PID when another process holds it: the caller must then touch nothing.
+ */
+export async function acquireOwnership(dataDir: string, command: string): Promise<Ownership> {
+  let address: string;
+  try {
+    address = lockAddress(dataDir);
+  } catch (cause) {
+    throw new IdemError(ErrorCode.InvalidPlan, `Cannot find data dir ${dataDir}: ${describe(cause)}`, {
+      cause,
+    });
+  }
+  const me: OwnerInfo = { pid: process.pid, command, since: new Date().toISOString() };
+  const server = createServer((socket) => socket.end(`${JSON.stringify(me)}\n`));
+  try {
+    await listen(server, address);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "EADDRINUSE") {
+      throw new IdemError(ErrorCode.InvalidPlan, `Cannot lock data dir ${dataDir}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    const owner = await ownerOf(address);
+    const who = owner
+      ? `idem ${owner.command} (PID ${owner.pid}, since ${owner.since})`
+      : "another process (it did not say which)";
+    throw new IdemError(
+      ErrorCode.InvalidPlan,
+      `Cannot use data dir ${dataDir}: ${who} owns it. One agent per data dir: stop that one first, or give this one another --data-dir`,
+    );
+  }
+  // The lock must not keep the process alive by itself.
+  server.unref();
+  return {
+    dataDir,
+    release: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function listen(server: Server, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Asks the owner who it is (within 2 s); undefined when it does not answer. */
+function ownerOf(address: string): Promise<OwnerInfo | undefined> {
+  return new Promise((resolve) => {
+    let text = "";
+    const socket = connect(address);
+    const done = (info: OwnerInfo | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(info);
+    };
+    const timer = setTimeout(() => done(undefined), 2000);
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("end", () => {
+      try {
+        done(JSON.parse(text) as OwnerInfo);
+      } catch {
+        done(undefined);
+      }
+    });
+    socket.on("error", () => done(undefined));
+  });
+}
