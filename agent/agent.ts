@@ -4,6 +4,7 @@
  */
 import type { Config } from "./config.ts";
 import type { IdemError } from "./errors.ts";
+import { type Incarnation, judgeStatus, type StatusState, type Supersession } from "./incarnation.ts";
 import { prune } from "./journal/retention.ts";
 import { takeJournal } from "./journal/take.ts";
 import type { LogFields, Logger } from "./log.ts";
@@ -32,10 +33,17 @@ export interface StartOptions {
   onFatal?(error: IdemError): void;
   /** `--reset-journal`: set the journal aside (kept, renamed) and begin a new one. */
   resetJournal?: boolean;
+  /**
+   * A newer incarnation of this VM exists (SPEC 5.5): the agent takes no more plans and has left its session
+   * (status `superseded`). Default: nothing more. `idem run` stops the agent and exits 3.
+   */
+  onSuperseded?(by: Supersession): void;
 }
 
 const EMBEDDED = /^embedded(?::(\d+))?$/;
 const MAX_HELD_EVENTS = 1000;
+/** When this process started: with the generation, what orders two incarnations of one VM (`incarnation.ts`). */
+const STARTED_AT = new Date(Math.round(performance.timeOrigin)).toISOString();
 
 export async function startAgent(
   config: Config,
@@ -74,6 +82,9 @@ export async function startAgent(
   // Events that happen while there is no session (start-up recovery, a broker outage) are held, the newest
   // MAX_HELD_EVENTS of them, and published once the session is up.
   const early: string[] = [];
+  let superseded: Supersession | undefined;
+  // This process lost a session the way a takeover does: a same-generation Last Will may be a live rival's.
+  let takenOver = false;
   const ctx: PipelineContext = {
     config,
     journal,
@@ -82,7 +93,8 @@ export async function startAgent(
     defaultReplyTopic: topic("results"),
     generation: () => Math.max(config.generation ?? 0, journal.highWater()),
     facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
-    emit(event: AgentEvent) {
+    emit(raw: AgentEvent) {
+      const event = boundedEvent(raw);
       const fields: LogFields = { plan: event.SourceID, key: event.Key, generation: event.Generation };
       for (const [name, value] of Object.entries(event)) {
         if (["Event", "SourceID", "Key", "Generation"].includes(name)) continue;
@@ -100,6 +112,7 @@ export async function startAgent(
       outbox.flush();
       runner?.kick();
     },
+    supersede: (by) => supersede(by),
   };
 
   for (const aside of taken.setAside) {
@@ -126,7 +139,11 @@ export async function startAgent(
   runner = new Runner(ctx);
   runner.kick();
 
-  const status = (state: "online" | "offline", protocol: 4 | 5) =>
+  const status = (
+    state: StatusState,
+    protocol: 4 | 5,
+    form: { lastWill?: boolean; by?: Supersession } = {},
+  ) =>
     JSON.stringify({
       State: state,
       AgentID: config.agentId,
@@ -136,15 +153,71 @@ export async function startAgent(
       Policies: policies.names(),
       Since: new Date().toISOString(),
       BootId: journal.bootId,
+      StartedAt: STARTED_AT,
+      LastWill: form.lastWill ?? false,
+      ...(form.by ? { SupersededBy: supersededBy(form.by) } : {}),
     });
+  const self = (): Incarnation => ({
+    agentId: config.agentId,
+    generation: ctx.generation(),
+    startedAt: STARTED_AT,
+    bootId: journal.bootId,
+  });
+  /** SPEC 5.5: stands down for a newer incarnation — no more plans, status `superseded` once, session left. */
+  function supersede(by: Supersession): void {
+    const live = transport;
+    if (superseded || !live) return;
+    superseded = by;
+    live.pause();
+    log.warn("superseded", {
+      agent: config.agentId,
+      generation: ctx.generation(),
+      bootId: journal.bootId,
+      startedAt: STARTED_AT,
+      by: by.source,
+      byGeneration: by.generation,
+      byBootId: by.bootId,
+      byStartedAt: by.startedAt,
+      plan: by.planId,
+      running: runner?.busy ?? 0,
+      outbox: journal.outbox().length,
+      message: `this incarnation stands down as ${by.reason}: it takes no more plans, leaves the session and stops (exit 3)`,
+    });
+    void live.leave({ topic: topic("status"), payload: status("superseded", live.protocol, { by }) });
+    options.onSuperseded?.(by);
+  }
   transport = connectTransport({
     broker: { ...config.broker, url: brokerUrl },
     agentId: config.agentId,
     clientId: `idem-${config.agentId}`,
     plansTopic: topic("plans"),
-    will: (protocol) => ({ topic: topic("status"), payload: status("offline", protocol) }),
+    will: (protocol) => ({
+      topic: topic("status"),
+      payload: status("offline", protocol, { lastWill: true }),
+    }),
     log,
     onPlan: (message) => takeMessage(message, ctx),
+    onStatus(message) {
+      if (superseded) return;
+      const verdict = judgeStatus(message.payload, self(), { takenOver });
+      if (verdict.kind === "newer") return supersede(verdict.by);
+      if (verdict.kind === "ignore") return log.debug("status-ignored", { why: verdict.why });
+      // An older incarnation's status (or its Last Will over ours) is the retained one: ours again, so that the
+      // older one (and the engines) see it.
+      const { other, state } = verdict;
+      log.info("older-incarnation", {
+        generation: other.generation,
+        bootId: other.bootId,
+        startedAt: other.startedAt,
+        state,
+      });
+      const live = transport;
+      if (live?.connected)
+        live.publish(topic("status"), status("online", live.protocol), { qos: 1, retain: true });
+    },
+    onTakenOver() {
+      takenOver = true;
+    },
     onFatal: options.onFatal ?? ((error) => log.error("fatal", { message: error.message })),
     onReady(protocol) {
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
@@ -208,4 +281,29 @@ function guardUnhandledRejections(log: Logger): void {
     });
     process.exit(1);
   });
+}
+
+/** The `SupersededBy` of a `superseded` status: who is newer, and why. */
+function supersededBy(by: Supersession): Record<string, unknown> {
+  return {
+    Generation: by.generation,
+    ...(by.bootId === undefined ? {} : { BootId: by.bootId }),
+    ...(by.startedAt === undefined ? {} : { StartedAt: by.startedAt }),
+    ...(by.planId === undefined ? {} : { Plan: by.planId }),
+    Reason: by.reason,
+  };
+}
+
+/** Longest string field of an event, in characters: an event never outgrows a broker's packet limit. */
+const MAX_EVENT_FIELD = 1000;
+
+/** The event with every long string field cut to {@link MAX_EVENT_FIELD} characters (and marked so). */
+function boundedEvent(event: AgentEvent): AgentEvent {
+  const bounded: AgentEvent = { ...event };
+  for (const [name, value] of Object.entries(event)) {
+    if (typeof value === "string" && value.length > MAX_EVENT_FIELD) {
+      bounded[name] = `${value.slice(0, MAX_EVENT_FIELD)}… [${value.length - MAX_EVENT_FIELD} more characters]`;
+    }
+  }
+  return bounded;
 }

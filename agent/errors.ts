@@ -101,8 +101,9 @@ export class RetryError extends Error {
 
 export type FailureKind = "plan" | "environment" | "bug";
 
-/** The kind of a failure (SPEC 5.4), by its type. */
+/** The kind of a failure (SPEC 5.4), by its type; a retry that gave up is of the kind of its last failure. */
 export function failureKind(error: unknown): FailureKind {
+  if (error instanceof RetryError) return failureKind(error.cause);
   if (error instanceof IdemError) return "plan";
   if (error instanceof EnvironmentError) return "environment";
   return "bug";

@@ -3,11 +3,13 @@
  * it has none, Generation / Idempotency / Timeout / ReplyTo from flags), publishes it QoS 1 and, with
  * `--wait`, prints the result whose SourceID is the plan's ID.
  */
+
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import { brokerUrl } from "./config.ts";
 import { IdemError } from "./errors.ts";
+import { parseJson } from "./json/parse.ts";
 
 export interface SendOptions {
   broker: string;
@@ -111,11 +113,8 @@ export async function sendPlan(options: SendOptions): Promise<number> {
         client.on("message", (topic, payload) => {
           if (topic !== replyTopic) return;
           const text = payload.toString("utf8");
-          try {
-            if ((JSON.parse(text) as { SourceID?: unknown }).SourceID !== planId) return;
-          } catch {
-            return;
-          }
+          // Read as Python's json reads it: a result Body may hold NaN or Infinity, as murano-agent's do.
+          if (resultField(text, "SourceID") !== planId) return;
           clearTimeout(timer);
           resolve(text);
         });
@@ -134,9 +133,24 @@ export async function sendPlan(options: SendOptions): Promise<number> {
       process.stderr.write(`idem: ${(error as Error).message}\n`);
       return 1;
     }
-    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
-    return (JSON.parse(text) as { ErrorCode?: unknown }).ErrorCode === 0 ? 0 : 1;
+    process.stdout.write(`${text}\n`);
+    return resultField(text, "ErrorCode") === 0 ? 0 : 1;
   } finally {
     await client.endAsync();
   }
+}
+
+/** A top-level field of a result message, read as Python's json reads it; undefined if it is not JSON. */
+function resultField(text: string, name: string): unknown {
+  const parsed = parseJson(text);
+  if (
+    !parsed.ok ||
+    parsed.value === null ||
+    typeof parsed.value !== "object" ||
+    Array.isArray(parsed.value)
+  ) {
+    return undefined;
+  }
+  const value = Object.hasOwn(parsed.value, name) ? parsed.value[name] : undefined;
+  return typeof value === "bigint" ? Number(value) : value;
 }

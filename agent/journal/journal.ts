@@ -19,7 +19,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { describe, IdemError, JournalUnavailable } from "../errors.ts";
-import type { ReplyTarget } from "../mod.ts";
+import type { ReplyTarget, StoredResult } from "../mod.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import { checkJournalFiles } from "./precheck.ts";
 import { type JournalRecord, upgradeRecord } from "./record.ts";
@@ -62,6 +62,10 @@ export interface SeenEntry {
   time: string;
   /** The plan's fingerprint, when it got that far (SPEC 5.2a: same ID, other content → 303). */
   fingerprint?: string | null;
+  /** The result of this plan's own execution, kept so that the same ID sent again is answered with it. */
+  result?: StoredResult;
+  /** The plan whose execution answered this one (it joined it, or got its result replayed). */
+  ranAs?: string;
 }
 
 export interface JournalWriter {

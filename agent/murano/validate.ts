@@ -25,7 +25,8 @@ const MURANO_TYPES = ["Application", "Chef", "Puppet"];
 const Generation = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Idempotency = Type.Object({
   Policy: Type.Optional(Type.String({ minLength: 1 })),
-  Key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  // Length in code points, as Python counts it: checked below (TypeBox counts UTF-16 units).
+  Key: Type.Optional(Type.String({ minLength: 1, maxLength: 510 })),
   Options: Type.Optional(Type.Object({})),
 });
 /** Seconds; at most 2,000,000 (23 days), as a timer longer than 2^31 ms would fire at once. */
@@ -205,6 +206,15 @@ function checkExtensions(plan: Record<string, unknown>): void {
   const key = (plan.Idempotency as { Key?: unknown } | undefined)?.Key;
   if (typeof key === "string" && !key.isWellFormed()) {
     invalid(`Idempotency.Key ${JSON.stringify(key)} is not well-formed Unicode (a lone surrogate)`);
+  }
+  if (typeof key === "string" && [...key].length > 255) {
+    invalid(`Idempotency.Key has ${[...key].length} characters: give 1-255`);
+  }
+  // Content keys are `sha256:<hex>`: an explicit key of that shape could take over another plan's record.
+  if (typeof key === "string" && key.startsWith("sha256:")) {
+    invalid(
+      `Idempotency.Key "${key.slice(0, 80)}" starts with "sha256:", which is reserved for content fingerprints: choose another key`,
+    );
   }
 }
 

@@ -11,12 +11,13 @@ import type { JournalWriter } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
 import type { Decision, ReplyTarget } from "../mod.ts";
 import type { AgentEventName, PipelineContext, PlanRequest } from "./context.ts";
+import type { Decided } from "./decide.ts";
 import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
 
 /** Commits `decision` for `request`; false (nothing written) when the record is no longer `read`. */
 export async function commitDecision(
   request: PlanRequest,
-  decision: Decision,
+  decision: Decided,
   read: machine.JournalRecord | undefined,
   ctx: PipelineContext,
 ): Promise<boolean> {
@@ -37,7 +38,7 @@ export async function commitDecision(
       return;
     }
     if (request.adopt) tx.setHighWater(request.generation);
-    remember(tx, ctx, request, decision.kind);
+    remember(tx, ctx, request, decision);
     const seq =
       decision.kind === "run"
         ? tx.enqueue({
@@ -54,7 +55,7 @@ export async function commitDecision(
     const next = nextRecord(current, decision, request, seq);
     if (next) tx.putRecord(next);
     if (decision.kind === "replay") {
-      const stored = current?.result as NonNullable<machine.JournalRecord["result"]>;
+      const stored = (decision.result ?? current?.result) as NonNullable<machine.JournalRecord["result"]>;
       const payload = resultPayload({
         sourceId: request.planId,
         errorCode: stored.errorCode,
@@ -128,7 +129,8 @@ export function nextRecord(
     case "join":
       return machine.join(current as machine.JournalRecord, { ...at, target: request.target });
     case "replay":
-      return machine.replay(current as machine.JournalRecord, at);
+      // A result kept with the plan ID (SPEC 5.2a) may be replayed where the record has none.
+      return current?.result ? machine.replay(current, at) : undefined;
     case "reject":
       return machine.reject(current, { ...at, code: decision.code });
   }
@@ -189,13 +191,18 @@ export async function commitRefusal(refusal: Refusal, ctx: PipelineContext): Pro
  * Notes the plan ID's decision and content (SPEC 5.2a). The first content sent under an ID is the one kept:
  * a later send with other content is refused against it, not recorded over it.
  */
-function remember(tx: JournalWriter, ctx: PipelineContext, request: PlanRequest, decision: string): void {
+function remember(tx: JournalWriter, ctx: PipelineContext, request: PlanRequest, decision: Decided): void {
   if (request.deliveryHash) tx.clearDeliveries(request.deliveryHash);
   if (ctx.journal.seen(request.planId)?.fingerprint) return;
+  const ranAs =
+    decision.kind === "replay"
+      ? (decision.result ?? ctx.journal.record(request.key)?.result)?.ranAs
+      : undefined;
   tx.markSeen(request.planId, {
     key: request.key,
-    decision,
+    decision: decision.kind,
     time: request.received.toISOString(),
     fingerprint: request.fingerprint,
+    ...(ranAs === undefined ? {} : { ranAs }),
   });
 }

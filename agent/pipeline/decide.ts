@@ -9,19 +9,22 @@
  */
 import { Value } from "typebox/value";
 import { describe, ErrorCode } from "../errors.ts";
-import type { SeenEntry } from "../journal/journal.ts";
+import type { Journal } from "../journal/journal.ts";
 import { type JournalRecord, policyView } from "../journal/record.ts";
-import type { Decision, Policy, PolicyContext } from "../mod.ts";
+import type { Decision, Policy, PolicyContext, StoredResult } from "../mod.ts";
 import type { PipelineContext, PlanRequest } from "./context.ts";
 
 const KINDS = new Set(["run", "replay", "join", "reject"]);
+
+/** A decision, and for a replay of another result than the record's, that result. */
+export type Decided = Decision & { result?: StoredResult };
 
 export async function decide(
   request: PlanRequest,
   record: JournalRecord | undefined,
   ctx: PipelineContext,
-): Promise<Decision> {
-  const resent = sameIdAgain(request, record, ctx.journal.seen(request.planId));
+): Promise<Decided> {
+  const resent = sameIdAgain(request, record, ctx.journal);
   if (resent) return resent;
   const policy = ctx.policies.get(request.policyName);
   if (!policy) {
@@ -35,12 +38,17 @@ export async function decide(
   return settle(decision, record);
 }
 
-/** SPEC 5.2a: the engine re-sent a plan ID it already sent (it lost the result, or it retries). */
+/**
+ * SPEC 5.2a: the engine re-sent a plan ID it already sent (it lost the result, or it retries). Same content:
+ * it joins its execution while that is pending, else gets the result that answered it — kept with the ID, so
+ * that it is found even when the key has run other content since.
+ */
 function sameIdAgain(
   request: PlanRequest,
   record: JournalRecord | undefined,
-  seen: SeenEntry | undefined,
-): Decision | undefined {
+  journal: Pick<Journal, "seen">,
+): Decided | undefined {
+  const seen = journal.seen(request.planId);
   if (!seen?.fingerprint) return undefined;
   if (seen.fingerprint !== request.fingerprint) {
     return {
@@ -49,11 +57,11 @@ function sameIdAgain(
       message: `Cannot run plan "${request.planId}": plan ID reused with different content (fingerprint ${seen.fingerprint} before, ${request.fingerprint} now)`,
     };
   }
-  if (seen.key !== request.key || record === undefined || record.fingerprint !== request.fingerprint) {
-    return undefined;
-  }
-  if (record.state === "accepted" || record.state === "running") return { kind: "join" };
-  if (record.result) return { kind: "replay" };
+  const answered = seen.result ?? (seen.ranAs === undefined ? undefined : journal.seen(seen.ranAs)?.result);
+  if (answered) return { kind: "replay", result: answered };
+  const same = record !== undefined && seen.key === request.key && record.fingerprint === request.fingerprint;
+  if (same && (record.state === "accepted" || record.state === "running")) return { kind: "join" };
+  if (same && record.result) return { kind: "replay" };
   return undefined;
 }
 
@@ -84,8 +92,8 @@ export function policyContext(
 }
 
 /** A decision the record cannot honour becomes a refusal (a plugin asked to replay nothing, or to join nothing). */
-export function settle(decision: Decision, record: JournalRecord | undefined): Decision {
-  if (decision.kind === "replay" && !record?.result) {
+export function settle(decision: Decided, record: JournalRecord | undefined): Decided {
+  if (decision.kind === "replay" && !decision.result && !record?.result) {
     return { kind: "reject", code: 305, message: "Cannot replay a result: the key has no stored result" };
   }
   if (decision.kind === "join" && record?.state !== "accepted" && record?.state !== "running") {

@@ -67,7 +67,8 @@ export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
   }
   const exact = value;
   const id = Object.hasOwn(exact, "ID") ? exact.ID : undefined;
-  if (typeof id !== "string" || id.length === 0 || id.length > 255) {
+  // Characters as Python counts them (code points): 255 emoji are 510 UTF-16 units and still one usable ID.
+  if (typeof id !== "string" || id.length === 0 || id.length > 510 || [...id].length > 255) {
     return {
       kind: "unanswerable",
       message: "Cannot answer a plan without an ID: give it a string ID of 1-255 characters",

@@ -8,6 +8,7 @@
  * here; what else can go wrong (the journal, a bug) is the caller's to retry or answer (`guard.ts`).
  */
 import { ErrorCode, IdemError } from "../errors.ts";
+import type { SeenEntry } from "../journal/journal.ts";
 import type { IncomingMessage } from "../transport/port.ts";
 import { commitDecision, commitRefusal, type Refusal } from "./commit.ts";
 import type { PipelineContext, PlanRequest } from "./context.ts";
@@ -15,7 +16,7 @@ import { decide } from "./decide.ts";
 import { decode } from "./decode.ts";
 import { fence } from "./fence.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { address, validate } from "./validate.ts";
+import { address, replyScope, validate } from "./validate.ts";
 
 export interface IntakeOptions {
   /** Hash of a re-delivered payload: its delivery count is cleared with the decision. */
@@ -49,7 +50,7 @@ export async function intake(
     return;
   }
   const planGeneration = typeof plan.Generation === "number" ? plan.Generation : null;
-  const addressed = address(plan, planId, message, ctx.defaultReplyTopic);
+  const addressed = address(plan, planId, message, replyScope(ctx.config, ctx.defaultReplyTopic));
   const refuse = (refusal: Omit<Refusal, "planId" | "target" | "planGeneration" | "deliveryHash">) =>
     commitRefusal(
       {
@@ -80,6 +81,13 @@ export async function intake(
     requireGeneration: config.requireGeneration,
     maxStep: config.maxGenerationStep,
   });
+  if (verdict.kind === "superseded") {
+    // SPEC 5.5: this agent stands down; the plan is neither answered nor acknowledged (the transport is paused
+    // by now), so the broker keeps it for the newer incarnation.
+    const { generation, message: reason } = verdict;
+    ctx.supersede({ source: "plan", generation, planId, reason });
+    return;
+  }
   if (verdict.kind !== "pass" && verdict.kind !== "adopt") {
     const future = verdict.kind === "future";
     return refuse({
@@ -102,7 +110,7 @@ export async function intake(
     plan,
     text: decoded.text,
     target: addressed.target,
-    key: idempotency.Key ?? print,
+    key: sameKey(journal.seen(planId), print) ?? idempotency.Key ?? print,
     explicitKey: idempotency.Key !== undefined,
     fingerprint: print,
     policyName: idempotency.Policy ?? config.defaultPolicy,
@@ -127,6 +135,11 @@ export async function intake(
       );
     }
   }
+}
+
+/** The same plan sent again (same ID, same content) keeps the key it was first decided under (SPEC 5.2a). */
+function sameKey(seen: SeenEntry | undefined, print: string): string | undefined {
+  return seen?.fingerprint === print && seen.key ? seen.key : undefined;
 }
 
 /** A record that changes under every decision is a bug somewhere; it must not spin intake for ever. */

@@ -10,6 +10,7 @@ import type { QueueEntry } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
 import { parseJson } from "../json/parse.ts";
 import { toPlain } from "../json/plain.ts";
+import type { StoredResult } from "../mod.ts";
 import { executePlan } from "../murano/execute.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
@@ -201,6 +202,13 @@ export class Runner {
         });
         tx.putRecord(finished.record);
         tx.dequeue(entry.seq);
+        // Each plan ID keeps what answered it (SPEC 5.2a): the same ID sent again gets this result back.
+        const seen = journal.seen(entry.planId);
+        if (seen) tx.markSeen(entry.planId, { ...seen, result: finished.record.result as StoredResult });
+        for (const waiter of finished.waiters) {
+          const joined = journal.seen(waiter.sourceId);
+          if (joined) tx.markSeen(waiter.sourceId, { ...joined, ranAs: entry.planId });
+        }
         tx.addOutbox(replyTo(entry.reply, answer("run", entry.planId)));
         for (const waiter of finished.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
         waiters = finished.waiters.length;

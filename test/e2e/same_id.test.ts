@@ -72,4 +72,46 @@ describe("the same plan ID sent again", { timeout: 120_000 }, () => {
     assert.equal(runs("slow"), 1, "the script ran once");
     assert.equal(runs("slow-other"), 0);
   });
+
+  test("same ID after its key ran other content: its own result is replayed, nothing runs again", async () => {
+    const key = `k-${Date.now()}`;
+    const first = applicationPlan({ effects: scene.effects, tag: "keyed-1", idempotency: { Key: key } });
+    await scene.engine.send(first);
+    const [ran] = await scene.engine.waitForResults(first.ID);
+    const other = applicationPlan({ effects: scene.effects, tag: "keyed-2", idempotency: { Key: key } });
+    await scene.engine.send(other);
+    await scene.engine.waitForResults(other.ID);
+    // The engine lost the first result and re-sends the first plan (a Murano engine gives fresh file ids).
+    const again = {
+      ...applicationPlan({ effects: scene.effects, tag: "keyed-1", idempotency: { Key: key } }),
+      ID: first.ID,
+    };
+    await scene.engine.send(again);
+    const [, replayed] = await scene.engine.waitForResults(first.ID, 2);
+    assert.equal(replayed?.Idem?.Decision, "replay", JSON.stringify(replayed));
+    assert.deepEqual(replayed?.Body, ran?.Body, "the first plan's own result, not the key's latest");
+    assert.equal(runs("keyed-1"), 1);
+    // Same ID and content under another explicit key (Idempotency is not content): the same plan, replayed.
+    const rekeyed = { ...first, Idempotency: { Key: `${key}-other` } };
+    await scene.engine.send(rekeyed);
+    const [, , third] = await scene.engine.waitForResults(first.ID, 3);
+    assert.equal(third?.Idem?.Decision, "replay");
+    assert.equal(runs("keyed-1"), 1);
+  });
+
+  test("an explicit key shaped like a fingerprint is refused; an ID of 255 emoji is usable", async () => {
+    const squatter = applicationPlan({
+      effects: scene.effects,
+      tag: "squat",
+      idempotency: { Key: `sha256:${"a".repeat(64)}` },
+    });
+    await scene.engine.send(squatter);
+    const [refused] = await scene.engine.waitForResults(squatter.ID);
+    assert.equal(refused?.ErrorCode, 2);
+    assert.equal(runs("squat"), 0);
+    const emoji = { ...applicationPlan({ effects: scene.effects, tag: "emoji" }), ID: "😀".repeat(255) };
+    await scene.engine.send(emoji);
+    const [answered] = await scene.engine.waitForResults(emoji.ID);
+    assert.equal(answered?.ErrorCode, 0, JSON.stringify(answered));
+  });
 });
