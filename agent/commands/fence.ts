@@ -3,13 +3,32 @@
  * the way out when a plan raised it by mistake in adopt mode, or to fence a VM before its first plan. It owns
  * the data dir while it works: with the agent running it is refused, naming the agent's PID.
  */
+import { join } from "node:path";
+import { ErrorCode, IdemError } from "../errors.ts";
 import { Journal } from "../journal/journal.ts";
 import { acquireOwnership } from "../journal/owner.ts";
+import { journalUnfinished } from "../journal/take.ts";
 
-/** Sets the high-water mark to `generation`; resolves with the mark it replaced. */
+/**
+ * Sets the high-water mark to `generation`; resolves with the mark it replaced. Throws IdemError(2), touching
+ * nothing, for a generation that is not a whole number a plan could carry (0 … 2^53 − 1), a data dir without a
+ * journal, or one another process owns.
+ */
 export async function fenceGeneration(dataDir: string, generation: number): Promise<number> {
+  if (!Number.isSafeInteger(generation) || generation < 0) {
+    throw new IdemError(
+      ErrorCode.InvalidPlan,
+      `Cannot fence at generation ${generation}: give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
   const ownership = await acquireOwnership(dataDir, "fence");
   try {
+    if (journalUnfinished(dataDir)) {
+      throw new IdemError(
+        ErrorCode.InvalidPlan,
+        `Cannot find a journal in ${join(dataDir, "journal")}: its making did not finish (the agent makes it at its next start)`,
+      );
+    }
     const journal = Journal.open(dataDir, { create: false });
     try {
       const before = journal.highWater();

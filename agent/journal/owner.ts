@@ -2,13 +2,15 @@
  * One owner per data dir (SPEC 5.5): an exclusive lock held for the owner's whole life, released by the kernel
  * when the process ends, however it ends (`kill -9` included).
  *
- * The lock is a Unix socket in Linux's abstract namespace, named after the data dir's real path: binding it is
- * atomic and exclusive, and it leaves no file behind to go stale. A second process finds it taken, connects,
- * and the owner tells it who it is, so the refusal names the owner's PID. Abstract sockets are per network
+ * The lock is a Unix socket in Linux's abstract namespace, named after the data dir's device and inode numbers:
+ * binding it is atomic and exclusive, and it leaves no file behind to go stale. The same folder reached by any
+ * path — a symbolic link, a bind mount, a container's volume — has the same name (its real path would not: a bind
+ * mount has its own). A second process finds it taken, connects, and the owner tells it who it is, so the refusal
+ * names the owner's PID. Abstract sockets are per network
  * namespace: two processes in different network namespaces on one data dir are not kept apart (documented).
  */
 import { createHash } from "node:crypto";
-import { realpathSync } from "node:fs";
+import { statSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { describe, ErrorCode, IdemError } from "../errors.ts";
 
@@ -25,9 +27,10 @@ export interface Ownership {
   release(): Promise<void>;
 }
 
-/** The abstract socket address that stands for `dataDir`. */
+/** The abstract socket address that stands for the folder `dataDir`. */
 function lockAddress(dataDir: string): string {
-  const hash = createHash("sha256").update(realpathSync(dataDir)).digest("hex").slice(0, 32);
+  const { dev, ino } = statSync(dataDir, { bigint: true });
+  const hash = createHash("sha256").update(`${dev}:${ino}`).digest("hex").slice(0, 32);
   return `\0idem-data-dir-${hash}`;
 }
 

@@ -5,12 +5,17 @@
  *
  * What is checked, from LMDB's layout (lmdb-js 3, LMDB 1.0 "mdb.master3" format, read off its files): the data
  * file's two meta pages (page header 24 bytes, then `mm_magic` 0xBEEFC0DE, `mm_version`, `mm_address`,
- * `mm_mapsize`, two 48-byte DB records whose first holds the page size, `mm_last_pg`, `mm_txnid`), the newest
- * valid meta's last page against the file's size; and the lock file's magic.
+ * `mm_mapsize`, two 48-byte DB records whose first holds the page size, `mm_last_pg`, `mm_txnid`): the first one
+ * must be valid (LMDB takes the page size from it: measured, lmdb 3.5 dies by SIGSEGV without it), the DB
+ * records' depth and root must be possible, and the newest valid meta's last page must lie within the file; and
+ * the lock file's magic (only next to a data file: a lock file alone holds nothing, and a new journal's is written
+ * out before LMDB initialises it, see `take.ts`). A journal folder or file that is not what it should be (a
+ * directory named data.mdb, a file named journal) or cannot be read is refused the same way, never passed on to
+ * LMDB. Damage inside the data pages is not looked for: LMDB may stop the process on it (an assertion, SIGABRT).
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
-import { ErrorCode, IdemError } from "../errors.ts";
+import { describe, ErrorCode, IdemError } from "../errors.ts";
 
 const MAGIC = 0xbeefc0de;
 const P_META = 0x08;
@@ -20,6 +25,14 @@ const PAGE_SIZE_AT = 0x30;
 const LAST_PAGE_AT = 0x90;
 const TXNID_AT = 0x98;
 const META_BYTES = 0xa0;
+const PAGE_SIZES = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+/** The free-page DB and the main DB records in a meta page, and fields within one (`MDB_db`). */
+const DB_AT = [0x30, 0x60];
+const DB_DEPTH_AT = 0x06;
+const DB_ROOT_AT = 0x28;
+/** No B-tree of a journal that fits a 64-bit file is deeper. */
+const MAX_DEPTH = 64;
+const NO_PAGE = 0xffffffffffffffffn;
 
 interface Meta {
   pageSize: number;
@@ -38,12 +51,29 @@ function readAt(file: string, position: number, length: number): Buffer {
   }
 }
 
+/** The meta page in `page`, when it is one whose fields LMDB can use (its two DB records' depth and root). */
 function meta(page: Buffer): Meta | undefined {
   if (page.length < META_BYTES) return undefined;
   if (page.readUInt32LE(MAGIC_AT) !== MAGIC || (page.readUInt16LE(FLAGS_AT) & P_META) === 0) return undefined;
   const pageSize = page.readUInt32LE(PAGE_SIZE_AT);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
-  return { pageSize, lastPage: page.readBigUInt64LE(LAST_PAGE_AT), txnid: page.readBigUInt64LE(TXNID_AT) };
+  const lastPage = page.readBigUInt64LE(LAST_PAGE_AT);
+  for (const db of DB_AT) {
+    const root = page.readBigUInt64LE(db + DB_ROOT_AT);
+    if (page.readUInt16LE(db + DB_DEPTH_AT) > MAX_DEPTH || (root !== NO_PAGE && root > lastPage))
+      return undefined;
+  }
+  return { pageSize, lastPage, txnid: page.readBigUInt64LE(TXNID_AT) };
+}
+
+/** The file's stat, undefined when it does not exist; any other failure is thrown as it is. */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -51,41 +81,67 @@ function meta(page: Buffer): Meta | undefined {
  * absent (a new journal) or look whole.
  */
 export function checkJournalFiles(path: string): void {
-  const data = join(path, "data.mdb");
-  const lock = join(path, "lock.mdb");
-  const refuse = (what: string): never => {
+  const refuse = (what: string, cause?: unknown): never => {
     throw new IdemError(
       ErrorCode.InvalidPlan,
       `Cannot open the journal in ${path}: ${what}. It is not replaced by itself, as it may hold what this VM already ran: restore it from a backup, or start with --reset-journal to set it aside (kept, renamed) and begin a new one`,
+      cause === undefined ? {} : { cause },
     );
   };
-  if (existsSync(data)) {
-    const size = statSync(data).size;
-    if (size === 0) refuse("its data file data.mdb is empty (0 bytes)");
-    const first = meta(readAt(data, 0, META_BYTES));
-    const pageSize = first?.pageSize ?? 4096;
-    if (size < 2 * pageSize)
-      refuse(`its data file data.mdb has ${size} bytes, less than its two header pages`);
-    const second = meta(readAt(data, pageSize, META_BYTES));
-    const newest = [first, second]
-      .filter((m): m is Meta => m !== undefined)
-      .sort((a, b) => (a.txnid < b.txnid ? 1 : a.txnid > b.txnid ? -1 : 0))[0];
-    if (!newest)
-      return refuse(
-        "neither header page of its data file data.mdb is an LMDB header (zeroed or overwritten)",
-      );
-    const needed = (newest.lastPage + 1n) * BigInt(newest.pageSize);
-    if (BigInt(size) < needed) {
-      refuse(`its data file data.mdb is truncated: ${size} bytes, where its header says ${needed}`);
-    }
-  }
-  if (existsSync(lock)) {
-    const head = readAt(lock, 0, 8);
-    if (head.length < 8 || head.readUInt32LE(0) !== MAGIC) {
+  try {
+    checkFiles(path, refuse);
+  } catch (error) {
+    if (error instanceof IdemError) throw error;
+    const code = (error as { code?: unknown }).code;
+    if (code === "EACCES" || code === "EPERM") {
       throw new IdemError(
         ErrorCode.InvalidPlan,
-        `Cannot open the journal in ${path}: its lock file lock.mdb is not an LMDB lock file. It holds no data: with no agent running on this data dir, remove it and start again (or start with --reset-journal)`,
+        `Cannot open the journal in ${path}: ${describe(error)}. Its files must be the agent's user's to read and write: give them back to it (chown, chmod 600) and start again`,
+        { cause: error },
       );
     }
+    refuse(`its files cannot be read (${describe(error)})`, error);
+  }
+}
+
+function checkFiles(path: string, refuse: (what: string) => never): void {
+  const folder = statOf(path);
+  if (folder === undefined) return;
+  if (!folder.isDirectory()) refuse("it is not a directory");
+  const data = join(path, "data.mdb");
+  const lock = join(path, "lock.mdb");
+  const dataStat = statOf(data);
+  if (dataStat === undefined) return;
+  if (!dataStat.isFile()) refuse("its data file data.mdb is not a regular file");
+  const size = dataStat.size;
+  if (size === 0) refuse("its data file data.mdb is empty (0 bytes)");
+  const first = meta(readAt(data, 0, META_BYTES));
+  // The second header page starts one page in: without a valid first one, at any page size LMDB allows.
+  const offsets = first ? [first.pageSize] : PAGE_SIZES;
+  const second = offsets
+    .map((at) => (size > at ? meta(readAt(data, at, META_BYTES)) : undefined))
+    .find((m, i) => m !== undefined && m.pageSize === offsets[i]);
+  const pageSize = first?.pageSize ?? second?.pageSize ?? 4096;
+  if (size < 2 * pageSize) refuse(`its data file data.mdb has ${size} bytes, less than its two header pages`);
+  const newest = [first, second]
+    .filter((m): m is Meta => m !== undefined)
+    .sort((a, b) => (a.txnid < b.txnid ? 1 : a.txnid > b.txnid ? -1 : 0))[0];
+  if (!newest)
+    refuse("neither header page of its data file data.mdb is an LMDB header (zeroed or overwritten)");
+  // LMDB reads its page size from the first header page: without it, it crashes (measured: SIGSEGV, lmdb 3.5).
+  if (!first)
+    refuse("the first header page of its data file data.mdb is not an LMDB header (zeroed or overwritten)");
+  const needed = (newest.lastPage + 1n) * BigInt(newest.pageSize);
+  if (BigInt(size) < needed) {
+    refuse(`its data file data.mdb is truncated: ${size} bytes, where its header says ${needed}`);
+  }
+  const lockStat = statOf(lock);
+  if (lockStat === undefined) return;
+  const head = lockStat.isFile() ? readAt(lock, 0, 8) : Buffer.alloc(0);
+  if (head.length < 8 || head.readUInt32LE(0) !== MAGIC) {
+    throw new IdemError(
+      ErrorCode.InvalidPlan,
+      `Cannot open the journal in ${path}: its lock file lock.mdb is not an LMDB lock file. It holds no data: with no agent running on this data dir, remove it and start again (or start with --reset-journal)`,
+    );
   }
 }

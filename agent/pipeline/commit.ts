@@ -37,7 +37,8 @@ export async function commitDecision(
       conflict = true;
       return;
     }
-    if (request.adopt) tx.setHighWater(request.generation);
+    // Never lowers the mark, whatever was decided meanwhile (only `idem fence` does that, with the agent stopped).
+    if (request.adopt && request.generation > ctx.journal.highWater()) tx.setHighWater(request.generation);
     remember(tx, ctx, request, decision);
     const seq =
       decision.kind === "run"
