@@ -8,6 +8,8 @@ import { type Incarnation, judgeStatus, type StatusState, type Supersession } fr
 import { prune } from "./journal/retention.ts";
 import { takeJournal } from "./journal/take.ts";
 import type { LogFields, Logger } from "./log.ts";
+import { scriptUser } from "./murano/script_user.ts";
+import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
 import { takeMessage } from "./pipeline/guard.ts";
 import { Runner } from "./pipeline/run.ts";
@@ -50,6 +52,12 @@ export async function startAgent(
   log: Logger,
   options: StartOptions = {},
 ): Promise<RunningAgent> {
+  // Trusted keys (SPEC 9a) parsed now: a bad one refuses the start (exit 2), naming its key id.
+  const keys = trustedKeysOf(config);
+  if (keys) log.info("trusted-keys", { keys: [...keys.keys()].join(",") });
+  // Who scripts run as (`runAs`): refused now, before anything is touched, when the agent cannot switch to it.
+  const runAs = scriptUser(config.runAs);
+  if (runAs) log.info("run-as", { user: runAs.name, uid: runAs.uid, gid: runAs.gid, home: runAs.home });
   // The data dir first: a second agent on it must stop before it touches anything (SPEC 5.5).
   const taken = await takeJournal(config.dataDir, {
     ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
@@ -102,7 +110,7 @@ export async function startAgent(
           fields[name.toLowerCase()] = value as string | number | boolean | null;
         }
       }
-      const warn = ["invalid", "interrupted", "journal-set-aside"].includes(event.Event);
+      const warn = ["invalid", "unauthenticated", "interrupted", "journal-set-aside"].includes(event.Event);
       (warn ? log.warn : log.info)(event.Event, fields);
       const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
       if (transport?.connected) transport.publish(topic("events"), payload, { qos: 0 });
@@ -148,6 +156,7 @@ export async function startAgent(
       State: state,
       AgentID: config.agentId,
       Generation: ctx.generation(),
+      InstanceID: taken.instanceId,
       Version: VERSION,
       Protocol: protocol,
       Policies: policies.names(),
@@ -162,6 +171,7 @@ export async function startAgent(
     generation: ctx.generation(),
     startedAt: STARTED_AT,
     bootId: journal.bootId,
+    ...(taken.instanceId === undefined ? {} : { instanceId: taken.instanceId }),
   });
   /** SPEC 5.5: stands down for a newer incarnation — no more plans, status `superseded` once, session left. */
   function supersede(by: Supersession): void {

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { startAgent } from "./agent.ts";
 import { fenceGeneration } from "./commands/fence.ts";
 import { forgetKey } from "./commands/forget.ts";
+import { keygen } from "./commands/keygen.ts";
 import { type Config, configFromEnv, type PartialConfig, readConfigFile, resolveConfig } from "./config.ts";
 import { IdemError } from "./errors.ts";
 import { createLogger } from "./log.ts";
@@ -18,9 +19,10 @@ const HELP = `idem ${VERSION} — runs Murano execution plans from MQTT, once, e
 Usage:
   idem run   [--config FILE] [--broker URL|embedded[:PORT]] [--agent-id ID] [--data-dir DIR]
              [--generation N] [--plugins DIR]... [--default-policy NAME] [--instance-id ID]
-             [--reset-journal]
+             [--reset-journal] [--reply-topic FILTER]...
   idem send  [--broker URL] --agent-id ID [--generation N] [--policy NAME] [--key KEY] [--timeout S]
-             [--reply-to TOPIC] [--wait [SECONDS]] PLAN.json|-
+             [--reply-to TOPIC] [--sign KEYFILE [--key-id ID] [--envelope]] [--wait [SECONDS]] PLAN.json|-
+  idem keygen --out PREFIX [--key-id ID]   make an Ed25519 key pair for signed plans
   idem forget [--data-dir DIR] KEY      let a key run again (e.g. after "304 OutcomeUnknown")
   idem fence  [--data-dir DIR] --generation N   set the VM's generation high-water mark
   idem --version | --help
@@ -32,13 +34,22 @@ run     Start the agent. Plans arrive on idem/<agent-id>/plans; results go to th
         One agent per data dir: a second one exits 2 naming the owner's PID. A journal copied from
         another VM (other --instance-id / cloud-init instance-id / machine-id) is set aside at start;
         a damaged one is refused (exit 2) unless --reset-journal sets it aside (kept, renamed).
+        A newer incarnation of this VM on the broker (a higher generation, or the same one started
+        later) makes it stand down: status "superseded", exit 3 (do not restart it).
 fence   Set the generation high-water mark (e.g. after a plan raised it by mistake). Not while the
         agent runs on that data dir.
 send    Send a plan file (or - for stdin) to an agent. --wait prints the result JSON and exits 0 when
         its ErrorCode is 0, 1 otherwise (default wait 60 s). Without an ID the plan gets a fresh one.
+        --sign KEYFILE signs it (PEM private key, Ed25519 or RSA) for the agent's plans topic: MQTT 5
+        user properties Signature and KeyId (--key-id), or, on MQTT 3.1.1 or with --envelope, the
+        payload {"Signature", "KeyId", "Plan"}. An agent with trustedKeys refuses unsigned plans (306).
+keygen  Write PREFIX.key (private PEM, mode 0600: keep it with the engine) and PREFIX.pub, and print the
+        trustedKeys entry for the agent's config file (key id: --key-id, default PREFIX's base name).
 
 Environment: IDEM_BROKER, IDEM_AGENT_ID, IDEM_DATA_DIR, IDEM_GENERATION, IDEM_INSTANCE_ID,
-IDEM_CONFIG (config file, JSON).
+IDEM_CONFIG (config file, JSON), IDEM_BROKER_USERNAME, IDEM_BROKER_PASSWORD (never put a password in the
+broker URL: it is refused). --reply-topic: the MQTT topic filters a plan's ReplyTo must match (default
+idem/+/results and idem/<agent-id>/#; docs/security.md).
 Defaults: broker mqtt://127.0.0.1:1883, agent id = host name, data dir ./idem-data, policy skip-if-identical.
 Docs: README.md, docs/plugins.md, docs/murano.md, docs/deploy.md`;
 
@@ -53,6 +64,7 @@ const RUN_OPTIONS = {
   "log-level": { type: "string" },
   "instance-id": { type: "string" },
   "reset-journal": { type: "boolean" },
+  "reply-topic": { type: "string", multiple: true },
 } as const;
 
 const SEND_OPTIONS = {
@@ -65,6 +77,9 @@ const SEND_OPTIONS = {
   "reply-to": { type: "string" },
   wait: { type: "boolean" },
   prefix: { type: "string" },
+  sign: { type: "string" },
+  "key-id": { type: "string" },
+  envelope: { type: "boolean" },
 } as const;
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -86,15 +101,25 @@ async function run(argv: string[]): Promise<number> {
   if (values["default-policy"]) flags.defaultPolicy = values["default-policy"];
   if (values["log-level"]) flags.logLevel = values["log-level"] as Config["logLevel"];
   if (values["instance-id"]) flags.instanceId = values["instance-id"];
+  if (values["reply-topic"]) flags.replyTopics = values["reply-topic"];
   const config = resolveConfig(file ? readConfigFile(file) : {}, configFromEnv(process.env), flags);
+  // Read once; nothing the agent starts (scripts get a clean environment anyway) inherits the broker password.
+  delete process.env.IDEM_BROKER_PASSWORD;
   const log = createLogger({ level: config.logLevel });
   // A fatal error (the broker refuses the agent's topics) stops the agent like a signal, then exits 2.
   let early: IdemError | undefined;
   let fail = (error: IdemError) => {
     early = error;
   };
+  // Superseded by a newer incarnation of this VM (SPEC 5.5): stops like a signal, then exits 3, which a service
+  // manager must not restart (systemd: RestartPreventExitStatus=3).
+  let supersededEarly = false;
+  let superseded = () => {
+    supersededEarly = true;
+  };
   const agent = await startAgent(config, log, {
     onFatal: (error) => fail(error),
+    onSuperseded: () => superseded(),
     ...(values["reset-journal"] ? { resetJournal: true } : {}),
   });
   return new Promise((resolve) => {
@@ -122,12 +147,17 @@ async function run(argv: string[]): Promise<number> {
       if (!stopping) stop(2);
     };
     if (early) fail(early);
+    superseded = () => {
+      if (!stopping) stop(3);
+    };
+    if (supersededEarly) superseded();
     process.on("SIGTERM", () => signalled("SIGTERM"));
     process.on("SIGINT", () => signalled("SIGINT"));
   });
 }
 
 async function send(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) return printHelp();
   // `--wait` takes an optional number of seconds, which parseArgs cannot express.
   let waitSeconds: number | undefined;
   const args = [...argv];
@@ -151,6 +181,9 @@ async function send(argv: string[]): Promise<number> {
   if (positionals.length !== 1)
     throw new IdemError(2, "Cannot send: give exactly one plan file, or - for stdin");
   const generation = integer("generation", values.generation ?? process.env.IDEM_GENERATION);
+  if (values.sign === undefined && (values["key-id"] !== undefined || values.envelope)) {
+    throw new IdemError(2, "Cannot use --key-id or --envelope without --sign KEYFILE");
+  }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0))
     throw new IdemError(2, `Cannot use --timeout ${values.timeout}: give seconds > 0`);
@@ -165,7 +198,46 @@ async function send(argv: string[]): Promise<number> {
     ...(timeout === undefined ? {} : { timeout }),
     ...(values["reply-to"] === undefined ? {} : { replyTo: values["reply-to"] }),
     ...(waitSeconds === undefined ? {} : { waitSeconds }),
+    ...(values.sign === undefined
+      ? {}
+      : {
+          sign: {
+            keyFile: values.sign,
+            ...(values["key-id"] === undefined ? {} : { keyId: values["key-id"] }),
+            ...(values.envelope ? { envelope: true } : {}),
+          },
+        }),
   });
+}
+
+function printHelp(): number {
+  process.stdout.write(`${HELP}\n`);
+  return 0;
+}
+
+function keygenCommand(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) return printHelp();
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { out: { type: "string" }, "key-id": { type: "string" } },
+    allowPositionals: true,
+  });
+  if (values.out === undefined || positionals.length > 0) {
+    throw new IdemError(
+      2,
+      "Cannot make a key pair: give --out PREFIX (and optionally --key-id ID), nothing else",
+    );
+  }
+  const entry = keygen({
+    prefix: values.out,
+    ...(values["key-id"] === undefined ? {} : { keyId: values["key-id"] }),
+  });
+  process.stderr.write(
+    `wrote ${values.out}.key (private: keep it with the engine) and ${entry.publicKeyFile}; add to the agent's config:\n`,
+  );
+  const trusted = { trustedKeys: [{ keyId: entry.keyId, publicKey: entry.publicKey }] };
+  process.stdout.write(`${JSON.stringify(trusted, null, 2)}\n`);
+  return 0;
 }
 
 async function forget(argv: string[]): Promise<number> {
@@ -209,6 +281,8 @@ export async function main(argv: string[]): Promise<number> {
         return await forget(rest);
       case "fence":
         return await fence(rest);
+      case "keygen":
+        return keygenCommand(rest);
       case "--version":
       case "-v":
         process.stdout.write(`idem ${VERSION}\n`);

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import Type, { type Static } from "typebox";
 import { Value } from "typebox/value";
 import { IdemError } from "./errors.ts";
+import { topicFilterProblem } from "./transport/topic_filter.ts";
 
 const AgentId = Type.String({ pattern: "^[A-Za-z0-9._-]{1,128}$" });
 
@@ -26,7 +27,10 @@ export const BrokerSettings = Type.Object({
   keepaliveSeconds: Type.Integer({ minimum: 5, default: 30 }),
   /** MQTT 5 Session Expiry Interval: how long the broker queues plans while the agent is away. */
   sessionExpirySeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+  /** First delay before connecting again; it doubles (±50 % jitter) up to `reconnectMaxSeconds`. */
   reconnectSeconds: Type.Number({ minimum: 0.1, default: 1 }),
+  /** Longest delay between connection attempts (a connection that stayed up 30 s starts again from the first). */
+  reconnectMaxSeconds: Type.Optional(Type.Number({ minimum: 0.1, default: 60 })),
 });
 
 export const Config = Type.Object({
@@ -34,6 +38,30 @@ export const Config = Type.Object({
   broker: BrokerSettings,
   /** Topic prefix: plans arrive on `<prefix>/<agentId>/plans`. */
   prefix: Type.String({ pattern: "^[^#+]+$", default: "idem" }),
+  /**
+   * MQTT topic filters a plan's `ReplyTo` (or MQTT 5 Response Topic) must match, else the plan is refused with
+   * code 2 (SPEC 3). Default `["<prefix>/+/results", "<prefix>/<agentId>/#"]`. Agents' plans, status and events
+   * topics are never allowed, whatever the filters say (`pipeline/validate.ts`).
+   */
+  replyTopics: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /**
+   * What scripts find in their environment besides PATH, HOME, LANG and the agent's IDEM_* marks (SPEC 6): name →
+   * value. Nothing else of the agent's own environment reaches them. Default none.
+   */
+  environment: Type.Record(Type.String(), Type.String(), { default: {} }),
+  /**
+   * Run scripts as this user (a name or a numeric uid) and group (default: the user's primary group); their work
+   * folders are given to that user. Other than the agent's own user, this needs the agent to run as root.
+   */
+  runAs: Type.Optional(
+    Type.Object(
+      {
+        user: Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]),
+        group: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })])),
+      },
+      { additionalProperties: false },
+    ),
+  ),
   dataDir: Type.String({ default: "./idem-data" }),
   /** The instance generation given by the engine; absent: adopt the highest generation seen. */
   generation: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -47,6 +75,25 @@ export const Config = Type.Object({
    * /etc/machine-id. A journal recorded under another identity is set aside at start.
    */
   instanceId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  /**
+   * Public keys whose signatures make a plan authentic (SPEC 9a; `pipeline/authenticate.ts`): Ed25519, or RSA
+   * (≥ 2048 bits) for Murano engines, PEM inline (`publicKey`) or in a file (`publicKeyFile`). Several at once
+   * for a rotation. Given: every plan must be signed by one of them, else code 306. Absent (the default): plans
+   * are not checked. A key that cannot be read refuses the start, naming its keyId.
+   */
+  trustedKeys: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          keyId: Type.String({ pattern: "^[\\x21-\\x7e]{1,128}$" }),
+          publicKey: Type.Optional(Type.String({ minLength: 1 })),
+          publicKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  ),
   /** Refuse plans that carry no Generation (code 301). */
   requireGeneration: Type.Boolean({ default: false }),
   defaultPolicy: Type.String({ default: "skip-if-identical" }),
@@ -88,6 +135,11 @@ export type PartialConfig = {
   [K in keyof Config]?: K extends "broker" ? Partial<Config["broker"]> : Config[K];
 };
 
+/** SPEC 3's default `replyTopics`: every agent's results topic, and everything below the agent's own level. */
+export function defaultReplyTopics(prefix: string, agentId: string): string[] {
+  return [`${prefix}/+/results`, `${prefix}/${agentId}/#`];
+}
+
 /** Reads a JSON config file; its fields are those of {@link Config}. */
 export function readConfigFile(file: string): PartialConfig {
   let text: string;
@@ -109,6 +161,9 @@ export function readConfigFile(file: string): PartialConfig {
 export function configFromEnv(env: Record<string, string | undefined>): PartialConfig {
   const out: PartialConfig = {};
   if (env.IDEM_BROKER) out.broker = { url: env.IDEM_BROKER };
+  // The broker password: here or in the config file, never in the broker URL (it would be printed and shown by ps).
+  if (env.IDEM_BROKER_USERNAME) out.broker = { ...out.broker, username: env.IDEM_BROKER_USERNAME };
+  if (env.IDEM_BROKER_PASSWORD) out.broker = { ...out.broker, password: env.IDEM_BROKER_PASSWORD };
   if (env.IDEM_AGENT_ID) out.agentId = env.IDEM_AGENT_ID;
   if (env.IDEM_DATA_DIR) out.dataDir = env.IDEM_DATA_DIR;
   if (env.IDEM_GENERATION) out.generation = Number(env.IDEM_GENERATION);
@@ -136,27 +191,77 @@ export function resolveConfig(...layers: PartialConfig[]): Config {
   }
   const valid = config as Config;
   valid.broker.url = brokerUrl(valid.broker.url);
+  const user = urlUsername(valid.broker.url);
+  if (user !== undefined) {
+    // `mqtt://user@host`: the user is a setting like any other; the URL printed in logs is host and port only.
+    valid.broker.username ??= user;
+    valid.broker.url = withoutUserinfo(valid.broker.url);
+  }
+  for (const name of Object.keys(valid.environment)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new IdemError(
+        2,
+        `Cannot start with environment variable ${JSON.stringify(name)}: give names of letters, digits and "_", not starting with a digit`,
+      );
+    }
+  }
+  valid.replyTopics ??= defaultReplyTopics(valid.prefix, valid.agentId);
+  for (const filter of valid.replyTopics) {
+    const problem = topicFilterProblem(filter);
+    if (problem !== undefined) {
+      throw new IdemError(
+        2,
+        `Cannot start with replyTopics ${JSON.stringify(filter)} as ${problem}: give MQTT topic filters such as "idem/+/results"`,
+      );
+    }
+  }
   return valid;
 }
 
-/** `host:port` and `host` mean `mqtt://…`; anything but mqtt(s)/tcp/ssl or `embedded[:PORT]` is refused. */
+/**
+ * `host:port` and `host` mean `mqtt://…`; anything but mqtt(s)/tcp/ssl or `embedded[:PORT]` is refused, and so
+ * is a URL with a password (`mqtt://user:pass@host`): it would be printed in every log line that names the
+ * broker and be seen by anyone who can list processes. Messages never repeat the password.
+ */
 export function brokerUrl(url: string): string {
   if (/^embedded(:\d+)?$/.test(url)) return url;
   const withScheme = url.includes("://") ? url : `mqtt://${url}`;
-  let parsed: URL;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(withScheme);
   } catch {
+    parsed = undefined;
+  }
+  if (parsed?.password) {
     throw new IdemError(
       2,
-      `Cannot use broker "${url}": give mqtt://HOST:PORT, mqtts://HOST:PORT or embedded[:PORT]`,
+      `Cannot use a broker URL with a password in it (${redactedUrl(withScheme)}): give the password in the config file's broker.password or in IDEM_BROKER_PASSWORD, and the URL without it`,
     );
   }
-  if (!["mqtt:", "mqtts:", "tcp:", "ssl:"].includes(parsed.protocol) || parsed.hostname === "") {
+  if (
+    parsed === undefined ||
+    !["mqtt:", "mqtts:", "tcp:", "ssl:"].includes(parsed.protocol) ||
+    parsed.hostname === ""
+  ) {
     throw new IdemError(
       2,
-      `Cannot use broker "${url}": give mqtt://HOST:PORT, mqtts://HOST:PORT or embedded[:PORT]`,
+      `Cannot use broker "${redactedUrl(url)}": give mqtt://HOST:PORT, mqtts://HOST:PORT or embedded[:PORT]`,
     );
   }
   return withScheme;
+}
+
+/** `url` with whatever stands between `://` and `@` (user and password) replaced by `***`: safe to print. */
+export function redactedUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
+}
+
+function urlUsername(url: string): string | undefined {
+  if (!url.includes("://")) return undefined;
+  const user = new URL(url).username;
+  return user === "" ? undefined : decodeURIComponent(user);
+}
+
+function withoutUserinfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1");
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
+import { readSigningKey, signPlan } from "./commands/keygen.ts";
 import { brokerUrl } from "./config.ts";
 import { IdemError } from "./errors.ts";
 import { parseJson } from "./json/parse.ts";
@@ -24,6 +25,11 @@ export interface SendOptions {
   replyTo?: string;
   /** Wait this long for the result; absent: return once the broker has the plan. */
   waitSeconds?: number;
+  /**
+   * Sign the plan (SPEC 9a) with this PEM private key (Ed25519 or RSA): MQTT 5 user properties `Signature` and
+   * `KeyId` when the broker speaks 5, else (or with `envelope`) the envelope `{Signature, KeyId, Plan}`.
+   */
+  sign?: { keyFile: string; keyId?: string; envelope?: boolean };
 }
 
 function readPlan(file: string): Record<string, unknown> {
@@ -62,9 +68,8 @@ async function connect(broker: string): Promise<MqttClient> {
     reconnectPeriod: 0,
     writeCache: false,
     connectTimeout: 10_000,
-    ...(url.username
-      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-      : {}),
+    // A password never comes in the URL (brokerUrl refuses it): IDEM_BROKER_PASSWORD.
+    ...credentials(url),
   };
   try {
     return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
@@ -77,6 +82,16 @@ async function connect(broker: string): Promise<MqttClient> {
       });
     }
   }
+}
+
+/** The user from the URL or IDEM_BROKER_USERNAME, the password from IDEM_BROKER_PASSWORD. */
+function credentials(url: URL): { username?: string; password?: string } {
+  const username = url.username ? decodeURIComponent(url.username) : process.env.IDEM_BROKER_USERNAME;
+  const password = process.env.IDEM_BROKER_PASSWORD;
+  return {
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  };
 }
 
 /** Sends the plan; resolves with the exit code (0 sent or succeeded, 1 failed or no result in time). */
@@ -95,6 +110,7 @@ export async function sendPlan(options: SendOptions): Promise<number> {
   const planId = plan.ID as string;
   const replyTopic =
     typeof plan.ReplyTo === "string" ? plan.ReplyTo : `${options.prefix}/${options.agentId}/results`;
+  const signingKey = options.sign ? readSigningKey(options.sign.keyFile) : undefined;
   const client = await connect(options.broker);
   try {
     let result: Promise<string> | undefined;
@@ -121,7 +137,25 @@ export async function sendPlan(options: SendOptions): Promise<number> {
       });
       await client.subscribeAsync(replyTopic, { qos: 1 });
     }
-    await client.publishAsync(`${options.prefix}/${options.agentId}/plans`, JSON.stringify(plan), { qos: 1 });
+    const plansTopic = `${options.prefix}/${options.agentId}/plans`;
+    const planText = JSON.stringify(plan);
+    if (signingKey && options.sign) {
+      const signature = signPlan(signingKey, plansTopic, Buffer.from(planText, "utf8"));
+      const keyId = options.sign.keyId;
+      if (client.options.protocolVersion === 5 && !options.sign.envelope) {
+        const userProperties = { Signature: signature, ...(keyId === undefined ? {} : { KeyId: keyId }) };
+        await client.publishAsync(plansTopic, planText, { qos: 1, properties: { userProperties } });
+      } else {
+        const envelope = {
+          Signature: signature,
+          ...(keyId === undefined ? {} : { KeyId: keyId }),
+          Plan: planText,
+        };
+        await client.publishAsync(plansTopic, JSON.stringify(envelope), { qos: 1 });
+      }
+    } else {
+      await client.publishAsync(plansTopic, planText, { qos: 1 });
+    }
     if (!result) {
       process.stdout.write(`${planId}\n`);
       return 0;

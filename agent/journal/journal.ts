@@ -15,14 +15,23 @@
  * (the environment's fault, SPEC 5.4); whatever the write callback throws is rethrown as it is.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { describe, IdemError, JournalUnavailable } from "../errors.ts";
 import type { ReplyTarget, StoredResult } from "../mod.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
+import { privateDir, privateFile } from "../private_files.ts";
 import { checkJournalFiles } from "./precheck.ts";
 import { type JournalRecord, upgradeRecord } from "./record.ts";
+
+/** Makes the journal's files that exist mode 0600 (refused when another user owns them). */
+function privateJournalFiles(path: string): void {
+  for (const name of ["data.mdb", "lock.mdb"]) {
+    const file = join(path, name);
+    if (existsSync(file)) privateFile(file, `journal file`);
+  }
+}
 
 /** Version of the journal's layout: 2 added record revisions and the key → queue index. */
 const SCHEMA = 2;
@@ -97,7 +106,15 @@ export class Journal {
 
   private constructor(path: string) {
     this.path = path;
-    this.#root = open({ path, overlappingSync: false, maxDbs: 8, mapSize: 1024 * 1024 * 1024 });
+    // New journal files are the agent's alone (SPEC 9a): lmdb's native `permissionsMode`, not in its types.
+    const privateMode = { permissionsMode: 0o600 };
+    this.#root = open({
+      path,
+      overlappingSync: false,
+      maxDbs: 8,
+      mapSize: 1024 * 1024 * 1024,
+      ...privateMode,
+    });
     this.#records = this.#root.openDB({ name: "records" });
     this.#queue = this.#root.openDB({ name: "queue" });
     this.#outbox = this.#root.openDB({ name: "outbox" });
@@ -136,10 +153,20 @@ export class Journal {
     checkJournalFiles(path);
     // In the single executable the LMDB addon is unpacked into a cache folder first (IDEM_CACHE_DIR wins).
     prepareNativeAddon({ cacheDir: join(dataDir, "cache") });
+    // Folder 0700, files 0600, whatever the umask and whoever made them before (`private_files.ts`).
+    privateDir(path, { what: "journal folder" });
+    privateJournalFiles(path);
     try {
-      mkdirSync(path, { recursive: true });
-      return new Journal(path);
+      const journal = new Journal(path);
+      try {
+        privateJournalFiles(path);
+      } catch (error) {
+        void journal.close();
+        throw error;
+      }
+      return journal;
     } catch (cause) {
+      if (cause instanceof IdemError) throw cause;
       throw new IdemError(
         2,
         `Cannot open the journal in ${path}: ${(cause as Error).message}. Check that the data dir is writable and not used by another agent`,

@@ -13,10 +13,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { runCommand } from "./script_runner.ts";
+import { scriptEnvironment } from "./script_user.ts";
 
 export interface DownloadOptions {
   /** Aborting stops the transfer (and kills git/svn). */
   signal?: AbortSignal;
+  /** The environment of git/svn: the scripts' (`script_user.ts`), never the agent's own. Default PATH, HOME, LANG. */
+  env?: Record<string, string>;
 }
 
 /** Fetches `url` into the existing, empty `folder`. Throws `IdemError(1)` naming the URL on failure. */
@@ -60,7 +63,7 @@ async function fetchWith(
   let result: Awaited<ReturnType<typeof runCommand>>;
   try {
     result = await runCommand(argv, {
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      env: { ...(options.env ?? scriptEnvironment({})), GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {

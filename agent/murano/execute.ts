@@ -13,6 +13,7 @@ import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../er
 import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "./body.ts";
 import { PyDict, type PyValue } from "./body_values.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
+import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
 import { createWorkDir, type PlanFile, type PlanScript, type WorkDir } from "./workdir.ts";
 
@@ -71,17 +72,19 @@ export async function executePlan(
 
   let evaluation: Promise<PyValue> | undefined;
   try {
-    ex.workDir = await createWorkDir(options.workRoot, (plan.Files ?? {}) as Record<string, PlanFile>).catch(
-      (error: unknown) => {
-        throw (
-          resourceExhausted(error, `create a work directory in ${options.workRoot}`) ??
-          new IdemError(
-            ErrorCode.BodyFailed,
-            `Cannot create a work directory in ${options.workRoot}: ${messageOf(error)}`,
-          )
-        );
-      },
-    );
+    const owner = options.user?.other ? { owner: options.user } : {};
+    ex.workDir = await createWorkDir(options.workRoot, (plan.Files ?? {}) as Record<string, PlanFile>, {
+      ...owner,
+      env: environmentOf(options),
+    }).catch((error: unknown) => {
+      throw (
+        resourceExhausted(error, `create a work directory in ${options.workRoot}`) ??
+        new IdemError(
+          ErrorCode.BodyFailed,
+          `Cannot create a work directory in ${options.workRoot}: ${messageOf(error)}`,
+        )
+      );
+    });
     const call = (name: string, commandline: string, input: string | null) =>
       callScript(ex, name, commandline, input);
     const signal = ex.controller.signal;
@@ -134,7 +137,8 @@ async function callScript(
     entryPoint: placed.entryPoint,
     commandline,
     input,
-    env: { ...process.env, ...ex.options.env },
+    env: environmentOf(ex.options),
+    ...(ex.options.user?.other ? { uid: ex.options.user.uid, gid: ex.options.user.gid } : {}),
     outputCapBytes: ex.options.outputCapBytes,
     captureStdout: option(scriptOptions, "captureStdout"),
     captureStderr: option(scriptOptions, "captureStderr"),
@@ -160,6 +164,15 @@ async function callScript(
     throw new IdemError(ErrorCode.ScriptFailed, `Script ${name} returned error code`, { info: outcome });
   }
   return outcome;
+}
+
+/** A script's whole environment: nothing of the agent's own (SPEC 6). */
+function environmentOf(options: ExecuteOptions): Record<string, string> {
+  return scriptEnvironment({
+    marks: options.env,
+    ...(options.environment ? { environment: options.environment } : {}),
+    user: options.user,
+  });
 }
 
 /** The plan's Parameters with their key order; the interpreter makes them the Bunch `args`. */

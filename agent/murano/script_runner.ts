@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
+import { scriptEnvironment } from "./script_user.ts";
 
 export interface RunScriptOptions {
   /** The script's folder: the directory of the entry point. */
@@ -19,8 +20,14 @@ export interface RunScriptOptions {
   commandline: string;
   /** Written to stdin (UTF-8), then stdin is closed; null: stdin is /dev/null. */
   input: string | null;
-  /** The whole environment of the script. */
+  /** The whole environment of the script (`script_user.ts`: nothing of the agent's own). */
   env: Record<string, string | undefined>;
+  /**
+   * Run as this uid and gid (`runAs`); default the agent's. The child changes into `cwd` before it drops to them,
+   * so `cwd` need not be reachable by that user from `/` (the data dir is the agent's alone).
+   */
+  uid?: number;
+  gid?: number;
   /** Keep at most this many bytes of each captured stream; the rest is counted and dropped. */
   outputCapBytes: number;
   /** Capture stdout / stderr (murano `captureStdout` / `captureStderr`, default true); else discard it. */
@@ -62,6 +69,7 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
     const child = spawn("/bin/sh", ["-c", command], {
       cwd: options.cwd,
       env: options.env,
+      ...identity(options),
       detached: true,
       stdio: [
         options.input === null ? "ignore" : "pipe",
@@ -171,6 +179,14 @@ function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
   };
 }
 
+/** spawn's `uid`/`gid` options, only when given. */
+function identity(options: { uid?: number; gid?: number }): { uid?: number; gid?: number } {
+  return {
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
+  };
+}
+
 function destroyStdio(child: ChildProcess): void {
   child.stdout?.destroy();
   child.stderr?.destroy();
@@ -231,13 +247,18 @@ export interface CommandResult {
  */
 export function runCommand(
   argv: readonly [string, ...string[]],
-  options: { cwd?: string; env?: Record<string, string | undefined>; signal?: AbortSignal } = {},
+  options: {
+    cwd?: string;
+    /** The whole environment of the program; default PATH, HOME and LANG only (never the agent's own). */
+    env?: Record<string, string | undefined>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<CommandResult> {
   const [program, ...args] = argv;
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env ?? scriptEnvironment({}),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

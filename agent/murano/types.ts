@@ -2,6 +2,7 @@
  * The contract between the agent's pipeline and the Murano layer (validation, files, Body interpreter, script
  * runner). The pipeline only calls `validatePlan` (validate.ts) and `executePlan` (execute.ts).
  */
+import type { ScriptUser } from "./script_user.ts";
 
 /** What a script call returns to the Body (murano-agent semantics: stripped, null when empty or not captured). */
 export interface ScriptOutcome {
@@ -19,8 +20,12 @@ export interface ExecuteOptions {
   killGraceMs: number;
   /** Cap for each captured output stream, in bytes. */
   outputCapBytes: number;
-  /** Extra environment for every script (the agent marks its executions with IDEM_EXECUTION). */
+  /** The agent's marks for every script (IDEM_JOURNAL, IDEM_EXECUTION): the orphan reaper finds scripts by them. */
   env: Record<string, string>;
+  /** The config's `environment`: what scripts see besides PATH, HOME, LANG and the marks (`script_user.ts`). */
+  environment?: Readonly<Record<string, string>>;
+  /** The user scripts run as (`runAs`); default the agent's own. */
+  user?: ScriptUser | undefined;
   /** Called as soon as a script's process group exists, so the journal can record it. */
   onSpawn(pgid: number): void;
   /** Aborting kills the running process group (TERM, then KILL after killGraceMs) and ends the execution. */

@@ -9,10 +9,27 @@
  * files first, then the entry point. A `Scripts.*.Files` entry `{"<file id>": "<name>"}` places that file
  * under `<name>` instead of its own Name (murano-agent 10.0.0 accepts such entries in validation but crashes on
  * them at run time). The entry point is made `r-x------` before every run, as murano-agent does.
+ *
+ * The work root and every work directory are mode 0700 (`private_files.ts`). With `runAs` the work directory and
+ * everything in it belong to that user; its links are relative, so that the script reaches its files from its
+ * own folder although the data dir above it is the agent's alone (the script is started in its folder before it
+ * drops to its user, `script_runner.ts`).
  */
-import { chmod, lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import {
+  chmod,
+  chown,
+  lchown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
+import { privateDir } from "../private_files.ts";
 import { download } from "./download.ts";
 
 /** A plan file (already validated). */
@@ -41,20 +58,36 @@ export interface WorkDir {
   remove(): Promise<void>;
 }
 
-/** Creates a fresh, empty work directory (mode 0700) below `workRoot`. */
+export interface WorkDirOptions {
+  /** The user scripts run as (`runAs`): the directory and everything placed in it become theirs. */
+  owner?: { uid: number; gid: number };
+  /** The environment of git/svn for Downloadable files (the scripts', never the agent's own). */
+  env?: Record<string, string>;
+}
+
+/** Creates a fresh, empty work directory (mode 0700) below `workRoot` (made mode 0700 too). */
 export async function createWorkDir(
   workRoot: string,
   files: Readonly<Record<string, PlanFile>>,
+  options: WorkDirOptions = {},
 ): Promise<WorkDir> {
-  await mkdir(workRoot, { recursive: true, mode: 0o700 });
+  privateDir(workRoot, { what: "work folder" });
   const path = await mkdtemp(join(workRoot, "run-"));
+  const { owner } = options;
+  try {
+    await chmod(path, 0o700);
+    if (owner) await chown(path, owner.uid, owner.gid);
+  } catch (error) {
+    await rm(path, { recursive: true, force: true });
+    throw error;
+  }
   const stored = new Map<string, Promise<string>>();
   const placed = new Map<string, Promise<PlacedScript>>();
 
   const store = (id: string, signal: AbortSignal | undefined): Promise<string> => {
     let promise = stored.get(id);
     if (promise === undefined) {
-      promise = storeFile(path, id, fileOf(files, id), signal);
+      promise = storeFile(path, id, fileOf(files, id), { signal, env: options.env });
       stored.set(id, promise);
     }
     return promise;
@@ -64,7 +97,7 @@ export async function createWorkDir(
     const target = await store(id, signal);
     const link = join(path, script, name);
     await mkdir(dirname(link), { recursive: true });
-    if (!(await exists(link))) await symlink(target, link);
+    if (!(await exists(link))) await symlink(relative(dirname(link), target), link);
     return link;
   };
 
@@ -80,6 +113,7 @@ export async function createWorkDir(
       }
     }
     const entryPoint = await place(name, script.EntryPoint, fileOf(files, script.EntryPoint).Name, signal);
+    if (owner) await giveTree(path, owner);
     return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
   };
 
@@ -109,17 +143,33 @@ function fileOf(files: Readonly<Record<string, PlanFile>>, id: string): PlanFile
   return file;
 }
 
-async function storeFile(dir: string, id: string, file: PlanFile, signal?: AbortSignal): Promise<string> {
+async function storeFile(
+  dir: string,
+  id: string,
+  file: PlanFile,
+  options: { signal?: AbortSignal | undefined; env?: Record<string, string> | undefined },
+): Promise<string> {
   const target = join(dir, id);
   if ("Type" in file) {
     await mkdir(target, { recursive: true });
-    await download(file.URL, target, signal ? { signal } : {});
+    await download(file.URL, target, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
   } else {
     const bytes =
       file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
     await writeFile(target, bytes);
   }
   return target;
+}
+
+/** Gives `path` and everything below it (links themselves, not their targets) to `owner`. */
+async function giveTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  await lchown(path, owner.uid, owner.gid);
+  const stat = await lstat(path);
+  if (!stat.isDirectory()) return;
+  for (const entry of await readdir(path)) await giveTree(join(path, entry), owner);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -149,6 +149,11 @@ export interface Refusal {
   /** Known when the refusal came after fingerprinting. */
   fingerprint?: string;
   deliveryHash?: string;
+  /**
+   * Note the plan ID as seen (SPEC 5.2a). Default true; false for an unauthenticated plan (SPEC 9a): a forged
+   * plan must not claim a real plan's ID.
+   */
+  remember?: boolean;
 }
 
 /** Answers a plan refused before any policy (invalid, stale, future, undeliverable, a bug): one commit. */
@@ -172,7 +177,7 @@ export async function commitRefusal(refusal: Refusal, ctx: PipelineContext): Pro
   failpoint("before-commit");
   await ctx.journal.commit((tx) => {
     tx.addOutbox(replyTo(refusal.target, payload));
-    if (refusal.planId.isWellFormed() && !ctx.journal.seen(refusal.planId)) {
+    if (refusal.remember !== false && refusal.planId.isWellFormed() && !ctx.journal.seen(refusal.planId)) {
       tx.markSeen(refusal.planId, { key: null, decision: refusal.decision, time: new Date().toISOString() });
     }
     if (refusal.deliveryHash) tx.clearDeliveries(refusal.deliveryHash);

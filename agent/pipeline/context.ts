@@ -1,5 +1,6 @@
 /** What every pipeline stage may use: settings, the journal, the policies, logging and events. */
 import type { Config } from "../config.ts";
+import type { Supersession } from "../incarnation.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyTarget } from "../mod.ts";
@@ -13,6 +14,7 @@ export type AgentEventName =
   | "stale"
   | "future"
   | "invalid"
+  | "unauthenticated"
   | "interrupted"
   | "finished"
   | "journal-set-aside";
@@ -40,6 +42,11 @@ export interface PipelineContext {
   emit(event: AgentEvent): void;
   /** Called after every commit that may have added replies or queued runs. */
   afterCommit(): void;
+  /**
+   * A newer incarnation of this VM exists (SPEC 5.5): the agent stops acknowledging plans at once (the one being
+   * taken included), leaves its session and stops. Returns at once.
+   */
+  supersede(by: Supersession): void;
 }
 
 /** A plan that passed decode, validation and the fence: what the decide and commit stages work on. */

@@ -13,11 +13,12 @@ import { describe, ErrorCode, failureKind, IdemError, isEnvironmentFailure } fro
 import { failpoint } from "../failpoint.ts";
 import { retry } from "../retry.ts";
 import type { IncomingMessage } from "../transport/port.ts";
+import { authenticateMessage, refuseUnauthenticated } from "./authenticate.ts";
 import { commitRefusal } from "./commit.ts";
 import type { PipelineContext } from "./context.ts";
 import { decode } from "./decode.ts";
 import { intake } from "./intake.ts";
-import { address } from "./validate.ts";
+import { address, replyScope } from "./validate.ts";
 
 /** In-process attempts on a message whose intake fails unexpectedly. */
 export const MAX_ATTEMPTS = 3;
@@ -75,14 +76,19 @@ async function answerPoison(
   ctx: PipelineContext,
   poison: { why: string; hash?: string; code?: number },
 ): Promise<void> {
-  const decoded = decode(message.payload, { maxPlanBytes: Number.POSITIVE_INFINITY, maxPlanDepth: 1e9 });
+  // An unauthenticated plan is answered as such (SPEC 9a): never on its ReplyTo, and it leaves no seen entry.
+  const authenticity = authenticateMessage(message, ctx);
+  if (authenticity.kind === "unauthenticated") {
+    return refuseUnauthenticated(authenticity, ctx, { deliveryHash: poison.hash });
+  }
+  const decoded = decode(authenticity.payload, { maxPlanBytes: Number.POSITIVE_INFINITY, maxPlanDepth: 1e9 });
   if (decoded.kind === "unanswerable") {
     ctx.emit({ Event: "invalid", Key: null, SourceID: null, Generation: null, Message: poison.why });
     return;
   }
   const { plan, planId } = decoded;
   ctx.log.error("intake-poison", { plan: planId, message: poison.why });
-  const { target } = address(plan, planId, message, ctx.defaultReplyTopic);
+  const { target } = address(plan, planId, message, replyScope(ctx.config, ctx.defaultReplyTopic));
   await retry(
     () =>
       commitRefusal(

@@ -1,7 +1,7 @@
 /**
  * Intake, the pipeline's table of contents: one incoming message travels
  *
- *   decode → validate → fence → fingerprint → decide → commit
+ *   authenticate → decode → validate → fence → fingerprint → decide → commit
  *
  * and the promise resolves once its decision and every reply that decision promises are durable; only then
  * does the transport acknowledge it (SPEC 2, ack rule). The plan's own faults are answered with their codes
@@ -10,6 +10,7 @@
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { SeenEntry } from "../journal/journal.ts";
 import type { IncomingMessage } from "../transport/port.ts";
+import { authenticateMessage, refuseUnauthenticated } from "./authenticate.ts";
 import { commitDecision, commitRefusal, type Refusal } from "./commit.ts";
 import type { PipelineContext, PlanRequest } from "./context.ts";
 import { decide } from "./decide.ts";
@@ -31,8 +32,17 @@ export async function intake(
   const { config, journal } = ctx;
   const received = new Date();
 
-  // decode
-  const decoded = decode(message.payload, {
+  // authenticate (SPEC 9a): nothing of the message is trusted before, not even its ID
+  const authenticity = authenticateMessage(message, ctx);
+  if (authenticity.kind === "unauthenticated") {
+    return refuseUnauthenticated(authenticity, ctx, { deliveryHash: options.deliveryHash });
+  }
+  if (authenticity.kind === "signed") {
+    ctx.log.debug("authenticated", { keyId: authenticity.keyId, via: authenticity.via });
+  }
+
+  // decode (an envelope's Plan, when the plan came in one)
+  const decoded = decode(authenticity.payload, {
     maxPlanBytes: config.maxPlanBytes,
     maxPlanDepth: config.maxPlanDepth,
   });

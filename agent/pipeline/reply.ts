@@ -10,7 +10,7 @@ import { parseJson } from "../json/parse.ts";
 import { toPlain } from "../json/plain.ts";
 import type { ReplyTarget } from "../mod.ts";
 
-export type ResultDecision = "run" | "replay" | "join" | "reject" | "stale" | "invalid";
+export type ResultDecision = "run" | "replay" | "join" | "reject" | "stale" | "invalid" | "unauthenticated";
 
 export interface ResultFacts {
   agentId: string;

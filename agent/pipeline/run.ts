@@ -12,6 +12,7 @@ import { parseJson } from "../json/parse.ts";
 import { toPlain } from "../json/plain.ts";
 import type { StoredResult } from "../mod.ts";
 import { executePlan } from "../murano/execute.ts";
+import { scriptUser } from "../murano/script_user.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
 import type { PipelineContext } from "./context.ts";
@@ -109,6 +110,8 @@ export class Runner {
           killGraceMs: config.killGraceSeconds * 1000,
           outputCapBytes: config.outputCapBytes,
           env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
+          environment: config.environment,
+          user: scriptUser(config.runAs),
           onSpawn: (pgid) => {
             pgidWrites = pgidWrites.then(() => this.#recordPgid(entry, pgid));
           },

@@ -115,10 +115,13 @@ export class InFlight {
   /**
    * The connection of `client` closed: every publish still waiting on it is reported {@link PublishLost} (all of
    * them, one after another, before anything else runs) and removed from MQTT.js, which would re-send it.
+   * Returns how many there were.
    */
-  lost(client: MqttClient): void {
+  lost(client: MqttClient): number {
+    let count = 0;
     for (const pending of [...this.#pending]) {
       if (pending.client !== client) continue;
+      count += 1;
       pending.settled = true;
       this.#pending.delete(pending);
       pending.done?.(
@@ -128,6 +131,7 @@ export class InFlight {
     for (const [id, outgoing] of Object.entries(client.outgoing)) {
       if (outgoing.cmd === "publish") client.removeOutgoingMessage(Number(id));
     }
+    return count;
   }
 }
 

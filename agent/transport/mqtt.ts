@@ -3,32 +3,34 @@
  * broker refuses 5), plans acknowledged only after `onPlan` resolves (its commit is durable), retained status
  * with a Last Will, and publishing that reports the broker's PUBACK.
  *
- * It subscribes to one filter, so every PUBLISH it receives is a plan, whatever topic name the broker delivers it
- * under (`topic.ts`): none is acknowledged without being handed to `onPlan`. A broker that refuses the agent's
- * topics stops the session with `onFatal` (`refusal.ts`) instead of a silent reconnect loop.
+ * It subscribes to the plans filter and, when the agent compares incarnations (`onStatus`, SPEC 5.5), to the
+ * agent's own status topic, again on every connect (a persistent session does not re-send retained messages
+ * otherwise). A PUBLISH on the status topic goes to `onStatus`; every other one is a plan, whatever topic name
+ * the broker delivers it under (`topic.ts`), and none is acknowledged without being handed to `onPlan`. A broker
+ * that refuses the agent's topics stops the session with `onFatal` (`refusal.ts`) instead of a silent reconnect
+ * loop.
+ *
+ * Reconnecting is the session's own, with backoff and jitter (`reconnect.ts`), never MQTT.js's fixed period. A
+ * session lost the way a takeover loses it (MQTT 5 DISCONNECT 0x8E; or closed by the broker, no error, nothing of
+ * ours in flight) is reported with `onTakenOver` and backed off like any other loss: the statuses decide who
+ * serves, never a reconnect battle.
  *
  * MQTT.js handles inbound packets one at a time and holds the PUBACK until `handleMessage`'s callback runs;
  * so nothing here ever awaits an outgoing publish while an incoming plan is unacknowledged.
  */
-import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient, type Packet } from "mqtt";
+import mqtt, { type MqttClient, type Packet } from "mqtt";
 import type { Static } from "typebox";
-import type { BrokerSettings } from "../config.ts";
+import { type BrokerSettings, redactedUrl } from "../config.ts";
 import { describe, type IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Logger } from "../log.ts";
 import { retry } from "../retry.ts";
 import { InFlight, NoResendStore } from "./in_flight.ts";
+import { acceptsWithoutWill, clientOptions, lastWill } from "./mqtt_connect.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
-import {
-  type ClosedConnection,
-  HangUpCounter,
-  hungUp,
-  isRefusalCode,
-  type Stage,
-  subscribeRefused,
-  type TopicsInUse,
-} from "./refusal.ts";
+import { ReconnectSchedule } from "./reconnect.ts";
+import { HangUpCounter, hungUp, type Stage, subscribeRefused, type TopicsInUse } from "./refusal.ts";
+import { subscribe } from "./subscribe.ts";
 import { route } from "./topic.ts";
 
 export interface TransportOptions extends TransportHandlers {
@@ -42,6 +44,9 @@ export interface TransportOptions extends TransportHandlers {
   log: Logger;
 }
 
+/** MQTT 5 DISCONNECT reason code "Session taken over". */
+const SESSION_TAKEN_OVER = 0x8e;
+
 const NETWORK_ERRORS = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -52,82 +57,32 @@ const NETWORK_ERRORS = new Set([
   "EPIPE",
 ]);
 
-function clientOptions(options: TransportOptions, protocol: 4 | 5): IClientOptions {
-  const { broker } = options;
-  const will = options.will(protocol);
-  const url = new URL(broker.url);
-  const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
-  const result: IClientOptions = {
-    host: url.hostname,
-    port: Number(url.port || (tls ? 8883 : 1883)),
-    protocol: tls ? "mqtts" : "mqtt",
-    protocolVersion: protocol,
-    clientId: options.clientId,
-    clean: false,
-    keepalive: broker.keepaliveSeconds,
-    reconnectPeriod: broker.reconnectSeconds * 1000,
-    connectTimeout: 10_000,
-    resubscribe: false,
-    // A refused login (bad password, not authorized) is retried like a broker that is down.
-    reconnectOnConnackError: true,
-    queueQoSZero: false,
-    writeCache: false,
-    // Never re-sends unacknowledged publishes by itself after a reconnect: the outbox decides (`in_flight.ts`).
-    outgoingStore: new NoResendStore(),
-    will: { ...will, payload: Buffer.from(will.payload), qos: 1, retain: true },
-    rejectUnauthorized: broker.rejectUnauthorized,
-  };
-  if (protocol === 5) result.properties = { sessionExpiryInterval: broker.sessionExpirySeconds };
-  if (broker.username !== undefined) result.username = broker.username;
-  if (broker.password !== undefined) result.password = broker.password;
-  if (broker.ca) result.ca = readFileSync(broker.ca);
-  if (broker.cert) result.cert = readFileSync(broker.cert);
-  if (broker.key) result.key = readFileSync(broker.key);
-  return result;
-}
-
-/**
- * Whether the broker accepts this agent's CONNECT without its Last Will: a throw-away session (client id
- * `<clientId>-probe`, clean, no Will, no subscription) that ends as soon as the CONNACK says yes or no. The
- * agent's own persistent session is not touched.
- */
-function acceptsWithoutWill(options: TransportOptions, protocol: 4 | 5): Promise<boolean> {
-  const { will: _will, properties: _properties, ...rest } = clientOptions(options, protocol);
-  const probe = mqtt.connect({
-    ...rest,
-    clientId: `${options.clientId}-probe`,
-    clean: true,
-    reconnectPeriod: 0,
-  });
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (accepted: boolean) => {
-      if (settled) return;
-      settled = true;
-      probe.end(true);
-      resolve(accepted);
-    };
-    probe.on("connect", () => done(true));
-    probe.on("error", () => done(false));
-    probe.on("close", () => done(false));
-  });
-}
+type BrokerError = Error & { code?: string | number };
 
 export function connectTransport(options: TransportOptions): Transport {
   const { log } = options;
+  // What log lines and messages name the broker by: never a password (config.ts refuses one in the URL anyway).
+  const broker = redactedUrl(options.broker.url);
   let protocol: 4 | 5 = options.broker.protocol === 4 ? 4 : 5;
   let protocolSettled = options.broker.protocol !== "auto";
   let paused = false;
   let fatal: IdemError | undefined;
+  // Set by close() and leave(): no reconnecting after that.
   let closing = false;
+  let leaving: Promise<void> | undefined;
   let probing = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const hangUps = new HangUpCounter();
   const topics: TopicsInUse = {
-    broker: options.broker.url,
+    broker,
     agentId: options.agentId,
     plansTopic: options.plansTopic,
     statusTopic: options.will(protocol).topic,
   };
+  const schedule = new ReconnectSchedule({
+    firstMs: options.broker.reconnectSeconds * 1000,
+    maxMs: (options.broker.reconnectMaxSeconds ?? 60) * 1000,
+  });
   // QoS 1 publishes waiting for the broker: reported refused or lost, never re-sent by MQTT.js (`in_flight.ts`).
   const inFlight = new InFlight();
   let client: MqttClient = open();
@@ -136,31 +91,36 @@ export function connectTransport(options: TransportOptions): Transport {
   function stop(c: MqttClient, error: IdemError): void {
     if (fatal) return;
     fatal = error;
+    clearTimeout(retryTimer);
     c.end(true);
     options.onFatal(error);
   }
 
+  const current = (c: MqttClient) => c === client && !fatal && !closing;
+
   function open(): MqttClient {
     const c = mqtt.connect(clientOptions(options, protocol));
-    c.on("close", () => inFlight.lost(c));
-    let lastError: (Error & { code?: string | number }) | undefined;
-    // How far the current connection got; reset when it closes (MQTT.js reconnects with the same client).
+    // How far the current connection got, and how it ended; reset when it closes (the client is reused).
     let stage: Stage = "connect";
+    let lastError: BrokerError | undefined;
+    let errorLogged = false;
+    let readySince: number | undefined;
+    let takenOver = false;
     c.handleMessage = (packet: Packet, callback: (error?: Error) => void) => {
       if (packet.cmd !== "publish") return callback();
-      if (paused) return; // never acknowledged: the broker keeps it for the next session
       const message: IncomingMessage = {
         payload: packet.payload as Uint8Array,
         topic: packet.topic,
         dup: packet.dup,
       };
-      if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
-      if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;
       if (route(message.topic, topics.statusTopic) === "status") {
-        // The agent's own retained presence: nothing subscribes to it yet, and it is never a plan.
-        log.debug("status-received", { topic: message.topic });
+        statusReceived(message);
         return callback();
       }
+      if (paused) return; // never acknowledged: the broker keeps it for the next session
+      if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
+      if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;
+      if (packet.properties?.userProperties) message.userProperties = packet.properties.userProperties;
       if (message.topic !== options.plansTopic) {
         log.debug("plan-topic-rewritten", { topic: message.topic, subscribed: options.plansTopic });
       }
@@ -169,80 +129,143 @@ export function connectTransport(options: TransportOptions): Transport {
         if (!paused) callback();
       });
     };
-    c.on("error", (error: Error & { code?: string | number }) => {
+    c.on("error", (error: BrokerError) => {
       lastError = error;
-      log.warn("broker-error", { broker: options.broker.url, code: error.code, message: error.message });
+      // While connected an error is rare and worth a line; between attempts the close that follows logs it.
+      if (c.connected) {
+        errorLogged = true;
+        log.warn("broker-error", { broker, code: error.code, message: error.message });
+      }
+    });
+    c.on("disconnect", (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) {
+        takenOver = true;
+        log.warn("session-taken-over", {
+          broker,
+          clientId: options.clientId,
+          message: "the broker gave this session to another client with the same client id: backing off",
+        });
+      } else log.debug("broker-disconnect", { broker, reasonCode: packet.reasonCode });
     });
     c.on("close", () => {
-      const ended: ClosedConnection = { stage, failed: lastError !== undefined };
-      const error = lastError;
+      const lost = inFlight.lost(c);
+      const ended = { stage, failed: lastError !== undefined, readySince, takenOver, error: lastError };
+      const logged = errorLogged;
       stage = "connect";
       lastError = undefined;
-      if (fatal || closing || c !== client) return;
-      if (!protocolSettled) return fallBack(c, error);
-      if (!hangUps.closed(ended) || probing) return;
-      const times = hangUps.inARow;
-      if (ended.stage === "subscribe") return stop(c, hungUp(topics, "subscribe", times));
-      // Closed before any CONNACK: refusing the Last Will's topic (NATS 2.9) or hanging up on everyone (a load
-      // balancer with no broker behind it)? Ask with a CONNECT that has no Will; MQTT.js keeps retrying meanwhile.
-      probing = true;
-      acceptsWithoutWill(options, protocol).then((accepted) => {
-        probing = false;
-        if (fatal || closing || c !== client) return;
-        if (accepted) return stop(c, hungUp(topics, "connect", times));
-        hangUps.forgive();
-        log.warn("broker-hangs-up", {
-          broker: options.broker.url,
-          times,
-          message: "the broker closes every CONNECT, also one without the Last Will: retrying",
-        });
+      errorLogged = false;
+      readySince = undefined;
+      takenOver = false;
+      if (!current(c)) return;
+      // Closed by the broker without a word while nothing of ours was in flight: what a takeover looks like on
+      // 3.1.1 (and on MQTT 5 from brokers that send no DISCONNECT 0x8E, mosquitto 2.0 among them).
+      const kicked = ended.takenOver || (ended.readySince !== undefined && !ended.failed && lost === 0);
+      if (kicked) options.onTakenOver?.();
+      if (!protocolSettled && fallBack(c, ended.error)) return;
+      if (protocolSettled) diagnose(c, ended);
+      if (!current(c)) return;
+      const next = schedule.next({
+        ...(ended.readySince === undefined ? {} : { readySince: ended.readySince }),
+        publishesLost: lost > 0 && !ended.takenOver,
       });
+      const level = next.log ? log.warn : log.debug;
+      if (ended.error && !logged) {
+        level("broker-error", { broker, code: ended.error.code, message: ended.error.message });
+      }
+      level("offline", {
+        broker,
+        attempt: next.attempt,
+        retryInMs: next.delayMs,
+        reason: why(ended, kicked, lost),
+      });
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        if (!current(c)) return;
+        log.debug("connecting", { broker, attempt: next.attempt });
+        c.options.will = lastWill(options, protocol);
+        c.reconnect({ outgoingStore: new NoResendStore() });
+      }, next.delayMs);
     });
     c.on("connect", (connack) => {
       protocolSettled = true;
       // Small request/response packets: without this a result waits for the broker's delayed ACK (≈ 40 ms).
       (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-      log.info("connected", { broker: options.broker.url, protocol, sessionPresent: connack.sessionPresent });
-      const ready = () => {
-        stage = "ready";
-        hangUps.ready();
-        options.onReady(protocol);
-      };
-      if (connack.sessionPresent) return ready();
+      log.info("connected", { broker, protocol, sessionPresent: connack.sessionPresent });
       stage = "subscribe";
-      c.subscribe(options.plansTopic, { qos: 1 }, (error, _granted, suback) => {
-        // Decided by the SUBACK's own return code (one filter, one code), not by the error's text.
-        const code = suback?.granted[0];
-        if (isRefusalCode(code)) return stop(c, subscribeRefused(topics, code));
-        // Otherwise the connection was lost before the SUBACK: the close that follows is counted.
-        if (error) log.error("subscribe-failed", { topic: options.plansTopic, message: error.message });
-        else ready();
-      });
+      subscribe(
+        c,
+        {
+          plansTopic: options.plansTopic,
+          ...(options.onStatus ? { statusTopic: topics.statusTopic } : {}),
+          sessionPresent: connack.sessionPresent,
+          log,
+          current: () => current(c) && c.connected,
+        },
+        {
+          ready() {
+            stage = "ready";
+            readySince = Date.now();
+            hangUps.ready();
+            options.onReady(protocol);
+          },
+          plansRefused: (code) => stop(c, subscribeRefused(topics, code)),
+        },
+      );
     });
-    c.on("offline", () => log.warn("offline", { broker: options.broker.url }));
     return c;
   }
 
+  function statusReceived(message: IncomingMessage): void {
+    try {
+      options.onStatus?.(message);
+    } catch (error) {
+      log.error("status-failed", { topic: message.topic, message: describe(error) });
+    }
+  }
+
   /**
-   * In `auto` mode, a connection closed before any CONNACK: falls back to 3.1.1 when the broker refuses 5
-   * (CONNACK 132, or 1 from a 3.1.1 broker) or hangs up without a CONNACK (RabbitMQ, NATS). A broker that is
-   * not there yet, or refuses the password, is not a protocol problem: keep trying 5.
+   * Counts hang-ups before any session completed: a broker that refuses the agent's topics stops the session
+   * (`refusal.ts`). Closed before any CONNACK: refusing the Last Will's topic (NATS 2.9) or hanging up on everyone
+   * (a load balancer with no broker behind it)? A CONNECT without the Will tells; attempts go on meanwhile.
    */
-  function fallBack(c: MqttClient, error: (Error & { code?: string | number }) | undefined): void {
-    const code = error?.code;
-    if (typeof code === "string" && NETWORK_ERRORS.has(code)) return;
-    const refusedVersion = code === undefined || code === 132 || code === 1;
-    if (protocol !== 5 || !refusedVersion) return;
-    log.warn("protocol-fallback", {
-      broker: options.broker.url,
-      from: 5,
-      to: 4,
-      reason: error?.message ?? "closed",
+  function diagnose(c: MqttClient, ended: { stage: Stage; failed: boolean }): void {
+    if (!hangUps.closed(ended) || probing) return;
+    const times = hangUps.inARow;
+    if (ended.stage === "subscribe") {
+      stop(c, hungUp(topics, "subscribe", times));
+      return;
+    }
+    probing = true;
+    acceptsWithoutWill(options, protocol).then((accepted) => {
+      probing = false;
+      if (!current(c)) return;
+      if (accepted) return stop(c, hungUp(topics, "connect", times));
+      hangUps.forgive();
+      log.warn("broker-hangs-up", {
+        broker,
+        times,
+        message: "the broker closes every CONNECT, also one without the Last Will: retrying",
+      });
     });
+  }
+
+  /**
+   * In `auto` mode, a connection closed before any CONNACK: falls back to 3.1.1 (true) when the broker refuses 5
+   * (CONNACK 132, or 1 from a 3.1.1 broker) or hangs up without a CONNACK (RabbitMQ, NATS). A broker that is
+   * not there yet, or refuses the password, is not a protocol problem: keep trying 5 (false).
+   */
+  function fallBack(c: MqttClient, error: BrokerError | undefined): boolean {
+    const code = error?.code;
+    if (typeof code === "string" && NETWORK_ERRORS.has(code)) return false;
+    const refusedVersion = code === undefined || code === 132 || code === 1;
+    if (protocol !== 5 || !refusedVersion) return false;
+    log.warn("protocol-fallback", { broker, from: 5, to: 4, reason: error?.message ?? "closed" });
     protocol = 4;
     protocolSettled = true;
     c.end(true);
     client = open();
+    return true;
   }
 
   /**
@@ -257,12 +280,27 @@ export function connectTransport(options: TransportOptions): Transport {
     }).catch(() => {});
   }
 
+  /** Ends the connection gracefully (DISCONNECT: no Last Will), forced after 3 s. */
+  function end(c: MqttClient): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!c.connected) return void c.end(true, {}, () => resolve());
+      const timer = setTimeout(() => {
+        c.stream.destroy();
+        resolve();
+      }, 3000);
+      c.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   return {
     get protocol() {
       return protocol;
     },
     get connected() {
-      return client.connected;
+      return client.connected && !closing;
     },
     publish(topic, payload, publishOptions, done) {
       inFlight.publish(client, protocol, { topic, payload, options: publishOptions }, done);
@@ -270,16 +308,49 @@ export function connectTransport(options: TransportOptions): Transport {
     pause() {
       paused = true;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing = true;
-        // Graceful (DISCONNECT: no Last Will); forced after 3 s, as a plan left unacknowledged while pausing
-        // blocks a graceful end. That plan stays queued in the broker for the next session.
-        const timer = setTimeout(() => client.end(true, {}, () => resolve()), 3000);
-        client.end(false, {}, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    leave(status) {
+      if (leaving) return leaving;
+      paused = true;
+      closing = true;
+      clearTimeout(retryTimer);
+      const c = client;
+      if (c.connected) {
+        // QoS 1 like every status before it: a broker keeps the order of one client's messages on a topic only
+        // within one QoS (aedes delivered a QoS 0 status before an earlier QoS 1 one). Written, never waited for.
+        c.publish(status.topic, status.payload, { qos: 1, retain: true });
+        // Nothing may wait for an acknowledgement that a plan held unacknowledged blocks: replies in flight are
+        // reported lost (they stay in the outbox); that status and a SUBSCRIBE waiting for its SUBACK are dropped
+        // from MQTT.js's books, so that the DISCONNECT goes out now.
+        inFlight.lost(c);
+        for (const id of Object.keys(c.outgoing)) c.removeOutgoingMessage(Number(id));
+      }
+      leaving = end(c);
+      return leaving;
+    },
+    close() {
+      if (leaving) return leaving;
+      closing = true;
+      clearTimeout(retryTimer);
+      // A plan left unacknowledged while pausing blocks a graceful end (its SUBACKs and PUBACKs wait behind it):
+      // forced after 3 s; that plan stays queued in the broker for the next session.
+      leaving = end(client);
+      return leaving;
+    },
   };
+}
+
+/** Why a connection ended, for the `offline` line. */
+function why(
+  ended: { readySince?: number | undefined; takenOver: boolean; error?: BrokerError | undefined },
+  kicked: boolean,
+  lost: number,
+): string {
+  if (ended.takenOver) return "session taken over (DISCONNECT 0x8E)";
+  if (ended.error) return ended.error.message;
+  if (ended.readySince === undefined) return "closed by the broker before the session was ready";
+  const after = `${((Date.now() - ended.readySince) / 1000).toFixed(1)} s`;
+  if (kicked) {
+    return `closed by the broker after ${after}: another client with this client id, or a broker stopping`;
+  }
+  return `closed by the broker after ${after} with ${lost} publish(es) in flight`;
 }

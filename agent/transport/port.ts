@@ -4,7 +4,7 @@
  */
 import type { IdemError } from "../errors.ts";
 
-/** One message the session received: a plan for this agent (or, later, its own retained status). */
+/** One message the session received: a plan for this agent, or a status on its own status topic. */
 export interface IncomingMessage {
   payload: Uint8Array;
   /** The topic name the broker delivered it under (RabbitMQ swaps `.` and `/`: not always the one subscribed). */
@@ -13,6 +13,8 @@ export interface IncomingMessage {
   responseTopic?: string;
   /** MQTT 5 Correlation Data. */
   correlationData?: Uint8Array;
+  /** MQTT 5 User Properties (`Signature`, `KeyId`: SPEC 9a); a name given more than once has an array. */
+  userProperties?: Record<string, string | string[]>;
   /** The broker's redelivery flag (MQTT DUP): it sent this message before without getting our acknowledgement. */
   dup: boolean;
 }
@@ -29,8 +31,20 @@ export interface PublishOptions {
 export interface TransportHandlers {
   /** Resolves once the plan's decision is durable; the message is acknowledged then, never before. */
   onPlan(message: IncomingMessage): Promise<void>;
-  /** Called after every (re)connect, once the plans subscription is in place. */
+  /** Called after every (re)connect, once the subscriptions are in place. */
   onReady(protocol: 4 | 5): void;
+  /**
+   * A message on the agent's own status topic (`P/A/status`, retained: SPEC 5.5 compares incarnations by it).
+   * When given, the session subscribes to that topic on every connect (a persistent session does not send the
+   * retained status again otherwise). Nothing waits for it: it is acknowledged when this returns.
+   */
+  onStatus?(message: IncomingMessage): void;
+  /**
+   * The broker ended a session of ours the way a session takeover does — MQTT 5 DISCONNECT 0x8E, or an
+   * established session closed without an error while nothing of ours was in flight: another client with this
+   * client id may be connected. Not proof (a broker that stops closes sessions too); the session backs off.
+   */
+  onTakenOver?(): void;
   /**
    * The session cannot work and retrying will not change that (the broker refuses the agent's topics): the
    * transport has stopped. The error is an {@link IdemError} with code 2, its message says what to change.
@@ -49,5 +63,12 @@ export interface Transport {
   publish(topic: string, payload: string, options: PublishOptions, done?: (error?: Error) => void): void;
   /** Stops acknowledging plans: those not yet acknowledged stay with the broker for the next session. */
   pause(): void;
+  /**
+   * Leaves the session for good (SPEC 5.5, superseded): publishes `status` retained (QoS 1, but nothing waits for
+   * its acknowledgement, which a plan held unacknowledged would block; the broker takes it before the DISCONNECT
+   * that follows on the same connection), then disconnects gracefully — no Last Will — and never reconnects. A
+   * plan held unacknowledged stays in the session for the next client with this client id.
+   */
+  leave(status: { topic: string; payload: string }): Promise<void>;
   close(): Promise<void>;
 }

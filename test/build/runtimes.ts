@@ -24,7 +24,7 @@ export const DENO_PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-ffi",
   "--allow-run",
-  "--allow-sys=hostname",
+  "--allow-sys=hostname,uid,gid,statfs",
 ];
 
 /**

@@ -57,9 +57,6 @@ test("adopt mode: a plan far above the mark is refused 302, names the way out, a
 
 test("idem fence lowers the mark a plan raised by mistake; the agent then runs the VM's real generation", {
   timeout: 90_000,
-  // The agent's own retained status from before the fence (generation 50) makes the restarted agent stand down
-  // as superseded (exit 3): the incarnation rule takes this VM's past for a newer incarnation. See the report.
-  todo: "a status of this same VM's past must not supersede it (incarnation.ts)",
 }, async (t) => {
   const scene = await openScene(t, "fence-down");
   const run = (tag: string, generation: number) => send(scene.engine, scene.effects, tag, generation);

@@ -12,7 +12,8 @@ test("a result produced while the broker is down reaches the reply topic once it
   timeout: 90_000,
 }, async (t) => {
   const scene = await openScene(t, "broker-gone");
-  const agent = await scene.startAgent();
+  // The reply topic is outside the default replyTopics (idem/+/results, idem/<agent>/#).
+  const agent = await scene.startAgent({ extraArgs: ["--reply-topic", "murano/results/+"] });
   const replyTo = `murano/results/${scene.agentId}`;
   await scene.engine.addReplyTopic(replyTo);
 

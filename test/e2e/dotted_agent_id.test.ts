@@ -9,6 +9,7 @@
  * - a listener that hangs up on every CONNECT, with or without the Will, is a broker in trouble: retried.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -195,11 +196,15 @@ test("a listener that hangs up on every CONNECT, with or without the Last Will, 
     await new Promise((resolve) => listener.close(resolve));
     await removeDir(root);
   });
+  // Short reconnect delays: the diagnosis is under test here, not the backoff (reconnect_backoff.test.ts).
+  const configFile = join(root, "agent.json");
+  writeFileSync(configFile, JSON.stringify({ broker: { reconnectSeconds: 0.1, reconnectMaxSeconds: 0.4 } }));
   agent = await startAgent({
     broker: `mqtt://127.0.0.1:${address.port}`,
     agentId: uniqueAgentId("web-1.prod"),
     dataDir: join(root, "data"),
     waitOnline: false,
+    extraArgs: ["--config", configFile],
   });
   // Two rounds of hang-ups, each followed by a CONNECT without the Will that is refused too: still running.
   const warnings = await agent.waitForLog(/\bevent=broker-hangs-up\b/, { count: 2 });

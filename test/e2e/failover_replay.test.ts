@@ -81,7 +81,8 @@ test("a replay goes to the re-sending engine's reply topic, with its MQTT 5 corr
   timeout: 90_000,
 }, async (t) => {
   const scene = await openScene(t, "failover-reply");
-  await scene.startAgent();
+  // The engines' reply topics are outside the default replyTopics (idem/+/results, idem/<agent>/#).
+  await scene.startAgent({ extraArgs: ["--reply-topic", "murano/+/+"] });
   const engineA = `murano/engine-a/${scene.agentId}`;
   const engineB = `murano/engine-b/${scene.agentId}`;
   const engineC = `murano/engine-c/${scene.agentId}`;

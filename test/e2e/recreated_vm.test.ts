@@ -91,17 +91,24 @@ test("a burst of plans for a dropped predecessor is answered with exactly one re
   assert.deepEqual(repeated, [], "no result is published twice while nothing fails");
 });
 
-test("an agent with a configured generation refuses a plan for a newer one with 302", {
+test("an agent with a configured generation answers 302 to a plan more than maxGenerationStep above it, and serves on", {
   timeout: 90_000,
 }, async (t) => {
+  // A plan for generation 3 would make it stand down (SPEC 5.5, test/e2e/incarnation_clones.test.ts); one for
+  // 2 + 1001 is not believed: one bad plan must not stop the agent.
   const scene = await openScene(t, "future");
   const agent = await scene.startAgent({ generation: 2 });
-  const plan = applicationPlan({ effects: scene.effects, tag: "from-the-future", generation: 3 });
+  const plan = applicationPlan({ effects: scene.effects, tag: "from-the-future", generation: 2 + 1001 });
   await scene.engine.send(plan);
   const [result] = await scene.engine.waitForResults(plan.ID);
   await agent.waitForLog(/\bevent=future\b/);
   assert.equal(result?.ErrorCode, 302, JSON.stringify(result));
+  assert.match(JSON.stringify(result?.Body), /maxGenerationStep \(1000\)/);
   assert.equal(readExecutions(scene.effects).executions.length, 0);
+  const current = applicationPlan({ effects: scene.effects, tag: "current", generation: 2 });
+  await scene.engine.send(current);
+  assert.equal((await scene.engine.waitForResult(current.ID)).ErrorCode, 0);
+  assert.equal(agent.exited, undefined, agent.tail());
 });
 
 test("without a configured generation the agent adopts a newer one durably and fences older plans after a restart", {

@@ -73,6 +73,8 @@ export class Engine {
   /** Payloads on a result topic that were not JSON results. */
   readonly garbage: string[] = [];
   status: Record<string, unknown> | undefined;
+  /** Every status received, in order (retained ones included). */
+  readonly statuses: Record<string, unknown>[] = [];
   lastError: Error | undefined;
   readonly #client: MqttClient;
   readonly #timeoutMs: number;
@@ -184,6 +186,19 @@ export class Engine {
     return this.status ?? {};
   }
 
+  /** Waits until a received status (any, in order) satisfies `match`; resolves with the first that does. */
+  async waitForStatusMatching(
+    match: (status: Record<string, unknown>) => boolean,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<Record<string, unknown>> {
+    await this.#waitFor(
+      () => this.statuses.some(match),
+      timeoutMs,
+      () => `a status matching ${match} (have ${this.statuses.map((s) => JSON.stringify(s)).join("\n")})`,
+    );
+    return this.statuses.find(match) ?? {};
+  }
+
   async close(): Promise<void> {
     await this.#client.endAsync(true);
   }
@@ -230,6 +245,7 @@ export class Engine {
     } else if (sameTopic(topic, this.topic("status"))) {
       try {
         this.status = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+        if (this.status) this.statuses.push(this.status);
       } catch {
         this.garbage.push(text);
       }

@@ -46,6 +46,7 @@ before(async () => {
     facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
     emit: (event) => void events.push(event),
     afterCommit: () => {},
+    supersede: () => {},
   };
 });
 after(async () => {
