@@ -312,7 +312,8 @@ function boundedEvent(event: AgentEvent): AgentEvent {
   const bounded: AgentEvent = { ...event };
   for (const [name, value] of Object.entries(event)) {
     if (typeof value === "string" && value.length > MAX_EVENT_FIELD) {
-      bounded[name] = `${value.slice(0, MAX_EVENT_FIELD)}… [${value.length - MAX_EVENT_FIELD} more characters]`;
+      bounded[name] =
+        `${value.slice(0, MAX_EVENT_FIELD)}… [${value.length - MAX_EVENT_FIELD} more characters]`;
     }
   }
   return bounded;
