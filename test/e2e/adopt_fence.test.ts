@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { runIdem } from "../helpers/agent_process.ts";
 import { readExecutions } from "../helpers/effects.ts";
 import type { Engine } from "../helpers/engine.ts";
-import { runIdem } from "../helpers/journal_files.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 

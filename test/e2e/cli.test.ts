@@ -3,7 +3,6 @@
  * with its exit codes, and the clear errors for a taken port and an unreachable broker.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -11,8 +10,8 @@ import { after, before, describe, test } from "node:test";
 import {
   type AgentProcess,
   makeTempDir,
-  REPO_ROOT,
   removeDir,
+  runIdem,
   startAgent,
   uniqueAgentId,
 } from "../helpers/agent_process.ts";
@@ -20,38 +19,13 @@ import { freePort } from "../helpers/broker.ts";
 import { readExecutions } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function idem(args: string[]): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["agent/cli.ts", ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test("--help explains both commands and exits 0; an unknown command exits 2 with the help", async () => {
-  const help = await idem(["--help"]);
+  const help = await runIdem(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /idem run/);
   assert.match(help.stdout, /idem send/);
   assert.match(help.stdout, /--broker URL\|embedded/);
-  const wrong = await idem(["launch"]);
+  const wrong = await runIdem(["launch"]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /unknown command "launch"/);
 });
@@ -80,7 +54,7 @@ describe("an agent on its embedded broker, driven by idem send", () => {
   const send = (plan: Record<string, unknown>, ...flags: string[]) => {
     const file = join(dir, `${plan.ID}.json`);
     writeFileSync(file, JSON.stringify(plan));
-    return idem([
+    return runIdem([
       "send",
       "--broker",
       `mqtt://127.0.0.1:${port}`,
@@ -161,7 +135,7 @@ test("an embedded broker port already in use is a clear error naming it", async 
   const taken = typeof address === "object" && address !== null ? address.port : 0;
   const dir = await makeTempDir("cli-port");
   try {
-    const outcome = await idem([
+    const outcome = await runIdem([
       "run",
       "--broker",
       `embedded:${taken}`,
@@ -185,7 +159,7 @@ test("send to a broker that is not there exits 2 and says so", async () => {
     const file = join(dir, "plan.json");
     writeFileSync(file, JSON.stringify(applicationPlan({ effects: join(dir, "x.log") })));
     const port = await freePort();
-    const outcome = await idem([
+    const outcome = await runIdem([
       "send",
       "--broker",
       `mqtt://127.0.0.1:${port}`,
@@ -203,7 +177,7 @@ test("send to a broker that is not there exits 2 and says so", async () => {
 });
 
 test("a broker that is not an MQTT URL is refused at start with what to give instead", async () => {
-  const outcome = await idem([
+  const outcome = await runIdem([
     "run",
     "--broker",
     "http://example.org",
@@ -222,7 +196,7 @@ test("send takes a broker given as host:port as mqtt://host:port (and says when 
     const file = join(dir, "plan.json");
     writeFileSync(file, JSON.stringify(applicationPlan({ effects: join(dir, "x.log") })));
     const port = await freePort();
-    const outcome = await idem(["send", "--broker", `127.0.0.1:${port}`, "--agent-id", "vm-x", file]);
+    const outcome = await runIdem(["send", "--broker", `127.0.0.1:${port}`, "--agent-id", "vm-x", file]);
     assert.equal(outcome.code, 2);
     assert.match(outcome.stderr, new RegExp(`Cannot connect to the broker at 127\\.0\\.0\\.1:${port}`));
   } finally {

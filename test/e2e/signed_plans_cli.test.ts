@@ -5,40 +5,14 @@
  * (Python `cryptography`, PKCS1v15 + SHA256, no KeyId) is accepted; a bad trusted key refuses the start.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "../helpers/agent_process.ts";
+import { runIdem } from "../helpers/agent_process.ts";
 import { readExecutions } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 import { pythonRsaSignature, signedProperties } from "../helpers/signing.ts";
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function idem(args: string[]): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["agent/cli.ts", ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test("idem keygen + idem send --sign: signed plans run, an unsigned one is refused with 306", {
   timeout: 90_000,
@@ -46,7 +20,7 @@ test("idem keygen + idem send --sign: signed plans run, an unsigned one is refus
   const scene = await openScene(t, "signed-cli");
   const { agentId, effects, root } = scene;
   const prefix = join(root, "engine");
-  const made = await idem(["keygen", "--out", prefix, "--key-id", "engine-1"]);
+  const made = await runIdem(["keygen", "--out", prefix, "--key-id", "engine-1"]);
   assert.equal(made.code, 0, made.stderr);
   assert.equal(statSync(`${prefix}.key`).mode & 0o777, 0o600);
   const entry = JSON.parse(made.stdout) as { trustedKeys: Array<{ keyId: string; publicKey: string }> };
@@ -55,13 +29,13 @@ test("idem keygen + idem send --sign: signed plans run, an unsigned one is refus
   const config = join(root, "config.json");
   writeFileSync(config, made.stdout);
   await scene.startAgent({ extraArgs: ["--config", config] });
-  assert.equal((await idem(["keygen", "--out", prefix])).code, 2, "an existing key is never overwritten");
+  assert.equal((await runIdem(["keygen", "--out", prefix])).code, 2, "an existing key is never overwritten");
 
   const send = (tag: string, ...flags: string[]) => {
     const file = join(root, `${tag}.json`);
     writeFileSync(file, JSON.stringify(applicationPlan({ effects, tag })));
     const args = ["send", "--broker", scene.broker.url, "--agent-id", agentId, "--wait", "20"];
-    return idem([...args, ...flags, file]);
+    return runIdem([...args, ...flags, file]);
   };
   const byProperty = await send("by-property", "--sign", `${prefix}.key`, "--key-id", "engine-1");
   assert.equal(byProperty.code, 0, byProperty.stdout + byProperty.stderr);
@@ -82,7 +56,7 @@ test("idem keygen + idem send --sign: signed plans run, an unsigned one is refus
   const ran = readExecutions(effects).executions.map((e) => e.args);
   assert.deepEqual(ran.sort(), ["by-envelope", "by-property", "without-key-id"]);
 
-  const help = await idem(["keygen", "--help"]);
+  const help = await runIdem(["keygen", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /idem keygen --out PREFIX/);
   assert.match(help.stdout, /--sign KEYFILE/);

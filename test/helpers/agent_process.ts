@@ -299,3 +299,39 @@ export function parseLogfmt(line: string): Record<string, string> {
   }
   return fields;
 }
+
+export interface CommandOutcome extends ExitInfo {
+  stdout: string;
+  stderr: string;
+  /** From the spawn to the exit. */
+  ms: number;
+}
+
+/** Runs `idem <args>` (from the sources, or `IDEM_AGENT_COMMAND`) to its end. */
+export function runIdem(args: readonly string[], timeoutMs = 20_000): Promise<CommandOutcome> {
+  const [program, ...prefix] = DEFAULT_COMMAND;
+  if (program === undefined) throw new Error("Cannot run idem as the command prefix is empty");
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(program, [...prefix, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    registerChild(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`idem ${args.join(" ")} did not end within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      unregisterChild(child);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}

@@ -3,17 +3,10 @@
  * them, a copy of a whole data dir (`cp -a`, as a disk image or a backup carries it), the folders start-up set
  * aside, and the one-shot commands (`idem forget`, `idem fence`) as child processes.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  DEFAULT_COMMAND,
-  type ExitInfo,
-  REPO_ROOT,
-  registerChild,
-  unregisterChild,
-} from "./agent_process.ts";
 
 export function journalDir(dataDir: string): string {
   return join(dataDir, "journal");
@@ -68,40 +61,4 @@ export function setAsideFolders(dataDir: string, reason: "other-instance" | "res
     .filter((name) => name.startsWith(`journal.${reason}.`))
     .sort()
     .map((name) => join(dataDir, name));
-}
-
-export interface CommandOutcome extends ExitInfo {
-  stdout: string;
-  stderr: string;
-  /** From the spawn to the exit. */
-  ms: number;
-}
-
-/** Runs `idem <args>` (from the sources, or `IDEM_AGENT_COMMAND`) to its end. */
-export function runIdem(args: readonly string[], timeoutMs = 20_000): Promise<CommandOutcome> {
-  const [program, ...prefix] = DEFAULT_COMMAND;
-  if (program === undefined) throw new Error("Cannot run idem as the command prefix is empty");
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(program, [...prefix, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    registerChild(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`idem ${args.join(" ")} did not end within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      unregisterChild(child);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
 }
