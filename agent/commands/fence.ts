@@ -3,11 +3,8 @@
  * the way out when a plan raised it by mistake in adopt mode, or to fence a VM before its first plan. It owns
  * the data dir while it works: with the agent running it is refused, naming the agent's PID.
  */
-import { join } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
-import { Journal } from "../journal/journal.ts";
-import { acquireOwnership } from "../journal/owner.ts";
-import { journalUnfinished } from "../journal/take.ts";
+import { withOwnedJournal } from "./owned_journal.ts";
 
 /**
  * Sets the high-water mark to `generation`; resolves with the mark it replaced. Throws IdemError(2), touching
@@ -21,23 +18,9 @@ export async function fenceGeneration(dataDir: string, generation: number): Prom
       `Cannot fence at generation ${generation}: give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
     );
   }
-  const ownership = await acquireOwnership(dataDir, "fence");
-  try {
-    if (journalUnfinished(dataDir)) {
-      throw new IdemError(
-        ErrorCode.InvalidPlan,
-        `Cannot find a journal in ${join(dataDir, "journal")}: its making did not finish (the agent makes it at its next start)`,
-      );
-    }
-    const journal = Journal.open(dataDir, { create: false });
-    try {
-      const before = journal.highWater();
-      await journal.commit((tx) => tx.setHighWater(generation));
-      return before;
-    } finally {
-      await journal.close();
-    }
-  } finally {
-    await ownership.release();
-  }
+  return withOwnedJournal(dataDir, "fence", async (journal) => {
+    const before = journal.highWater();
+    await journal.commit((tx) => tx.setHighWater(generation));
+    return before;
+  });
 }
