@@ -31,11 +31,16 @@ export async function takeMessage(message: IncomingMessage, ctx: PipelineContext
   const onRetry = (step: string) => (error: unknown, attempt: number, delayMs: number) =>
     log.error(step, { attempt, retryInMs: delayMs, kind: failureKind(error), message: describe(error) });
   let deliveryHash: string | undefined;
+  // The session that delivered the message may go away while its intake is retried: then let go of it.
+  const stop = message.signal ? { signal: message.signal } : {};
   try {
     if (message.dup) {
       const hash = createHash("sha256").update(message.payload).digest("hex");
       deliveryHash = hash;
-      const count = await retry(() => journal.countDelivery(hash), { onRetry: onRetry("intake-retry") });
+      const count = await retry(() => journal.countDelivery(hash), {
+        onRetry: onRetry("intake-retry"),
+        ...stop,
+      });
       if (count > MAX_DELIVERIES) {
         const why = `it was delivered ${count} times without a decision (did it crash the agent?)`;
         return await answerPoison(message, ctx, { hash, why });
@@ -53,9 +58,18 @@ export async function takeMessage(message: IncomingMessage, ctx: PipelineContext
           isEnvironmentFailure(error) || (failureKind(error) === "bug" && ++bugs < MAX_ATTEMPTS),
         onRetry: onRetry("intake-retry"),
         minTimeout: 200,
+        ...stop,
       },
     );
   } catch (error) {
+    if (message.signal?.aborted) {
+      // Not decided, not acknowledged: the broker delivers it again to the next session, which decides it.
+      log.info("intake-abandoned", {
+        reason: "the session that delivered it closed",
+        message: describe(error),
+      });
+      return;
+    }
     const why =
       error instanceof IdemError
         ? error.message

@@ -66,6 +66,8 @@ export function connectTransport(options: TransportOptions): Transport {
   let protocol: 4 | 5 = options.broker.protocol === 4 ? 4 : 5;
   let protocolSettled = options.broker.protocol !== "auto";
   let paused = false;
+  /** Aborted when the current connection closes (see IncomingMessage.signal). */
+  let connection = new AbortController();
   let fatal: IdemError | undefined;
   // Set by close() and leave(): no reconnecting after that.
   let closing = false;
@@ -112,6 +114,7 @@ export function connectTransport(options: TransportOptions): Transport {
         payload: packet.payload as Uint8Array,
         topic: packet.topic,
         dup: packet.dup,
+        signal: connection.signal,
       };
       if (route(message.topic, topics.statusTopic) === "status") {
         statusReceived(message);
@@ -148,6 +151,9 @@ export function connectTransport(options: TransportOptions): Transport {
       } else log.debug("broker-disconnect", { broker, reasonCode: packet.reasonCode });
     });
     c.on("close", () => {
+      // Whoever still retries a message of this connection lets go: the broker re-delivers it to the next one.
+      connection.abort();
+      connection = new AbortController();
       const lost = inFlight.lost(c);
       const ended = { stage, failed: lastError !== undefined, readySince, takenOver, error: lastError };
       const logged = errorLogged;
@@ -274,7 +280,8 @@ export function connectTransport(options: TransportOptions): Transport {
    */
   function deliver(message: IncomingMessage): Promise<void> {
     return retry(() => options.onPlan(message), {
-      isRetriable: () => !paused,
+      isRetriable: () => !paused && !message.signal?.aborted,
+      ...(message.signal ? { signal: message.signal } : {}),
       onRetry: (error, attempt, delayMs) =>
         log.error("intake-failed", { attempt, retryInMs: delayMs, message: describe(error) }),
     }).catch(() => {});

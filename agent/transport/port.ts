@@ -17,6 +17,11 @@ export interface IncomingMessage {
   userProperties?: Record<string, string | string[]>;
   /** The broker's redelivery flag (MQTT DUP): it sent this message before without getting our acknowledgement. */
   dup: boolean;
+  /**
+   * Aborted when the session that delivered the message is gone: its acknowledgement can no longer be sent, and
+   * the broker will deliver it again to the next session, so whoever is still retrying it should let go.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PublishOptions {
