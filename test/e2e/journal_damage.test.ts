@@ -6,11 +6,10 @@
  * byte for byte, begins a new one, and the queued plan runs once.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { DEFAULT_COMMAND, REPO_ROOT } from "../helpers/agent_process.ts";
+import { executableForAnyUser } from "../helpers/agent_process.ts";
 import { readExecutions } from "../helpers/effects.ts";
 import { damage, dataFile, journalDir, lockFile, setAsideFolders } from "../helpers/journal_files.ts";
 import { applicationPlan } from "../helpers/plans.ts";
@@ -160,28 +159,13 @@ test("a huge sparse data.mdb whose headers are whole is a journal like any other
   assert.deepEqual(again.matching(/event=journal-set-aside/), []);
 });
 
-/** As root the test runs the agent as `nobody`, who must then be able to read the repository (not so in a 0700 home). */
-const nobodyReadsRepo =
-  process.getuid?.() !== 0 ||
-  spawnSync("setpriv", [
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    "test",
-    "-r",
-    join(REPO_ROOT, "agent/cli.ts"),
-  ]).status === 0;
-
 test("an unreadable data.mdb (mode 000) is refused with exit 2, saying so", {
   timeout: 60_000,
-  skip: nobodyReadsRepo
-    ? false
-    : "user nobody cannot read the repository here, so the agent cannot run as nobody",
 }, async (t) => {
   // Root reads a file of mode 000 all the same: as root, the agent runs as nobody here.
   const asRoot = process.getuid?.() === 0;
   const command = asRoot
-    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...DEFAULT_COMMAND]
+    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...executableForAnyUser()]
     : undefined;
   const scene = await usedJournal(t, "damage-unreadable", command);
   chmodSync(dataFile(scene.dataDir), 0);

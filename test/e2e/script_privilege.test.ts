@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startAgent } from "../helpers/agent_process.ts";
+import { executableForAnyUser, startAgent } from "../helpers/agent_process.ts";
 import { isAlive, waitForDeath, waitForEffects } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
@@ -150,7 +150,7 @@ test("an agent that is not root refuses a runAs other than itself at start, sayi
     agentId: scene.agentId,
     dataDir: scene.dataDir,
     extraArgs: ["--config", config],
-    command: ["runuser", "-u", "nobody", "--", process.execPath, "agent/cli.ts"],
+    command: ["runuser", "-u", "nobody", "--", ...executableForAnyUser()],
     waitOnline: false,
   });
   scene.agents.push(agent);

@@ -4,6 +4,7 @@
  * waits on log lines, a real `kill -9` and a clean SIGTERM stop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -334,4 +335,24 @@ export function runIdem(args: readonly string[], timeoutMs = 20_000): Promise<Co
       resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
+}
+
+let portable: string | undefined;
+
+/**
+ * The single executable (`dist/idem`, which `npm test` builds first) copied into a folder any user can read, for
+ * tests that run the agent as another user (`nobody`): the repository may sit where only its owner can enter.
+ * One copy per test process, removed when it exits.
+ */
+export function executableForAnyUser(): string[] {
+  if (portable === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "idem-exe-"));
+    chmodSync(dir, 0o755);
+    const file = join(dir, "idem");
+    copyFileSync(join(REPO_ROOT, "dist", "idem"), file);
+    chmodSync(file, 0o755);
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    portable = file;
+  }
+  return [portable];
 }
