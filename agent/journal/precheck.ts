@@ -13,7 +13,7 @@
  * directory named data.mdb, a file named journal) or cannot be read is refused the same way, never passed on to
  * LMDB. Damage inside the data pages is not looked for: LMDB may stop the process on it (an assertion, SIGABRT).
  */
-import { closeSync, openSync, readSync, type Stats, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, ErrorCode, IdemError } from "../errors.ts";
 
@@ -104,6 +104,9 @@ export function checkJournalFiles(path: string): void {
   }
 }
 
+/** The file that marks a journal being made (`take.ts`): until its first commit it holds nothing. */
+export const CREATING_MARKER = "creating";
+
 function checkFiles(path: string, refuse: (what: string) => never): void {
   const folder = statOf(path);
   if (folder === undefined) return;
@@ -111,7 +114,15 @@ function checkFiles(path: string, refuse: (what: string) => never): void {
   const data = join(path, "data.mdb");
   const lock = join(path, "lock.mdb");
   const dataStat = statOf(data);
-  if (dataStat === undefined) return;
+  if (dataStat === undefined) {
+    // A journal being made is recognised by its marker (take.ts) before this check; a folder that holds files
+    // but no data file lost it: taking it for a new journal would forget what this VM ran.
+    const left = readdirSync(path);
+    if (left.includes(CREATING_MARKER)) return;
+    if (left.length > 0)
+      refuse(`its data file data.mdb is missing, though the folder holds ${left.join(", ")}`);
+    return;
+  }
   if (!dataStat.isFile()) refuse("its data file data.mdb is not a regular file");
   const size = dataStat.size;
   if (size === 0) refuse("its data file data.mdb is empty (0 bytes)");

@@ -31,7 +31,7 @@ import { privateDir } from "../private_files.ts";
 import { instanceIdentity } from "./identity.ts";
 import { Journal } from "./journal.ts";
 import { acquireOwnership, type Ownership } from "./owner.ts";
-import { checkJournalFiles } from "./precheck.ts";
+import { CREATING_MARKER, checkJournalFiles } from "./precheck.ts";
 import { setAside } from "./set_aside.ts";
 
 export interface TakenJournal {
@@ -53,7 +53,7 @@ export interface TakeOptions {
 }
 
 /** The marker of a journal being made, inside its folder. */
-const CREATING = "creating";
+const CREATING = CREATING_MARKER;
 /** Bytes written to a new lock file: more than LMDB's for its default 126 readers (8272), in whole pages. */
 const LOCK_BYTES = 16384;
 /** LMDB's codes for a file it cannot make sense of: MDB_PAGE_NOTFOUND … MDB_INVALID. */

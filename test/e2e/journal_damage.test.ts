@@ -28,6 +28,13 @@ interface Damage {
 const damages: Damage[] = [
   { name: "a 0-byte data.mdb", apply: damage.empty, says: /data\.mdb is empty \(0 bytes\)/ },
   {
+    // A deleted data file must not pass for a new journal: a run-once-ever plan would run again.
+    name: "data.mdb deleted, lock.mdb left",
+    apply: (d) => rmSync(dataFile(d)),
+    says: /data\.mdb is missing, though the folder holds lock\.mdb/,
+    kept: "lock.mdb",
+  },
+  {
     name: "data.mdb cut to half",
     apply: (d) => damage.truncate(d),
     says: /data\.mdb is truncated: \d+ bytes/,

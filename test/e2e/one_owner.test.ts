@@ -7,7 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { symlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, statSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type AgentProcess, makeTempDir, removeDir, runIdem } from "../helpers/agent_process.ts";
@@ -175,4 +177,22 @@ test("the lock dies with its owner: after kill -9 the next agent starts at once 
   const [result] = await scene.engine.waitForResults(plan.ID);
   assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
   assert.equal(result?.Idem?.Attempt, 2, JSON.stringify(result));
+});
+
+test("a process that binds the lock's name from what any user can see does not keep the agent out", {
+  timeout: 60_000,
+}, async (t) => {
+  const scene = await openScene(t, "owner-squat");
+  mkdirSync(scene.dataDir, { recursive: true, mode: 0o700 });
+  // What a local user can learn of the data dir: its device and inode (stat works on a 0700 folder's path).
+  const { dev, ino } = statSync(scene.dataDir, { bigint: true });
+  const guess = `\0idem-data-dir-${createHash("sha256").update(`${dev}:${ino}`).digest("hex").slice(0, 32)}`;
+  const squatter = createServer((socket) => socket.end('{"pid":1,"command":"run","since":"1970-01-01"}\n'));
+  await new Promise<void>((resolve) => squatter.listen(guess, resolve));
+  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+
+  const agent = await scene.startAgent();
+  assert.equal(agent.exited, undefined, "the agent started beside the squatter");
+  const secret = statSync(join(scene.dataDir, "owner.secret"));
+  assert.equal(secret.mode & 0o777, 0o600, "the lock's secret is readable by the agent's user alone");
 });
