@@ -45,27 +45,10 @@ export function resolveRunAs(runAs: Config["runAs"], options: ResolveOptions = {
   const euid = options.euid ?? process.geteuid?.() ?? 0;
   const egid = options.egid ?? process.getegid?.() ?? 0;
   const passwd = lookup("passwd", runAs.user);
-  let uid: number;
-  if (passwd) uid = Number(passwd[2]);
-  else if (typeof runAs.user === "number") uid = runAs.user;
-  else {
-    throw new IdemError(
-      ErrorCode.InvalidPlan,
-      `Cannot run scripts as user "${runAs.user}" as there is no such user: give runAs.user as an existing user name or a uid`,
-    );
-  }
+  const uid = numericId(passwd, runAs.user, "user");
   let gid: number;
-  if (runAs.group !== undefined) {
-    const group = lookup("group", runAs.group);
-    if (group) gid = Number(group[2]);
-    else if (typeof runAs.group === "number") gid = runAs.group;
-    else {
-      throw new IdemError(
-        ErrorCode.InvalidPlan,
-        `Cannot run scripts with group "${runAs.group}" as there is no such group: give runAs.group as an existing group name or a gid`,
-      );
-    }
-  } else if (passwd) gid = Number(passwd[3]);
+  if (runAs.group !== undefined) gid = numericId(lookup("group", runAs.group), runAs.group, "group");
+  else if (passwd) gid = Number(passwd[3]);
   else {
     throw new IdemError(
       ErrorCode.InvalidPlan,
@@ -80,6 +63,17 @@ export function resolveRunAs(runAs: Config["runAs"], options: ResolveOptions = {
     );
   }
   return { uid, gid, name: passwd?.[0] ?? String(uid), home: passwd?.[5] || "/", other };
+}
+
+/** The id a user or group database entry gives, else the number given; a name nobody knows is refused. */
+function numericId(entry: string[] | undefined, given: string | number, what: "user" | "group"): number {
+  if (entry) return Number(entry[2]);
+  if (typeof given === "number") return given;
+  const as = what === "user" ? "as user" : "with group";
+  throw new IdemError(
+    ErrorCode.InvalidPlan,
+    `Cannot run scripts ${as} "${given}" as there is no such ${what}: give runAs.${what} as an existing ${what} name or a ${what === "user" ? "uid" : "gid"}`,
+  );
 }
 
 const resolved = new Map<string, ScriptUser | undefined>();
