@@ -10,8 +10,8 @@
  * caller that aborted knows why. The work dir is removed at the end, whatever happened.
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
-import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "./body.ts";
-import { PyDict, type PyValue } from "./body_values.ts";
+import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "../python/mod.ts";
+import { PyDict, type PyValue } from "../python/values.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";

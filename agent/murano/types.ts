@@ -2,14 +2,10 @@
  * The contract between the agent's pipeline and the Murano layer (validation, files, Body interpreter, script
  * runner). The pipeline only calls `validatePlan` (validate.ts) and `executePlan` (execute.ts).
  */
+import type { ScriptOutcome } from "../python/mod.ts";
 import type { ScriptUser } from "./script_user.ts";
 
-/** What a script call returns to the Body (murano-agent semantics: stripped, null when empty or not captured). */
-export interface ScriptOutcome {
-  exitCode: number;
-  stdout: string | null;
-  stderr: string | null;
-}
+export type { ScriptOutcome };
 
 export interface ExecuteOptions {
   /** A fresh work directory is created below it for each execution and removed afterwards. */

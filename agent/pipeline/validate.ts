@@ -21,7 +21,7 @@
 import { type Config, defaultReplyTopics } from "../config.ts";
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { ReplyTarget } from "../mod.ts";
-import { compileBody } from "../murano/body.ts";
+import { compileBody } from "../python/mod.ts";
 import { validatePlan } from "../murano/validate.ts";
 import { topicNameProblem } from "../transport/topic.ts";
 import { matchesFilter } from "../transport/topic_filter.ts";

@@ -16,7 +16,7 @@ import { Journal } from "../../agent/journal/journal.ts";
 import { parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
 import { createLogger } from "../../agent/log.ts";
-import { compileBody } from "../../agent/murano/body.ts";
+import { compileBody } from "../../agent/python/mod.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
 import type { AgentEvent, PipelineContext } from "../../agent/pipeline/context.ts";
 import { takeMessage } from "../../agent/pipeline/guard.ts";
