@@ -11,6 +11,8 @@ import { keygen } from "./commands/keygen.ts";
 import { type Config, configFromEnv, type PartialConfig, readConfigFile, resolveConfig } from "./config.ts";
 import { IdemError } from "./errors.ts";
 import { createLogger } from "./log.ts";
+import { serveBodyWorker } from "./python/worker/worker_entry.ts";
+import { BODY_WORKER_ARG } from "./python/worker/worker_protocol.ts";
 import { sendPlan } from "./send.ts";
 import { VERSION } from "./version.ts";
 
@@ -305,4 +307,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// A bundle or the single executable started by the agent as a Body worker (agent/python/worker/worker_command.ts).
+if (process.argv[2] === BODY_WORKER_ARG) serveBodyWorker();
+else main(process.argv.slice(2)).then((code) => process.exit(code));

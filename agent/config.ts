@@ -112,6 +112,11 @@ export const Config = Type.Object({
   maxResultBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
   /** Seconds a plan may run when it sets no Timeout. */
   defaultTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 3600 }),
+  /**
+   * Heap limit in MB of the worker process that evaluates a Body (SPEC 6): a Body that needs more is answered
+   * code 1 "MemoryError: …" and the agent goes on.
+   */
+  bodyMemoryMB: Type.Integer({ minimum: 16, maximum: 65536, default: 256 }),
   /** TERM → KILL grace for a timed-out or interrupted script's process group. */
   killGraceSeconds: Type.Number({ minimum: 0, default: 10 }),
   /** On SIGTERM: how long the running plan may go on before it is recorded as interrupted. */

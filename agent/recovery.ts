@@ -11,7 +11,7 @@ import * as machine from "./journal/record.ts";
 import type { Decision } from "./mod.ts";
 import type { PipelineContext, PlanRequest } from "./pipeline/context.ts";
 import { callPolicy, policyContext, settle } from "./pipeline/decide.ts";
-import { decode } from "./pipeline/decode.ts";
+import { decodeQueued } from "./pipeline/decode.ts";
 import { errorBody, replyTo, resultPayload } from "./pipeline/reply.ts";
 import { reapOrphans } from "./reaper.ts";
 
@@ -131,12 +131,16 @@ async function decideAgain(
       message: `Cannot decide an interrupted plan: policy "${entry.policy}" is not loaded`,
     };
   }
-  const decoded = decode(new TextEncoder().encode(entry.planText), {
-    maxPlanBytes: Number.POSITIVE_INFINITY,
-    maxPlanDepth: Number.POSITIVE_INFINITY,
-  });
-  const plan = decoded.kind === "unanswerable" ? {} : decoded.plan;
-  const options = (plan.Idempotency as { Options?: Record<string, unknown> } | undefined)?.Options ?? {};
+  const queued = decodeQueued(entry.planText);
+  if (queued === undefined) {
+    return {
+      kind: "reject",
+      code: ErrorCode.InvalidPlan,
+      message: `Cannot decide plan "${entry.planId}" again as the journal no longer holds it as a plan idem takes`,
+    };
+  }
+  const { plan } = queued;
+  const options = plan.Idempotency?.Options ?? {};
   const request: PlanRequest = {
     planId: entry.planId,
     plan,

@@ -2,6 +2,10 @@
  * `idem send`: the engine side, for operators and scripts. Reads a plan, fills the envelope (a fresh ID when
  * it has none, Generation / Idempotency / Timeout / ReplyTo from flags), publishes it QoS 1 and, with
  * `--wait`, prints the result whose SourceID is the plan's ID.
+ *
+ * The plan file is read with the agent's own parser (agent/json/parse.ts) and written back from that tree
+ * (agent/json/write.ts), so what is published is what the file says: `1.0` stays a float, `2**53+1` exact,
+ * keys in their order (SPEC 3 "Numbers keep their JSON form"); only the envelope fields change.
  */
 
 import { randomUUID } from "node:crypto";
@@ -10,7 +14,9 @@ import mqtt, { type MqttClient } from "mqtt";
 import { readSigningKey, signPlan } from "./commands/keygen.ts";
 import { brokerUrl } from "./config.ts";
 import { IdemError } from "./errors.ts";
-import { parseJson } from "./json/parse.ts";
+import { type JsonObject, type JsonValue, parseJson } from "./json/parse.ts";
+import { stringifyJson } from "./json/write.ts";
+import type { Plan } from "./murano/plan.ts";
 
 export interface SendOptions {
   broker: string;
@@ -32,23 +38,57 @@ export interface SendOptions {
   sign?: { keyFile: string; keyId?: string; envelope?: boolean };
 }
 
-function readPlan(file: string): Record<string, unknown> {
+/** The plan's envelope fields that flags set (SPEC 3), typed by the wire schema. */
+type Envelope = Pick<Plan, "ID" | "Generation" | "Timeout" | "ReplyTo"> & {
+  Idempotency?: Pick<NonNullable<Plan["Idempotency"]>, "Policy" | "Key">;
+};
+
+/** The plan file's exact tree. @throws IdemError(2) when it cannot be read, is not JSON or not an object. */
+function readPlan(file: string): JsonObject {
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (cause) {
     throw new IdemError(2, `Cannot read plan ${file}: ${(cause as Error).message}`, { cause });
   }
-  let plan: unknown;
-  try {
-    plan = JSON.parse(text);
-  } catch (cause) {
-    throw new IdemError(2, `Cannot parse plan ${file} as JSON: ${(cause as Error).message}`, { cause });
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new IdemError(2, `Cannot parse plan ${file} as JSON: ${parsed.reason}`);
+  if (!(parsed.value instanceof Map)) throw new IdemError(2, `Cannot send ${file}: a plan is a JSON object`);
+  return parsed.value;
+}
+
+/** What the flags set: a fresh ID when the plan has none (or an empty one), the rest only when given. */
+function envelopeOf(plan: JsonObject, options: SendOptions): Envelope {
+  const id = plan.get("ID");
+  const idempotency = {
+    ...(options.policy === undefined ? {} : { Policy: options.policy }),
+    ...(options.key === undefined ? {} : { Key: options.key }),
+  };
+  return {
+    ID: typeof id === "string" && id !== "" ? id : randomUUID().replaceAll("-", ""),
+    ...(options.generation === undefined ? {} : { Generation: options.generation }),
+    ...(options.timeout === undefined ? {} : { Timeout: options.timeout }),
+    ...(options.replyTo === undefined ? {} : { ReplyTo: options.replyTo }),
+    ...(Object.keys(idempotency).length === 0 ? {} : { Idempotency: idempotency }),
+  };
+}
+
+/**
+ * Writes the envelope into the plan's tree: integral numbers as JSON integers (`--timeout 30` is `30`, not
+ * `30.0`), Idempotency merged into the plan's own object (its Options kept as they are).
+ */
+function applyEnvelope(plan: JsonObject, envelope: Envelope): void {
+  const number = (n: number): JsonValue => (Number.isInteger(n) ? BigInt(n) : n);
+  plan.set("ID", envelope.ID);
+  if (envelope.Generation !== undefined) plan.set("Generation", number(envelope.Generation));
+  if (envelope.Timeout !== undefined) plan.set("Timeout", number(envelope.Timeout));
+  if (envelope.ReplyTo !== undefined) plan.set("ReplyTo", envelope.ReplyTo);
+  if (envelope.Idempotency !== undefined) {
+    const own = plan.get("Idempotency");
+    const merged: JsonObject = own instanceof Map ? new Map(own) : new Map();
+    for (const [name, value] of Object.entries(envelope.Idempotency)) merged.set(name, value);
+    plan.set("Idempotency", merged);
   }
-  if (typeof plan !== "object" || plan === null || Array.isArray(plan)) {
-    throw new IdemError(2, `Cannot send ${file}: a plan is a JSON object`);
-  }
-  return plan as Record<string, unknown>;
 }
 
 async function connect(broker: string): Promise<MqttClient> {
@@ -97,19 +137,11 @@ function credentials(url: URL): { username?: string; password?: string } {
 /** Sends the plan; resolves with the exit code (0 sent or succeeded, 1 failed or no result in time). */
 export async function sendPlan(options: SendOptions): Promise<number> {
   const plan = readPlan(options.planFile);
-  if (typeof plan.ID !== "string" || plan.ID === "") plan.ID = randomUUID().replaceAll("-", "");
-  if (options.generation !== undefined) plan.Generation = options.generation;
-  if (options.timeout !== undefined) plan.Timeout = options.timeout;
-  if (options.replyTo !== undefined) plan.ReplyTo = options.replyTo;
-  if (options.policy !== undefined || options.key !== undefined) {
-    const idempotency = { ...((plan.Idempotency as Record<string, unknown> | undefined) ?? {}) };
-    if (options.policy !== undefined) idempotency.Policy = options.policy;
-    if (options.key !== undefined) idempotency.Key = options.key;
-    plan.Idempotency = idempotency;
-  }
-  const planId = plan.ID as string;
-  const replyTopic =
-    typeof plan.ReplyTo === "string" ? plan.ReplyTo : `${options.prefix}/${options.agentId}/results`;
+  const envelope = envelopeOf(plan, options);
+  applyEnvelope(plan, envelope);
+  const planId = envelope.ID;
+  const replyTo = plan.get("ReplyTo");
+  const replyTopic = typeof replyTo === "string" ? replyTo : `${options.prefix}/${options.agentId}/results`;
   const signingKey = options.sign ? readSigningKey(options.sign.keyFile) : undefined;
   const client = await connect(options.broker);
   try {
@@ -138,7 +170,7 @@ export async function sendPlan(options: SendOptions): Promise<number> {
       await client.subscribeAsync(replyTopic, { qos: 1 });
     }
     const plansTopic = `${options.prefix}/${options.agentId}/plans`;
-    const planText = JSON.stringify(plan);
+    const planText = stringifyJson(plan);
     if (signingKey && options.sign) {
       const signature = signPlan(signingKey, plansTopic, Buffer.from(planText, "utf8"));
       const keyId = options.sign.keyId;
@@ -177,14 +209,7 @@ export async function sendPlan(options: SendOptions): Promise<number> {
 /** A top-level field of a result message, read as Python's json reads it; undefined if it is not JSON. */
 function resultField(text: string, name: string): unknown {
   const parsed = parseJson(text);
-  if (
-    !parsed.ok ||
-    parsed.value === null ||
-    typeof parsed.value !== "object" ||
-    Array.isArray(parsed.value)
-  ) {
-    return undefined;
-  }
-  const value = Object.hasOwn(parsed.value, name) ? parsed.value[name] : undefined;
+  if (!parsed.ok || !(parsed.value instanceof Map)) return undefined;
+  const value = parsed.value.get(name);
   return typeof value === "bigint" ? Number(value) : value;
 }

@@ -1,16 +1,22 @@
 /**
  * JSON text → an exact value tree, accepting exactly what CPython 3.11's `json.loads(str)` accepts (SPEC 3),
- * iteratively: nesting depth costs heap, never stack.
+ * iteratively: nesting depth costs heap, never stack. The one parse of a plan (SPEC 3 "Numbers keep their JSON
+ * form"): the fingerprint, the validation's plain view (agent/json/plain.ts) and the Body's `args`
+ * (agent/python/text/json.ts `fromJson`) are all made from its tree.
  */
 
 /** A JSON value as Python sees it: an integer (no `.`/exponent in the text) is a bigint, a float a number. */
 export type JsonValue = null | boolean | string | bigint | number | JsonValue[] | JsonObject;
-/** A JSON object; made by {@link parseJson} with a null prototype, so `__proto__` is an ordinary key. */
-export type JsonObject = { [key: string]: JsonValue };
+/**
+ * A JSON object as Python's dict holds it: the keys in the text's order (`{"2": 0, "1": 0}` iterates "2", "1",
+ * which a JS object would not), any key an ordinary one (`__proto__` too). A Map survives a structured clone
+ * (a worker's message) with its order, bigints, `-0` and NaN.
+ */
+export type JsonObject = Map<string, JsonValue>;
 
 export type ParseOutcome =
   | { ok: true; value: JsonValue; depth: number }
-  | { ok: false; message: string; position: number };
+  | { ok: false; message: string; reason: string; position: number };
 
 /** CPython's `sys.int_info.default_max_str_digits`: `int()` of a longer digit string raises ValueError. */
 const MAX_INT_DIGITS = 4300;
@@ -58,8 +64,9 @@ type Frame = { array: JsonValue[] } | { object: JsonObject; key: string };
  * `text` is read as UTF-16 code units, which for well-formed text are Python's code points.
  *
  * @returns `{ok: true, value, depth}` (depth: containers around the deepest value; 0 for a scalar) or
- *   `{ok: false, message: "Cannot parse the payload as JSON: <what> at position N", position: N}` where <what> is
- *   CPython's message (`Expecting value`, `Extra data`, `Unterminated string starting`…) and N a UTF-16 index.
+ *   `{ok: false, message: "Cannot parse the payload as JSON: <reason>", reason: "<what> at position N",
+ *   position: N}` where <what> is CPython's message (`Expecting value`, `Extra data`, `Unterminated string
+ *   starting`…) and N a UTF-16 index.
  *   Never throws on any input.
  */
 export function parseJson(text: string): ParseOutcome {
@@ -69,7 +76,8 @@ export function parseJson(text: string): ParseOutcome {
     if (!(error instanceof Refusal)) throw error;
     const { what, position } = error;
     const at = what.endsWith(" at") ? what : `${what} at`; // "Unterminated string starting at" already has it
-    return { ok: false, message: `Cannot parse the payload as JSON: ${at} position ${position}`, position };
+    const reason = `${at} position ${position}`;
+    return { ok: false, message: `Cannot parse the payload as JSON: ${reason}`, reason, position };
   }
 }
 
@@ -86,13 +94,13 @@ function parseOrRefuse(text: string): ParseOutcome & { ok: true } {
       i = skipSpace(text, i + 1);
       depth = Math.max(depth, stack.length + 1);
       if (text[i] === (c === "[" ? "]" : "}")) {
-        value = c === "[" ? [] : (Object.create(null) as JsonObject);
+        value = c === "[" ? [] : new Map();
         i++;
       } else {
         if (c === "[") stack.push({ array: [] });
         else {
           const [key, next] = readKey(text, i);
-          stack.push({ object: Object.create(null) as JsonObject, key });
+          stack.push({ object: new Map(), key });
           i = next;
         }
         continue;
@@ -107,7 +115,7 @@ function parseOrRefuse(text: string): ParseOutcome & { ok: true } {
         return { ok: true, value, depth };
       }
       if ("array" in top) top.array.push(value);
-      else top.object[top.key] = value;
+      else top.object.set(top.key, value); // a duplicate keeps its first place and takes the last value
       i = skipSpace(text, i);
       const close = "array" in top ? "]" : "}";
       if (text[i] === close) {

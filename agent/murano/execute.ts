@@ -3,23 +3,23 @@
  * (ExecutionResult.from_result / from_error): the Body's return value on success, else
  * `{"Message": ..., "AdditionalInfo": ...}` with the error's code (murano-agent's key order).
  *
- * Order: compile the Body (a refused Body writes and runs nothing), create the work dir, evaluate the Body;
- * each script call places the script's files (first call only) and runs it. The whole execution is bounded by
- * `timeoutMs`: on expiry the running process group gets TERM, then KILL, and the outcome is code 101 once the
- * group is gone. Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the
- * caller that aborted knows why. The work dir is removed at the end, whatever happened.
+ * Order: compile the Body (a refused Body writes and runs nothing), create the work dir, evaluate the Body in a
+ * worker process (agent/python/worker/worker.ts: never on the agent's event loop, its heap limited to `bodyMemoryMB`);
+ * each script call the Body makes is brokered back here, places the script's files (first call only) and runs
+ * it. The whole execution is bounded by `timeoutMs`: on expiry the worker is killed at once, whatever the Body is
+ * doing, the running process group gets TERM, then KILL, and the outcome is code 101 once the group is gone.
+ * Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the caller that aborted
+ * knows why. A Body beyond its memory limit is code 1 "MemoryError: …"; a fault of the interpreter itself is
+ * code 1 with a Python-style SystemError message, its JavaScript details only in the log. The work dir is
+ * removed at the end, whatever happened.
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
-import { type CompiledBody, compileBody, evaluateBody, parseJsonOrdered, pyToJson } from "../python/mod.ts";
-import { PyDict, type PyValue } from "../python/values.ts";
+import { compile, evaluateBounded, InternalError } from "../python/mod.ts";
+import type { Plan, Script } from "./plan.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
-import { createWorkDir, type PlanFile, type PlanScript, type WorkDir } from "./workdir.ts";
-
-interface Script extends PlanScript {
-  Options?: Record<string, unknown> | null;
-}
+import { createWorkDir, type WorkDir } from "./workdir.ts";
 
 /** Why the execution stopped early. */
 type Stop = { kind: "timeout" } | { kind: "abort"; reason: unknown };
@@ -39,18 +39,16 @@ interface Execution {
 
 export async function executePlan(
   planText: string,
-  plan: Record<string, unknown>,
+  plan: Plan,
   options: ExecuteOptions,
 ): Promise<ExecutionOutcome> {
-  let body: CompiledBody;
-  let args: PyValue;
+  const source = plan.Body;
+  const scripts = plan.Scripts;
   try {
-    body = compileBody(plan.Body as string);
-    args = parameters(planText);
+    compile(source, { scripts: new Set(Object.keys(scripts)) });
   } catch (error) {
-    return failure(error);
+    return failure(error, options);
   }
-  const scripts = (plan.Scripts ?? {}) as Record<string, Script>;
   const ex: Execution = {
     options,
     scripts,
@@ -63,17 +61,17 @@ export async function executePlan(
   const halt = (stop: Stop) => {
     if (ex.stop !== null) return;
     ex.stop = stop;
-    ex.controller.abort();
+    ex.controller.abort(stopped());
   };
   const cancelTimer = after(options.timeoutMs, () => halt({ kind: "timeout" }));
   const onAbort = () => halt({ kind: "abort", reason: options.signal?.reason });
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  let evaluation: Promise<PyValue> | undefined;
+  let evaluation: Promise<string> | undefined;
   try {
     const owner = options.user?.other ? { owner: options.user } : {};
-    ex.workDir = await createWorkDir(options.workRoot, (plan.Files ?? {}) as Record<string, PlanFile>, {
+    ex.workDir = await createWorkDir(options.workRoot, plan.Files, {
       ...owner,
       env: environmentOf(options),
     }).catch((error: unknown) => {
@@ -85,16 +83,19 @@ export async function executePlan(
         )
       );
     });
-    const call = (name: string, commandline: string, input: string | null) =>
-      callScript(ex, name, commandline, input);
-    const signal = ex.controller.signal;
-    evaluation = evaluateBody(body, { args, scripts: new Set(Object.keys(scripts)), call, signal });
-    const value = await untilAborted(evaluation, signal);
-    return { errorCode: ErrorCode.Ok, body: pyToJson(value) };
+    evaluation = evaluateBounded(
+      { source, planText, scripts: Object.keys(scripts) },
+      {
+        call: (name, commandline, input) => callScript(ex, name, commandline, input),
+        limits: { memoryMB: options.bodyMemoryMB },
+        signal: ex.controller.signal,
+      },
+    );
+    return { errorCode: ErrorCode.Ok, body: await evaluation };
   } catch (error) {
     // The environment's fault before any script started: nothing of the plan ran, the caller may run it again.
     if (error instanceof EnvironmentError && ex.started === 0 && ex.stop === null) throw error;
-    if (ex.stop === null) return failure(error);
+    if (ex.stop === null) return failure(error, options);
     const killed = ex.current && { name: ex.current.name, run: await ex.current.run.catch(() => null) };
     return stoppedOutcome(ex.stop, options, killed?.run ? { name: killed.name, run: killed.run } : null);
   } finally {
@@ -175,12 +176,6 @@ function environmentOf(options: ExecuteOptions): Record<string, string> {
   });
 }
 
-/** The plan's Parameters with their key order; the interpreter makes them the Bunch `args`. */
-function parameters(planText: string): PyValue {
-  const plan = parseJsonOrdered(planText);
-  return (plan instanceof PyDict ? plan.get("Parameters") : undefined) ?? null;
-}
-
 /** murano-agent reads captureStdout, captureStderr, verifyExitcode with default True and Python truthiness. */
 function option(options: Record<string, unknown>, name: string): boolean {
   const value = Object.hasOwn(options, name) ? options[name] : true;
@@ -198,15 +193,6 @@ function after(ms: number, fire: () => void): () => void {
   };
   arm(ms);
   return () => clearTimeout(timer);
-}
-
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(stopped());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(stopped());
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /** Thrown inside the execution once it is stopped; never the outcome (see stoppedOutcome). */
@@ -237,11 +223,19 @@ function stoppedOutcome(
   );
 }
 
-/** murano-agent's ExecutionResult.from_error: an AgentException's code and data, else code 1 and str(error). */
-function failure(error: unknown): ExecutionOutcome {
+/**
+ * murano-agent's ExecutionResult.from_error: an AgentException's code and data, else code 1 and str(error). An
+ * interpreter fault (bug kind) is logged with its JavaScript details; its result Message is Python-style only.
+ */
+function failure(error: unknown, options: ExecuteOptions): ExecutionOutcome {
   if (error instanceof IdemError) return result(error.code, error.message, error.info);
+  if (error instanceof InternalError) {
+    options.log?.error("body-internal-error", { detail: error.detail });
+    return result(ErrorCode.BodyFailed, error.message, null);
+  }
   if (error instanceof EnvironmentError) return result(ErrorCode.BodyFailed, error.message, null);
-  return result(ErrorCode.BodyFailed, messageOf(error), null);
+  options.log?.error("body-internal-error", { detail: InternalError.describe(error) });
+  return result(ErrorCode.BodyFailed, InternalError.MESSAGE, null);
 }
 
 function result(errorCode: number, message: string, info: unknown): ExecutionOutcome {

@@ -2,6 +2,7 @@
  * The contract between the agent's pipeline and the Murano layer (validation, files, Body interpreter, script
  * runner). The pipeline only calls `validatePlan` (validate.ts) and `executePlan` (execute.ts).
  */
+import type { Logger } from "../log.ts";
 import type { ScriptOutcome } from "../python/mod.ts";
 import type { ScriptUser } from "./script_user.ts";
 
@@ -14,6 +15,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   /** Time between TERM and KILL. */
   killGraceMs: number;
+  /** The Body worker's heap limit in MB (config `bodyMemoryMB`): beyond it the plan is code 1 MemoryError. */
+  bodyMemoryMB: number;
   /** Cap for each captured output stream, in bytes. */
   outputCapBytes: number;
   /** The agent's marks for every script (IDEM_JOURNAL, IDEM_EXECUTION): the orphan reaper finds scripts by them. */
@@ -24,6 +27,8 @@ export interface ExecuteOptions {
   user?: ScriptUser | undefined;
   /** Called as soon as a script's process group exists, so the journal can record it. */
   onSpawn(pgid: number): void;
+  /** Where an interpreter fault's JavaScript details go (never into a result). */
+  log?: Logger;
   /** Aborting kills the running process group (TERM, then KILL after killGraceMs) and ends the execution. */
   signal?: AbortSignal;
 }

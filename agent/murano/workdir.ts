@@ -31,17 +31,12 @@ import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
 import { download } from "./download.ts";
+import type { PlanFile, Script } from "./plan.ts";
 
-/** A plan file (already validated). */
-export type PlanFile =
-  | { Name: string; BodyType: "Text" | "Base64"; Body: string }
-  | { Name: string; Type: "Downloadable"; URL: string };
+export type { PlanFile };
 
-/** A plan script (already validated). */
-export interface PlanScript {
-  EntryPoint: string;
-  Files?: Array<string | Record<string, unknown>>;
-}
+/** A plan script (already validated): what placing its files reads. */
+export type PlanScript = Pick<Script, "EntryPoint" | "Files">;
 
 export interface PlacedScript {
   /** The entry point's folder: where the script runs. */

@@ -19,7 +19,7 @@ import { parseJson } from "../json/parse.ts";
 import type { IncomingMessage } from "../transport/port.ts";
 import { commitRefusal } from "./commit.ts";
 import type { PipelineContext } from "./context.ts";
-import { decode } from "./decode.ts";
+import { decode, type PayloadParse } from "./decode.ts";
 
 /** One `trustedKeys` entry of the config: a PEM public key given inline or as a file. */
 export interface TrustedKeyEntry {
@@ -40,8 +40,14 @@ export type TrustedKeys = ReadonlyMap<string, TrustedKey>;
 /** What authentication made of a message; `payload` is the plan's bytes (an envelope's `Plan`). */
 export type Authenticity =
   /** No trusted keys configured: nothing checked (an envelope is still unwrapped). */
-  | { kind: "open"; payload: Uint8Array }
-  | { kind: "signed"; payload: Uint8Array; keyId: string; via: "property" | "envelope" }
+  | { kind: "open"; payload: Uint8Array; parsed?: PayloadParse }
+  | {
+      kind: "signed";
+      payload: Uint8Array;
+      keyId: string;
+      via: "property" | "envelope";
+      parsed?: PayloadParse;
+    }
   | { kind: "unauthenticated"; payload: Uint8Array; reason: string };
 
 /** RSA keys shorter than this are refused at start. */
@@ -117,12 +123,15 @@ export function authenticate(
 ): Authenticity {
   const { keys, plansTopic } = options;
   const properties = message.userProperties ?? {};
-  const envelope = properties.Signature === undefined ? readEnvelope(message.payload) : undefined;
-  if (envelope?.kind === "malformed") {
-    return { kind: "unauthenticated", payload: message.payload, reason: envelope.reason };
+  const read = properties.Signature === undefined ? readEnvelope(message.payload) : undefined;
+  if (read?.kind === "malformed") {
+    return { kind: "unauthenticated", payload: message.payload, reason: read.reason };
   }
+  const envelope = read?.kind === "envelope" ? read : undefined;
+  // The payload was read to look for an envelope and is the plan itself: decode takes that parse.
+  const parsed = read?.kind === "plan" ? { parsed: read.parsed } : {};
   const payload = envelope?.plan ?? message.payload;
-  if (keys === undefined) return { kind: "open", payload };
+  if (keys === undefined) return { kind: "open", payload, ...parsed };
   const refuse = (reason: string): Authenticity => ({ kind: "unauthenticated", payload, reason });
   const signature = envelope?.signature ?? properties.Signature;
   const keyId = envelope ? envelope.keyId : properties.KeyId;
@@ -143,7 +152,8 @@ export function authenticate(
   const bytes = Buffer.from(signature, "base64");
   for (const candidate of candidates) {
     if (verifies(candidate, data, bytes)) {
-      return { kind: "signed", payload, keyId: candidate.keyId, via: envelope ? "envelope" : "property" };
+      const via = envelope ? "envelope" : "property";
+      return { kind: "signed", payload, keyId: candidate.keyId, via, ...parsed };
     }
   }
   const which = keyId === undefined ? "any trusted key" : `key ${JSON.stringify(keyId)}`;
@@ -164,11 +174,13 @@ function verifies(trusted: TrustedKey, data: Buffer, signature: Buffer): boolean
 
 type Envelope =
   | { kind: "envelope"; plan: Uint8Array; signature: string; keyId: string | undefined }
-  | { kind: "malformed"; reason: string };
+  | { kind: "malformed"; reason: string }
+  | { kind: "plan"; parsed: PayloadParse };
 
 /**
- * An envelope is a JSON object with the members `Plan` and `Signature` (a plan has neither); undefined for
- * anything else, which is then taken as the plan itself.
+ * An envelope is a JSON object with the members `Plan` and `Signature` (a plan has neither). Anything else is
+ * taken as the plan itself: `plan` with the parse made here (decode reuses it), or undefined when it is not
+ * UTF-8 text.
  */
 function readEnvelope(payload: Uint8Array): Envelope | undefined {
   let text: string;
@@ -178,12 +190,13 @@ function readEnvelope(payload: Uint8Array): Envelope | undefined {
     return undefined;
   }
   const parsed = parseJson(text);
-  if (!parsed.ok) return undefined;
-  const value = parsed.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  if (!Object.hasOwn(value, "Plan") || !Object.hasOwn(value, "Signature")) return undefined;
-  const { Plan: plan, Signature: signature } = value;
-  const keyId = Object.hasOwn(value, "KeyId") ? value.KeyId : undefined;
+  const value = parsed.ok ? parsed.value : undefined;
+  if (!(value instanceof Map) || !value.has("Plan") || !value.has("Signature")) {
+    return { kind: "plan", parsed: { text, outcome: parsed } };
+  }
+  const plan = value.get("Plan");
+  const signature = value.get("Signature");
+  const keyId = value.get("KeyId");
   if (typeof plan !== "string" || !plan.isWellFormed()) {
     return { kind: "malformed", reason: "its envelope's Plan is not a string of plan JSON text" };
   }

@@ -4,6 +4,7 @@ import type { Supersession } from "../incarnation.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyTarget } from "../mod.ts";
+import type { Plan } from "../murano/plan.ts";
 import type { PolicyRegistry } from "../policies.ts";
 
 export type AgentEventName =
@@ -52,8 +53,8 @@ export interface PipelineContext {
 /** A plan that passed decode, validation and the fence: what the decide and commit stages work on. */
 export interface PlanRequest {
   planId: string;
-  /** The plan as validation and policies see it (numbers as JS numbers, objects without prototype). */
-  plan: Readonly<Record<string, unknown>>;
+  /** The validated plan, as policies see it (its plain view: numbers as JS numbers, objects without prototype). */
+  plan: Readonly<Plan>;
   /** The payload text, queued as it is so that a restart can run it again. */
   text: string;
   target: ReplyTarget;

@@ -76,7 +76,7 @@ export function policyContext(
   return {
     // Ordinary objects (the pipeline's have no prototype), copied only if the policy looks at the plan.
     get plan() {
-      plan ??= structuredClone(request.plan) as Record<string, unknown>;
+      plan ??= structuredClone(request.plan);
       return plan;
     },
     planId: request.planId,

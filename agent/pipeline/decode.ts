@@ -1,19 +1,24 @@
 /**
  * Decode: bytes off the wire → a plan object with a usable ID, or a verdict on why not.
  * A payload without a usable ID cannot be answered (there is nothing to correlate): it gets an event only.
+ * The payload is parsed once (agent/json/parse.ts, Python's `json.loads` exactly); everything after reads that
+ * parse: the plain view (validation, policies), the exact tree (fingerprint). A plan journaled at intake is read
+ * again by {@link decodeQueued} when it runs or is decided again after a restart: one parse each time.
  */
+import { Value } from "typebox/value";
 import { ErrorCode } from "../errors.ts";
-import { type JsonObject, parseJson } from "../json/parse.ts";
-import { toPlain } from "../json/plain.ts";
+import { type JsonObject, type ParseOutcome, parseJson } from "../json/parse.ts";
+import { type PlainObject, toPlainObject } from "../json/plain.ts";
+import { type DecodedPlan, Plan } from "../murano/plan.ts";
 
 /**
- * `plan` is the plain view (integers as JS numbers, null-prototype objects) for validation and policies;
- * `exact` the tree as Python's `json.loads` reads it (integers as bigint) for the fingerprint and the Body.
+ * `plan` is the plain view (integers as JS numbers, null-prototype objects), not validated yet;
+ * `exact` the tree as Python's `json.loads` reads it (integers as bigint, keys in order) for the fingerprint.
  */
 export type Decoded =
   | {
       kind: "plan";
-      plan: Record<string, unknown>;
+      plan: Readonly<PlainObject>;
       exact: JsonObject;
       planId: string;
       text: string;
@@ -21,7 +26,7 @@ export type Decoded =
     }
   | {
       kind: "refused";
-      plan: Record<string, unknown>;
+      plan: Readonly<PlainObject>;
       exact: JsonObject;
       planId: string;
       code: number;
@@ -34,7 +39,15 @@ export type DecodeOptions = {
   maxPlanBytes: number;
   /** Plans nested deeper than this (containers around the deepest value) are refused (code 2). Default 200. */
   maxPlanDepth?: number;
+  /** The payload's text and parse when an earlier stage read it already (authenticate.ts): not parsed again. */
+  parsed?: PayloadParse;
 };
+
+/** A payload's UTF-8 text and its one parse. */
+export interface PayloadParse {
+  text: string;
+  outcome: ParseOutcome;
+}
 
 /**
  * Reads one payload as murano-agent would (UTF-8, then Python's `json.loads`: SPEC 3) and gives its verdict:
@@ -44,18 +57,22 @@ export type DecodeOptions = {
  */
 export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
   let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
-  } catch {
-    return {
-      kind: "unanswerable",
-      message: `Cannot decode a payload of ${payload.byteLength} bytes as UTF-8 text`,
-    };
+  let parsed: ParseOutcome;
+  if (options.parsed !== undefined) ({ text, outcome: parsed } = options.parsed);
+  else {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+    } catch {
+      return {
+        kind: "unanswerable",
+        message: `Cannot decode a payload of ${payload.byteLength} bytes as UTF-8 text`,
+      };
+    }
+    parsed = parseJson(text);
   }
-  const parsed = parseJson(text);
   if (!parsed.ok) return { kind: "unanswerable", message: parsed.message };
   const { value, depth } = parsed;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  if (!(value instanceof Map)) {
     const shape = Array.isArray(value)
       ? "an array"
       : value === null
@@ -66,7 +83,7 @@ export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
     return { kind: "unanswerable", message: `Cannot take a plan that is ${shape}: a plan is a JSON object` };
   }
   const exact = value;
-  const id = Object.hasOwn(exact, "ID") ? exact.ID : undefined;
+  const id = exact.get("ID");
   // Characters as Python counts them (code points): 255 emoji are 510 UTF-16 units and still one usable ID.
   if (typeof id !== "string" || id.length === 0 || id.length > 510 || [...id].length > 255) {
     return {
@@ -74,7 +91,7 @@ export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
       message: "Cannot answer a plan without an ID: give it a string ID of 1-255 characters",
     };
   }
-  const plan = toPlain(exact) as Record<string, unknown>;
+  const plan = toPlainObject(exact);
   const refuse = (message: string): Decoded => {
     return { kind: "refused", plan, exact, planId: id, code: ErrorCode.InvalidPlan, message };
   };
@@ -95,4 +112,16 @@ export function decode(payload: Uint8Array, options: DecodeOptions): Decoded {
     );
   }
   return { kind: "plan", plan, exact, planId: id, text, depth };
+}
+
+/**
+ * A plan the journal holds (its text was decoded and validated at intake), read again for its execution or a
+ * new decision after a restart: one parse, its typed view and exact tree. Undefined when the text is no longer
+ * a plan of the {@link Plan} shape (a damaged journal, or one written by a version with other rules).
+ */
+export function decodeQueued(text: string): DecodedPlan | undefined {
+  const parsed = parseJson(text);
+  if (!parsed.ok || !(parsed.value instanceof Map)) return undefined;
+  const plan = toPlainObject(parsed.value);
+  return Value.Check(Plan, plan) ? { plan, exact: parsed.value } : undefined;
 }

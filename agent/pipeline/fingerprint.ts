@@ -7,25 +7,25 @@
  * `Idempotency.Options.ignore` pointers are resolved against the plan as sent, before file ids are replaced.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../json/canonical.ts";
 import type { JsonObject, JsonValue } from "../json/parse.ts";
 import { copyJson } from "../json/plain.ts";
+import { canonicalJson } from "../json/write.ts";
 
 const ENVELOPE = ["ID", "Stamp", "Action", "ReplyTo", "Generation", "Idempotency", "Timeout"];
 const INDEX = /^(?:0|[1-9][0-9]*)$/;
 
 /**
- * The fingerprint of a plan given as its exact tree (`parseJson`'s value: integers as bigint, floats as number),
- * e.g. `sha256:5e18…`. Works on a copy: the plan is never changed. Pointers are followed through own properties
- * only and array indices only as `0|[1-9][0-9]*` below the length (RFC 6901 4), so `/__proto__/x` can reach
- * nothing but a key named `__proto__`; a pointer that resolves to nothing is skipped. Any depth is safe.
+ * The fingerprint of a plan given as its exact tree (`parseJson`'s value: integers as bigint, floats as number,
+ * objects as Maps), e.g. `sha256:5e18…`. Works on a copy: the plan is never changed. Array indices of pointers
+ * are taken only as `0|[1-9][0-9]*` below the length (RFC 6901 4); a pointer that resolves to nothing is
+ * skipped. Any depth is safe.
  *
  * @throws TypeError only if the tree holds a non-JSON value (undefined, a function), which parseJson never makes.
  */
-export function fingerprint(plan: Readonly<JsonObject>): string {
-  const copy = copyJson(plan as JsonObject);
+export function fingerprint(plan: JsonObject): string {
+  const copy = copyJson(plan);
   for (const pointer of ignoredPointers(plan)) removePointer(copy, pointer);
-  for (const field of ENVELOPE) delete copy[field];
+  for (const field of ENVELOPE) copy.delete(field);
   normalizeFiles(copy);
   return `sha256:${sha256(canonicalJson(copy))}`;
 }
@@ -35,18 +35,18 @@ function sha256(data: string | Uint8Array): string {
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return value instanceof Map;
 }
 
-/** `value[key]` if it is `value`'s own: never a prototype's member. */
-function own(value: JsonValue | undefined, key: string): JsonValue | undefined {
+/** The member `key` of an object or array; undefined when there is none. */
+function member(value: JsonValue | undefined, key: string): JsonValue | undefined {
   if (Array.isArray(value))
     return INDEX.test(key) && Number(key) < value.length ? value[Number(key)] : undefined;
-  return isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+  return isObject(value) ? value.get(key) : undefined;
 }
 
-function ignoredPointers(plan: Readonly<JsonObject>): string[] {
-  const ignore = own(own(own(plan as JsonObject, "Idempotency"), "Options"), "ignore");
+function ignoredPointers(plan: JsonObject): string[] {
+  const ignore = member(member(plan.get("Idempotency"), "Options"), "ignore");
   return Array.isArray(ignore) ? ignore.filter((p): p is string => typeof p === "string") : [];
 }
 
@@ -59,22 +59,35 @@ function removePointer(root: JsonObject, pointer: string): void {
     .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
   const last = tokens.pop() as string;
   let node: JsonValue | undefined = root;
-  for (const token of tokens) node = own(node, token);
-  if (own(node, last) === undefined) return;
+  for (const token of tokens) node = member(node, token);
+  if (member(node, last) === undefined) return;
   if (Array.isArray(node)) node.splice(Number(last), 1);
-  else if (isObject(node)) delete node[last];
+  else if (isObject(node)) node.delete(last);
 }
 
 /** The content identity of one file: what it is, not the random id it was sent under. */
 function fileIdentity(file: JsonValue): JsonValue {
   if (!isObject(file)) return file;
-  const name = own(file, "Name") ?? null;
-  if (own(file, "Type") === "Downloadable")
-    return { Name: name, Type: "Downloadable", URL: own(file, "URL") ?? null };
-  const body = own(file, "Body");
+  const name = file.get("Name") ?? null;
+  if (file.get("Type") === "Downloadable") {
+    return object([
+      ["Name", name],
+      ["Type", "Downloadable"],
+      ["URL", file.get("URL") ?? null],
+    ]);
+  }
+  const body = file.get("Body");
   const text = typeof body === "string" ? body : "";
-  const bytes = own(file, "BodyType") === "Base64" ? Buffer.from(text, "base64") : wtf8(text);
-  return { Name: name, BodyType: own(file, "BodyType") ?? "Text", sha256: sha256(bytes) };
+  const bytes = file.get("BodyType") === "Base64" ? Buffer.from(text, "base64") : wtf8(text);
+  return object([
+    ["Name", name],
+    ["BodyType", file.get("BodyType") ?? "Text"],
+    ["sha256", sha256(bytes)],
+  ]);
+}
+
+function object(entries: Array<[string, JsonValue]>): JsonObject {
+  return new Map(entries);
 }
 
 /**
@@ -94,35 +107,37 @@ function wtf8(text: string): Uint8Array {
 }
 
 function normalizeFiles(plan: JsonObject): void {
-  const files = own(plan, "Files");
+  const files = plan.get("Files");
   const identities = new Map<string, JsonValue>();
-  if (isObject(files))
-    for (const id of Object.keys(files)) identities.set(id, fileIdentity(files[id] ?? null));
+  if (isObject(files)) for (const [id, file] of files) identities.set(id, fileIdentity(file));
   const resolve = (ref: JsonValue): JsonValue =>
     typeof ref === "string" && identities.has(ref) ? (identities.get(ref) ?? ref) : ref;
 
-  const scripts = own(plan, "Scripts");
+  const scripts = plan.get("Scripts");
   if (isObject(scripts)) {
-    for (const name of Object.keys(scripts)) {
-      const script = scripts[name];
+    for (const script of scripts.values()) {
       if (!isObject(script)) continue;
-      const entryPoint = own(script, "EntryPoint");
-      if (entryPoint !== undefined) script.EntryPoint = resolve(entryPoint);
-      const refs = own(script, "Files");
+      const entryPoint = script.get("EntryPoint");
+      if (entryPoint !== undefined) script.set("EntryPoint", resolve(entryPoint));
+      const refs = script.get("Files");
       if (Array.isArray(refs))
-        script.Files = refs.map((ref) => (isObject(ref) ? resolveAll(ref, resolve) : resolve(ref)));
+        script.set(
+          "Files",
+          refs.map((ref) => (isObject(ref) ? resolveAll(ref, resolve) : resolve(ref))),
+        );
     }
   }
-  if (Object.hasOwn(plan, "Files")) {
+  if (plan.has("Files")) {
     const sorted = [...identities.values()].map((identity) => [canonicalJson(identity), identity] as const);
     sorted.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    plan.Files = sorted.map(([, identity]) => identity);
+    plan.set(
+      "Files",
+      sorted.map(([, identity]) => identity),
+    );
   }
 }
 
 /** `{"conf.ini": "<file id>"}` → the same keys, each value resolved. */
 function resolveAll(refs: JsonObject, resolve: (ref: JsonValue) => JsonValue): JsonObject {
-  const out: JsonObject = Object.create(null);
-  for (const key of Object.keys(refs)) out[key] = resolve(refs[key] ?? null);
-  return out;
+  return new Map([...refs].map(([key, ref]) => [key, resolve(ref)] as const));
 }

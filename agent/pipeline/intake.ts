@@ -9,6 +9,7 @@
  */
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { SeenEntry } from "../journal/journal.ts";
+import type { Plan } from "../murano/plan.ts";
 import type { IncomingMessage } from "../transport/port.ts";
 import { authenticateMessage, refuseUnauthenticated } from "./authenticate.ts";
 import { commitDecision, commitRefusal, type Refusal } from "./commit.ts";
@@ -45,12 +46,13 @@ export async function intake(
   const decoded = decode(authenticity.payload, {
     maxPlanBytes: config.maxPlanBytes,
     maxPlanDepth: config.maxPlanDepth,
+    ...(authenticity.parsed === undefined ? {} : { parsed: authenticity.parsed }),
   });
   if (decoded.kind === "unanswerable") {
     ctx.emit({ Event: "invalid", Key: null, SourceID: null, Generation: null, Message: decoded.message });
     return;
   }
-  const { plan, planId } = decoded;
+  const { planId } = decoded;
   if (message.dup && journal.seen(planId)) {
     // The broker re-sent a message whose decision is already durable (a crash before the PUBACK): its answer
     // is in the outbox or its run is queued. Answering again would only make a duplicate (SPEC 5.2a).
@@ -59,8 +61,10 @@ export async function intake(
     if (hash !== undefined) await journal.commit((tx) => tx.clearDeliveries(hash));
     return;
   }
-  const planGeneration = typeof plan.Generation === "number" ? plan.Generation : null;
-  const addressed = address(plan, planId, message, replyScope(ctx.config, ctx.defaultReplyTopic));
+  // Refusals before validation echo the Generation the plan gives, if it is a number.
+  const givenGeneration = decoded.plan.Generation;
+  const planGeneration = typeof givenGeneration === "number" ? givenGeneration : null;
+  const addressed = address(decoded.plan, planId, message, replyScope(ctx.config, ctx.defaultReplyTopic));
   const refuse = (refusal: Omit<Refusal, "planId" | "target" | "planGeneration" | "deliveryHash">) =>
     commitRefusal(
       {
@@ -76,9 +80,10 @@ export async function intake(
     return refuse({ decision: "invalid", event: "invalid", code: decoded.code, message: decoded.message });
   }
 
-  // validate
+  // validate: from here on the plan is a typed Plan
+  let plan: Plan;
   try {
-    validate(plan, planId, addressed);
+    plan = validate(decoded.plan, addressed);
   } catch (error) {
     if (!(error instanceof IdemError)) throw error;
     return refuse({ decision: "invalid", event: "invalid", code: error.code, message: error.message });
@@ -110,11 +115,7 @@ export async function intake(
 
   // fingerprint
   const print = fingerprint(decoded.exact);
-  const idempotency = (plan.Idempotency ?? {}) as {
-    Policy?: string;
-    Key?: string;
-    Options?: Record<string, unknown>;
-  };
+  const idempotency = plan.Idempotency ?? {};
   const request: PlanRequest = {
     planId,
     plan,
@@ -128,7 +129,7 @@ export async function intake(
     planGeneration,
     generation: verdict.generation,
     adopt: verdict.kind === "adopt",
-    timeoutSeconds: typeof plan.Timeout === "number" ? plan.Timeout : null,
+    timeoutSeconds: plan.Timeout ?? null,
     received,
     ...(options.deliveryHash === undefined ? {} : { deliveryHash: options.deliveryHash }),
   };

@@ -8,14 +8,14 @@ import { describe, ErrorCode, failureKind, isEnvironmentFailure } from "../error
 import { failpoint } from "../failpoint.ts";
 import type { QueueEntry } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
-import { parseJson } from "../json/parse.ts";
-import { toPlain } from "../json/plain.ts";
 import type { StoredResult } from "../mod.ts";
 import { executePlan } from "../murano/execute.ts";
+import type { Plan } from "../murano/plan.ts";
 import { scriptUser } from "../murano/script_user.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
 import type { PipelineContext } from "./context.ts";
+import { decodeQueued } from "./decode.ts";
 import { MAX_ATTEMPTS } from "./guard.ts";
 import { errorBody, replyTo, resultPayload } from "./reply.ts";
 
@@ -108,6 +108,8 @@ export class Runner {
           workRoot: join(config.dataDir, "work"),
           timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
           killGraceMs: config.killGraceSeconds * 1000,
+          bodyMemoryMB: config.bodyMemoryMB,
+          log,
           outputCapBytes: config.outputCapBytes,
           env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
           environment: config.environment,
@@ -327,9 +329,9 @@ export class Runner {
   }
 }
 
-/** The queued plan's plain view (the text was decoded once already: it parses). */
-function planOf(entry: QueueEntry): Record<string, unknown> {
-  const parsed = parseJson(entry.planText);
-  if (!parsed.ok) throw new Error(`Cannot parse queued plan "${entry.planId}": ${parsed.message}`);
-  return toPlain(parsed.value) as Record<string, unknown>;
+/** The queued plan, typed (its text was decoded and validated at intake: it reads as a Plan). */
+function planOf(entry: QueueEntry): Plan {
+  const queued = decodeQueued(entry.planText);
+  if (queued === undefined) throw new Error(`Cannot read queued plan "${entry.planId}" as a plan idem takes`);
+  return queued.plan;
 }

@@ -21,8 +21,9 @@
 import { type Config, defaultReplyTopics } from "../config.ts";
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { ReplyTarget } from "../mod.ts";
-import { compileBody } from "../python/mod.ts";
+import type { Plan } from "../murano/plan.ts";
 import { validatePlan } from "../murano/validate.ts";
+import { compile } from "../python/mod.ts";
 import { topicNameProblem } from "../transport/topic.ts";
 import { matchesFilter } from "../transport/topic_filter.ts";
 
@@ -122,13 +123,16 @@ function withCorrelation(target: ReplyTarget, message: { correlationData?: Uint8
   return { ...target, correlationData: Buffer.from(message.correlationData).toString("base64") };
 }
 
-/** Throws IdemError (code 2 or 9: the plan's fault) when the plan cannot be taken (its ID is in `addressed`). */
-export function validate(
-  plan: Readonly<Record<string, unknown>>,
-  _planId: string,
-  addressed: Addressed,
-): void {
+/**
+ * The plan (decode's plain view) as a typed {@link Plan} when idem can take it: its reply target is usable, it
+ * passes murano-agent's rules and idem's (murano/validate.ts), and its Body compiles.
+ *
+ * @throws IdemError (code 2 or 9, or 1 for a Body that is not Python: the plan's fault) when it cannot be taken.
+ */
+export function validate(plan: unknown, addressed: Addressed): Plan {
   if (addressed.problem !== undefined) throw new IdemError(ErrorCode.InvalidPlan, addressed.problem);
-  validatePlan(plan as Record<string, unknown>);
-  compileBody(typeof plan.Body === "string" ? plan.Body : "");
+  const typed = validatePlan(plan);
+  // The plan's scripts are known here: an unknown name (a misspelled script) is refused before anything runs.
+  compile(typed.Body, { scripts: new Set(Object.keys(typed.Scripts)) });
+  return typed;
 }

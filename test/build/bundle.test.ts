@@ -1,6 +1,7 @@
 /**
  * dist/idem.mjs runs as it is on Node 24 and on Deno (with the permissions of docs/deploy.md): it runs a plan,
- * replays a duplicate, and loads policy plugins from disk (ESM on Node, TypeScript on Deno) that import `idem`.
+ * evaluates Bodies in a worker process started from itself (a Timeout kills a Body computing forever), replays a
+ * duplicate, and loads policy plugins from disk (ESM on Node, TypeScript on Deno) that import `idem`.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -82,6 +83,19 @@ for (const runtime of runtimes) {
       await engine.send(first);
       const ran = await engine.waitForResult(first.ID);
       assert.equal(ran.ErrorCode, 0, JSON.stringify(ran));
+
+      // The Body runs in a worker process the bundle starts from itself: it computes, and its Timeout kills it.
+      const computed = applicationPlan({ effects, tag: "sum", body: "return [sum(range(10**5)), args.tag]" });
+      await engine.send(computed);
+      assert.deepEqual((await engine.waitForResult(computed.ID)).Body, [4999950000, "sum"]);
+      const forever = applicationPlan({
+        effects,
+        tag: "forever",
+        body: "for x in range(10**12):\n  pass",
+        timeout: 2,
+      });
+      await engine.send(forever);
+      assert.equal((await engine.waitForResult(forever.ID, 15_000)).ErrorCode, 101);
 
       const resent = applicationPlan({ effects, tag: "bundle" });
       await engine.send(resent);

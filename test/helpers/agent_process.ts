@@ -11,12 +11,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Failpoint as AgentFailpoint } from "../../agent/failpoint.ts";
-import type { ExitInfo } from "./server_process.ts";
+import { type ExitInfo, registerChild, unregisterChild } from "./children.ts";
 
 export type { ExitInfo };
+export { registerChild, unregisterChild };
 
 /** The repository root: the agent's working directory. */
-export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * The default command prefix: `IDEM_AGENT_COMMAND` (a JSON array, e.g. `["dist/idem"]`) if set, else Node on
@@ -68,29 +69,6 @@ export interface WaitForLogOptions {
   /** Default 20 000 ms. */
   timeoutMs?: number;
 }
-
-const live = new Set<ChildProcess>();
-
-/** Every child a helper starts is killed if the test process exits without cleaning up. */
-export function registerChild(child: ChildProcess): void {
-  live.add(child);
-}
-
-export function unregisterChild(child: ChildProcess): void {
-  live.delete(child);
-}
-
-process.on("exit", () => {
-  for (const child of live) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
 
 /** One agent process. */
 export class AgentProcess {

@@ -57,3 +57,28 @@ export function pythonVerdicts(texts: readonly string[]): PythonVerdict[] {
     throw new Error(`python3 answered ${lines.length} of ${texts.length} texts`);
   return lines.map((line) => JSON.parse(line) as PythonVerdict);
 }
+
+const SAME = `
+import json, sys
+sys.setrecursionlimit(10000)
+for line in sys.stdin.buffer:
+    text, ours = json.loads(line.decode('utf-8'))
+    print('true' if json.dumps(json.loads(text)) == json.dumps(json.loads(ours)) else 'false')
+`;
+
+/**
+ * For each pair `[text, ours]`: whether CPython's `json.loads` reads both as the same values in the same key
+ * order (their `json.dumps` texts are equal: ints by digits, floats by repr, NaN as NaN). One python3 process.
+ */
+export function pythonSameJson(pairs: ReadonlyArray<readonly [string, string]>): boolean[] {
+  const input = pairs.map((pair) => `${JSON.stringify(pair)}\n`).join("");
+  const run = spawnSync("python3", ["-c", SAME], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (run.status !== 0) throw new Error(`python3 failed (${run.status}): ${run.stderr}`);
+  const lines = run.stdout
+    .trimEnd()
+    .split("\n")
+    .filter((line) => line !== "");
+  if (lines.length !== pairs.length)
+    throw new Error(`python3 answered ${lines.length} of ${pairs.length} pairs`);
+  return lines.map((line) => line === "true");
+}

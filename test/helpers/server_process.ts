@@ -6,12 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
-import { registerChild, unregisterChild } from "./agent_process.ts";
+import { type ExitInfo, registerChild, unregisterChild } from "./children.ts";
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { ExitInfo };
 
 export interface ServerProcessOptions {
   /** For messages: "mosquitto on port 1234". */

@@ -86,7 +86,7 @@ class World {
     const planId = earlier?.planId ?? `plan-${this.sent.length}`;
     const request: PlanRequest = {
       planId,
-      plan: {},
+      plan: { ID: planId, Body: "", Scripts: {}, Files: {} },
       text: "{}",
       target: { topic: "idem/vm-1/results", sourceId: planId },
       key,

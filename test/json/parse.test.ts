@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import fc from "fast-check";
-import { canonicalJson } from "../../agent/json/canonical.ts";
 import { type JsonObject, type JsonValue, parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
+import { canonicalJson, stringifyJson } from "../../agent/json/write.ts";
 import { jsonTexts } from "../helpers/json_texts.ts";
-import { pythonVerdicts } from "../helpers/python_json.ts";
+import { pythonSameJson, pythonVerdicts } from "../helpers/python_json.ts";
 
 const PROTO = "__proto__";
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -85,13 +86,14 @@ describe("parseJson", () => {
     assert.equal(canonicalJson(parsed('"\\uDC00\\ufffd"').value), '"\\udc00\uFFFD"');
   });
 
-  test("makes __proto__ and constructor ordinary own keys and never touches Object.prototype", () => {
+  test("makes __proto__ and constructor ordinary keys and never touches Object.prototype", () => {
     const text = '{"__proto__": {"hasOwnProperty": 1, "polluted": true}, "constructor": {"prototype": 2}}';
     const value = parsed(text).value as JsonObject;
-    assert.equal(Object.getPrototypeOf(value), null);
-    assert.deepEqual(Object.keys(value), ["__proto__", "constructor"]);
-    assert.equal((value[PROTO] as JsonObject).polluted, true);
+    assert.deepEqual([...value.keys()], ["__proto__", "constructor"]);
+    assert.equal((value.get(PROTO) as JsonObject).get("polluted"), true);
     const plain = toPlain(value) as Record<string, Record<string, unknown>>;
+    assert.equal(Object.getPrototypeOf(plain), null);
+    assert.deepEqual(Object.keys(plain), ["__proto__", "constructor"]);
     assert.equal(plain[PROTO]?.hasOwnProperty, 1);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE_NAMES);
@@ -99,10 +101,34 @@ describe("parseJson", () => {
 
   test("lets the last duplicate key win at the first one's position", () => {
     const value = parsed('{"a": 1, "b": 2, "a": 3}').value as JsonObject;
-    assert.deepEqual(Object.entries(value), [
-      ["a", 3n],
-      ["b", 2n],
-    ]);
+    assert.deepEqual(
+      [...value],
+      [
+        ["a", 3n],
+        ["b", 2n],
+      ],
+    );
+  });
+
+  test("keeps the text's key order, integer-like keys included, as Python's dict does", () => {
+    // python3 -c 'import json; print(list(json.loads("{\"2\":0,\"b\":0,\"1\":0,\"a\":0,\"10\":0}")))'
+    // → ['2', 'b', '1', 'a', '10'] (a JS object would put "1", "2", "10" first)
+    const value = parsed('{"2": 0, "b": 0, "1": 0, "a": 0, "10": 0}').value as JsonObject;
+    assert.deepEqual([...value.keys()], ["2", "b", "1", "a", "10"]);
+    assert.equal(stringifyJson(value), '{"2":0,"b":0,"1":0,"a":0,"10":0}');
+  });
+
+  test("survives a structured clone (a worker's message) with its order, bigints, -0.0, NaN and surrogates", () => {
+    const text =
+      '{"2": [1, 1.0, -0.0, NaN, 12345678901234567890, "\\udc00"], "1": {"__proto__": {"x": null}}}';
+    const value = parsed(text).value;
+    const channel = new MessageChannel();
+    channel.port1.postMessage(value);
+    const received = receiveMessageOnPort(channel.port2)?.message as JsonValue;
+    channel.port1.close();
+    assert.equal(stringifyJson(received), stringifyJson(value));
+    assert.equal(canonicalJson(received), canonicalJson(value));
+    assert.ok(received instanceof Map && received.get("1") instanceof Map);
   });
 
   const refused: Array<[string, string, number]> = [
@@ -126,6 +152,7 @@ describe("parseJson", () => {
       assert.deepEqual(parseJson(text), {
         ok: false,
         message: `Cannot parse the payload as JSON: ${what} at position ${position}`,
+        reason: `${what} at position ${position}`,
         position,
       });
     });
@@ -147,6 +174,33 @@ describe("parseJson", () => {
     assert.equal(node, 7);
     const value = parsed('{"n": 12345678901234567890, "f": 1.5}').value as JsonObject;
     assert.deepEqual({ ...(toPlain(value) as object) }, { n: 12345678901234567000, f: 1.5 });
-    assert.equal(value.n, 12345678901234567890n);
+    assert.equal(value.get("n"), 12345678901234567890n);
+  });
+});
+
+describe("stringifyJson", () => {
+  test("writes what Python's json.loads reads back as the same values in the same order", () => {
+    let compared = 0;
+    const batch = fc.array(jsonTexts, { minLength: 100, maxLength: 100 });
+    fc.assert(
+      fc.property(batch, (texts) => {
+        const pairs: Array<[string, string]> = [];
+        for (const text of texts) {
+          const outcome = parseJson(text);
+          if (outcome.ok && outcome.depth < 900) pairs.push([text, stringifyJson(outcome.value)]);
+        }
+        pythonSameJson(pairs).forEach((same, n) => {
+          const [text, ours] = pairs[n] ?? ["", ""];
+          assert.equal(
+            same,
+            true,
+            `${JSON.stringify(text.slice(0, 300))} was written ${JSON.stringify(ours)}`,
+          );
+          compared++;
+        });
+      }),
+      { numRuns: 10, endOnFailure: true },
+    );
+    assert.ok(compared >= 300, `only ${compared} texts compared`);
   });
 });

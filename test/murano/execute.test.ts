@@ -58,13 +58,14 @@ interface Run {
 }
 
 async function run(plan: Record<string, unknown>, options: Partial<ExecuteOptions> = {}): Promise<Run> {
-  validatePlan(plan);
+  const typed = validatePlan(plan);
   const workRoot = await mkdtemp(join(root, "work-"));
   const pgids: number[] = [];
-  const outcome = await executePlan(JSON.stringify(plan), plan, {
+  const outcome = await executePlan(JSON.stringify(plan), typed, {
     workRoot,
     timeoutMs: 20_000,
     killGraceMs: 1000,
+    bodyMemoryMB: 128,
     outputCapBytes: 1024 * 1024,
     env: { IDEM_EXECUTION: "test" },
     onSpawn: (pgid) => pgids.push(pgid),
@@ -209,6 +210,44 @@ test("aborting the execution kills the running script and ends it", async () => 
   const { outcome } = await pending;
   assert.equal(outcome.errorCode, 1);
   assert.match(outcome.body, /execution was aborted/);
+});
+
+test("a Body computing forever is answered 101 at its Timeout, and its work dir is removed", async () => {
+  const plan = makePlan({ body: "deploy()\nfor x in range(10**12):\n  pass", script: sh("echo started") });
+  const started = Date.now();
+  const { outcome, body, pgids, workRoot } = await run(plan, { timeoutMs: 1500 });
+  const elapsed = Date.now() - started;
+  assert.equal(outcome.errorCode, 101, outcome.body);
+  assert.equal(
+    (body as { Message: string }).Message,
+    "Cannot finish the plan as it ran past its timeout of 1.5 s",
+  );
+  assert.ok(elapsed >= 1500 && elapsed < 3500, `answered after ${elapsed} ms`);
+  assert.equal(pgids.length, 1, "the script before the loop ran");
+  assert.deepEqual(await readdir(workRoot), []);
+});
+
+test("aborting while the Body computes ends the execution at once", async () => {
+  const controller = new AbortController();
+  const plan = makePlan({ body: "return sum(range(10**15))", script: sh("true") });
+  setTimeout(() => controller.abort(new Error("the agent is stopping")), 300);
+  const started = Date.now();
+  const { outcome } = await run(plan, { signal: controller.signal });
+  assert.equal(outcome.errorCode, 1);
+  assert.match(outcome.body, /execution was aborted: the agent is stopping/);
+  assert.ok(Date.now() - started < 2500);
+});
+
+test("a Body beyond bodyMemoryMB is code 1 MemoryError, and the next plan runs", async () => {
+  const hungry = makePlan({ body: "y = [[0]*10**7 for i in range(1000)]", script: sh("true") });
+  const { outcome, body } = await run(hungry, { bodyMemoryMB: 64 });
+  assert.equal(outcome.errorCode, 1);
+  assert.deepEqual(body, {
+    Message: "MemoryError: the Body needed more memory than its limit of 64 MB (bodyMemoryMB)",
+    AdditionalInfo: null,
+  });
+  const next = makePlan({ body: "return deploy().stdout", script: sh("echo fine") });
+  assert.deepEqual((await run(next, { bodyMemoryMB: 64 })).outcome, { errorCode: 0, body: '"fine"' });
 });
 
 test("captured output is capped and the truncation is noted", async () => {

@@ -124,3 +124,22 @@ test("a trusted key that cannot be used refuses the start, naming its key id", (
     );
   }
 });
+
+test("a payload read while looking for an envelope is handed on parsed, so intake parses a plan once", () => {
+  const plain = authenticate({ payload: Buffer.from(PLAN) }, { keys: undefined, plansTopic: TOPIC });
+  assert.equal(plain.kind, "open");
+  assert.equal(plain.kind === "open" && plain.parsed?.text, PLAN);
+  assert.ok(plain.kind === "open" && plain.parsed?.outcome.ok);
+  const notJson = authenticate({ payload: Buffer.from("{") }, { keys: undefined, plansTopic: TOPIC });
+  assert.equal(notJson.kind === "open" && notJson.parsed?.outcome.ok, false);
+  // An envelope's Plan is another text: decode parses it (once); by user properties nothing was read here.
+  const wrapped = authenticate(
+    { payload: Buffer.from(envelope("x", "k", PLAN)) },
+    { keys: undefined, plansTopic: TOPIC },
+  );
+  assert.equal(wrapped.kind === "open" && wrapped.parsed, undefined);
+  const signature = signFor(ed, TOPIC, PLAN);
+  const byProperty = check(PLAN, { Signature: signature });
+  assert.equal(byProperty.kind, "signed");
+  assert.equal(byProperty.kind === "signed" && byProperty.parsed, undefined);
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { JsonObject } from "../../agent/json/parse.ts";
-import { type Decoded, decode } from "../../agent/pipeline/decode.ts";
+import { type JsonObject, parseJson } from "../../agent/json/parse.ts";
+import { type Decoded, decode, decodeQueued } from "../../agent/pipeline/decode.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const options = { maxPlanBytes: 4 * 1024 * 1024 };
@@ -26,7 +26,7 @@ describe("decode", () => {
     const decoded = plan('{"ID": "p1", "Parameters": {"n": 12345678901234567890, "f": 1.0, "o": {}}}');
     assert.equal(decoded.planId, "p1");
     assert.equal(decoded.depth, 3);
-    assert.equal((decoded.exact.Parameters as JsonObject).n, 12345678901234567890n);
+    assert.equal((decoded.exact.get("Parameters") as JsonObject).get("n"), 12345678901234567890n);
     assert.equal((decoded.plan.Parameters as Record<string, unknown>).n, 12345678901234567000);
     assert.equal((decoded.plan.Parameters as Record<string, unknown>).f, 1);
   });
@@ -96,5 +96,50 @@ describe("decode", () => {
     assert.deepEqual(Object.keys(decoded.plan), ["ID", "__proto__", "Parameters"]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(plan(`{"ID": "${"i".repeat(255)}"}`).planId.length, 255);
+  });
+
+  test("keeps the payload's key order in the exact tree, integer-like keys included", () => {
+    const decoded = plan('{"ID": "p1", "Parameters": {"8080": "http", "2222": "ssh", "b": 1, "a": 2}}');
+    assert.deepEqual([...(decoded.exact.get("Parameters") as JsonObject).keys()], ["8080", "2222", "b", "a"]);
+    assert.deepEqual([...decoded.exact.keys()], ["ID", "Parameters"]);
+  });
+});
+
+describe("decode with an earlier stage's parse", () => {
+  test("takes the given text and parse instead of reading the payload again", () => {
+    const text = '{"ID": "p2", "Parameters": {"n": 1.0}}';
+    const parsed = { text, outcome: parseJson(text) };
+    const decoded = decode(bytes('{"ID": "p1"}'), { ...options, parsed });
+    assert.equal(decoded.kind, "plan");
+    assert.equal(decoded.kind === "plan" && decoded.planId, "p2");
+    assert.equal(decoded.kind === "plan" && decoded.text, text);
+  });
+});
+
+describe("decodeQueued", () => {
+  const queued = JSON.stringify({
+    ID: "p1",
+    Parameters: { n: 1 },
+    Body: "return args.n",
+    Scripts: {},
+    Files: {},
+    Idempotency: { Key: "k" },
+  });
+
+  test("reads a journaled plan once: its typed view and its exact tree", () => {
+    const read = decodeQueued(queued.replace('"n":1', '"n":1.0'));
+    assert.ok(read !== undefined);
+    assert.equal(read.plan.Body, "return args.n");
+    assert.equal(read.plan.Idempotency?.Key, "k");
+    assert.equal((read.exact.get("Parameters") as JsonObject).get("n"), 1);
+    const exact = decodeQueued(queued)?.exact.get("Parameters");
+    assert.ok(exact instanceof Map);
+    assert.equal(exact.get("n"), 1n);
+  });
+
+  test("gives nothing for a text that is not a plan of the wire schema's shape", () => {
+    for (const text of ["", "[]", '{"ID": "p1"}', queued.replace('"Scripts":{}', '"Scripts":[]')]) {
+      assert.equal(decodeQueued(text), undefined, text);
+    }
   });
 });

@@ -16,11 +16,11 @@ import { Journal } from "../../agent/journal/journal.ts";
 import { parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
 import { createLogger } from "../../agent/log.ts";
-import { compileBody } from "../../agent/python/mod.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
 import type { AgentEvent, PipelineContext } from "../../agent/pipeline/context.ts";
 import { takeMessage } from "../../agent/pipeline/guard.ts";
 import { loadPolicies } from "../../agent/policies.ts";
+import { compile } from "../../agent/python/mod.ts";
 import { jsonTexts } from "../helpers/json_texts.ts";
 
 let dir: string;
@@ -160,9 +160,7 @@ test("every payload is answered or evented, only valid plans are queued, and the
         const queued = [...journal.pending()].at(-1);
         const parsed = parseJson(queued?.planText ?? "");
         assert.ok(parsed.ok, "a queued plan parses");
-        const plan = toPlain(parsed.value) as Record<string, unknown>;
-        validatePlan(plan);
-        compileBody(String(plan.Body ?? ""));
+        compile(validatePlan(toPlain(parsed.value)).Body);
       } else {
         assert.equal(grew, 0, `nothing queued for ${event.Event}`);
       }

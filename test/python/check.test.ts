@@ -55,13 +55,25 @@ const refusals: [string, string, RegExp][] = [
   ["lambda as a sort key", "return sorted(args.l, key=lambda x: -x)", /"lambda" is not supported/],
   [
     "unknown method",
-    "return 'abc'.translate({})",
-    /"translate" is not a supported method \(line 1, column 14\)/,
+    "return 'abc'.transmogrify({})",
+    /"transmogrify" is not a supported method \(line 1, column 14\)/,
   ],
   ["bitwise operator", "return 1 | 2", /operator "\|" is not supported/],
   ["walrus", "return (x := 1)", /":=" \(assignment expressions\) is not supported/],
   ["star unpacking", "return [*args.l]", /"\*" unpacking is not supported/],
   ["bytes literal", "return b'x'", /bytes literals are not supported/],
+  ["complex literal", "return 1j", /complex numbers are not supported \(line 1, column 8\)/],
+  ["ellipsis", "return ...", /"\.\.\." is not supported/],
+  ["match", "match args.x:\n  case 1:\n    pass", /"match" is not supported \(line 1, column 1\)/],
+  ["variable annotation", "x: int = 1", /variable annotations are not supported/],
+  ["async comprehension", "async def f():\n  pass", /"async" is not supported/],
+  [
+    "\\N{name} escape",
+    "return '\\N{BULLET}'",
+    /\\N\{\.\.\.\} escapes \(Unicode character names\) are not supported/,
+  ],
+  ["dict unpacking", "return {**args.d}", /"\*\*" unpacking is not supported/],
+  ["matrix operator", "return args.a @ args.b", /operator "@" is not supported/],
 ];
 
 for (const [name, source, expected] of refusals) {
@@ -70,29 +82,73 @@ for (const [name, source, expected] of refusals) {
 }
 
 const syntaxErrors: [string, string, RegExp][] = [
-  [
-    "keyword as attribute",
-    "return deploy(args.pass).stdout",
-    /invalid syntax: "pass" is a keyword \(line 1, column 20\)/,
-  ],
+  ["keyword as attribute", "return deploy(args.pass).stdout", /invalid syntax \(line 1, column 20\)/],
   [
     "unclosed bracket",
     "return deploy('{0}'.format(args.x).stdout\n",
-    /"\(" was never closed \(line 1, column 14\)/,
+    /'\(' was never closed \(line 1, column 14\)/,
   ],
   ["stray token", "x = 1\nreturn deploy(args.x) args.y", /invalid syntax \(line 2, column \d+\)/],
-  ["unexpected indentation", "if True:\n    x = 1\n  y = 2", /unexpected indentation \(line 3, column 3\)/],
-  ["break outside a loop", "break", /"break" outside a loop/],
+  [
+    "inconsistent dedent",
+    "if True:\n    x = 1\n  y = 2",
+    /unindent does not match any outer indentation level \(line 3, column 3\)/,
+  ],
+  ["unexpected indent", "x = 1\n  y = 2", /unexpected indent \(line 2, column 3\)/],
+  ["missing block", "if x:\npass", /expected an indented block after 'if' statement on line 1/],
+  ["break outside a loop", "break", /'break' outside loop \(line 1, column 1\)/],
   ["empty Body", "  \n# nothing\n", /the Body has no statements/],
   [
     "Python 2 print statement",
     "print 'x'",
-    /invalid syntax: the Python 2 "print" statement \(line 1, column 1\)/,
+    /Missing parentheses in call to 'print'\. Did you mean print\(\.\.\.\)\? \(line 1, column 1\)/,
   ],
-  ["Python 2 <> operator", "return 1 <> 2", /invalid syntax: the Python 2 "<>" operator/],
-  ["Python 2 octal literal", "x = 0777", /invalid number literal "0777"/],
-  ["assignment to a literal", "1 = args.x", /cannot assign to "1"/],
-  ["repeated keyword argument", "deploy(a=1, a=2)", /keyword argument "a" repeated/],
+  ["Python 2 <> operator", "return 1 <> 2", /invalid syntax \(line 1, column 10\)/],
+  ["Python 2 octal literal", "x = 0777", /leading zeros in decimal integer literals are not permitted/],
+  [
+    "assignment to a literal",
+    "1 = args.x",
+    /cannot assign to literal here\. Maybe you meant '==' instead of '='\?/,
+  ],
+  ["repeated keyword argument", "deploy(a=1, a=2)", /keyword argument repeated: a \(line 1, column 13\)/],
+  ["comparison with a not operand", "return 1 != not 2", /invalid syntax/],
+  [
+    "unterminated string",
+    "x = 'abc",
+    /unterminated string literal \(detected at line 1\) \(line 1, column 5\)/,
+  ],
+  [
+    "bad escape",
+    "x = '\\x4'",
+    /\(unicode error\) 'unicodeescape' codec can't decode bytes in position 0-2: truncated \\xXX escape/,
+  ],
+  ["malformed \\N escape", "x = '\\N'", /malformed \\N character escape/],
+  ["f-string backslash", "x = f'{\"\\n\".join(a)}'", /f-string expression part cannot include a backslash/],
+  ["f-string single brace", "x = f'}'", /f-string: single '}' is not allowed/],
+  [
+    "f-string bad conversion",
+    "x = f'{a!x}'",
+    /f-string: invalid conversion character: expected 's', 'r', or 'a'/,
+  ],
+  ["f-string nested too deeply", "x = f'{a:{b:{c}}}'", /f-string: expressions nested too deeply/],
+  ["null byte", "x = 1\0", /source code string cannot contain null bytes/],
+  [
+    "huge int literal",
+    `x = ${"9".repeat(4301)}`,
+    /Exceeds the limit \(4300 digits\) for integer string conversion/,
+  ],
+  ["too many nested parentheses", `x = ${"(".repeat(201)}1${")".repeat(201)}`, /too many nested parentheses/],
+  [
+    "20 nested loops",
+    Array.from({ length: 21 }, (_, i) => `${" ".repeat(i)}for x in y:`).join("\n") +
+      "\n" +
+      " ".repeat(21) +
+      "pass",
+    /too many statically nested blocks/,
+  ],
+  ["deep expression", `x = ${"-".repeat(3100)}1`, /maximum recursion depth exceeded during compilation/],
+  ["nonlocal", "nonlocal x", /no binding for nonlocal 'x' found/],
+  ["starred value", "x = *args.l", /can't use starred expression here/],
 ];
 
 for (const [name, source, expected] of syntaxErrors) {
@@ -100,8 +156,11 @@ for (const [name, source, expected] of syntaxErrors) {
     assertRefused(source, expected, 1));
 }
 
-test("a syntax error lezer finds anywhere wins over a refused construct earlier in the Body", () => {
+test("a syntax error anywhere wins over a refused construct earlier in the Body", () => {
   assertRefused("import os\nx = = 1", /invalid syntax \(line 2, column 5\)/, 1);
+  assertRefused("return '\\N{BULLET}'\nx = (", /'\(' was never closed/, 1);
+  // CPython's compile-time checks count as syntax errors too (murano-agent's exec raises them).
+  assertRefused("import os\nfor x in y:\n  pass\nbreak", /'break' outside loop \(line 4, column 1\)/, 1);
 });
 
 test("a refused Body never calls a script, even when its first lines are valid", async () => {
@@ -136,6 +195,46 @@ test("an unknown method on a possible script name is accepted (deploy.anything(.
   assertRefused("x = 1\nreturn x.runFunction('x')", /"runFunction" is not a supported method/);
 });
 
-test("an unknown bare name is left to run time (a script name is only known then)", () => {
+test("an unknown bare name is refused before anything runs when the plan's scripts are known", () => {
+  const scripts = new Set(["deploy"]);
+  assert.throws(
+    () => compileBody("deploy('a')\nreturn deplyo('b').stdout", { scripts }),
+    (error: unknown) =>
+      error instanceof IdemError &&
+      error.code === 2 &&
+      /unknown name "deplyo" .*\(line 2, column 8\)/.test(error.message),
+  );
+  // Bound anywhere (even on a path not taken, or by a comprehension) is known: run time decides.
+  for (const body of [
+    "if args.x:\n  y = 1\nreturn y",
+    "return [z for z in args.l]",
+    "for a, (b, c) in args.l:\n  pass\nreturn a, b, c",
+    "return deploy('x').stdout + str(len(args))",
+  ])
+    assert.doesNotThrow(() => compileBody(body, { scripts }), body);
+  // Without the plan's scripts (the language alone), bare names are left to run time.
   assert.doesNotThrow(() => compileBody("return deploymentsName('x').stdout"));
+});
+
+test("a misspelled script name keeps the scripts before it from running", () => {
+  let calls = 0;
+  const call = () => {
+    calls++;
+    return { exitCode: 0, stdout: null, stderr: null };
+  };
+  const scripts = new Set(["deploy"]);
+  assert.throws(() =>
+    evaluateBody(compileBody("deploy('a')\ndeploi('b')", { scripts }), { args: null, scripts, call }),
+  );
+  assert.equal(calls, 0);
+});
+
+test("a method call on a name that is not a script of the plan is checked against the methods", () => {
+  const scripts = new Set(["deploy"]);
+  assert.doesNotThrow(() => compileBody("return deploy.runFunction('x').stdout", { scripts }));
+  assert.throws(
+    () => compileBody("other = args.o\nreturn other.runFunction('x').stdout", { scripts }),
+    /"runFunction" is not a supported method \(line 2, column 14\)/,
+  );
+  assert.throws(() => compileBody("return other.runFunction('x')", { scripts }), /unknown name "other"/);
 });

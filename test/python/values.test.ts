@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { IdemError } from "../../agent/errors.ts";
-import { compileBody, evaluateBody, parseJsonOrdered, pyRepr, pyToJson } from "../../agent/python/mod.ts";
+import { compileBody, evaluateBody, pyRepr, pyToJson } from "../../agent/python/mod.ts";
+import { pyJson } from "../helpers/json_value.ts";
 
 async function value(expression: string): Promise<string> {
   const result = await evaluateBody(compileBody(`return ${expression}`), {
-    args: parseJsonOrdered('{"n": null, "t": true, "f": 2.5}'),
+    args: pyJson('{"n": null, "t": true, "f": 2.5}'),
     scripts: new Set(),
     call: () => assert.fail("no script is called here"),
   });
@@ -68,35 +69,22 @@ test("a list that contains itself prints [...] as in Python", async () => {
   assert.equal(pyRepr(result), "[[...]]");
 });
 
-test("JSON parsing keeps key order, exact integers and float-ness", () => {
-  const parsed = parseJsonOrdered(
-    '{"8080": 1, "2222": 2.0, "big": 12345678901234567890, "l": [true, null, "é\\u00e9"]}',
-  );
-  assert.equal(
-    pyRepr(parsed),
-    "{'8080': 1, '2222': 2.0, 'big': 12345678901234567890, 'l': [True, None, 'éé']}",
-  );
-});
-
-test("JSON parsing keeps the first position and the last value of a repeated key, as Python's json does", () => {
-  assert.equal(pyRepr(parseJsonOrdered('{"a": 1, "b": 2, "a": 3}')), "{'a': 3, 'b': 2}");
-});
-
-test("text that is not JSON is refused with code 2", () => {
-  assert.throws(
-    () => parseJsonOrdered('{"a": }'),
-    (error: unknown) => error instanceof IdemError && error.code === 2 && /position 6/.test(error.message),
-  );
-});
-
-test("JSON output is json.dumps text: tuples and sets as arrays, floats and non-ASCII as Python writes them", async () => {
+test("JSON output is json.dumps text: tuples as arrays, floats and non-ASCII as Python writes them", async () => {
   const result = await evaluateBody(
-    compileBody("return {'t': (1, 2), 's': {3}, 'f': [2.0, 1e16, float('inf')], 1: 'é', None: True}"),
+    compileBody("return {'t': (1, 2), 'f': [2.0, 1e16, float('inf')], 1: 'é', None: True}"),
     { args: null, scripts: new Set(), call: () => assert.fail("no script") },
   );
-  assert.equal(
-    pyToJson(result),
-    '{"t": [1, 2], "s": [3], "f": [2.0, 1e+16, Infinity], "1": "\\u00e9", "null": true}',
+  assert.equal(pyToJson(result), '{"t": [1, 2], "f": [2.0, 1e+16, Infinity], "1": "\\u00e9", "null": true}');
+  // murano-agent's json.dumps of the result fails on a set: code 1 with json's message.
+  const set = await evaluateBody(compileBody("return {'s': {3}}"), {
+    args: null,
+    scripts: new Set(),
+    call: () => assert.fail("no script"),
+  });
+  assert.throws(
+    () => pyToJson(set),
+    (error: unknown) =>
+      error instanceof IdemError && error.message === "Object of type set is not JSON serializable",
   );
 });
 

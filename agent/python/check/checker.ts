@@ -1,0 +1,280 @@
+/**
+ * Keeps the safe subset (SPEC section 6) of a parsed Body and builds the evaluator's tree (ast.ts). Everything
+ * else is refused with code 2, its construct, line and column: statements other than expressions, assignment,
+ * augmented assignment with arithmetic operators, if, for, return, pass, break, continue; lambda, `:=`, await,
+ * yield, `...`, bytes, complex numbers, `*`/`**` unpacking, bitwise and matrix operators, async comprehensions,
+ * dunder names and attributes, Python 2 spellings. Names are checked by names.ts once the tree is built.
+ */
+
+import type { FormattedValue, PExpr, PStmt } from "../syntax/syntax.ts";
+import type { BinaryOp, ComprehensionLoop, Expr, FormatField, Literal, Stmt, Target } from "./ast.ts";
+import { PYTHON2_ONLY } from "./rules.ts";
+
+/** A construct idem refuses: its description and offset. */
+export class Refusal extends Error {
+  readonly at: number;
+  constructor(what: string, at: number) {
+    super(what);
+    this.at = at;
+  }
+}
+
+const ARITHMETIC = new Set(["+", "-", "*", "/", "//", "%", "**"]);
+
+const STATEMENTS: Partial<Record<PStmt["t"], string>> = {
+  Import: '"import"',
+  With: '"with"',
+  FunctionDef: '"def"',
+  ClassDef: '"class"',
+  Try: '"try"',
+  Raise: '"raise"',
+  While: '"while"',
+  Assert: '"assert"',
+  Delete: '"del"',
+  Match: '"match"',
+  Global: '"global"',
+  Nonlocal: '"nonlocal"',
+};
+
+const EXPRESSIONS: Partial<Record<PExpr["t"], string>> = {
+  Lambda: '"lambda"',
+  NamedExpr: '":=" (assignment expressions)',
+  Await: '"await"',
+  Yield: '"yield"',
+  YieldFrom: '"yield from"',
+  Starred: '"*" unpacking',
+};
+
+/** What the checker learned about names while building the tree. */
+export interface NameUses {
+  /** Names read, with their offsets. */
+  uses: { name: string; at: number }[];
+  /** Every name bound anywhere: assignments, loops, comprehensions. */
+  bound: Set<string>;
+  /** Names the Body's own statements bind (function locals in murano-agent's wrapper). */
+  locals: Set<string>;
+  /** `x.m(...)` calls: the object's name (null when not a bare name), the method, its offset. */
+  calls: { object: string | null; method: string; at: number }[];
+}
+
+export class Checker {
+  readonly names: NameUses = { uses: [], bound: new Set(), locals: new Set(), calls: [] };
+  /** Comprehension nesting: their variables are not Body locals. */
+  private comprehensions = 0;
+  readonly position: (at: number) => { line: number; column: number };
+
+  constructor(position: (at: number) => { line: number; column: number }) {
+    this.position = position;
+  }
+
+  statements(stmts: PStmt[]): Stmt[] {
+    return stmts.map((s) => this.statement(s));
+  }
+
+  private statement(s: PStmt): Stmt {
+    switch (s.t) {
+      case "Expr":
+        if (s.value.t === "Yield" || s.value.t === "YieldFrom")
+          throw new Refusal('"yield" is not supported', s.at);
+        return { kind: "expr", expr: this.expr(s.value) };
+      case "Assign": {
+        const targets = s.targets.map((t) => this.target(t));
+        return { kind: "assign", targets, value: this.expr(s.value) };
+      }
+      case "AugAssign": {
+        if (!ARITHMETIC.has(s.op)) throw new Refusal(`operator "${s.op}=" is not supported`, s.opAt);
+        const target = this.target(s.target);
+        const value = this.expr(s.value);
+        if (target.kind === "unpack") throw new Refusal("unpacking is not supported here", s.at);
+        return { kind: "augassign", target, op: s.op as BinaryOp, value };
+      }
+      case "AnnAssign":
+        throw new Refusal("variable annotations are not supported", s.at);
+      case "If": {
+        const branches: { test: Expr; body: Stmt[] }[] = [];
+        let node: PStmt = s;
+        for (;;) {
+          if (node.t !== "If") break;
+          branches.push({ test: this.expr(node.test), body: this.statements(node.body) });
+          const only: PStmt | undefined = node.orelse[0];
+          if (node.orelse.length === 1 && only?.t === "If" && only.elif) node = only;
+          else return { kind: "if", branches, otherwise: this.statements(node.orelse) };
+        }
+        return { kind: "if", branches, otherwise: [] };
+      }
+      case "For": {
+        if (s.isAsync) throw new Refusal('"async" is not supported', s.at);
+        const target = this.target(s.target);
+        const iterable = this.expr(s.iter);
+        return {
+          kind: "for",
+          target,
+          iterable,
+          body: this.statements(s.body),
+          otherwise: this.statements(s.orelse),
+        };
+      }
+      case "Return":
+        return { kind: "return", value: s.value ? this.expr(s.value) : null };
+      case "Pass":
+        return { kind: "pass" };
+      case "Break":
+        return { kind: "break" };
+      case "Continue":
+        return { kind: "continue" };
+      case "ImportFrom":
+        throw new Refusal('"from … import" is not supported', s.at);
+      case "FunctionDef":
+      case "ClassDef":
+        if (s.decorators.length > 0) throw new Refusal("decorators are not supported", s.at);
+        if (s.t === "FunctionDef" && s.isAsync) throw new Refusal('"async" is not supported', s.at);
+    }
+    throw new Refusal(`${STATEMENTS[s.t] ?? `"${s.t}"`} is not supported`, s.at);
+  }
+
+  private target(e: PExpr): Target {
+    switch (e.t) {
+      case "Name":
+        this.bindName(e.id, e.at);
+        return { kind: "name", name: e.id };
+      case "Attribute":
+        return { kind: "attribute", object: this.expr(e.value), name: this.attribute(e.attr, e.attrAt) };
+      case "Subscript":
+        return { kind: "subscript", object: this.expr(e.value), index: this.expr(e.slice) };
+      case "Tuple":
+      case "List":
+        return { kind: "unpack", items: e.elts.map((x) => this.target(x)) };
+      default:
+        throw new Refusal(`${EXPRESSIONS[e.t] ?? `"${e.t}"`} is not supported`, e.at);
+    }
+  }
+
+  private bindName(name: string, at: number): void {
+    this.dunder(name, at, "names");
+    this.names.bound.add(name);
+    if (this.comprehensions === 0) this.names.locals.add(name);
+  }
+
+  private dunder(name: string, at: number, what: "names" | "attributes"): void {
+    if (name.startsWith("__")) throw new Refusal(`"${name}" is not supported (dunder ${what})`, at);
+  }
+
+  private attribute(name: string, at: number): string {
+    this.dunder(name, at, "attributes");
+    if (PYTHON2_ONLY.has(name)) throw new Refusal(`"${name}" is Python 2 only and not supported`, at);
+    return name;
+  }
+
+  expr(e: PExpr): Expr {
+    switch (e.t) {
+      case "Name":
+        this.dunder(e.id, e.at, "names");
+        this.names.uses.push({ name: e.id, at: e.at });
+        return { kind: "name", name: e.id, pos: this.position(e.at) };
+      case "Constant":
+        return { kind: "literal", value: this.constant(e.value, e.at) };
+      case "JoinedStr":
+        return { kind: "fstring", parts: e.parts.map((p) => (typeof p === "string" ? p : this.field(p))) };
+      case "Attribute":
+        return { kind: "attribute", object: this.expr(e.value), name: this.attribute(e.attr, e.attrAt) };
+      case "Subscript":
+        return { kind: "subscript", object: this.expr(e.value), index: this.expr(e.slice) };
+      case "Slice": {
+        const part = (x: PExpr | null): Expr | null => (x ? this.expr(x) : null);
+        return { kind: "slice", lower: part(e.lower), upper: part(e.upper), step: part(e.step) };
+      }
+      case "Call": {
+        const callee = this.expr(e.func);
+        const args = e.args.map((a) => this.expr(a));
+        const keywords = e.keywords.map((k) => {
+          if (k.arg === null) throw new Refusal('"**" unpacking is not supported', k.at);
+          return { name: k.arg, value: this.expr(k.value) };
+        });
+        if (e.func.t === "Attribute")
+          this.names.calls.push({
+            object: e.func.value.t === "Name" ? e.func.value.id : null,
+            method: e.func.attr,
+            at: e.func.attrAt,
+          });
+        return { kind: "call", callee, args, keywords };
+      }
+      case "BinOp":
+        if (!ARITHMETIC.has(e.op)) throw new Refusal(`operator "${e.op}" is not supported`, e.opAt);
+        return { kind: "binary", op: e.op as BinaryOp, left: this.expr(e.left), right: this.expr(e.right) };
+      case "UnaryOp":
+        if (e.op === "~") throw new Refusal('operator "~" is not supported', e.at);
+        return { kind: "unary", op: e.op, operand: this.expr(e.operand) };
+      case "BoolOp":
+        return e.values
+          .map((v) => this.expr(v))
+          .reduce((left, right) => ({ kind: "logical", op: e.op, left, right }));
+      case "Compare":
+        return {
+          kind: "compare",
+          first: this.expr(e.left),
+          rest: e.ops.map((op, k) => ({ op: op as never, right: this.expr(e.comparators[k] as PExpr) })),
+        };
+      case "IfExp":
+        return {
+          kind: "conditional",
+          test: this.expr(e.test),
+          whenTrue: this.expr(e.body),
+          whenFalse: this.expr(e.orelse),
+        };
+      case "List":
+      case "Tuple":
+      case "Set":
+        return {
+          kind: e.t === "List" ? "list" : e.t === "Tuple" ? "tuple" : "set",
+          items: e.elts.map((x) => this.expr(x)),
+        };
+      case "Dict":
+        return {
+          kind: "dict",
+          entries: e.keys.map((k, i) => {
+            if (k === null) throw new Refusal('"**" unpacking is not supported', e.values[i]?.at ?? e.at);
+            return { key: this.expr(k), value: this.expr(e.values[i] as PExpr) };
+          }),
+        };
+      case "ListComp":
+      case "SetComp":
+      case "GeneratorExp":
+      case "DictComp":
+        return this.comprehension(e);
+    }
+    throw new Refusal(`${EXPRESSIONS[e.t] ?? `"${e.t}"`} is not supported`, e.at);
+  }
+
+  private constant(value: (PExpr & { t: "Constant" })["value"], at: number): Literal {
+    if (typeof value !== "object" || value === null) return value;
+    if ("imag" in value) throw new Refusal("complex numbers are not supported", at);
+    if ("bytes" in value) throw new Refusal("bytes literals are not supported", at);
+    throw new Refusal('"..." is not supported', at);
+  }
+
+  private field(f: FormattedValue): FormatField {
+    return {
+      expr: this.expr(f.value),
+      conversion: f.conversion,
+      spec: (f.spec ?? []).map((p) => (typeof p === "string" ? p : this.field(p))),
+    };
+  }
+
+  private comprehension(e: PExpr & { t: "ListComp" | "SetComp" | "GeneratorExp" | "DictComp" }): Expr {
+    const loops: ComprehensionLoop[] = [];
+    for (const g of e.generators) {
+      if (g.isAsync) throw new Refusal('"async" is not supported', g.at);
+      const iterable = this.expr(g.iter);
+      this.comprehensions++;
+      loops.push({ target: this.target(g.target), iterable, conditions: g.ifs.map((c) => this.expr(c)) });
+    }
+    try {
+      if (e.t === "DictComp")
+        return { kind: "dictComprehension", key: this.expr(e.key), value: this.expr(e.value), loops };
+      const result = e.t === "ListComp" ? "list" : e.t === "SetComp" ? "set" : "generator";
+      return { kind: "comprehension", result, element: this.expr(e.elt), loops };
+    } finally {
+      this.comprehensions -= e.generators.length;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `idem send` publishes the plan file as it is written (SPEC 3 "Numbers keep their JSON form"): it reads it
+ * with the agent's own parser and writes it back from that tree, changing only the envelope fields its flags set.
+ * A real MQTT broker (the embedded aedes) and a real subscriber.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import mqtt, { type MqttClient } from "mqtt";
+import { type JsonObject, parseJson } from "../../agent/json/parse.ts";
+import { type SendOptions, sendPlan } from "../../agent/send.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../../agent/transport/embedded.ts";
+
+let dir: string;
+let broker: EmbeddedBroker;
+let subscriber: MqttClient;
+const received: string[] = [];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "idem-send-"));
+  broker = await startEmbeddedBroker(0);
+  subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+  subscriber.on("message", (_topic, payload) => void received.push(payload.toString("utf8")));
+  await subscriber.subscribeAsync("idem/vm-send/plans", { qos: 1 });
+});
+after(async () => {
+  await subscriber?.endAsync();
+  await broker?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Sends `text` as a plan file with `flags`; the payload the broker delivered. */
+async function send(text: string, flags: Partial<SendOptions> = {}): Promise<string> {
+  const file = join(dir, `plan-${received.length}.json`);
+  await writeFile(file, text);
+  const before = received.length;
+  const write = process.stdout.write;
+  process.stdout.write = () => true; // sendPlan prints the plan ID
+  try {
+    const code = await sendPlan({
+      broker: broker.url,
+      agentId: "vm-send",
+      prefix: "idem",
+      planFile: file,
+      ...flags,
+    });
+    assert.equal(code, 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  for (let wait = 0; received.length === before && wait < 100; wait++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(received.length, before + 1, "the broker delivered the plan");
+  return received[before] as string;
+}
+
+test("publishes the plan's numbers and key order as written: 1.0, 2**53+1, -0.0, NaN, integer-like keys", async () => {
+  const parameters = '{"8080":1.0,"2222":9007199254740993,"z":-0.0,"n":NaN,"big":1e400,"s":"\\udc00é"}';
+  const payload = await send(`{"ID": "p1", "Parameters": ${parameters}, "Body": "return args"}`);
+  assert.equal(
+    payload,
+    `{"ID":"p1","Parameters":${parameters.replace("1e400", "Infinity")},"Body":"return args"}`,
+  );
+});
+
+test("sets the envelope from flags: integral numbers as JSON integers, Idempotency merged with its Options", async () => {
+  const payload = await send(
+    '{"Parameters": {}, "Idempotency": {"Options": {"window": 5.0}, "Key": "old"}}',
+    {
+      generation: 3,
+      timeout: 30,
+      policy: "always",
+      key: "new",
+      replyTo: "idem/vm-send/results",
+    },
+  );
+  const parsed = parseJson(payload);
+  assert.ok(parsed.ok && parsed.value instanceof Map);
+  const plan = parsed.value;
+  assert.match(String(plan.get("ID")), /^[0-9a-f]{32}$/, "a fresh ID for a plan without one");
+  assert.equal(plan.get("Generation"), 3n);
+  assert.equal(plan.get("Timeout"), 30n);
+  assert.equal(plan.get("ReplyTo"), "idem/vm-send/results");
+  assert.match(payload, /"Idempotency":\{"Options":\{"window":5\.0\},"Key":"new","Policy":"always"\}/);
+  assert.deepEqual([...(plan.get("Idempotency") as JsonObject).keys()], ["Options", "Key", "Policy"]);
+});
+
+test("refuses a plan file that is not JSON with the parser's message, and one that is not an object", async () => {
+  const file = join(dir, "bad.json");
+  await writeFile(file, '{"ID": "p1",}');
+  await assert.rejects(sendPlan({ broker: broker.url, agentId: "vm-send", prefix: "idem", planFile: file }), {
+    code: 2,
+    message:
+      /^Cannot parse plan .*bad\.json as JSON: Expecting property name enclosed in double quotes at position 12$/,
+  });
+  await writeFile(file, "[1]");
+  await assert.rejects(sendPlan({ broker: broker.url, agentId: "vm-send", prefix: "idem", planFile: file }), {
+    code: 2,
+    message: /a plan is a JSON object/,
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * The child processes the test helpers start (agents, brokers, servers): each one is registered while it lives,
+ * and whatever is still registered is killed with SIGKILL if the test process exits without cleaning up.
+ * A leaf module: agent_process.ts and server_process.ts both use it, neither imports the other for it.
+ */
+import type { ChildProcess } from "node:child_process";
+
+/** How a child process ended: its exit code, or the signal that ended it. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Every child a helper starts is killed if the test process exits without cleaning up. */
+export function registerChild(child: ChildProcess): void {
+  live.add(child);
+}
+
+export function unregisterChild(child: ChildProcess): void {
+  live.delete(child);
+}
+
+process.on("exit", () => {
+  for (const child of live) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+});

@@ -1,0 +1,90 @@
+/**
+ * Python expressions answered by idem and by CPython: idem compiles `return <expr>` and evaluates it in-thread
+ * (agent/python/mod.ts); ONE python3 process evaluates a whole batch (a JSON line per expression in, a JSON line
+ * per answer out). An answer is the result's repr, or the exception's type and `str(exception)`.
+ *
+ * CPython answers a negative float to a fractional power with a complex number; a Body has no complex type
+ * and idem raises ValueError "complex results are not supported" instead (docs/murano.md): the oracle reports
+ * a complex result as that error, so the two stay comparable.
+ */
+import { spawnSync } from "node:child_process";
+import { IdemError } from "../../agent/errors.ts";
+import { compile, evaluate, pyRepr } from "../../agent/python/mod.ts";
+
+export type Answer = { ok: string } | { err: [string, string] };
+
+const ORACLE = String.raw`
+import json, sys, warnings
+warnings.simplefilter("ignore")
+
+def has_complex(v):
+    return isinstance(v, complex) or (isinstance(v, tuple) and any(isinstance(x, complex) for x in v))
+
+for line in sys.stdin:
+    src = json.loads(line)
+    try:
+        v = eval(src, {})
+        if has_complex(v):
+            r = {"err": ["ValueError", "complex results are not supported"]}
+        else:
+            r = {"ok": repr(v)}
+    except Exception as e:
+        r = {"err": [type(e).__name__, str(e)]}
+    sys.stdout.write(json.dumps(r) + "\n")
+`;
+
+/** CPython's answers, in order; throws when python3 is missing or fails. */
+export function cpython(expressions: readonly string[]): Answer[] {
+  const input = expressions.map((e) => `${JSON.stringify(e)}\n`).join("");
+  const run = spawnSync("python3", ["-c", ORACLE], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (run.error) throw run.error;
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+  const answers = run.stdout
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Answer);
+  if (answers.length !== expressions.length)
+    throw new Error(`python3 answered ${answers.length} of ${expressions.length}`);
+  return answers;
+}
+
+/** idem's answer for one expression. */
+export function idem(expression: string): Answer {
+  try {
+    const value = evaluate(compile(`return ${expression}`), {
+      args: null,
+      scripts: new Set(),
+      call: () => {
+        throw new Error("no scripts here");
+      },
+    });
+    return { ok: pyRepr(value) };
+  } catch (error) {
+    if (error instanceof IdemError && typeof error.cause === "string")
+      return { err: [error.cause, error.message] };
+    const name = error instanceof Error ? error.constructor.name : typeof error;
+    return {
+      err: [`not a Python exception: ${name}`, error instanceof Error ? error.message : String(error)],
+    };
+  }
+}
+
+export function show(a: Answer): string {
+  const text = "ok" in a ? a.ok : `${a.err[0]}: ${a.err[1]}`;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * The expressions whose idem answer differs from CPython's, as readable lines (empty when all agree).
+ * `expected`: CPython's answers when already known (one python3 run for several lists).
+ */
+export function disagreements(expressions: readonly string[], expected = cpython(expressions)): string[] {
+  const out: string[] = [];
+  expressions.forEach((expression, i) => {
+    const want = expected[i] as Answer;
+    const got = idem(expression);
+    if (show(got) !== show(want) || JSON.stringify(got) !== JSON.stringify(want))
+      out.push(`${expression}\n    idem:    ${show(got)}\n    CPython: ${show(want)}`);
+  });
+  return out;
+}

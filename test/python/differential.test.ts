@@ -1,0 +1,181 @@
+/**
+ * The differential test of the Body interpreter against CPython (issue 10, "What to build" 3): generated Bodies
+ * (test/helpers/body_arbitraries.ts) run by idem and by python3 with murano-agent's semantics
+ * (test/helpers/python_body.ts) must give the same answer — the same result JSON, or the same ErrorCode,
+ * exception type and Message; a syntax error by code alone.
+ *
+ * Each run uses a new seed, printed in the log. Replay one with `IDEM_DIFF_SEED=<seed>`; run more Bodies with
+ * `IDEM_DIFF_RUNS=<n>` (default 5000); `IDEM_DIFF_REPORT=<file>` writes every disagreement kind as JSON;
+ * `IDEM_DIFF_SHRINK=<n>` shrinks the n most frequent kinds (default 12, within 15 s).
+ * A Body whose CPython answer depends on the hash seed (the order of a set of strings) has no one right answer:
+ * where idem disagrees, CPython runs it again with another hash seed, and it is left out when the two differ — as
+ * is a Body CPython cannot finish in 2 s of CPU. Every other disagreement fails the test, shown with its minimal
+ * (shrunk) Body, idem's answer and CPython's.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { after, test } from "node:test";
+import fc from "fast-check";
+import { bodyCase } from "../helpers/body_arbitraries.ts";
+import { type BodyCase, type Outcome, outcomeKind, sameOutcome, showOutcome } from "../helpers/body_case.ts";
+import { IdemBodies } from "../helpers/idem_body.ts";
+import { PythonBodies } from "../helpers/python_body.ts";
+
+const SEED = Number(process.env.IDEM_DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = Number(process.env.IDEM_DIFF_RUNS ?? 5000);
+/** Kinds shrunk to a minimal Body, and the evaluations each shrink may spend. */
+const SHRUNK_KINDS = Number(process.env.IDEM_DIFF_SHRINK ?? 12);
+const SHRINK_STEPS = 250;
+const SHRINK_KIND_MS = 8_000;
+/** Shrinking stops starting new kinds after this long (a run with many kinds stays bounded). */
+const SHRINK_BUDGET_MS = 15_000;
+
+const python = [new PythonBodies({ hashSeed: 1 }), new PythonBodies({ hashSeed: 2 })] as const;
+const idem = new IdemBodies();
+after(() => {
+  for (const p of python) p.close();
+  idem.close();
+});
+
+/** CPython's one answer, or null when it has none (hash-seed dependent, or over its time limit). */
+function reference(a: Outcome, b: Outcome): Outcome | null {
+  if (a.kind === "hang" || JSON.stringify(a) !== JSON.stringify(b)) return null;
+  return a;
+}
+
+interface Verdict {
+  idem: Outcome;
+  python: Outcome | null;
+}
+
+/** Both answers per case; CPython runs a second time (another hash seed) where the two disagree. */
+async function judge(cases: readonly BodyCase[]): Promise<Verdict[]> {
+  const [first, ours] = await Promise.all([python[0].run(cases), idem.run(cases)]);
+  const differ = cases.flatMap((_, i) => (sameOutcome(ours[i] as Outcome, first[i] as Outcome) ? [] : [i]));
+  const second = await python[1].run(differ.map((i) => cases[i] as BodyCase));
+  const again = new Map(differ.map((i, k) => [i, second[k] as Outcome]));
+  return cases.map((_, i) => {
+    const a = first[i] as Outcome;
+    return { idem: ours[i] as Outcome, python: reference(a, again.get(i) ?? a) };
+  });
+}
+
+interface Kind {
+  kind: string;
+  count: number;
+  first: number;
+  minimal?: { case: BodyCase; idem: Outcome; python: Outcome };
+}
+
+/** Shrinks the case at `index` (replayed from the seed) to a minimal one with the same kind of disagreement. */
+async function shrink(kind: Kind): Promise<void> {
+  let steps = 0;
+  const until = performance.now() + SHRINK_KIND_MS;
+  const result = await fc.check(
+    fc.asyncProperty(bodyCase, async (c) => {
+      if (++steps > SHRINK_STEPS || (steps > 1 && performance.now() > until)) return true;
+      const [v] = await judge([c]);
+      if (v === undefined || v.python === null || sameOutcome(v.idem, v.python)) return true;
+      if (outcomeKind(c.topic, v.idem, v.python) !== kind.kind) return true;
+      kind.minimal = { case: c, idem: v.idem, python: v.python };
+      return false;
+    }),
+    { seed: SEED, path: String(kind.first), numRuns: RUNS },
+  );
+  assert.ok(result.failed, `replaying run ${kind.first} of seed ${SEED} did not reproduce "${kind.kind}"`);
+}
+
+function report(kind: Kind): string {
+  const m = kind.minimal;
+  if (m === undefined) return `- ${kind.kind}: ${kind.count} Bodies (first: run ${kind.first})`;
+  return [
+    `- ${kind.kind}: ${kind.count} Bodies; minimal (IDEM_DIFF_SEED=${SEED}, run ${kind.first}):`,
+    ...m.case.body.split("\n").map((line) => `      ${line}`),
+    `    Parameters ${m.case.params}`,
+    `    idem:    ${showOutcome(m.idem)}`,
+    `    CPython: ${showOutcome(m.python)}`,
+  ].join("\n");
+}
+
+test("the CPython reference runs a Body as murano-agent 10 does", async () => {
+  const scripts = [
+    { name: "deploy", exitCode: 0, stdout: null, stderr: "e", echo: true, verify: true },
+    { name: "bad", exitCode: 3, stdout: "o", stderr: null, echo: false, verify: true },
+  ];
+  const params = '{"port": 1.0, "8080": 9007199254740993, "cfg": {"a": 1}}';
+  const bodies = [
+    "return args.port, args['8080'], args.get('x'), args.cfg",
+    "return args.missing",
+    "return args.cfg.a",
+    "return args + 1",
+    "r = deploy(['a', 1], 'in')\nreturn r.stdout, r['exitCode'], r.stderr, deploy.fn(x=1)",
+    "bad()",
+    "return {1}",
+    "  a = 1\n  if a:\n\treturn a",
+    "  a = 1\n\treturn a",
+  ];
+  const answers = await python[0].run(bodies.map((body) => ({ topic: "t", body, params, scripts })));
+  const error = (type: string | null, message: string, code = 1, info: string | null = null) =>
+    ({ kind: "error", code, type, message, info }) as const;
+  assert.deepEqual(answers, [
+    { kind: "ok", json: '[1.0, 9007199254740993, null, {"a": 1}]' },
+    error("KeyError", "'missing'"),
+    error("AttributeError", "'dict' object has no attribute 'a'"),
+    error("TypeError", "unsupported operand type(s) for +: 'Bunch' and 'int'"),
+    error("TypeError", "ApplicationExecutor.run() got an unexpected keyword argument 'x'"),
+    error(null, "Script bad returned error code", 100, '{"exitCode":3,"stdout":"o","stderr":null}'),
+    error("TypeError", "Object of type set is not JSON serializable"),
+    { kind: "ok", json: "1" },
+    { kind: "syntax", message: "unexpected indent (<string>, line 3)" },
+  ]);
+});
+
+test("idem answers generated Bodies exactly as CPython 3.11 does under murano-agent", async (t) => {
+  const version = execFileSync("python3", ["--version"], { encoding: "utf8" }).trim();
+  t.diagnostic(`IDEM_DIFF_SEED=${SEED} IDEM_DIFF_RUNS=${RUNS} (reference: ${version})`);
+  console.log(`differential: IDEM_DIFF_SEED=${SEED} IDEM_DIFF_RUNS=${RUNS}`);
+  const started = performance.now();
+  const cases = fc.sample(bodyCase, { seed: SEED, numRuns: RUNS });
+  const generated = performance.now();
+  const verdicts = await judge(cases);
+  const judged = performance.now();
+  const kinds = new Map<string, Kind>();
+  let undecided = 0;
+  verdicts.forEach((v, i) => {
+    const c = cases[i] as BodyCase;
+    if (v.python === null) undecided++;
+    else if (!sameOutcome(v.idem, v.python)) {
+      const name = outcomeKind(c.topic, v.idem, v.python);
+      const kind = kinds.get(name) ?? { kind: name, count: 0, first: i };
+      kind.count++;
+      kinds.set(name, kind);
+    }
+  });
+  const sorted = [...kinds.values()].sort((a, b) => b.count - a.count);
+  for (const kind of sorted.slice(0, SHRUNK_KINDS)) {
+    if (performance.now() - judged > SHRINK_BUDGET_MS && !process.env.IDEM_DIFF_SHRINK) break;
+    await shrink(kind);
+  }
+  const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
+  const shrunk = performance.now();
+  t.diagnostic(
+    `generated in ${ms(started, generated)}, judged in ${ms(generated, judged)}, shrunk in ${ms(judged, shrunk)}`,
+  );
+  const failed = sorted.reduce((n, k) => n + k.count, 0);
+  t.diagnostic(
+    `${RUNS - failed - undecided} agreed, ${failed} disagreed, ${undecided} without one CPython answer`,
+  );
+  if (process.env.IDEM_DIFF_REPORT)
+    writeFileSync(process.env.IDEM_DIFF_REPORT, JSON.stringify(sorted, null, 1));
+  assert.ok(
+    undecided < RUNS / 20,
+    `${undecided} of ${RUNS} Bodies had no single CPython answer: generator bug`,
+  );
+  if (sorted.length > 0) {
+    assert.fail(
+      `${failed} of ${RUNS} Bodies disagree with CPython in ${sorted.length} kinds (IDEM_DIFF_SEED=${SEED}):\n` +
+        sorted.map(report).join("\n"),
+    );
+  }
+});
