@@ -3,6 +3,8 @@
  * `idem run | send | forget | --version | --help`: argv, environment and config file → an action, with exit
  * codes a script can trust (0 ok, 1 the plan failed or no result, 2 usage, configuration or connection error).
  */
+// First: a bundle started as a Body worker serves Bodies there and evaluates nothing of the agent below.
+import "./python/worker/worker_dispatch.ts";
 import { parseArgs } from "node:util";
 import { startAgent } from "./agent.ts";
 import { fenceGeneration } from "./commands/fence.ts";
@@ -11,8 +13,6 @@ import { keygen } from "./commands/keygen.ts";
 import { type Config, configFromEnv, type PartialConfig, readConfigFile, resolveConfig } from "./config.ts";
 import { IdemError } from "./errors.ts";
 import { createLogger } from "./log.ts";
-import { serveBodyWorker } from "./python/worker/worker_entry.ts";
-import { BODY_WORKER_ARG } from "./python/worker/worker_protocol.ts";
 import { sendPlan } from "./send.ts";
 import { VERSION } from "./version.ts";
 
@@ -307,6 +307,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A bundle or the single executable started by the agent as a Body worker (agent/python/worker/worker_command.ts).
-if (process.argv[2] === BODY_WORKER_ARG) serveBodyWorker();
-else main(process.argv.slice(2)).then((code) => process.exit(code));
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -46,6 +46,21 @@ const BODIES: [string, string][] = [
     "d = {str(i): i for i in range(10**4)}\nt = 0\nfor _ in range(10):\n    for k, v in d.items():\n" +
       "        t += v\nreturn t",
   ],
+  ["list repetition [0] * 10**7", "return len([0] * 10**7)"],
+  [
+    "str slicing in a loop, 10**5",
+    "s = 'abcdefghij' * 100\nt = 0\nfor i in range(10**5):\n    t += len(s[i % 50:i % 50 + 20])\nreturn t",
+  ],
+  [
+    "list slicing in a loop, 10**5",
+    "a = list(range(100))\nt = 0\nfor i in range(10**5):\n    t += len(a[i % 50:i % 50 + 20])\nreturn t",
+  ],
+  [
+    "dict lookups, int and str keys, 2x10**5",
+    "d = {i: i for i in range(1000)}\ne = {str(i): i for i in range(1000)}\nkeys = list(e)\nt = 0\n" +
+      "for i in range(10**5):\n    t += d[i % 1000] + e[keys[i % 1000]]\nreturn t",
+  ],
+  ["str(i) in a loop, 10**5", "n = 0\nfor i in range(10**5):\n    n += len(str(i))\nreturn n"],
 ];
 
 /** The python3 side: reads [[name, source]…] and N, prints [[best ms, repr]…] as JSON. */

@@ -15,7 +15,7 @@
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
 import { compile, evaluateBounded, InternalError } from "../python/mod.ts";
-import type { Plan, Script } from "./plan.ts";
+import type { DecodedPlan, Script } from "./plan.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
@@ -37,11 +37,13 @@ interface Execution {
   current: { name: string; run: Promise<ScriptRun> } | null;
 }
 
-export async function executePlan(
-  planText: string,
-  plan: Plan,
-  options: ExecuteOptions,
-): Promise<ExecutionOutcome> {
+/**
+ * `decoded` is the plan as its one parse read it: the typed view for the Body, Scripts and Files, the exact tree
+ * for the Body's `args` (integers, floats and key order as Python's json.loads gives them; sent to the worker
+ * as they are, never parsed again).
+ */
+export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions): Promise<ExecutionOutcome> {
+  const { plan } = decoded;
   const source = plan.Body;
   const scripts = plan.Scripts;
   try {
@@ -84,7 +86,7 @@ export async function executePlan(
       );
     });
     evaluation = evaluateBounded(
-      { source, planText, scripts: Object.keys(scripts) },
+      { source, parameters: decoded.exact.get("Parameters") ?? null, scripts: Object.keys(scripts) },
       {
         call: (name, commandline, input) => callScript(ex, name, commandline, input),
         limits: { memoryMB: options.bodyMemoryMB },

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
+import { sealedStdio } from "../sealed_stdio.ts";
 import { scriptEnvironment } from "./script_user.ts";
 
 export interface RunScriptOptions {
@@ -71,11 +72,11 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
       env: options.env,
       ...identity(options),
       detached: true,
-      stdio: [
+      stdio: sealedStdio([
         options.input === null ? "ignore" : "pipe",
         captureStdout ? "pipe" : "ignore",
         captureStderr ? "pipe" : "ignore",
-      ],
+      ]),
     });
     const pgid = child.pid;
     if (pgid === undefined) {
@@ -260,7 +261,7 @@ export function runCommand(
       cwd: options.cwd,
       env: options.env ?? scriptEnvironment({}),
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: sealedStdio(["ignore", "pipe", "pipe"]),
     });
     const stdout = capture(child.stdout, 64 * 1024);
     const stderr = capture(child.stderr, 64 * 1024);

@@ -10,7 +10,7 @@ import type { QueueEntry } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
 import type { StoredResult } from "../mod.ts";
 import { executePlan } from "../murano/execute.ts";
-import type { Plan } from "../murano/plan.ts";
+import type { DecodedPlan } from "../murano/plan.ts";
 import { scriptUser } from "../murano/script_user.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
@@ -104,7 +104,7 @@ export class Runner {
     // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
     const outcome: ExecutionOutcome = await retry(
       () =>
-        executePlan(entry.planText, planOf(entry), {
+        executePlan(planOf(entry), {
           workRoot: join(config.dataDir, "work"),
           timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
           killGraceMs: config.killGraceSeconds * 1000,
@@ -329,9 +329,9 @@ export class Runner {
   }
 }
 
-/** The queued plan, typed (its text was decoded and validated at intake: it reads as a Plan). */
-function planOf(entry: QueueEntry): Plan {
+/** The queued plan, typed, and its exact tree (its text was decoded and validated at intake: it reads as a Plan). */
+function planOf(entry: QueueEntry): DecodedPlan {
   const queued = decodeQueued(entry.planText);
   if (queued === undefined) throw new Error(`Cannot read queued plan "${entry.planId}" as a plan idem takes`);
-  return queued.plan;
+  return queued;
 }

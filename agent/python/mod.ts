@@ -21,6 +21,8 @@ import { parseJson } from "../json/parse.ts";
 import type { BodyTree } from "./check/ast.ts";
 import { runBody } from "./eval/evaluator.ts";
 import type { ScriptCaller } from "./eval/script.ts";
+import { engineLimit, isStackOverflow } from "./runtime/engine_limits.ts";
+import { pyFail } from "./runtime/exceptions.ts";
 import { InternalError } from "./runtime/internal_error.ts";
 import type { PyValue } from "./runtime/values.ts";
 import { type CheckOptions, parseBody } from "./syntax/parser.ts";
@@ -33,6 +35,10 @@ export type { CheckOptions } from "./syntax/parser.ts";
 export { fromJson, pyToJson, pyToJson as toJson } from "./text/json.ts";
 export { pyRepr, pyRepr as repr, pyStr } from "./text/repr.ts";
 export { type BodyLimits, type BoundedOptions, evaluateBounded } from "./worker/worker.ts";
+
+/** The Message of a MemoryError for a value beyond what the JavaScript engine can hold. */
+export const ENGINE_MEMORY_MESSAGE =
+  "MemoryError: the Body built a value larger than the interpreter can hold";
 
 /** A Body that passed every check; opaque outside the interpreter. */
 export interface Program {
@@ -69,7 +75,7 @@ export function compile(source: string, options: CheckOptions = {}): Program {
     return { source, tree: parseBody(source, options) };
   } catch (error) {
     if (error instanceof IdemError) throw error;
-    if (error instanceof RangeError) {
+    if (isStackOverflow(error)) {
       throw new IdemError(ErrorCode.InvalidPlan, "Cannot run Body: it is nested too deeply", {
         cause: error,
       });
@@ -82,10 +88,11 @@ export function compile(source: string, options: CheckOptions = {}): Program {
 
 /**
  * Runs a checked Body here and returns its return value (None without `return`). Throws: IdemError(1) for a
- * Python exception, with CPython's message (a JavaScript RangeError, which V8 throws when the stack runs out,
- * is CPython's RecursionError "maximum recursion depth exceeded"); what `call` or `checkpoint` throws, and the
- * signal's reason, unchanged; an {@link InternalError} (bug kind) for any other JavaScript error, its text kept
- * out of the message.
+ * Python exception, with CPython's message; IdemError(1) for the engine's limits (runtime/engine_limits.ts): the
+ * JavaScript stack running out is CPython's RecursionError "maximum recursion depth exceeded", a string, int or
+ * list beyond what the engine can hold is MemoryError; what `call` or `checkpoint` throws, and the signal's
+ * reason, unchanged; an {@link InternalError} (bug kind) for any other JavaScript error (any other RangeError
+ * too), its text kept out of the message.
  */
 export function evaluate(program: Program, options: EvaluateOptions): PyValue {
   // What the caller's own functions throw is theirs: kept apart from the interpreter's faults by identity.
@@ -113,11 +120,9 @@ export function evaluate(program: Program, options: EvaluateOptions): PyValue {
     }
     if (error !== null && typeof error === "object" && theirs.has(error)) throw error;
     if (options.signal?.aborted && error === options.signal.reason) throw error;
-    if (error instanceof RangeError) {
-      throw new IdemError(ErrorCode.BodyFailed, "maximum recursion depth exceeded", {
-        cause: "RecursionError",
-      });
-    }
+    const limit = engineLimit(error);
+    if (limit === "stack") throw pyFail("RecursionError", "maximum recursion depth exceeded");
+    if (limit === "memory") throw pyFail("MemoryError", ENGINE_MEMORY_MESSAGE);
     throw new InternalError(InternalError.describe(error), InternalError.MESSAGE, { cause: error });
   }
 }

@@ -4,7 +4,7 @@
  * duplicate, and loads policy plugins from disk (ESM on Node, TypeScript on Deno) that import `idem`.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
@@ -58,6 +58,42 @@ after(async () => {
   if (folder) await removeDir(folder);
 });
 
+/** What each descriptor of process `pid` is (`socket:[inode]`, `pipe:[inode]`, a path); gone ones left out. */
+function descriptors(pid: number): string[] {
+  const targets: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      targets.push(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {}
+  }
+  return targets;
+}
+
+/**
+ * What a child of the agent holds that it can only have inherited from the agent: the agent's sockets (the data
+ * dir's owner lock, the broker connection) and the journal's files. A child holding the lock
+ * keeps the next agent on that data dir from starting (exit 2) as long as it lives.
+ */
+function inherited(agentPid: number, held: readonly string[], dataDir: string): string[] {
+  const agentSockets = new Set(descriptors(agentPid).filter((target) => target.startsWith("socket:")));
+  const journal = join(dataDir, "journal");
+  return held.filter((target) => agentSockets.has(target) || target.startsWith(journal));
+}
+
+/** A plan whose one script prints what its descriptors are, one per line. */
+function descriptorPlan(effects: string) {
+  const script = '#!/bin/sh\nfor f in /proc/$$/fd/*; do readlink "$f"; done\nexit 0\n';
+  return applicationPlan({
+    effects,
+    tag: "fds",
+    body: "return fds().stdout",
+    extra: {
+      Scripts: { fds: { Type: "Application", Version: "1.0.0", EntryPoint: "e", Files: [], Options: {} } },
+      Files: { e: { Name: "fds.sh", BodyType: "Text", Body: script } },
+    },
+  });
+}
+
 const runtimes = [
   { name: "Node 24", command: [process.execPath, BUNDLE], policy: "frozen-esm" },
   { name: "Deno", command: [denoBinary(), "run", ...DENO_PERMISSIONS, BUNDLE], policy: "frozen-ts" },
@@ -88,6 +124,20 @@ for (const runtime of runtimes) {
       const computed = applicationPlan({ effects, tag: "sum", body: "return [sum(range(10**5)), args.tag]" });
       await engine.send(computed);
       assert.deepEqual((await engine.waitForResult(computed.ID)).Body, [4999950000, "sum"]);
+
+      // Neither the Body worker (idle now) nor a script inherits the agent's descriptors (sealed_stdio.ts).
+      const dataDir = join(folder, agentId);
+      const children = readFileSync(`/proc/${agent.pid}/task/${agent.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/);
+      assert.ok(children.length > 0 && children[0] !== "", "the idle Body worker is the agent's child");
+      for (const child of children)
+        assert.deepEqual(inherited(agent.pid, descriptors(Number(child)), dataDir), []);
+      const fds = descriptorPlan(effects);
+      await engine.send(fds);
+      const listed = await engine.waitForResult(fds.ID);
+      assert.equal(listed.ErrorCode, 0, JSON.stringify(listed));
+      assert.deepEqual(inherited(agent.pid, String(listed.Body).trim().split("\n"), dataDir), []);
       const forever = applicationPlan({
         effects,
         tag: "forever",

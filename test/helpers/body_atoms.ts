@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import type { Level } from "./body_formatting.ts";
-import { floatLiteral, intLiteral, strLiteral } from "./body_literals.ts";
+import { complexLiteral, floatLiteral, intLiteral, strLiteral } from "./body_literals.ts";
 import { PARAM_KEYS } from "./body_params.ts";
 
 /** The Body's typed variables, bound by the prelude (body_arbitraries.ts) before any statement reads them. */
@@ -35,9 +35,11 @@ export const argsRead: fc.Arbitrary<string> = fc.oneof(
 export function atoms(): Level {
   const v = (names: readonly string[]) => fc.constantFrom(...names);
   const int = fc.oneof({ weight: 3, arbitrary: intLiteral }, { weight: 2, arbitrary: v(VARIABLES.int) });
+  // A complex is a "float" here: it meets every float operation, and both sides must answer alike.
   const float = fc.oneof(
     { weight: 3, arbitrary: floatLiteral },
     { weight: 1, arbitrary: v(VARIABLES.float) },
+    { weight: 1, arbitrary: complexLiteral },
   );
   const str = fc.oneof({ weight: 3, arbitrary: strLiteral }, { weight: 2, arbitrary: v(VARIABLES.str) });
   const bool = fc.constantFrom("True", "False", "ok", "ok", "None");

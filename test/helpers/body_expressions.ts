@@ -1,6 +1,7 @@
 /**
  * Typed fast-check arbitraries of Python expressions as source text, by depth: level 0 holds literals and the
- * Body's variables, each next level combines the one below (arithmetic on the int/float/bool tower, built-ins,
+ * Body's variables, each next level combines the one below (arithmetic and bitwise operators on the
+ * int/float/bool tower, set/dict/view operators, `*` and `**` unpacking in displays and calls, built-ins,
  * indexing and slicing, comprehensions, conditional expressions, methods, formatting). Types are what the
  * expression most likely evaluates to; a mismatch is fine (both evaluators must raise the same TypeError).
  */
@@ -8,7 +9,7 @@ import fc from "fast-check";
 import { argsRead, atoms, smallInt } from "./body_atoms.ts";
 import { builtinCalls } from "./body_builtins.ts";
 import { formatting, type Level } from "./body_formatting.ts";
-import { floatLiteral } from "./body_literals.ts";
+import { complexLiteral, floatLiteral } from "./body_literals.ts";
 import { methodCalls } from "./body_methods.ts";
 
 export type { Level } from "./body_formatting.ts";
@@ -23,6 +24,21 @@ const slice = fc
   .tuple(fc.option(smallInt), fc.option(smallInt), fc.option(fc.constantFrom("-1", "2", "-2", "3", "0")))
   .map(([a, b, c]) => `[${a ?? ""}:${b ?? ""}${c === null ? "" : `:${c}`}]`);
 
+/** Complex numbers made at run time: `complex()`, a negative base to a fractional power, `abs`, parts. */
+const complexes = (num: fc.Arbitrary<string>) =>
+  fc.oneof(
+    call("complex", num, num),
+    call("complex", fc.constantFrom("'1+2j'", "' (-j) '", "'1_0.5-2e3J'", "'nan'", "'1 + 2j'", "'\\u0663j'")),
+    bin(
+      fc.constantFrom("(-1)", "(-2.5)", "(-8)", "(-0.5)", "(-1e300)", "(-5e-324)"),
+      ["**"],
+      fc.constantFrom("0.5", "(1/3)", "1.5", "(-0.5)", "0.25", "2.5", "1e300", "(-1e300)", "123456789.125"),
+    ),
+    bin(fc.oneof(complexLiteral, num), ["+", "-", "*", "/", "**"], complexLiteral),
+    fc.tuple(complexLiteral, fc.constantFrom("real", "imag", "conjugate()")).map(([z, a]) => `${z}.${a}`),
+    call("abs", complexLiteral),
+  );
+
 function combine(l: Level): Level {
   const methods = methodCalls(l);
   const num = fc.oneof(l.int, l.float, l.bool);
@@ -31,6 +47,16 @@ function combine(l: Level): Level {
     { weight: 4, arbitrary: bin(l.int, ["+", "-", "*", "//", "%"], l.int) },
     { weight: 1, arbitrary: bin(l.int, ["**"], smallInt) },
     { weight: 1, arbitrary: l.int.map((x) => `(-${x})`) },
+    { weight: 2, arbitrary: bin(l.int, ["|", "&", "^"], fc.oneof(l.int, l.bool)) },
+    { weight: 1, arbitrary: bin(l.int, ["<<", ">>"], smallInt) },
+    { weight: 1, arbitrary: l.int.map((x) => `(~${x})`) },
+    {
+      weight: 1,
+      arbitrary: call(
+        "max",
+        l.list.map((x) => `*${x}`),
+      ),
+    },
     { weight: 1, arbitrary: call("abs", l.int) },
     { weight: 2, arbitrary: call("int", fc.oneof(l.float, l.str, l.bool)) },
     { weight: 1, arbitrary: call("int", l.str, fc.constantFrom("0", "2", "8", "16", "36", "10")) },
@@ -69,6 +95,7 @@ function combine(l: Level): Level {
       arbitrary: fc.tuple(call("divmod", num, num), fc.constantFrom("0", "1")).map(([d, i]) => `${d}[${i}]`),
     },
     { weight: 1, arbitrary: call("pow", num, fc.oneof(smallInt, floatLiteral)) },
+    { weight: 1, arbitrary: complexes(num) },
     { weight: 1, arbitrary: call("sum", l.list, l.float) },
     {
       weight: 1,
@@ -118,6 +145,7 @@ function combine(l: Level): Level {
       arbitrary: bin(fc.oneof(l.int, l.str), ["in", "not in"], fc.oneof(l.list, l.dict, l.tuple, l.set)),
     },
     { weight: 1, arbitrary: l.bool.map((b) => `(not ${b})`) },
+    { weight: 1, arbitrary: bin(l.bool, ["|", "&", "^"], l.bool) },
     { weight: 2, arbitrary: bin(l.bool, ["and", "or"], fc.oneof(l.bool, l.any)) },
     {
       weight: 1,
@@ -137,6 +165,12 @@ function combine(l: Level): Level {
     { weight: 6, arbitrary: l.list },
     { weight: 1, arbitrary: fc.array(l.any, { maxLength: 4 }).map((xs) => `[${xs.join(", ")}]`) },
     { weight: 1, arbitrary: bin(l.list, ["+"], l.list) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(l.list, fc.oneof(l.list, l.str, l.tuple, l.set, l.dict, l.int), l.any)
+        .map(([a, b, c]) => `[*${a}, ${c}, *${b}]`),
+    },
     { weight: 1, arbitrary: bin(l.list, ["*"], smallInt) },
     { weight: 2, arbitrary: fc.tuple(l.list, slice).map(([x, s]) => `${x}${s}`) },
     {
@@ -205,12 +239,25 @@ function combine(l: Level): Level {
     },
     { weight: 1, arbitrary: fc.tuple(l.list, l.any).map(([x, v]) => `dict.fromkeys(${x}, ${v})`) },
     { weight: 1, arbitrary: fc.tuple(l.dict, l.int).map(([x, v]) => `dict(${x}, port=${v})`) },
+    { weight: 1, arbitrary: fc.tuple(l.dict, l.dict).map(([a, b]) => `{**${a}, **${b}}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(l.dict, l.any, fc.oneof(l.dict, l.list))
+        .map(([a, v, b]) => `{**${a}, 'port': ${v}, **${b}}`),
+    },
+    { weight: 1, arbitrary: bin(l.dict, ["|"], fc.oneof(l.dict, l.list)) },
+    { weight: 1, arbitrary: fc.tuple(l.dict, l.int).map(([x, v]) => `dict(**${x}, port=${v})`) },
     { weight: 1, arbitrary: fc.constantFrom("args", "args.cfg", "dict(args)", "args.nested") },
   );
   const tuple = fc.oneof(
     { weight: 4, arbitrary: l.tuple },
     { weight: 2, arbitrary: fc.tuple(l.any, l.any).map(([a, b]) => `(${a}, ${b})`) },
     { weight: 1, arbitrary: call("tuple", l.list) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(l.any, fc.oneof(l.list, l.str, l.set)).map(([a, b]) => `(${a}, *${b})`),
+    },
     { weight: 1, arbitrary: call("divmod", num, num) },
     {
       weight: 1,
@@ -222,7 +269,19 @@ function combine(l: Level): Level {
   const set = fc.oneof(
     { weight: 4, arbitrary: l.set },
     { weight: 1, arbitrary: call("set", fc.oneof(l.list, l.str)) },
-    { weight: 1, arbitrary: bin(l.set, ["-"], l.set) },
+    { weight: 1, arbitrary: bin(l.set, ["-", "|", "&", "^"], l.set) },
+    { weight: 1, arbitrary: fc.tuple(l.list, l.int).map(([a, b]) => `{*${a}, ${b}}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          l.dict,
+          fc.constantFrom("keys", "items"),
+          fc.constantFrom("|", "&", "^", "-"),
+          fc.oneof(l.set, l.list),
+        )
+        .map(([d, view, op, x]) => `(${d}.${view}() ${op} ${x})`),
+    },
   );
   const any = fc.oneof(int, float, str, bool, list, dict, tuple, argsRead, builtinCalls(l));
   return { int, float, str, bool, list, dict, tuple, set, any };

@@ -175,3 +175,31 @@ export const floatLiteral: fc.Arbitrary<string> = fc.oneof(
     }),
   },
 );
+
+/**
+ * A complex number in Python source: imaginary literals (`2.5J`, `1_0j`, `1e400j`), `a+bj` sums, signed zeros,
+ * `complex()` of numbers and of text, infinities and NaNs, and a negative base to a fractional power.
+ */
+export const complexLiteral: fc.Arbitrary<string> = fc.constantFrom(
+  "1j",
+  "0j",
+  "2.5J",
+  "1_0j",
+  "1e400j",
+  "1e-7j",
+  "(1+2j)",
+  "(-1-1j)",
+  "(-0.0-1j)",
+  "(3-0j)",
+  "(-1j)",
+  "(1.5+0.5j)",
+  "(1e308+1e308j)",
+  "complex(1, -0.0)",
+  "complex(float('nan'), 1)",
+  "complex('inf-nanj')",
+  "complex('(1.5-2j)')",
+  "complex(2**53, 1)",
+  "((-1) ** 0.5)",
+  "((-8) ** (1/3))",
+  "((-2.5) ** 1.5)",
+);

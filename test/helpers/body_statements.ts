@@ -1,6 +1,6 @@
 /**
- * fast-check arbitraries of Body statements as Python source text: assignments (typed, augmented, subscript,
- * unpacking, aliasing `b = a; a += [1]`), mutating method calls, script calls, `if/elif/else` and `for` loops
+ * fast-check arbitraries of Body statements as Python source text: assignments (typed, augmented with arithmetic
+ * and bitwise operators, subscript, unpacking with and without a starred target, aliasing `b = a; a += [1]`), mutating method calls, script calls, `if/elif/else` and `for` loops
  * (with `break`/`continue`/`else`, nested). A statement is one or more lines, indented relative to its block.
  * Loop variables (`i`, `v`, `k`) are read only inside their loop, so every name a Body reads is bound somewhere.
  */
@@ -42,6 +42,17 @@ export function scriptCall(e: Level): fc.Arbitrary<string> {
           arbitrary: fc.tuple(cmd, fc.constantFrom("None", "'in'")).map(([c, i]) => `${c}, input=${i}`),
         },
         { weight: 1, arbitrary: fc.constantFrom("1, 2, 3", "cmd='x'", "'a', commandline='b'") },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            "*['a', 'in']",
+            "**{'commandline': 'x'}",
+            "*xs[:1], **{'input': None}",
+            "**{'cmd': 1}",
+            "*[1, 2, 3]",
+            "'a', **{'commandline': 'b'}",
+          ),
+        },
       ),
     )
     .map(([name, args]) => `${name}(${args})`);
@@ -77,7 +88,26 @@ function simple(e: Level): fc.Arbitrary<string> {
       arbitrary: aug(["s", "xs", "tp"], ["*"], fc.constantFrom("0", "1", "(-1)", "True", "False")),
     },
     { weight: 2, arbitrary: aug(["xs", "ws"], ["+"], fc.oneof(e.list.map(bounded), e.str, e.tuple)) },
-    { weight: 1, arbitrary: aug(["st"], ["-"], e.set) },
+    {
+      weight: 1,
+      arbitrary: aug(["st"], ["-", "|", "&", "^"], fc.oneof({ weight: 4, arbitrary: e.set }, e.list)),
+    },
+    { weight: 1, arbitrary: aug(["n", "m"], ["|", "&", "^", ">>"], e.int) },
+    { weight: 1, arbitrary: aug(["n", "m"], ["<<"], small) },
+    { weight: 1, arbitrary: aug(["d"], ["|"], fc.oneof(e.dict, e.list)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "a, *b = xs",
+        "*a, b = s",
+        "a, *b, c = tp",
+        "a, *b = d",
+        "n, *ws = ws",
+        "*xs, = xs",
+        "a, *b = st",
+        "[a, *b] = args",
+      ),
+    },
     { weight: 1, arbitrary: aug(["tp"], ["+"], e.tuple) },
     {
       weight: 1,
@@ -212,6 +242,13 @@ export function statement(e: Level, depth: number): fc.Arbitrary<string> {
     {
       weight: 1,
       arbitrary: loop(fc.constantFrom("k, v in d.items()", "k, v in args.items()", "k in sorted(d)"), ["k"]),
+    },
+    {
+      weight: 1,
+      arbitrary: loop(fc.constantFrom("v, *k in [xs[:], ws[:]]", "*k, v in d.items()", "v, *k in [s, w]"), [
+        "v",
+        "k",
+      ]),
     },
   );
 }

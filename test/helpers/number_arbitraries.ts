@@ -5,8 +5,10 @@
  * built-ins `int() float() round() abs() divmod() pow() bool() sum() max() min()`, plus `int(text, base)`
  * and `float(text)` of generated text (Unicode digits and spaces, underscores, prefixes, signs).
  *
- * Kept finite for CPython too: exponents are small (a huge int to a huge power would run for minutes), and a
- * fractional power is only taken of `abs(...)` (a negative base gives a complex number, which a Body lacks).
+ * Complex numbers too: imaginary literals, `complex()`, and any expression to a fractional power (a negative
+ * base gives a complex), which then meets every operator and built-in above.
+ *
+ * Kept finite for CPython too: exponents are small (a huge int to a huge power would run for minutes).
  */
 import fc from "fast-check";
 
@@ -80,10 +82,16 @@ const float = fc
   .map(floatSource);
 
 const bool = fc.constantFrom("True", "False");
+const complex = fc.oneof(
+  fc.tuple(float, float).map(([re, im]) => `complex(${re}, ${im})`),
+  float.filter((x) => !x.includes("(")).map((x) => `${x}j`),
+  fc.constantFrom("1j", "(-1j)", "(1+2j)", "(-0.0-0j)", "1e400j", "(1e308+1e308j)", "complex('nan-infj')"),
+);
 /** A number; now and then None, for the TypeErrors of every operator and built-in. */
 export const numberLeaf = fc.oneof(
   { weight: 8, arbitrary: int },
   { weight: 8, arbitrary: float },
+  { weight: 2, arbitrary: complex },
   { weight: 2, arbitrary: bool },
   { weight: 1, arbitrary: fc.constant("None") },
 );
@@ -197,6 +205,7 @@ const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => {
       },
       { weight: 1, arbitrary: fc.tuple(e, intExponent).map(([a, x]) => `(${a} ** ${x})`) },
       { weight: 1, arbitrary: fc.tuple(e, fracExponent).map(([a, x]) => `(abs(${a}) ** ${x})`) },
+      { weight: 1, arbitrary: fc.tuple(e, fracExponent).map(([a, x]) => `(${a} ** ${x})`) },
       { weight: 1, arbitrary: fc.tuple(fc.constantFrom("-", "+"), e).map(([op, a]) => `(${op}${a})`) },
       {
         weight: 2,
@@ -211,7 +220,10 @@ const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => {
       {
         weight: 3,
         arbitrary: fc.oneof(
-          fc.tuple(fc.constantFrom("int", "float", "round", "abs", "bool"), e).map(([f, a]) => `${f}(${a})`),
+          fc
+            .tuple(fc.constantFrom("int", "float", "complex", "round", "abs", "bool"), e)
+            .map(([f, a]) => `${f}(${a})`),
+          fc.tuple(e, e).map(([a, b]) => `complex(${a}, ${b})`),
           fc.tuple(e, fc.integer({ min: -4, max: 6 })).map(([a, n]) => `round(${a}, ${n})`),
           fc.tuple(e, intExponent).map(([a, x]) => `pow(${a}, ${x})`),
           fc.tuple(int, fc.integer({ min: -3, max: 200 }), int).map(([a, x, m]) => `pow(${a}, ${x}, ${m})`),

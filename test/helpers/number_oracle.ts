@@ -2,10 +2,6 @@
  * Python expressions answered by idem and by CPython: idem compiles `return <expr>` and evaluates it in-thread
  * (agent/python/mod.ts); ONE python3 process evaluates a whole batch (a JSON line per expression in, a JSON line
  * per answer out). An answer is the result's repr, or the exception's type and `str(exception)`.
- *
- * CPython answers a negative float to a fractional power with a complex number; a Body has no complex type
- * and idem raises ValueError "complex results are not supported" instead (docs/murano.md): the oracle reports
- * a complex result as that error, so the two stay comparable.
  */
 import { spawnSync } from "node:child_process";
 import { IdemError } from "../../agent/errors.ts";
@@ -17,17 +13,11 @@ const ORACLE = String.raw`
 import json, sys, warnings
 warnings.simplefilter("ignore")
 
-def has_complex(v):
-    return isinstance(v, complex) or (isinstance(v, tuple) and any(isinstance(x, complex) for x in v))
-
 for line in sys.stdin:
     src = json.loads(line)
     try:
         v = eval(src, {})
-        if has_complex(v):
-            r = {"err": ["ValueError", "complex results are not supported"]}
-        else:
-            r = {"ok": repr(v)}
+        r = {"ok": repr(v)}
     except Exception as e:
         r = {"err": [type(e).__name__, str(e)]}
     sys.stdout.write(json.dumps(r) + "\n")

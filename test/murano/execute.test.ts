@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
+import { parseJson } from "../../agent/json/parse.ts";
 import { executePlan } from "../../agent/murano/execute.ts";
 import type { ExecuteOptions, ExecutionOutcome } from "../../agent/murano/types.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
@@ -61,16 +62,21 @@ async function run(plan: Record<string, unknown>, options: Partial<ExecuteOption
   const typed = validatePlan(plan);
   const workRoot = await mkdtemp(join(root, "work-"));
   const pgids: number[] = [];
-  const outcome = await executePlan(JSON.stringify(plan), typed, {
-    workRoot,
-    timeoutMs: 20_000,
-    killGraceMs: 1000,
-    bodyMemoryMB: 128,
-    outputCapBytes: 1024 * 1024,
-    env: { IDEM_EXECUTION: "test" },
-    onSpawn: (pgid) => pgids.push(pgid),
-    ...options,
-  });
+  const parsed = parseJson(JSON.stringify(plan));
+  assert.ok(parsed.ok && parsed.value instanceof Map);
+  const outcome = await executePlan(
+    { plan: typed, exact: parsed.value },
+    {
+      workRoot,
+      timeoutMs: 20_000,
+      killGraceMs: 1000,
+      bodyMemoryMB: 128,
+      outputCapBytes: 1024 * 1024,
+      env: { IDEM_EXECUTION: "test" },
+      onSpawn: (pgid) => pgids.push(pgid),
+      ...options,
+    },
+  );
   return { outcome, body: JSON.parse(outcome.body), pgids, workRoot };
 }
 

@@ -107,15 +107,25 @@ test("floats print as CPython's repr and format them at any precision, ties to e
     fc.double(),
     fc.integer({ min: -1074, max: 1023 }).map((e) => 2 ** e),
   );
-  const codes = fc.constantFrom("e", "f", "g", "E", "%", "", "n");
+  const codes = fc.constantFrom("e", "f", "g", "E", "%", "", "", "n");
+  // Every flag that changes the layout around the digits: the no-type presentation with a precision switches
+  // to exponent notation at repr's bounds (`'{:+0.17}'.format(1e-7)` is '+9.9999999999999995e-08').
+  const flags = fc.tuple(
+    fc.constantFrom("", "+", " ", "-"),
+    fc.constantFrom("", "", "z"),
+    fc.constantFrom("", "#"),
+    fc.constantFrom("", "0"),
+    fc.constantFrom("", "", "1", "12", "30"),
+    fc.constantFrom("", "", ",", "_"),
+  );
   const op = fc.record({
     op: fc.constant("format" as const),
     v: x.map((v) => ({ t: "f" as const, v })),
     spec: fc
-      .tuple(fc.constantFrom("", "#"), fc.integer({ min: 0, max: 40 }), codes)
-      .map(([alt, p, c]) => `${alt}.${p}${c}`),
+      .tuple(flags, fc.integer({ min: 0, max: 40 }), codes)
+      .map(([f, p, c]) => `${f.join("")}.${p}${c === "n" && f[5] !== "" ? "g" : c}`),
   });
-  compareWithPython(op, 2000, 6);
+  compareWithPython(op, 3000, 6);
 });
 
 test("the fingerprint's float repr (agent/json) and the Body's agree on every double", () => {

@@ -7,19 +7,31 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import fc from "fast-check";
 import { EnvironmentError, IdemError } from "../../agent/errors.ts";
+import { type JsonValue, parseJson } from "../../agent/json/parse.ts";
 import type { ScriptOutcome } from "../../agent/python/eval/script.ts";
 import { type BoundedOptions, evaluateBounded, InternalError } from "../../agent/python/mod.ts";
+import { encodeFrame, FrameReader, type ToWorker } from "../../agent/python/worker/worker_protocol.ts";
+import { paramsJson } from "../helpers/body_params.ts";
+import { PythonBodies } from "../helpers/python_body.ts";
 
 const LIMITS = { memoryMB: 128 };
 const noScripts: BoundedOptions["call"] = () => Promise.reject(new Error("no script expected"));
+
+/** The plan's Parameters as the agent's one parse reads them (agent/json/parse.ts). */
+function parametersOf(planText: string): JsonValue {
+  const parsed = parseJson(planText);
+  assert.ok(parsed.ok && parsed.value instanceof Map, planText);
+  return parsed.value.get("Parameters") ?? null;
+}
 
 function bounded(
   source: string,
   options: Partial<BoundedOptions> & { planText?: string; scripts?: string[] } = {},
 ) {
   return evaluateBounded(
-    { source, planText: options.planText ?? "{}", scripts: options.scripts ?? [] },
+    { source, parameters: parametersOf(options.planText ?? "{}"), scripts: options.scripts ?? [] },
     {
       call: options.call ?? noScripts,
       limits: options.limits ?? LIMITS,
@@ -50,6 +62,68 @@ test("a Body's value comes back as json.dumps text, args exact and in the plan's
   const planText = '{"ID": "p", "Parameters": {"b": 9007199254740993, "a": 1.0, "2": "x", "1": "y"}}';
   const json = await bounded("return [args.b + 1, args.a, list(args.keys())]", { planText });
   assert.equal(json, '[9007199254740994, 1.0, ["b", "a", "2", "1"]]');
+});
+
+test("frames carry the Parameters tree exactly: key order, big ints, 1.0 vs 1, -0.0, NaN, any chunking", () => {
+  const parameters = parametersOf(
+    '{"Parameters": {"b": 9007199254740993, "a": 1.0, "i": 1, "z": -0.0, "n": NaN, "2": [1e400, -Infinity],' +
+      ' "1": {"__proto__": "\\ud800", "big": -100000000000000000000000}}}',
+  );
+  const request: ToWorker = { t: "evaluate", source: "return args", parameters, scripts: ["deploy"] };
+  const bytes = Buffer.concat([
+    encodeFrame(request),
+    encodeFrame({ t: "raise", error: { kind: "internal", message: "m", detail: "d" } }),
+  ]);
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 8 }), (cuts) => {
+      const reader = new FrameReader<ToWorker>();
+      const messages: ToWorker[] = [];
+      let from = 0;
+      for (const cut of [...cuts.sort((x, y) => x - y), bytes.length]) {
+        messages.push(...reader.push(bytes.subarray(from, cut)));
+        from = cut;
+      }
+      assert.equal(messages.length, 2);
+      const [first] = messages;
+      assert.ok(first?.t === "evaluate");
+      assert.ok(first.parameters instanceof Map);
+      assert.deepEqual([...first.parameters.keys()], ["b", "a", "i", "z", "n", "2", "1"]);
+      assert.equal(first.parameters.get("b"), 9007199254740993n);
+      assert.equal(first.parameters.get("a"), 1); // a float: a number, not a bigint
+      assert.equal(first.parameters.get("i"), 1n);
+      assert.ok(Object.is(first.parameters.get("z"), -0));
+      assert.ok(Number.isNaN(first.parameters.get("n")));
+      assert.deepEqual(first.parameters.get("2"), [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+      const inner = first.parameters.get("1");
+      assert.ok(inner instanceof Map);
+      assert.deepEqual(
+        [...inner],
+        [
+          ["__proto__", "\ud800"],
+          ["big", -100000000000000000000000n],
+        ],
+      );
+    }),
+  );
+});
+
+test("args in the worker are CPython's json.loads of the plan's Parameters (property, vs python3)", async () => {
+  const python = new PythonBodies();
+  try {
+    const seed = Date.now();
+    console.log(`fast-check seed ${seed}`);
+    await fc.assert(
+      fc.asyncProperty(paramsJson, async (params) => {
+        const [expected] = await python.run([{ topic: "args", body: "return args", params, scripts: [] }]);
+        assert.ok(expected?.kind === "ok", JSON.stringify(expected));
+        const json = await bounded("return args", { planText: `{"Parameters": ${params}}` });
+        assert.equal(json, expected.json, params);
+      }),
+      { seed, numRuns: 150 },
+    );
+  } finally {
+    python.close();
+  }
 });
 
 test("script calls are brokered to the agent, which runs them and answers, in the Body's order", async () => {
@@ -128,11 +202,12 @@ test("aborting kills a Body that computes forever at once, and the next Body run
   assert.equal(await bounded("return 'next'"), '"next"');
 });
 
-test("a Body beyond its memory limit is code 1 MemoryError and the next Body runs", async () => {
+test("a Body beyond its memory limit is code 1 MemoryError, answered promptly, and the next Body runs", async () => {
   for (const source of [
     "y = [[0]*10**7 for i in range(1000)]",
     "y = []\nfor i in range(10**9):\n  y.append(i)",
   ]) {
+    const started = Date.now();
     await assert.rejects(bounded(source, { limits: { memoryMB: 64 } }), (error) => {
       assert.ok(error instanceof IdemError, String(error));
       assert.equal(error.code, 1);
@@ -140,6 +215,10 @@ test("a Body beyond its memory limit is code 1 MemoryError and the next Body run
       assert.match(error.message, /^MemoryError: .*64 MB \(bodyMemoryMB\)$/);
       return true;
     });
+    // The watchdog answers at the limit; V8's own limit answered after seconds of futile garbage collection.
+    const elapsed = Date.now() - started;
+    console.log(`MemoryError after ${elapsed} ms: ${source.split("\n")[0]}`);
+    assert.ok(elapsed < 5000, `MemoryError after ${elapsed} ms`);
   }
   assert.equal(await bounded("return len([0]*10**6)", { limits: { memoryMB: 64 } }), "1000000");
 });
@@ -147,7 +226,7 @@ test("a Body beyond its memory limit is code 1 MemoryError and the next Body run
 test("a worker computing forever dies with its agent (kill -9)", { timeout: 30_000 }, async () => {
   const worker = new URL("../../agent/python/worker/worker.ts", import.meta.url).href;
   const script = `import(${JSON.stringify(worker)}).then((m) => m.evaluateBounded(
-    { source: "for x in range(10**12):\\n  pass", planText: "{}", scripts: [] },
+    { source: "for x in range(10**12):\\n  pass", parameters: null, scripts: [] },
     { call: async () => { throw new Error(); }, limits: { memoryMB: 64 } }))`;
   const agent = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
   const pid = agent.pid as number;

@@ -1,13 +1,25 @@
 /**
  * Keeps the safe subset (SPEC section 6) of a parsed Body and builds the evaluator's tree (ast.ts). Everything
  * else is refused with code 2, its construct, line and column: statements other than expressions, assignment,
- * augmented assignment with arithmetic operators, if, for, return, pass, break, continue; lambda, `:=`, await,
- * yield, `...`, bytes, complex numbers, `*`/`**` unpacking, bitwise and matrix operators, async comprehensions,
- * dunder names and attributes, Python 2 spellings. Names are checked by names.ts once the tree is built.
+ * augmented assignment, if, for, return, pass, break, continue; lambda, `:=`, await, yield, `...`, bytes,
+ * complex numbers, the matrix operator `@`, async comprehensions, dunder names and attributes, Python 2
+ * spellings. Arithmetic and bitwise operators, `*` and `**` unpacking in displays and calls, and starred
+ * assignment targets are kept (CPython's compiler has already refused a star out of place: compile_checks.ts).
+ * Names are checked by names.ts once the tree is built.
  */
 
 import type { FormattedValue, PExpr, PStmt } from "../syntax/syntax.ts";
-import type { BinaryOp, ComprehensionLoop, Expr, FormatField, Literal, Stmt, Target } from "./ast.ts";
+import type {
+  BinaryOp,
+  ComprehensionLoop,
+  DictEntry,
+  Element,
+  Expr,
+  FormatField,
+  Literal,
+  Stmt,
+  Target,
+} from "./ast.ts";
 import { PYTHON2_ONLY } from "./rules.ts";
 
 /** A construct idem refuses: its description and offset. */
@@ -19,7 +31,8 @@ export class Refusal extends Error {
   }
 }
 
-const ARITHMETIC = new Set(["+", "-", "*", "/", "//", "%", "**"]);
+/** The binary operators of the subset: all of Python's but the matrix product `@`. */
+const OPERATORS = new Set(["+", "-", "*", "/", "//", "%", "**", "|", "&", "^", "<<", ">>"]);
 
 const STATEMENTS: Partial<Record<PStmt["t"], string>> = {
   Import: '"import"',
@@ -82,10 +95,11 @@ export class Checker {
         return { kind: "assign", targets, value: this.expr(s.value) };
       }
       case "AugAssign": {
-        if (!ARITHMETIC.has(s.op)) throw new Refusal(`operator "${s.op}=" is not supported`, s.opAt);
+        if (!OPERATORS.has(s.op)) throw new Refusal(`operator "${s.op}=" is not supported`, s.opAt);
         const target = this.target(s.target);
         const value = this.expr(s.value);
-        if (target.kind === "unpack") throw new Refusal("unpacking is not supported here", s.at);
+        if (target.kind === "unpack" || target.kind === "starUnpack")
+          throw new Refusal("unpacking is not supported here", s.at);
         return { kind: "augassign", target, op: s.op as BinaryOp, value };
       }
       case "AnnAssign":
@@ -142,8 +156,17 @@ export class Checker {
       case "Subscript":
         return { kind: "subscript", object: this.expr(e.value), index: this.expr(e.slice) };
       case "Tuple":
-      case "List":
-        return { kind: "unpack", items: e.elts.map((x) => this.target(x)) };
+      case "List": {
+        const star = e.elts.findIndex((x) => x.t === "Starred");
+        const items = e.elts.map((x) => this.target(x.t === "Starred" ? x.value : x));
+        if (star < 0) return { kind: "unpack", items };
+        return {
+          kind: "starUnpack",
+          before: items.slice(0, star),
+          star: items[star] as Target,
+          after: items.slice(star + 1),
+        };
+      }
       default:
         throw new Refusal(`${EXPRESSIONS[e.t] ?? `"${e.t}"`} is not supported`, e.at);
     }
@@ -185,11 +208,8 @@ export class Checker {
       }
       case "Call": {
         const callee = this.expr(e.func);
-        const args = e.args.map((a) => this.expr(a));
-        const keywords = e.keywords.map((k) => {
-          if (k.arg === null) throw new Refusal('"**" unpacking is not supported', k.at);
-          return { name: k.arg, value: this.expr(k.value) };
-        });
+        const args = e.args.map((a) => this.element(a));
+        const keywords = e.keywords.map((k) => ({ name: k.arg, value: this.expr(k.value) }));
         if (e.func.t === "Attribute")
           this.names.calls.push({
             object: e.func.value.t === "Name" ? e.func.value.id : null,
@@ -199,10 +219,9 @@ export class Checker {
         return { kind: "call", callee, args, keywords };
       }
       case "BinOp":
-        if (!ARITHMETIC.has(e.op)) throw new Refusal(`operator "${e.op}" is not supported`, e.opAt);
+        if (!OPERATORS.has(e.op)) throw new Refusal(`operator "${e.op}" is not supported`, e.opAt);
         return { kind: "binary", op: e.op as BinaryOp, left: this.expr(e.left), right: this.expr(e.right) };
       case "UnaryOp":
-        if (e.op === "~") throw new Refusal('operator "~" is not supported', e.at);
         return { kind: "unary", op: e.op, operand: this.expr(e.operand) };
       case "BoolOp":
         return e.values
@@ -226,15 +245,17 @@ export class Checker {
       case "Set":
         return {
           kind: e.t === "List" ? "list" : e.t === "Tuple" ? "tuple" : "set",
-          items: e.elts.map((x) => this.expr(x)),
+          items: e.elts.map((x) => this.element(x)),
         };
       case "Dict":
         return {
           kind: "dict",
-          entries: e.keys.map((k, i) => {
-            if (k === null) throw new Refusal('"**" unpacking is not supported', e.values[i]?.at ?? e.at);
-            return { key: this.expr(k), value: this.expr(e.values[i] as PExpr) };
-          }),
+          entries: e.keys.map(
+            (k, i): DictEntry => ({
+              key: k === null ? null : this.expr(k),
+              value: this.expr(e.values[i] as PExpr),
+            }),
+          ),
         };
       case "ListComp":
       case "SetComp":
@@ -245,9 +266,14 @@ export class Checker {
     throw new Refusal(`${EXPRESSIONS[e.t] ?? `"${e.t}"`} is not supported`, e.at);
   }
 
+  /** An item of a display or a positional argument: `*x` is kept there. */
+  private element(e: PExpr): Element {
+    return e.t === "Starred" ? { kind: "starred", value: this.expr(e.value) } : this.expr(e);
+  }
+
   private constant(value: (PExpr & { t: "Constant" })["value"], at: number): Literal {
     if (typeof value !== "object" || value === null) return value;
-    if ("imag" in value) throw new Refusal("complex numbers are not supported", at);
+    if ("imag" in value) return { imag: value.imag };
     if ("bytes" in value) throw new Refusal("bytes literals are not supported", at);
     throw new Refusal('"..." is not supported', at);
   }

@@ -65,22 +65,37 @@ export function newScope(kind: Scope["kind"], isAsync = false, parent?: Scope): 
  * left-deep tree), so that the recursive walks only ever see trees CPython compiles.
  */
 export function checkDepth(module: PStmt[]): void {
-  const stack: [object, number][] = module.map((s) => [s, 1]);
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [object, number];
-    const counted = "t" in node && typeof node.t === "string" && !node.t.startsWith("Match");
-    const d = counted ? depth + 1 : depth;
+  // Two parallel stacks and `for…in`: no pair or array per node (a 4 MB Body has about a million nodes).
+  const nodes: object[] = [];
+  const depths: number[] = [];
+  for (const s of module) {
+    nodes.push(s);
+    depths.push(1);
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown>;
+    const depth = depths.pop() as number;
+    const t = node.t;
+    const d = typeof t === "string" && !t.startsWith("Match") ? depth + 1 : depth;
     if (d > MAX_COMPILE_DEPTH + 1)
       throw new CompileError(
         "maximum recursion depth exceeded during compilation",
         (node as { at: number }).at,
         "RecursionError",
       );
-    for (const value of Object.values(node)) {
+    for (const key in node) {
+      const value = node[key];
       if (value === null || typeof value !== "object") continue;
       if (Array.isArray(value)) {
-        for (const item of value) if (item !== null && typeof item === "object") stack.push([item, d]);
-      } else if (!(value instanceof Map)) stack.push([value, d]);
+        for (const item of value)
+          if (item !== null && typeof item === "object") {
+            nodes.push(item);
+            depths.push(d);
+          }
+      } else if (!(value instanceof Map)) {
+        nodes.push(value);
+        depths.push(d);
+      }
     }
   }
 }

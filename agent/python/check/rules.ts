@@ -9,14 +9,14 @@
  */
 export const BUILTINS: ReadonlySet<string> = new Set(
   (
-    "int str float bool len set list dict tuple sorted map filter range zip enumerate reversed " +
+    "int str float complex bool len set list dict tuple sorted map filter range zip enumerate reversed " +
     "abs round sum max min divmod pow any all isinstance repr ascii format chr ord bin oct hex"
   ).split(" "),
 );
 
 /** The built-ins that are classes in Python (`<class 'zip'>`, usable with isinstance); the others are functions. */
 export const BUILTIN_TYPES: ReadonlySet<string> = new Set(
-  "int str float bool set list dict tuple map filter range zip enumerate reversed".split(" "),
+  "int str float complex bool set list dict tuple map filter range zip enumerate reversed".split(" "),
 );
 
 /** Python 2 spellings that murano-agent 10 (Python 3) fails on at run time: refused before anything runs. */

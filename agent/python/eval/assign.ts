@@ -1,7 +1,8 @@
 /**
  * Assignment targets and augmented assignment, compiled. CPython's order: the value first, then each target's
  * own parts (`a[i] = v` evaluates `a`, then `i`); unpacking takes the values (an iterable is read for exactly
- * as many items as there are targets, and one more to see it is exhausted) before binding any target;
+ * as many items as there are targets, and one more to see it is exhausted) before binding any target; a
+ * starred target (`a, *rest, z = v`: UNPACK_EX) takes a list of what the others leave;
  * `t op= v` evaluates the target's parts once, reads it, evaluates `v`, applies the in-place operator
  * (inplace.ts) and stores the result back.
  */
@@ -9,7 +10,7 @@
 import type { BinaryOp, Expr, Target } from "../check/ast.ts";
 import { collect, getAttr, getItem, SliceKey, setAttr, setItem } from "../runtime/access.ts";
 import { pyFail } from "../runtime/exceptions.ts";
-import { PyList, PyTuple, type PyValue, typeName } from "../runtime/values.ts";
+import { checkSize, MAX_ITEMS, PyList, PyTuple, type PyValue, typeName } from "../runtime/values.ts";
 import { compileKey } from "./compile_expr.ts";
 import { inplaceFor } from "./compile_ops.ts";
 import { cursorOf } from "./cursor.ts";
@@ -35,6 +36,32 @@ export function unpackValues(value: PyValue, n: number): readonly PyValue[] {
     out.push(item);
   }
   if (next() !== undefined) throw pyFail("ValueError", `too many values to unpack (expected ${n})`);
+  return out;
+}
+
+/**
+ * The values of `a, *rest, z = value` (unpack_iterable with a star): `before` items, the list of the rest, and
+ * `after` items taken from its end, with CPython 3.11's errors.
+ */
+export function unpackStarred(value: PyValue, before: number, after: number): PyValue[] {
+  const next = cursorOf(value);
+  if (next === null) throw pyFail("TypeError", `cannot unpack non-iterable ${typeName(value)} object`);
+  const short = (got: number): Error =>
+    pyFail("ValueError", `not enough values to unpack (expected at least ${before + after}, got ${got})`);
+  const out: PyValue[] = [];
+  for (let i = 0; i < before; i++) {
+    const item = next();
+    if (item === undefined) throw short(i);
+    out.push(item);
+  }
+  const rest: PyValue[] = [];
+  for (let item = next(); item !== undefined; item = next()) {
+    if (rest.length >= MAX_ITEMS) checkSize(rest.length + 1, "list");
+    rest.push(item);
+  }
+  if (rest.length < after) throw short(before + rest.length);
+  const tail = rest.splice(rest.length - after, after);
+  out.push(new PyList(rest), ...tail);
   return out;
 }
 
@@ -70,6 +97,14 @@ export function compileTarget(c: Compiler, t: Target, scope: Scope): Store {
       return (f, value) => {
         const values = unpackValues(value, n);
         for (let i = 0; i < n; i++) (stores[i] as Store)(f, values[i] ?? null);
+      };
+    }
+    case "starUnpack": {
+      const stores = [...t.before, t.star, ...t.after].map((item) => c.target(item, scope));
+      const [before, after] = [t.before.length, t.after.length];
+      return (f, value) => {
+        const values = unpackStarred(value, before, after);
+        for (let i = 0; i < stores.length; i++) (stores[i] as Store)(f, values[i] ?? null);
       };
     }
   }
@@ -123,6 +158,7 @@ export function compileAugAssign(
       };
     }
     case "unpack":
+    case "starUnpack":
       throw pyFail("TypeError", "illegal expression for augmented assignment");
   }
 }

@@ -10,6 +10,7 @@
 import type { BodyTree, Expr, Stmt } from "../check/ast.ts";
 import { truthy } from "../runtime/values.ts";
 import { compileAugAssign, compileTarget } from "./assign.ts";
+import { iterableOf } from "./compile_display.ts";
 import { EXPRESSIONS } from "./compile_expr.ts";
 import { compileComprehension } from "./comprehension.ts";
 import { iterCursor } from "./cursor.ts";
@@ -44,7 +45,7 @@ function block(c: Compiler, statements: readonly Stmt[], scope: Scope): Exec {
 }
 
 function forLoop(c: Compiler, s: Stmt & { kind: "for" }, scope: Scope): Exec {
-  const iterable = c.expr(s.iterable, scope);
+  const iterable = iterableOf(c, s.iterable, scope);
   const store: Store = c.target(s.target, scope);
   const body = block(c, s.body, scope);
   const otherwise = s.otherwise.length > 0 ? block(c, s.otherwise, scope) : null;

@@ -2,24 +2,25 @@
  * Expressions compiled to closures `(frame) => value`, once per program: one small compiler per node kind in
  * EXPRESSIONS (small, so that compiling a tree nested 3,000 deep fits the stack of a cold isolate). Evaluation
  * order is CPython's: left operand before right, callee before arguments (positional, then keywords in call
- * order), each operand of a chained comparison once and left to right, `and`/`or` returning the operand that
- * decided. A chain of one boolean operator (`a and b and c`) is one flat node, as in CPython's AST, so even a
- * long chain adds one level of nesting. Displays and f-strings are in compile_display.ts.
+ * order; `*`/`**` unpacking in compile_call.ts), each operand of a chained comparison once and left to right,
+ * `and`/`or` returning the operand that decided. A chain of one boolean operator (`a and b and c`) is one flat
+ * node, as in CPython's AST, so even a long chain adds one level of nesting. Displays and f-strings are in
+ * compile_display.ts.
  */
 
 import type { Expr } from "../check/ast.ts";
 import { getAttr, getItem, SliceKey } from "../runtime/access.ts";
+import { literalValue } from "../runtime/complex.ts";
 import { pyFail } from "../runtime/exceptions.ts";
 import { PyList, PyTuple, type PyValue, truthy } from "../runtime/values.ts";
-import { all, dictDisplay, fstring, listDisplay, setDisplayOf, tupleDisplay } from "./compile_display.ts";
+import { compileCall } from "./compile_call.ts";
+import { dictDisplay, fstring, listDisplay, setDisplayOf, tupleDisplay } from "./compile_display.ts";
 import { binaryFor, comparisonFor, unaryFor } from "./compile_ops.ts";
 import type { Ev, Frame } from "./frame.ts";
 import type { Compiler, Scope } from "./scope.ts";
 
 type Kind = Expr["kind"];
 type ExprCompiler<K extends Kind> = (c: Compiler, e: Expr & { kind: K }, scope: Scope) => Ev;
-
-const NO_KEYWORDS: ReadonlyMap<string, PyValue> = new Map();
 
 /** The key of a subscript: a value, or the bounds of a slice. */
 export function compileKey(c: Compiler, index: Expr, scope: Scope): (f: Frame) => PyValue | SliceKey {
@@ -48,8 +49,9 @@ function chainOperands(e: Expr & { kind: "logical" }): Expr[] {
   return out;
 }
 
+/** A constant; an imaginary literal is one complex, as CPython's code object holds one constant. */
 const literal: ExprCompiler<"literal"> = (_c, e) => {
-  const value = e.value;
+  const value = literalValue(e.value);
   return () => value;
 };
 
@@ -75,29 +77,7 @@ const slice: ExprCompiler<"slice"> = () => () => {
   throw pyFail("TypeError", "a slice inside a tuple index is not supported");
 };
 
-const call: ExprCompiler<"call"> = (c, e, scope) => {
-  const callee = c.expr(e.callee, scope);
-  const args = all(c, e.args, scope);
-  if (e.keywords.length === 0)
-    return (f) => {
-      const fn = callee(f);
-      return f.ctx.invoke(fn, { args: args(f), keywords: NO_KEYWORDS as Map<string, PyValue> });
-    };
-  const names = e.keywords.map((k) => k.name);
-  const values = all(
-    c,
-    e.keywords.map((k) => k.value),
-    scope,
-  );
-  return (f) => {
-    const fn = callee(f);
-    const positional = args(f);
-    const given = values(f);
-    const keywords = new Map<string, PyValue>();
-    for (const [i, keyword] of names.entries()) keywords.set(keyword, given[i] ?? null);
-    return f.ctx.invoke(fn, { args: positional, keywords });
-  };
-};
+const call: ExprCompiler<"call"> = (c, e, scope) => compileCall(c, e, scope);
 
 /**
  * `a + b + c …` nests to the left as deep as it is long: its left spine is walked iteratively (each node still

@@ -6,9 +6,10 @@
  */
 import type { BinaryOp, CompareOp } from "../check/ast.ts";
 import { compare } from "../runtime/compare.ts";
+import { complexNegative } from "../runtime/complex.ts";
 import { pyFail } from "../runtime/exceptions.ts";
 import { binaryOp } from "../runtime/ops.ts";
-import { numeric, type PyValue, typeName } from "../runtime/values.ts";
+import { numeric, PyComplex, type PyValue, typeName } from "../runtime/values.ts";
 import { inplaceOp } from "./inplace.ts";
 
 export type Binary = (a: PyValue, b: PyValue) => PyValue;
@@ -112,10 +113,17 @@ function sameScalars(a: PyValue, b: PyValue): boolean {
   return (t === "bigint" || t === "string") && t === typeof b;
 }
 
-/** Unary `-` and `+` (`not` is truthiness). */
-export function unaryFor(op: "-" | "+"): (v: PyValue) => PyValue {
+/** Unary `-`, `+` and `~` (`not` is truthiness): `~` takes ints only, and of a bool gives an int (`~True` is -2). */
+export function unaryFor(op: "-" | "+" | "~"): (v: PyValue) => PyValue {
+  if (op === "~")
+    return (v) => {
+      if (typeof v === "bigint") return ~v;
+      if (typeof v === "boolean") return v ? -2n : -1n;
+      throw pyFail("TypeError", `bad operand type for unary ~: '${typeName(v)}'`);
+    };
   return (v) => {
     if (typeof v === "bigint" || typeof v === "number") return op === "-" ? -v : v;
+    if (v instanceof PyComplex) return op === "-" ? complexNegative(v) : v;
     const n = numeric(v);
     if (n === undefined) throw pyFail("TypeError", `bad operand type for unary ${op}: '${typeName(v)}'`);
     return op === "-" ? -n : n;

@@ -18,6 +18,7 @@ import {
   type PyValue,
   truthy,
 } from "../runtime/values.ts";
+import { iterableOf } from "./compile_display.ts";
 import { type Cursor, iterCursor } from "./cursor.ts";
 import { type Ev, Frame, type Store } from "./frame.ts";
 import { type Compiler, Scope, targetNames } from "./scope.ts";
@@ -127,9 +128,9 @@ export function compileComprehension(
   const names = new Set<string>();
   for (const loop of loops) targetNames(loop.target, names);
   const scope = new Scope(outer, outer.program, names);
-  const first = c.expr((loops[0] as ComprehensionLoop).iterable, outer);
+  const first = iterableOf(c, (loops[0] as ComprehensionLoop).iterable, outer);
   const levels: Level[] = loops.map((loop, i) => ({
-    iterable: i === 0 ? () => null : c.expr(loop.iterable, scope),
+    iterable: i === 0 ? () => null : iterableOf(c, loop.iterable, scope),
     store: c.target(loop.target, scope),
     conditions: loop.conditions.map((condition) => c.expr(condition, scope)),
   }));

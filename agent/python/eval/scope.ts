@@ -113,8 +113,20 @@ export class Scope {
 
 /** The names a target binds. */
 export function targetNames(t: Target, out: Set<string>): Set<string> {
-  if (t.kind === "name") out.add(t.name);
-  else if (t.kind === "unpack") for (const item of t.items) targetNames(item, out);
+  switch (t.kind) {
+    case "name":
+      out.add(t.name);
+      break;
+    case "unpack":
+      for (const item of t.items) targetNames(item, out);
+      break;
+    case "starUnpack":
+      for (const item of [...t.before, t.star, ...t.after]) targetNames(item, out);
+      break;
+    case "attribute":
+    case "subscript":
+      break;
+  }
   return out;
 }
 

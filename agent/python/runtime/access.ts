@@ -6,12 +6,14 @@ import { iterCursor } from "../eval/cursor.ts";
 import { pyRepr } from "../text/repr.ts";
 import { dataAttribute } from "../types/attributes.ts";
 import { METHOD_TABLES, methodNames, type TypeKey } from "../types/registry.ts";
+import { hasAstral } from "../types/text.ts";
 import { pyFail } from "./exceptions.ts";
 import { rangeItem, rangeSlice } from "./range.ts";
 import {
   checkSize,
   MAX_ITEMS,
   PyBuiltin,
+  PyComplex,
   PyDict,
   PyIter,
   PyList,
@@ -37,6 +39,7 @@ export function typeKey(v: PyValue): TypeKey | undefined {
     case "number":
       return "float";
   }
+  if (v instanceof PyComplex) return "complex";
   if (v instanceof PyList) return "list";
   if (v instanceof PyDict) return "dict";
   if (v instanceof PyTuple) return "tuple";
@@ -76,6 +79,9 @@ export function setAttr(obj: PyValue, name: string, value: PyValue): void {
     obj.set(name, value);
     return;
   }
+  // A complex's parts are member descriptors (CPython: "readonly attribute"); an int's and a float's getsets.
+  if (obj instanceof PyComplex && dataAttribute(obj, name) !== undefined)
+    throw pyFail("AttributeError", "readonly attribute");
   if (dataAttribute(obj, name) !== undefined)
     throw pyFail("AttributeError", `attribute '${name}' of '${typeName(obj)}' objects is not writable`);
   const problem = hasMethod(obj, name) ? `attribute '${name}' is read-only` : `has no attribute '${name}'`;
@@ -91,6 +97,22 @@ export function asIndex(v: PyValue): bigint | undefined {
 
 /** Python's slice adjustment: the indices a `[lower:upper:step]` selects in a sequence of `length`. */
 export function sliceIndices(length: number, lower: PyValue, upper: PyValue, step: PyValue): number[] {
+  const [start, stop, st] = sliceBounds(length, lower, upper, step);
+  const out: number[] = [];
+  for (let i = start; st > 0 ? i < stop : i > stop; i += st) out.push(i);
+  return out;
+}
+
+/**
+ * `PySlice_Unpack` + `PySlice_AdjustIndices`: [start, stop, step, count] of `[lower:upper:step]` over a
+ * sequence of `length`, without listing the indices.
+ */
+export function sliceBounds(
+  length: number,
+  lower: PyValue,
+  upper: PyValue,
+  step: PyValue,
+): [number, number, number, number] {
   const bound = (v: PyValue): number | null => {
     if (v === null) return null;
     const i = asIndex(v);
@@ -107,8 +129,34 @@ export function sliceIndices(length: number, lower: PyValue, upper: PyValue, ste
   };
   const start = clamp(bound(lower), st < 0 ? length - 1 : 0);
   const stop = clamp(bound(upper), st < 0 ? -1 : length);
-  const out: number[] = [];
-  for (let i = start; st > 0 ? i < stop : i > stop; i += st) out.push(i);
+  const count =
+    st > 0
+      ? stop > start
+        ? Math.ceil((stop - start) / st)
+        : 0
+      : start > stop
+        ? Math.ceil((start - stop) / -st)
+        : 0;
+  return [start, stop, st, count];
+}
+
+/** `s[lower:upper:step]` by code points; a string without astral characters is sliced in place. */
+function strSlice(s: string, key: SliceKey): string {
+  const astral = hasAstral(s);
+  const cs = astral ? Array.from(s) : null;
+  const [start, stop, st, count] = sliceBounds(cs ? cs.length : s.length, key.lower, key.upper, key.step);
+  if (st === 1 && !cs) return count > 0 ? s.slice(start, stop) : "";
+  let out = "";
+  for (let k = 0, i = start; k < count; k++, i += st) out += cs ? cs[i] : s[i];
+  return out;
+}
+
+/** A sequence's items `[lower:upper:step]`. */
+function itemsSlice(items: readonly PyValue[], key: SliceKey): PyValue[] {
+  const [start, stop, st, count] = sliceBounds(items.length, key.lower, key.upper, key.step);
+  if (st === 1) return count > 0 ? items.slice(start, stop) : [];
+  const out: PyValue[] = new Array(count);
+  for (let k = 0, i = start; k < count; k++, i += st) out[k] = items[i] ?? null;
   return out;
 }
 
@@ -144,18 +192,14 @@ function sequenceIndex(obj: PyList | PyTuple | string, key: PyValue, length: num
 export function getItem(obj: PyValue, key: PyValue | SliceKey): PyValue {
   const slice = isSlice(key) ? key : null;
   if (typeof obj === "string") {
+    if (slice) return strSlice(obj, slice);
+    if (!hasAstral(obj)) return obj[sequenceIndex(obj, key as PyValue, obj.length)] ?? "";
     const chars = Array.from(obj);
-    if (slice)
-      return sliceIndices(chars.length, slice.lower, slice.upper, slice.step)
-        .map((i) => chars[i])
-        .join("");
     return chars[sequenceIndex(obj, key as PyValue, chars.length)] ?? "";
   }
   if (obj instanceof PyList || obj instanceof PyTuple) {
     if (slice) {
-      const items = sliceIndices(obj.items.length, slice.lower, slice.upper, slice.step).map(
-        (i) => obj.items[i] ?? null,
-      );
+      const items = itemsSlice(obj.items, slice);
       return obj instanceof PyList ? new PyList(items) : new PyTuple(items);
     }
     return obj.items[sequenceIndex(obj, key as PyValue, obj.items.length)] ?? null;

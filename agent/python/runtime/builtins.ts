@@ -1,11 +1,11 @@
 /**
  * The built-in functions a Body may call (rules.ts BUILTINS), with Python 3 conversions: `int()` and `float()`
- * (convert.ts), `str(2.0)` is `'2.0'`, `len()` counts code points; `isinstance` with the built-in types, `repr`,
+ * (convert.ts), `complex()` (complex_new.ts), `str(2.0)` is `'2.0'`, `len()` counts code points; `isinstance` with the built-in types, `repr`,
  * `chr`/`ord`, `bin`/`oct`/`hex`. Numeric and iteration built-ins are in builtins_math.ts and builtins_iter.ts.
  */
 
 import { formatValue } from "../text/format_spec.ts";
-import { pyAscii, pyRepr, pyStr } from "../text/repr.ts";
+import { intDecimal, pyAscii, pyRepr, pyStr } from "../text/repr.ts";
 import { bindArgs, cIntArg, strArg } from "../types/args.ts";
 import { updateDict } from "../types/dict.ts";
 import { LIST } from "../types/registry.ts";
@@ -14,12 +14,14 @@ import { sortItems } from "../types/sort.ts";
 import { collect, isIterable, iterate } from "./access.ts";
 import { callIterBuiltin, ITER_BUILTINS } from "./builtins_iter.ts";
 import { callMathBuiltin, MATH_BUILTINS } from "./builtins_math.ts";
+import { complexCall } from "./complex_new.ts";
 import { floatCall, intCall } from "./convert.ts";
 import { pyFail } from "./exceptions.ts";
 import {
   type CallArgs,
   indexArg,
   PyBuiltin,
+  PyComplex,
   PyDict,
   PyIter,
   PyList,
@@ -103,6 +105,8 @@ function isInstance(v: PyValue, cls: PyValue): boolean {
       return typeof v === "boolean";
     case "float":
       return typeof v === "number";
+    case "complex":
+      return v instanceof PyComplex;
     case "str":
       return typeof v === "string";
     case "list":
@@ -136,6 +140,12 @@ function oneArgument(name: string, call: CallArgs): PyValue {
 
 /** Calls the built-in `name`. */
 export function callBuiltin(name: string, call: CallArgs, rt: Runtime): PyValue {
+  // The common shape, one positional argument: `str(i)` and `len(x)` need no binding and no closure.
+  if (call.args.length === 1 && call.keywords.size === 0) {
+    const x = call.args[0] ?? null;
+    if (name === "str") return typeof x === "bigint" ? intDecimal(x) : pyStr(x);
+    if (name === "len") return length(x);
+  }
   if (MATH_BUILTINS.has(name)) return callMathBuiltin(name, call, rt);
   if (ITER_BUILTINS.has(name)) return callIterBuiltin(name, call, rt);
   const invoke = rt.invoke;
@@ -149,6 +159,8 @@ export function callBuiltin(name: string, call: CallArgs, rt: Runtime): PyValue 
       return intCall(call);
     case "float":
       return floatCall(call);
+    case "complex":
+      return complexCall(call);
     case "str":
       return toStr(call);
     case "bool":

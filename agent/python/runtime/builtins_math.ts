@@ -3,13 +3,25 @@
  * `round(x, n)`), `divmod`, `pow` (with a modulus), `sum` (with `start`) and `max`/`min` (one iterable or
  * several arguments, `key=`, `default=`).
  */
+import { bindArgs } from "../types/args.ts";
+import { iterCursor } from "../eval/cursor.ts";
 import { iterate } from "./access.ts";
 import { compare } from "./compare.ts";
+import { complexAbs, complexModPow } from "./complex.ts";
 import { pyFail } from "./exceptions.ts";
 import { floatDivmod, floatToInt, roundHalfEven } from "./float.ts";
 import { bitLength, intDivmod, modPow } from "./int.ts";
 import { binaryOp, toFloat } from "./ops.ts";
-import { type CallArgs, indexArg, numeric, PyTuple, type PyValue, type Runtime, typeName } from "./values.ts";
+import {
+  type CallArgs,
+  indexArg,
+  numeric,
+  PyComplex,
+  PyTuple,
+  type PyValue,
+  type Runtime,
+  typeName,
+} from "./values.ts";
 
 export const MATH_BUILTINS: ReadonlySet<string> = new Set([
   "abs",
@@ -26,23 +38,18 @@ function noKeywords(name: string, call: CallArgs): void {
   if (first !== undefined) throw pyFail("TypeError", `${name}() takes no keyword arguments`);
 }
 
-/** Positional and keyword arguments by parameter name; unknown keywords named as CPython's argument clinic does. */
-function bind(name: string, call: CallArgs, params: readonly string[]): (PyValue | undefined)[] {
-  if (call.args.length > params.length) {
-    throw pyFail(
-      "TypeError",
-      `${name}() takes at most ${params.length} arguments (${call.args.length + call.keywords.size} given)`,
-    );
-  }
-  const out: (PyValue | undefined)[] = [...call.args];
-  for (const [key, value] of call.keywords) {
-    const at = params.indexOf(key);
-    if (at < 0) throw pyFail("TypeError", `'${key}' is an invalid keyword argument for ${name}()`);
-    if (out[at] !== undefined)
-      throw pyFail("TypeError", `argument for ${name}() given by name ('${key}') and position (${at + 1})`);
-    out[at] = value;
-  }
-  return out;
+/** Argument Clinic signatures (bltinmodule.c): `round(number, ndigits=None)`, `sum(iterable, /, start=0)`,
+ * `pow(base, exp, mod=None)`, bound as CPython's `_PyArg_UnpackKeywords` binds them (types/args.ts). */
+const SIGNATURES = {
+  round: { kind: "keywords", names: ["number", "ndigits"], positional: 2, required: 1 },
+  sum: { kind: "keywords", names: ["iterable", "start"], positional: 2, required: 1, posonly: 1 },
+  pow: { kind: "keywords", names: ["base", "exp", "mod"], positional: 3, required: 2 },
+  /** min/max's keywords after their positional count is checked (`|$OO:min`). */
+  extreme: { kind: "keywords", names: ["key", "default"], positional: 0, required: 0 },
+} as const;
+
+function bind(name: "round" | "sum" | "pow", call: CallArgs): (PyValue | undefined)[] {
+  return bindArgs(name, name, SIGNATURES[name], call);
 }
 
 /** Rounds half to even: q + 1 when the remainder is more than half of `den`, or exactly half and q is odd. */
@@ -89,10 +96,7 @@ function roundFloat(x: number, n: bigint): number {
 }
 
 function round(call: CallArgs): PyValue {
-  if (call.args.length === 0 && !call.keywords.has("number"))
-    throw pyFail("TypeError", "round() missing required argument 'number' (pos 1)");
-  const [x, ndigits] = bind("round", call, ["number", "ndigits"]);
-  if (x === undefined) throw pyFail("TypeError", "round() missing required argument 'number' (pos 1)");
+  const [x = null, ndigits] = bind("round", call);
   const value = numeric(x);
   if (value === undefined) throw pyFail("TypeError", `type ${typeName(x)} doesn't define __round__ method`);
   const n = ndigits === undefined || ndigits === null ? null : indexArg(ndigits);
@@ -116,11 +120,10 @@ function divmod(a: PyValue, b: PyValue): PyTuple {
 
 /** `max(...)` / `min(...)`: the first of the largest (smallest) items, as CPython compares `item > best`. */
 function extreme(name: "max" | "min", call: CallArgs, rt: Runtime): PyValue {
-  for (const key of call.keywords.keys())
-    if (key !== "key" && key !== "default")
-      throw pyFail("TypeError", `'${key}' is an invalid keyword argument for ${name}()`);
+  // bltinmodule.c min_max: the positional count first, then `|$OO` keywords (key, default).
   const a = call.args;
   if (a.length === 0) throw pyFail("TypeError", `${name} expected at least 1 argument, got 0`);
+  bindArgs(name, name, SIGNATURES.extreme, { args: [], keywords: call.keywords });
   const dflt = call.keywords.get("default");
   if (a.length > 1 && dflt !== undefined) {
     throw pyFail("TypeError", `Cannot specify a default for ${name}() with multiple positional arguments`);
@@ -139,13 +142,13 @@ function extreme(name: "max" | "min", call: CallArgs, rt: Runtime): PyValue {
 }
 
 function sum(call: CallArgs, rt: Runtime): PyValue {
-  if (call.args.length === 0)
-    throw pyFail("TypeError", "sum() takes at least 1 positional argument (0 given)");
-  const [iterable = null, start] = bind("sum", call, ["iterable", "start"]);
+  const [iterable = null, start] = bind("sum", call);
+  // builtin_sum_impl takes the iterator before it looks at `start`.
+  const next = iterCursor(iterable);
   if (typeof start === "string")
     throw pyFail("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
   let total: PyValue = start === undefined ? 0n : start;
-  for (const item of iterate(iterable)) {
+  for (let item = next(); item !== undefined; item = next()) {
     rt.tick();
     total = binaryOp("+", total, item);
   }
@@ -159,6 +162,7 @@ export function callMathBuiltin(name: string, call: CallArgs, rt: Runtime): PyVa
     case "abs": {
       noKeywords(name, call);
       if (a.length !== 1) throw pyFail("TypeError", `abs() takes exactly one argument (${a.length} given)`);
+      if (a[0] instanceof PyComplex) return complexAbs(a[0]);
       const n = numeric(a[0] ?? null);
       if (n === undefined)
         throw pyFail("TypeError", `bad operand type for abs(): '${typeName(a[0] ?? null)}'`);
@@ -171,15 +175,12 @@ export function callMathBuiltin(name: string, call: CallArgs, rt: Runtime): PyVa
       if (a.length !== 2) throw pyFail("TypeError", `divmod expected 2 arguments, got ${a.length}`);
       return divmod(a[0] ?? null, a[1] ?? null);
     case "pow": {
-      const [base, exp, mod] = bind(name, call, ["base", "exp", "mod"]);
-      if (base === undefined) throw pyFail("TypeError", "pow() missing required argument 'base' (pos 1)");
-      if (exp === undefined) throw pyFail("TypeError", "pow() missing required argument 'exp' (pos 2)");
+      const [base = null, exp = null, mod] = bind(name, call);
       if (mod === undefined || mod === null) return binaryOp("**", base, exp);
       const [b, e, m] = [numeric(base), numeric(exp), numeric(mod)];
-      if (typeof b !== "bigint" || typeof e !== "bigint" || typeof m !== "bigint") {
-        throw pyFail("TypeError", "pow() 3rd argument not allowed unless all arguments are integers");
-      }
-      return modPow(b, e, m);
+      if (typeof b === "bigint" && typeof e === "bigint" && typeof m === "bigint") return modPow(b, e, m);
+      // ternary_op's other slots: float's TypeError, complex's ValueError, else "unsupported operand type(s)".
+      return complexModPow(base, exp, mod);
     }
     case "sum":
       return sum(call, rt);

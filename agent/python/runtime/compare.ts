@@ -1,5 +1,5 @@
 /**
- * Python 3 comparisons: `==` across int, float and bool, containers compared item by item, ordering
+ * Python 3 comparisons: `==` across int, float, bool and complex, containers compared item by item, ordering
  * (`None < 1` is a TypeError), chained comparisons, `in` / `not in` and `is`.
  */
 import type { CompareOp } from "../check/ast.ts";
@@ -8,6 +8,7 @@ import { rangeContains } from "./range.ts";
 import {
   hashKey,
   numeric,
+  PyComplex,
   PyDict,
   PyList,
   PyRange,
@@ -20,6 +21,8 @@ import {
 
 /** Python `==`. */
 export function pyEquals(a: PyValue, b: PyValue): boolean {
+  if (a instanceof PyComplex) return complexEquals(a, b);
+  if (b instanceof PyComplex) return complexEquals(b, a);
   const x = numeric(a);
   const y = numeric(b);
   if (x !== undefined || y !== undefined) {
@@ -49,6 +52,17 @@ export function pyEquals(a: PyValue, b: PyValue): boolean {
     return a.entries.size === b.entries.size && [...a.entries.keys()].every((k) => b.entries.has(k));
   }
   return a === b;
+}
+
+/**
+ * `complex_richcompare`'s `==`: with an int (or bool), the real part compared as a float with the int exactly
+ * when the imaginary part is 0; with a float or a complex, part by part; anything else is not equal.
+ */
+function complexEquals(z: PyComplex, other: PyValue): boolean {
+  if (typeof other === "bigint" || typeof other === "boolean") return z.imag === 0 && pyEquals(z.real, other);
+  if (typeof other === "number") return z.real === other && z.imag === 0;
+  if (other instanceof PyComplex) return z.real === other.real && z.imag === other.imag;
+  return false;
 }
 
 /**
@@ -96,7 +110,9 @@ export function contains(container: PyValue, item: PyValue): boolean {
   }
   if (container instanceof PyList || container instanceof PyTuple)
     return container.items.some((v) => pyEquals(v, item));
-  if (container instanceof PyDict || container instanceof PySet) return container.entries.has(hashKey(item));
+  // set_contains looks a set up as a frozenset (no TypeError), and no set of a Body holds a frozenset.
+  if (container instanceof PySet) return item instanceof PySet ? false : container.entries.has(hashKey(item));
+  if (container instanceof PyDict) return container.entries.has(hashKey(item));
   if (container instanceof PyRange) return rangeContains(container, item);
   if (container instanceof PyView) {
     const d = container.dict;

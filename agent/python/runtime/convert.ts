@@ -6,6 +6,7 @@
  */
 
 import { strRepr } from "../text/repr.ts";
+import { bindArgs } from "../types/args.ts";
 import { pyFail } from "./exceptions.ts";
 import { floatToInt } from "./float.ts";
 import { intToFloat } from "./int.ts";
@@ -45,21 +46,12 @@ function textToInt(text: string, base: number): bigint {
   return n;
 }
 
+/** `int(x=0, /, base=10)` (Objects/longobject.c long_new, Argument Clinic). */
+const INT_SIGNATURE = { kind: "keywords", names: ["x", "base"], positional: 2, required: 0, posonly: 1 } as const;
+
 /** The built-in `int(...)`. */
 export function intCall(call: CallArgs): bigint {
-  let baseArg: PyValue | undefined;
-  for (const [key, value] of call.keywords) {
-    if (key !== "base") throw pyFail("TypeError", `'${key}' is an invalid keyword argument for int()`);
-    baseArg = value;
-  }
-  const given = call.args.length + call.keywords.size;
-  if (given > 2) throw pyFail("TypeError", `int() takes at most 2 arguments (${given} given)`);
-  if (call.args.length === 2) {
-    if (baseArg !== undefined)
-      throw pyFail("TypeError", "argument for int() given by name ('base') and position (2)");
-    baseArg = call.args[1];
-  }
-  const x = call.args[0];
+  const [x, baseArg] = bindArgs("int", "int", INT_SIGNATURE, call);
   if (x === undefined) {
     if (baseArg !== undefined) throw pyFail("TypeError", "int() missing string argument");
     return 0n;

@@ -6,6 +6,7 @@
  * before C's `pow`, OverflowError "(34, 'Numerical result out of range')" where C's pow overflows).
  */
 import { pyFail } from "./exceptions.ts";
+import { InternalError } from "./internal_error.ts";
 
 /**
  * `int(x)` of a float (CPython's `PyLong_FromDouble`): truncates toward zero, exactly. ValueError "cannot
@@ -75,8 +76,8 @@ export function floatPow(iv: number, iw: number): number {
   let negate = false;
   let base = iv;
   if (iv < 0) {
-    // CPython returns a complex number here; a Body has no complex type (docs/murano.md).
-    if (iw !== Math.floor(iw)) throw pyFail("ValueError", "complex results are not supported");
+    // CPython's float_pow hands a fractional power to complex_pow: ops.ts does (complex.ts isComplexPower).
+    if (iw !== Math.floor(iw)) throw new InternalError(`floatPow(${iv}, ${iw}) has a complex result`);
     base = -iv;
     negate = isOddInteger(iw);
   }

@@ -5,7 +5,9 @@
  * large to convert to float", `**` (a negative exponent gives a float), and `pow(b, e, m)`.
  *
  * CPython computes any int that fits its memory; a Body's memory is bounded (SPEC 6), so an int result of
- * more than MAX_INT_BITS bits is refused with MemoryError before it is computed (`2 ** (10 ** 10)`).
+ * more than MAX_INT_BITS bits is refused with MemoryError before it is computed (`2 ** (10 ** 10)`, `1 << 10 ** 10`).
+ * The bitwise operators (long_and, long_or, long_xor, long_lshift, long_rshift) act on the infinite two's
+ * complement, as JavaScript's bigint operators do.
  */
 import { pyFail } from "./exceptions.ts";
 import { floatPow } from "./float.ts";
@@ -123,7 +125,30 @@ function power(x: bigint, y: bigint): bigint {
   return x ** y;
 }
 
-export type IntOp = "+" | "-" | "*" | "/" | "//" | "%" | "**";
+export type IntOp = "+" | "-" | "*" | "/" | "//" | "%" | "**" | "|" | "&" | "^" | "<<" | ">>";
+
+/** CPython's largest int, in 30-bit digits (MAX_LONG_DIGITS on a 64-bit build): beyond, "too many digits". */
+const MAX_LONG_DIGITS = ((1n << 63n) - 1n - 24n) / 4n;
+
+/** `a << b` (long_lshift): ValueError for a negative count, OverflowError past CPython's int size, else bounded. */
+function shiftLeft(a: bigint, b: bigint): bigint {
+  if (b < 0n) throw pyFail("ValueError", "negative shift count");
+  if (a === 0n) return 0n;
+  const clip = (1n << 63n) / 4n;
+  const wordShift = b / 30n < clip ? b / 30n : clip;
+  const digits = BigInt(Math.ceil(bitLength(a) / 30)) + wordShift + (b % 30n === 0n ? 0n : 1n);
+  if (digits > MAX_LONG_DIGITS) throw pyFail("OverflowError", "too many digits in integer");
+  const bits = bitLength(a) + Number(b);
+  if (bits > MAX_INT_BITS) throw tooLarge(bits);
+  return a << b;
+}
+
+/** `a >> b` (long_rshift): floors, so a count past the int's size leaves 0 or -1. */
+function shiftRight(a: bigint, b: bigint): bigint {
+  if (b < 0n) throw pyFail("ValueError", "negative shift count");
+  if (b >= BigInt(bitLength(a))) return a < 0n ? -1n : 0n;
+  return a >> b;
+}
 
 /** `a op b` for two ints; `/` and a negative `**` give floats. */
 export function intBinary(op: IntOp, a: bigint, b: bigint): bigint | number {
@@ -145,6 +170,16 @@ export function intBinary(op: IntOp, a: bigint, b: bigint): bigint | number {
     case "**":
       // long_pow: a negative exponent without a modulus is float_pow of the converted operands.
       return b < 0n ? floatPow(intToFloat(a), intToFloat(b)) : power(a, b);
+    case "|":
+      return a | b;
+    case "&":
+      return a & b;
+    case "^":
+      return a ^ b;
+    case "<<":
+      return shiftLeft(a, b);
+    case ">>":
+      return shiftRight(a, b);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { bindArgs, type Method } from "../types/args.ts";
+import { COMPLEX_METHODS } from "../types/complex.ts";
 import { DICT_METHODS } from "../types/dict.ts";
 import { LIST_METHODS } from "../types/list.ts";
 import { FLOAT_METHODS, INT_METHODS } from "../types/number.ts";
@@ -27,6 +28,7 @@ const IMPLEMENTATIONS: { readonly [K in TypeKey]: Readonly<Record<string, Method
   set: SET_METHODS,
   int: INT_METHODS,
   float: FLOAT_METHODS,
+  complex: COMPLEX_METHODS,
 };
 
 /** The type whose methods a built-in type name offers (`bool.bit_length` is int's). */

@@ -1,13 +1,17 @@
 /**
- * Python 3 binary operators: numbers (bool is an int; int.ts for two ints, float.ts when either is a float),
- * sequence concatenation and repetition, `%` formatting, set difference. Comparisons are in compare.ts.
+ * Python 3 binary operators: numbers (bool is an int; int.ts for two ints, float.ts when either is a float,
+ * complex.ts when either is a complex),
+ * the bitwise operators of ints and bools, sequence concatenation and repetition, `%` formatting, and the
+ * `| & ^ -` of sets, dicts and dict views (container_ops.ts). Comparisons are in compare.ts.
  */
-import type { BinaryOp } from "../check/ast.ts";
+import type { BinaryOp, BitwiseOp } from "../check/ast.ts";
 import { percentFormat } from "../text/format.ts";
+import { complexBinary, complexPow, isComplexPower } from "./complex.ts";
+import { containerOp } from "./container_ops.ts";
 import { pyFail } from "./exceptions.ts";
 import { floatBinary } from "./float.ts";
 import { intBinary, intToFloat } from "./int.ts";
-import { checkSize, numeric, PyList, PySet, PyTuple, type PyValue, typeName } from "./values.ts";
+import { checkSize, numeric, PyComplex, PyList, PyTuple, type PyValue, typeName } from "./values.ts";
 
 /** A number as a float, as CPython's float operations convert an int operand (OverflowError beyond 2**1024). */
 export function toFloat(n: bigint | number): number {
@@ -26,7 +30,14 @@ function unsupported(op: string, a: PyValue, b: PyValue, inplace = false): Error
 export function binaryOp(op: BinaryOp, a: PyValue, b: PyValue, inplace = false): PyValue {
   const x = numeric(a);
   const y = numeric(b);
-  if (x !== undefined && y !== undefined) return arithmetic(op, x, y);
+  if (x !== undefined && y !== undefined) {
+    if (isBitwise(op)) return bitwise(op, a, b, x, y, inplace);
+    return arithmetic(op, x, y);
+  }
+  if (a instanceof PyComplex || b instanceof PyComplex) {
+    const z = complexBinary(op, a, b);
+    if (z !== undefined) return z;
+  }
   if (op === "+") {
     if (typeof a === "string" && typeof b === "string") {
       checkSize(a.length + b.length, "str");
@@ -58,12 +69,31 @@ export function binaryOp(op: BinaryOp, a: PyValue, b: PyValue, inplace = false):
     }
   }
   if (op === "%" && typeof a === "string") return percentFormat(a, b);
-  if (op === "-" && a instanceof PySet && b instanceof PySet) {
-    const out = new PySet();
-    for (const v of a.entries.values()) if (!b.has(v)) out.add(v);
-    return out;
-  }
+  const container = containerOp(op, a, b);
+  if (container !== undefined) return container;
   throw unsupported(op, a, b, inplace);
+}
+
+function isBitwise(op: BinaryOp): op is BitwiseOp {
+  return op === "|" || op === "&" || op === "^" || op === "<<" || op === ">>";
+}
+
+/** `a op b` of two numbers: ints only (a float is a TypeError); `|`, `&`, `^` of two bools is a bool (bool_or …). */
+function bitwise(
+  op: BitwiseOp,
+  a: PyValue,
+  b: PyValue,
+  x: bigint | number,
+  y: bigint | number,
+  inplace: boolean,
+) {
+  if (typeof x !== "bigint" || typeof y !== "bigint") throw unsupported(op, a, b, inplace);
+  if (typeof a === "boolean" && typeof b === "boolean") {
+    if (op === "|") return a || b;
+    if (op === "&") return a && b;
+    if (op === "^") return a !== b;
+  }
+  return intBinary(op, x, y);
 }
 
 function isSequence(v: PyValue): boolean {
@@ -81,15 +111,31 @@ function repeat(seq: PyValue, times: bigint, other: PyValue, inplace: boolean): 
   }
   if (seq instanceof PyList || seq instanceof PyTuple) {
     checkSize(BigInt(seq.items.length) * n, typeName(seq));
-    const items: PyValue[] = [];
-    for (let i = 0n; i < n; i++) for (const item of seq.items) items.push(item);
-    return seq instanceof PyList ? new PyList(items) : new PyTuple(items);
+    return seq instanceof PyList
+      ? new PyList(repeatItems(seq.items, Number(n)))
+      : new PyTuple(repeatItems(seq.items, Number(n)));
   }
   throw unsupported("*", seq, other, inplace);
 }
 
-/** Arithmetic of two numbers: int.ts for two ints, else float.ts on both converted (OverflowError for a huge int). */
-function arithmetic(op: BinaryOp, x: bigint | number, y: bigint | number): PyValue {
+/** `times` copies of `items` in one array of the final size (`[0] * 10**7` in milliseconds, as CPython). */
+function repeatItems(items: readonly PyValue[], times: number): PyValue[] {
+  const size = items.length;
+  if (size === 1) return new Array<PyValue>(times).fill(items[0] ?? null);
+  const out = new Array<PyValue>(size * times);
+  for (let copy = 0, at = 0; copy < times; copy++)
+    for (let k = 0; k < size; k++) out[at++] = items[k] ?? null;
+  return out;
+}
+
+/**
+ * Arithmetic of two numbers: int.ts for two ints, else float.ts on both converted (OverflowError for a huge int);
+ * a negative float to a fractional power is complex, as CPython's float_pow hands it to complex_pow.
+ */
+function arithmetic(op: Exclude<BinaryOp, BitwiseOp>, x: bigint | number, y: bigint | number): PyValue {
   if (typeof x === "bigint" && typeof y === "bigint") return intBinary(op, x, y);
-  return floatBinary(op, toFloat(x), toFloat(y));
+  const a = toFloat(x);
+  const b = toFloat(y);
+  if (op === "**" && isComplexPower(a, b)) return complexPow({ real: a, imag: 0 }, { real: b, imag: 0 });
+  return floatBinary(op, a, b);
 }

@@ -16,6 +16,7 @@ export type PyValue =
   | bigint
   | number
   | string
+  | PyComplex
   | PyList
   | PyTuple
   | PyDict
@@ -26,6 +27,16 @@ export type PyValue =
   | PyCallable;
 
 export type PyCallable = PyBuiltin | PyMethod | PyScript;
+
+/** A Python complex: two doubles, immutable. Its arithmetic, repr and parsing are in complex.ts and text/. */
+export class PyComplex {
+  readonly real: number;
+  readonly imag: number;
+  constructor(real: number, imag: number) {
+    this.real = real;
+    this.imag = imag;
+  }
+}
 
 export class PyList {
   items: PyValue[];
@@ -189,6 +200,7 @@ export function typeName(v: PyValue): string {
     case "string":
       return "str";
   }
+  if (v instanceof PyComplex) return "complex";
   if (v instanceof PyList) return "list";
   if (v instanceof PyTuple) return "tuple";
   if (v instanceof PyDict) return v.bunch ? "Bunch" : "dict";
@@ -217,6 +229,7 @@ export function truthy(v: PyValue): boolean {
     case "string":
       return v.length > 0;
   }
+  if (v instanceof PyComplex) return v.real !== 0 || v.imag !== 0;
   if (v instanceof PyList || v instanceof PyTuple) return v.items.length > 0;
   if (v instanceof PyDict || v instanceof PySet) return v.entries.size > 0;
   if (v instanceof PyView) return v.dict.entries.size > 0;
@@ -226,7 +239,8 @@ export function truthy(v: PyValue): boolean {
 
 /**
  * A string that is equal for Python-equal hashable values; throws TypeError for unhashable ones. SetTable
- * derives CPython's hash from it (`i<int>`, `f<float>`, `s<str>`, `t<JSON of item keys>`): keep the forms.
+ * derives CPython's hash from it (`i<int>`, `f<float>`, `c<real>,<imag>`, `s<str>`, `t<JSON of item keys>`):
+ * keep the forms. A complex with a zero imaginary part is its real part's key (`1+0j == 1`).
  */
 export function hashKey(v: PyValue): string {
   if (v === null) return "N";
@@ -240,6 +254,8 @@ export function hashKey(v: PyValue): string {
     case "string":
       return `s${v}`;
   }
+  // `${-0}` is "0": the zeros are one key, as they are equal.
+  if (v instanceof PyComplex) return v.imag === 0 ? hashKey(v.real) : `c${v.real},${v.imag}`;
   if (v instanceof PyTuple) return `t${JSON.stringify(v.items.map(hashKey))}`;
   // Equal ranges hash alike (range(0) == range(3, 3)): length, first item, step.
   if (v instanceof PyRange)

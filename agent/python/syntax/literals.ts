@@ -12,6 +12,7 @@ const MAX_STR_DIGITS = 4300;
 
 /** A NUMBER token's value: int → bigint, float → number, imaginary → {imag}. */
 export function numberValue(text: string, at: number): ConstValue {
+  if (text.length <= 15 && isDecimalDigits(text)) return BigInt(text);
   const digits = text.replace(/_/g, "");
   if (/[jJ]$/.test(digits)) return { imag: Number(digits.slice(0, -1)) };
   if (/^0[xXoObB]/.test(digits)) return BigInt(digits.toLowerCase());
@@ -27,6 +28,15 @@ export function numberValue(text: string, at: number): ConstValue {
     return BigInt(digits);
   }
   return Number(digits);
+}
+
+/** Only the digits 0-9: the common int literal, which needs no regular expression. */
+function isDecimalDigits(text: string): boolean {
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 const SIMPLE: Record<string, string> = {

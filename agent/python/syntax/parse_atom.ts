@@ -4,36 +4,38 @@
  */
 
 import { numberValue } from "./literals.ts";
-import type { Cursor } from "./parse_base.ts";
+import { type Cursor, fit } from "./parse_base.ts";
 import { strings } from "./parse_string.ts";
 import type { Comprehension, PExpr } from "./syntax.ts";
 
-const CONSTANTS: Record<string, null | boolean> = { None: null, True: true, False: false };
+const CONSTANTS: Partial<Record<string, null | boolean>> = { None: null, True: true, False: false };
 
 export function atom(p: Cursor): PExpr {
-  const t = p.peek();
-  if (t.type === "NAME") {
-    if (t.text in CONSTANTS) {
-      p.next();
-      return { t: "Constant", value: CONSTANTS[t.text] ?? null, at: t.start };
+  const kind = p.kind();
+  if (kind === "NAME") {
+    if (p.atName()) {
+      const id = p.identifier();
+      return { t: "Name", id, at: p.skip() };
     }
-    const name = p.name();
-    return { t: "Name", id: name.text.normalize("NFKC"), at: name.start };
+    const text = p.spelling();
+    const value = CONSTANTS[text];
+    if (value === undefined) throw p.fail();
+    return { t: "Constant", value, at: p.skip() };
   }
-  if (t.type === "NUMBER") {
-    p.next();
-    return { t: "Constant", value: numberValue(t.text, t.start), at: t.start };
+  if (kind === "NUMBER") {
+    const at = p.offset();
+    const value = numberValue(p.spelling(), at);
+    p.skip();
+    return { t: "Constant", value, at };
   }
-  if (t.type === "STRING") return strings(p);
-  if (t.type !== "OP") throw p.fail();
-  if (t.text === "...") {
-    p.next();
-    return { t: "Constant", value: { ellipsis: true }, at: t.start };
-  }
-  if (t.text !== "(" && t.text !== "[" && t.text !== "{") throw p.fail();
-  p.next();
+  if (kind === "STRING") return strings(p);
+  if (kind !== "OP") throw p.fail();
+  const text = p.spelling();
+  if (text === "...") return { t: "Constant", value: { ellipsis: true }, at: p.skip() };
+  if (text !== "(" && text !== "[" && text !== "{") throw p.fail();
+  const at = p.skip();
   p.enter(20);
-  const e = t.text === "(" ? paren(p, t.start) : t.text === "[" ? bracket(p, t.start) : brace(p, t.start);
+  const e = text === "(" ? paren(p, at) : text === "[" ? bracket(p, at) : brace(p, at);
   p.level -= 20;
   return e;
 }
@@ -59,19 +61,18 @@ function paren(p: Cursor, at: number): PExpr {
     return first.t === "Tuple" || first.t === "NamedExpr" ? { ...first, parens: true } : first;
   }
   p.expect(",");
-  const elts = [first, ...items(p, ")")];
-  return { t: "Tuple", elts, at, parens: true };
+  return { t: "Tuple", elts: items(p, ")", first), at, parens: true };
 }
 
-/** The rest of star_named_expressions up to `close` (consumed), after a first item and its comma. */
-function items(p: Cursor, close: string): PExpr[] {
-  const out: PExpr[] = [];
+/** `first` and the rest of star_named_expressions up to `close` (consumed), after the comma that follows it. */
+function items(p: Cursor, close: string, first: PExpr): PExpr[] {
+  const out: PExpr[] = [first];
   while (!p.at(close)) {
     out.push(p.g.starNamedExpression(p));
     if (!p.eat(",")) break;
   }
   p.expect(close);
-  return out;
+  return fit(out);
 }
 
 /** list | listcomp, after `[`. */
@@ -87,7 +88,7 @@ function bracket(p: Cursor, at: number): PExpr {
   }
   if (p.eat("]")) return { t: "List", elts: [first], at };
   p.expect(",");
-  return { t: "List", elts: [first, ...items(p, "]")], at };
+  return { t: "List", elts: items(p, "]", first), at };
 }
 
 /** dict | set | dictcomp | setcomp, after `{`. */
@@ -96,7 +97,7 @@ function brace(p: Cursor, at: number): PExpr {
   if (p.at("**")) return dictRest(p, at, [], []);
   const first = p.g.starNamedExpression(p);
   if (p.at(":") && first.t !== "Starred" && !(first.t === "NamedExpr" && !first.parens)) {
-    p.next();
+    p.skip();
     const value = p.g.expression(p);
     if (p.at("for") || p.at("async")) {
       const generators = comprehensionClauses(p);
@@ -116,14 +117,14 @@ function brace(p: Cursor, at: number): PExpr {
   }
   if (p.eat("}")) return { t: "Set", elts: [first], at };
   p.expect(",");
-  return { t: "Set", elts: [first, ...items(p, "}")], at };
+  return { t: "Set", elts: items(p, "}", first), at };
 }
 
 /** The remaining `key: value` / `**mapping` items of a dict display, up to `}`. */
 function dictRest(p: Cursor, at: number, keys: (PExpr | null)[], values: PExpr[]): PExpr {
   while (!p.at("}")) {
     if (p.at("**")) {
-      p.next();
+      p.skip();
       keys.push(null);
       values.push(p.g.bitwiseOr(p));
     } else {
@@ -133,20 +134,20 @@ function dictRest(p: Cursor, at: number, keys: (PExpr | null)[], values: PExpr[]
     }
     if (p.at("for") || p.at("async")) {
       if (keys[keys.length - 1] === null)
-        throw p.specific("dict unpacking cannot be used in dict comprehension", p.peek().start);
+        throw p.specific("dict unpacking cannot be used in dict comprehension", p.offset());
       throw p.fail();
     }
     if (!p.eat(",")) break;
   }
   p.expect("}");
-  return { t: "Dict", keys, values, at };
+  return { t: "Dict", keys: fit(keys), values: fit(values), at };
 }
 
 /** for_if_clauses: (ASYNC? 'for' star_targets 'in' ~ disjunction ('if' disjunction)*)+ */
 export function comprehensionClauses(p: Cursor): Comprehension[] {
   const out: Comprehension[] = [];
   while (p.at("for") || (p.at("async") && p.at("for", 1))) {
-    const at = p.peek().start;
+    const at = p.offset();
     const isAsync = p.eat("async");
     p.expect("for");
     const target = p.g.starTargets(p);
@@ -154,8 +155,8 @@ export function comprehensionClauses(p: Cursor): Comprehension[] {
     const iter = p.g.disjunction(p);
     const ifs: PExpr[] = [];
     while (p.eat("if")) ifs.push(p.g.disjunction(p));
-    out.push({ target, iter, ifs, isAsync, at });
+    out.push({ target, iter, ifs: fit(ifs), isAsync, at });
   }
   if (out.length === 0) throw p.fail();
-  return out;
+  return fit(out);
 }

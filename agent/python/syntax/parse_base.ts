@@ -6,7 +6,7 @@
  * `specific` set; alternatives do not swallow them.
  */
 import type { PExpr } from "./syntax.ts";
-import type { Token } from "./tokenizer.ts";
+import { NAME, OP, type Token, type TokenList, type TokenType, TYPES } from "./token_list.ts";
 
 /**
  * The expression rules other parser files call through the cursor (parser.ts fills it in), so that the
@@ -27,14 +27,6 @@ export interface Grammar {
   fstringExpr(p: Cursor, from: number, to: number): PExpr;
 }
 
-/** Python's hard keywords: never a NAME. */
-export const HARD_KEYWORDS: ReadonlySet<string> = new Set(
-  (
-    "False None True and as assert async await break class continue def del elif else except finally for " +
-    "from global if import in is lambda nonlocal not or pass raise return try while with yield"
-  ).split(" "),
-);
-
 export type ErrorType = "SyntaxError" | "IndentationError" | "MemoryError";
 
 export class ParseError extends Error {
@@ -47,6 +39,15 @@ export class ParseError extends Error {
     this.specific = specific;
     this.errorType = errorType;
   }
+}
+
+/**
+ * `items` in an array of exactly its length. An array grown by `push` keeps 16 or more slots: a 4 MB Body's
+ * tree holds some 300,000 lists (call arguments, bodies, operands), and their slack was a third of its size
+ * and of the garbage collector's work.
+ */
+export function fit<T>(items: T[]): T[] {
+  return items.length === 0 ? [] : items.slice();
 }
 
 /** Pegen's stack limit (MAXSTACK, Parser/parser.c): deeper input raises MemoryError "too complex". */
@@ -65,67 +66,110 @@ export class Cursor {
   /** Valid Python the parser already knows idem refuses (`\N{...}`): reported unless a syntax error is found. */
   refusals: { message: string; at: number }[] = [];
 
-  readonly tokens: Token[];
+  readonly tokens: TokenList;
   readonly text: string;
 
-  constructor(tokens: Token[], text: string) {
+  constructor(tokens: TokenList, text: string) {
     this.tokens = tokens;
     this.text = text;
   }
 
-  peek(k = 0): Token {
-    const at = Math.min(this.i + k, this.tokens.length - 1);
+  /**
+   * The index of the token `k` ahead (the last one, ENDMARKER, past the end), recorded as looked at. The
+   * accessors below read the token lists's arrays and allocate nothing; `peek` and `next` make a view.
+   */
+  look(k = 0): number {
+    const last = this.tokens.count - 1;
+    const at = Math.min(this.i + k, last);
     if (at > this.furthest) this.furthest = at;
-    return this.tokens[at] as Token;
+    return at;
+  }
+
+  peek(k = 0): Token {
+    return this.tokens.token(this.look(k));
   }
 
   next(): Token {
     const t = this.peek();
-    if (this.i < this.tokens.length - 1) this.i++;
+    if (this.i < this.tokens.count - 1) this.i++;
     return t;
+  }
+
+  /** Consumes the next token; returns its start offset. */
+  skip(): number {
+    const start = this.tokens.starts[this.look()] ?? 0;
+    if (this.i < this.tokens.count - 1) this.i++;
+    return start;
+  }
+
+  /** The type of the token `k` ahead. */
+  kind(k = 0): TokenType {
+    return TYPES[this.tokens.kinds[this.look(k)] ?? 0] ?? "ENDMARKER";
+  }
+
+  /** The text of the token `k` ahead ("" for NEWLINE, INDENT, DEDENT, ENDMARKER). */
+  spelling(k = 0): string {
+    return this.tokens.text(this.look(k));
+  }
+
+  /** The start offset of the token `k` ahead. */
+  offset(k = 0): number {
+    return this.tokens.starts[this.look(k)] ?? 0;
   }
 
   /** Whether the next token is the operator or keyword `s` (keywords are NAME tokens). */
   at(s: string, k = 0): boolean {
-    const t = this.peek(k);
-    return (t.type === "OP" || t.type === "NAME") && t.text === s;
+    const at = this.look(k);
+    const tokens = this.tokens;
+    const kind = tokens.kinds[at];
+    return (kind === OP || kind === NAME) && tokens.spellings[tokens.spelling[at] ?? 0] === s;
   }
 
   /** Consumes `s` if it is next. */
   eat(s: string): boolean {
     if (!this.at(s)) return false;
-    this.next();
+    this.skip();
     return true;
   }
 
-  expect(s: string): Token {
+  /** Consumes `s`, else fails; returns its start offset. */
+  expect(s: string): number {
     if (!this.at(s)) throw this.fail();
-    return this.next();
+    return this.skip();
   }
 
   /** A NAME that is not a hard keyword. */
   atName(k = 0): boolean {
-    const t = this.peek(k);
-    return t.type === "NAME" && !HARD_KEYWORDS.has(t.text);
+    const at = this.look(k);
+    const tokens = this.tokens;
+    return tokens.kinds[at] === NAME && tokens.keyword[tokens.spelling[at] ?? 0] === 0;
   }
 
+  /** Consumes a NAME that is not a hard keyword; its text is the identifier (NFKC-normalized, PEP 3131). */
   name(): Token {
     if (!this.atName()) throw this.fail();
-    return this.next();
+    const t = this.next();
+    t.text = this.tokens.identifier(this.i - 1);
+    return t;
+  }
+
+  /** The identifier a NAME token `k` ahead stands for: its text, NFKC-normalized (PEP 3131). */
+  identifier(k = 0): string {
+    return this.tokens.identifier(this.look(k));
   }
 
   /** The generic error, at the furthest token looked at. */
   fail(): ParseError {
-    const t = this.tokens[this.furthest] as Token;
+    const t = this.tokens.token(this.furthest);
     if (t.type === "INDENT") return new ParseError("unexpected indent", t.start, false, "IndentationError");
     if (t.type === "DEDENT") return new ParseError("unexpected unindent", t.start, false, "IndentationError");
     return new ParseError("invalid syntax", t.start, false);
   }
 
   /** A forced token (`&&'x'` in the grammar): anything else is "expected 'x'" at once. */
-  force(s: string): Token {
-    if (!this.at(s)) throw this.specific(`expected '${s}'`, this.peek().start);
-    return this.next();
+  force(s: string): number {
+    if (!this.at(s)) throw this.specific(`expected '${s}'`, this.offset());
+    return this.skip();
   }
 
   specific(message: string, at: number, errorType: ErrorType = "SyntaxError"): ParseError {
@@ -154,7 +198,7 @@ export class Cursor {
     if (this.level > MAXSTACK)
       throw new ParseError(
         "Parser stack overflowed - Python source too complex to parse",
-        this.peek().start,
+        this.offset(),
         true,
         "MemoryError",
       );

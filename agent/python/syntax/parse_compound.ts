@@ -4,7 +4,7 @@
  * a simple statement). A header without its indented block is CPython's IndentationError "expected an
  * indented block after … on line N".
  */
-import type { Cursor } from "./parse_base.ts";
+import { type Cursor, fit } from "./parse_base.ts";
 import { defParams } from "./parse_params.ts";
 import { matchStatement } from "./parse_pattern.ts";
 import { call } from "./parse_primary.ts";
@@ -15,14 +15,17 @@ import { checkTarget } from "./targets.ts";
 /** statement+ up to a DEDENT or the end. */
 export function statements(p: Cursor): PStmt[] {
   const out: PStmt[] = [];
-  while (p.peek().type !== "DEDENT" && p.peek().type !== "ENDMARKER") out.push(...statement(p));
-  return out;
+  while (p.kind() !== "DEDENT" && p.kind() !== "ENDMARKER") {
+    const some = statement(p);
+    for (const s of some) out.push(s);
+  }
+  return fit(out);
 }
 
 function statement(p: Cursor): PStmt[] {
-  const t = p.peek();
-  if (t.type === "NAME") {
-    switch (t.text) {
+  const kind = p.kind();
+  if (kind === "NAME") {
+    switch (p.spelling()) {
       case "if":
         return [ifStatement(p, "if")];
       case "for":
@@ -34,8 +37,7 @@ function statement(p: Cursor): PStmt[] {
         return [compound(p, false)];
       case "async":
         if (p.at("def", 1) || p.at("for", 1) || p.at("with", 1)) {
-          p.next();
-          return [compound(p, true, t.start)];
+          return [compound(p, true, p.skip())];
         }
         break;
       case "match": {
@@ -43,7 +45,7 @@ function statement(p: Cursor): PStmt[] {
         if (m) return [m];
       }
     }
-  } else if (t.type === "OP" && t.text === "@") return [decorated(p)];
+  } else if (p.at("@")) return [decorated(p)];
   return simpleStmts(p);
 }
 
@@ -56,32 +58,32 @@ function lineOf(p: Cursor, at: number): number {
 
 /** block: NEWLINE INDENT statements DEDENT | simple_stmts — after the header's `:`. */
 export function block(p: Cursor, what: string, headerAt: number): PStmt[] {
-  if (p.peek().type !== "NEWLINE") return simpleStmts(p);
-  p.next();
-  if (p.peek().type !== "INDENT")
+  if (p.kind() !== "NEWLINE") return simpleStmts(p);
+  p.skip();
+  if (p.kind() !== "INDENT")
     throw p.specific(
       `expected an indented block after ${what} on line ${lineOf(p, headerAt)}`,
-      p.peek().start,
+      p.offset(),
       "IndentationError",
     );
-  p.next();
+  p.skip();
   const body = statements(p);
-  if (p.peek().type !== "DEDENT") throw p.fail();
-  p.next();
+  if (p.kind() !== "DEDENT") throw p.fail();
+  p.skip();
   return body;
 }
 
 function colon(p: Cursor): void {
   if (p.at(":")) {
-    p.next();
+    p.skip();
     return;
   }
-  if (p.peek().type === "NEWLINE") throw p.specific("expected ':'", p.peek().start);
+  if (p.kind() === "NEWLINE") throw p.specific("expected ':'", p.offset());
   throw p.fail();
 }
 
 function ifStatement(p: Cursor, keyword: "if" | "elif"): PStmt {
-  const at = p.expect(keyword).start;
+  const at = p.expect(keyword);
   const test = p.g.namedExpression(p);
   colon(p);
   const body = block(p, `'${keyword}' statement`, at);
@@ -92,7 +94,7 @@ function ifStatement(p: Cursor, keyword: "if" | "elif"): PStmt {
 }
 
 function elseBlock(p: Cursor): PStmt[] {
-  const at = p.expect("else").start;
+  const at = p.expect("else");
   p.force(":");
   return block(p, "'else' statement", at);
 }
@@ -124,7 +126,7 @@ function compound(p: Cursor, isAsync: boolean, asyncAt?: number): PStmt {
     case "try":
       return tryStatement(p, at);
     case "def": {
-      const name = p.name().text.normalize("NFKC");
+      const name = p.name().text;
       p.force("(");
       const args = defParams(p);
       p.expect(")");
@@ -134,7 +136,7 @@ function compound(p: Cursor, isAsync: boolean, asyncAt?: number): PStmt {
       return { t: "FunctionDef", name, args, body, decorators: [], returns, isAsync, at };
     }
     default: {
-      const name = p.name().text.normalize("NFKC");
+      const name = p.name().text;
       let bases: PExpr[] = [];
       let keywords: (PExpr & { t: "Call" })["keywords"] = [];
       if (p.at("(")) ({ args: bases, keywords } = call(p, { t: "Name", id: name, at }, false));
@@ -153,7 +155,7 @@ function withItems(p: Cursor, parenthesized: boolean): WithItem[] {
     const context = p.g.expression(p);
     let vars: PExpr | null = null;
     if (p.eat("as")) {
-      const star = p.at("*") ? p.next().start : -1;
+      const star = p.at("*") ? p.skip() : -1;
       const target = p.g.bitwiseOr(p);
       vars = star >= 0 ? { t: "Starred", value: target, at: star } : target;
       if (!(p.at(",") || p.at(")") || p.at(":"))) throw p.fail();
@@ -174,7 +176,7 @@ function tryStatement(p: Cursor, at: number): PStmt {
   const handlers: Handler[] = [];
   let star: boolean | null = null;
   while (p.at("except")) {
-    const hAt = p.next().start;
+    const hAt = p.skip();
     const isStar = p.eat("*");
     if (star !== null && star !== isStar)
       throw p.specific("cannot have both 'except' and 'except*' on the same 'try'", hAt);
@@ -184,7 +186,7 @@ function tryStatement(p: Cursor, at: number): PStmt {
     if (isStar || !p.at(":")) {
       type = p.g.expression(p);
       if (p.at(",")) throw p.specific("multiple exception types must be parenthesized", type.at);
-      if (p.eat("as")) name = p.name().text.normalize("NFKC");
+      if (p.eat("as")) name = p.name().text;
     }
     colon(p);
     handlers.push({
@@ -197,12 +199,12 @@ function tryStatement(p: Cursor, at: number): PStmt {
   const orelse = handlers.length > 0 && p.at("else") ? elseBlock(p) : [];
   let finalbody: PStmt[] = [];
   if (p.at("finally")) {
-    const fAt = p.next().start;
+    const fAt = p.skip();
     p.force(":");
     finalbody = block(p, "'finally' statement", fAt);
   }
   if (handlers.length === 0 && finalbody.length === 0)
-    throw p.specific("expected 'except' or 'finally' block", p.peek().start);
+    throw p.specific("expected 'except' or 'finally' block", p.offset());
   return { t: "Try", body, handlers, orelse, finalbody, star: star === true, at };
 }
 
@@ -211,13 +213,13 @@ function decorated(p: Cursor): PStmt {
   const decorators: PExpr[] = [];
   while (p.eat("@")) {
     decorators.push(p.g.namedExpression(p));
-    if (p.peek().type !== "NEWLINE") throw p.fail();
-    p.next();
+    if (p.kind() !== "NEWLINE") throw p.fail();
+    p.skip();
   }
-  const at = p.peek().start;
+  const at = p.offset();
   let isAsync = false;
   if (p.at("async") && p.at("def", 1)) {
-    p.next();
+    p.skip();
     isAsync = true;
   }
   if (!p.at("def") && !p.at("class")) throw p.fail();

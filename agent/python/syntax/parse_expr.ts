@@ -4,7 +4,7 @@
  * right-recursive rules (not, unary, `**`, conditional, lambda) are parsed with loops, so that only brackets
  * (at most 200 deep: tokenizer.ts) nest JavaScript calls; `Cursor.enter` counts pegen's stack for them.
  */
-import { type Cursor, ParseError } from "./parse_base.ts";
+import { type Cursor, fit, ParseError } from "./parse_base.ts";
 import { lambdaParams } from "./parse_params.ts";
 import { primary } from "./parse_primary.ts";
 import type { Arguments, PExpr } from "./syntax.ts";
@@ -25,6 +25,9 @@ const BINARY: Record<string, number> = {
   "@": 6,
 };
 const COMPARE = new Set(["==", "!=", "<", "<=", ">", ">=", "in", "is", "not"]);
+/** The keywords and operators that can start an expression. */
+const EXPRESSION_KEYWORDS = new Set(["True", "False", "None", "not", "lambda", "await"]);
+const EXPRESSION_OPERATORS = new Set(["(", "[", "{", "-", "+", "~", "*", "..."]);
 
 /** expression: disjunction 'if' disjunction 'else' expression | disjunction | lambdef */
 export function expression(p: Cursor): PExpr {
@@ -39,7 +42,7 @@ export function expression(p: Cursor): PExpr {
   let result: PExpr;
   for (;;) {
     if (p.at("lambda")) {
-      const at = p.next().start;
+      const at = p.skip();
       const args = lambdaParams(p);
       p.expect(":");
       p.enter(2);
@@ -49,13 +52,13 @@ export function expression(p: Cursor): PExpr {
     const d = first ?? disjunction(p);
     first = null;
     if (p.at("if")) {
-      p.next();
+      p.skip();
       const test = disjunction(p);
       if (!p.at("else")) {
         if (p.at(":")) throw p.fail();
         throw p.specific("expected 'else' after 'if' expression", d.at);
       }
-      p.next();
+      p.skip();
       p.enter(1);
       pending.push({ body: d, test });
       continue;
@@ -77,7 +80,7 @@ export function expression(p: Cursor): PExpr {
 
 /** yield_expr: 'yield' 'from' expression | 'yield' [star_expressions] */
 export function yieldExpr(p: Cursor): PExpr {
-  const at = p.expect("yield").start;
+  const at = p.expect("yield");
   if (p.eat("from")) return { t: "YieldFrom", value: expression(p), at };
   return { t: "Yield", value: startsExpression(p) ? starExpressions(p) : null, at };
 }
@@ -85,14 +88,14 @@ export function yieldExpr(p: Cursor): PExpr {
 /** named_expression: NAME ':=' expression | expression !':=' */
 export function namedExpression(p: Cursor): PExpr {
   if (p.atName() && p.at(":=", 1)) {
-    const name = p.next();
-    p.next();
+    const name = p.name();
+    p.skip();
     const value = expression(p);
     return { t: "NamedExpr", target: { t: "Name", id: name.text, at: name.start }, value, at: name.start };
   }
   const e = expression(p);
   if (p.at(":=")) {
-    const at = p.next().start;
+    const at = p.skip();
     if (p.attempt(() => expression(p)))
       throw p.specific(`cannot use assignment expressions with ${exprName(e)}`, e.at);
     throw new ParseError("invalid syntax", at, false);
@@ -103,7 +106,7 @@ export function namedExpression(p: Cursor): PExpr {
 /** star_named_expression: '*' bitwise_or | named_expression */
 export function starNamedExpression(p: Cursor): PExpr {
   if (p.at("*")) {
-    const at = p.next().start;
+    const at = p.skip();
     return { t: "Starred", value: bitwiseOr(p), at };
   }
   return namedExpression(p);
@@ -118,13 +121,13 @@ export function starExpressions(p: Cursor): PExpr {
     if (!startsExpression(p)) break;
     elts.push(starExpression(p));
   }
-  return { t: "Tuple", elts, at: first.at };
+  return { t: "Tuple", elts: fit(elts), at: first.at };
 }
 
 /** star_expression: '*' bitwise_or | expression */
 export function starExpression(p: Cursor): PExpr {
   if (p.at("*")) {
-    const at = p.next().start;
+    const at = p.skip();
     return { t: "Starred", value: bitwiseOr(p), at };
   }
   return expression(p);
@@ -132,10 +135,10 @@ export function starExpression(p: Cursor): PExpr {
 
 /** Whether the next token can start an expression (used after a trailing comma). */
 export function startsExpression(p: Cursor): boolean {
-  const t = p.peek();
-  if (t.type === "NUMBER" || t.type === "STRING") return true;
-  if (t.type === "NAME") return p.atName() || /^(True|False|None|not|lambda|await)$/.test(t.text);
-  return t.type === "OP" && /^(\(|\[|\{|-|\+|~|\*|\.\.\.)$/.test(t.text);
+  const kind = p.kind();
+  if (kind === "NUMBER" || kind === "STRING") return true;
+  if (kind === "NAME") return p.atName() || EXPRESSION_KEYWORDS.has(p.spelling());
+  return kind === "OP" && EXPRESSION_OPERATORS.has(p.spelling());
 }
 
 /** disjunction / conjunction: flat BoolOps. */
@@ -144,7 +147,7 @@ export function disjunction(p: Cursor): PExpr {
   if (!p.at("or")) return first;
   const values = [first];
   while (p.eat("or")) values.push(conjunction(p));
-  return { t: "BoolOp", op: "or", values, at: first.at };
+  return { t: "BoolOp", op: "or", values: fit(values), at: first.at };
 }
 
 function conjunction(p: Cursor): PExpr {
@@ -152,7 +155,7 @@ function conjunction(p: Cursor): PExpr {
   if (!p.at("and")) return first;
   const values = [first];
   while (p.eat("and")) values.push(inversion(p));
-  return { t: "BoolOp", op: "and", values, at: first.at };
+  return { t: "BoolOp", op: "and", values: fit(values), at: first.at };
 }
 
 /** inversion: 'not' inversion | comparison */
@@ -161,7 +164,7 @@ function inversion(p: Cursor): PExpr {
   const nots: number[] = [];
   const level = p.level;
   while (p.at("not")) {
-    nots.push(p.next().start);
+    nots.push(p.skip());
     p.enter(1);
   }
   let e = comparison(p);
@@ -172,32 +175,35 @@ function inversion(p: Cursor): PExpr {
 
 function comparison(p: Cursor): PExpr {
   const left = bitwiseOr(p);
-  const ops: string[] = [];
+  let ops: string[] | null = null;
   const comparators: PExpr[] = [];
   for (;;) {
-    const t = p.peek();
-    if (!((t.type === "OP" || t.type === "NAME") && COMPARE.has(t.text))) break;
-    let op = t.text;
+    const kind = p.kind();
+    if (kind !== "OP" && kind !== "NAME") break;
+    let op = p.spelling();
+    if (!COMPARE.has(op)) break;
     if (op === "not") {
       if (!p.at("in", 1)) break;
-      p.next();
+      p.skip();
       op = "not in";
     } else if (op === "is" && p.at("not", 1)) {
-      p.next();
+      p.skip();
       op = "is not";
     }
-    p.next();
+    p.skip();
+    if (ops === null) ops = [];
     ops.push(op);
     comparators.push(bitwiseOr(p));
   }
-  return ops.length === 0 ? left : { t: "Compare", left, ops, comparators, at: left.at };
+  return ops === null
+    ? left
+    : { t: "Compare", left, ops: fit(ops), comparators: fit(comparators), at: left.at };
 }
 
 /** bitwise_or down to term: left-associative binary operators, by precedence climbing. */
 export function bitwiseOr(p: Cursor): PExpr {
   const first = factor(p);
-  const next = p.peek();
-  if (next.type !== "OP" || BINARY[next.text] === undefined) return first;
+  if (p.kind() !== "OP" || BINARY[p.spelling()] === undefined) return first;
   const operands: PExpr[] = [first];
   const ops: { op: string; prec: number; at: number }[] = [];
   const reduce = (): void => {
@@ -207,12 +213,12 @@ export function bitwiseOr(p: Cursor): PExpr {
     operands.push({ t: "BinOp", op: o.op, left, right, at: left.at, opAt: o.at });
   };
   for (;;) {
-    const t = p.peek();
-    const prec = t.type === "OP" ? BINARY[t.text] : undefined;
+    const op = p.kind() === "OP" ? p.spelling() : "";
+    const prec = BINARY[op];
     if (prec === undefined) break;
-    p.next();
+    const at = p.skip();
     while (ops.length > 0 && (ops[ops.length - 1]?.prec ?? 0) >= prec) reduce();
-    ops.push({ op: t.text, prec, at: t.start });
+    ops.push({ op, prec, at });
     operands.push(factor(p));
   }
   while (ops.length > 0) reduce();
@@ -221,9 +227,8 @@ export function bitwiseOr(p: Cursor): PExpr {
 
 /** factor: ('+' | '-' | '~') factor | power;  power: await_primary '**' factor | await_primary */
 function factor(p: Cursor): PExpr {
-  const t = p.peek();
   let first: PExpr | null = null;
-  if (t.type !== "OP" || (t.text !== "-" && t.text !== "+" && t.text !== "~")) {
+  if (!(p.at("-") || p.at("+") || p.at("~"))) {
     first = awaitPrimary(p);
     if (!p.at("**")) return first;
   }
@@ -232,7 +237,7 @@ function factor(p: Cursor): PExpr {
   const links: { unary: { op: "-" | "+" | "~"; at: number }[]; base: PExpr }[] = [];
   if (first) {
     links.push({ unary: [], base: first });
-    p.next();
+    p.skip();
     p.enter(2);
   }
   for (;;) {
@@ -244,7 +249,7 @@ function factor(p: Cursor): PExpr {
     }
     links.push({ unary, base: awaitPrimary(p) });
     if (!p.at("**")) break;
-    p.next();
+    p.skip();
     p.enter(2);
   }
   let result: PExpr | null = null;
@@ -260,14 +265,14 @@ function factor(p: Cursor): PExpr {
     result = e;
   }
   p.level = level;
-  if (!result) throw new ParseError("invalid syntax", p.peek().start, false);
+  if (!result) throw new ParseError("invalid syntax", p.offset(), false);
   return result;
 }
 
 /** await_primary: AWAIT primary | primary */
 function awaitPrimary(p: Cursor): PExpr {
   if (p.at("await")) {
-    const at = p.next().start;
+    const at = p.skip();
     return { t: "Await", value: primary(p), at };
   }
   return primary(p);

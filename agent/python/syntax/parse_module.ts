@@ -19,6 +19,7 @@ import {
 } from "./parse_expr.ts";
 import type { PStmt } from "./syntax.ts";
 import { starTargets } from "./targets.ts";
+import { OP } from "./token_list.ts";
 import { type TokenError, tokenize } from "./tokenizer.ts";
 
 /** What CPython raises when compile() fails, with its message; `at` is an offset in the compiled text. */
@@ -80,18 +81,41 @@ const TRAILER =
 
 /** murano-agent's `_unindent(body, 4)` and `_prepare_script`; returns the text and the indentation removed. */
 export function wrap(source: string): { text: string; indent: number } {
-  const lines = expandTabs(source).split("\n");
-  let indent = Number.POSITIVE_INFINITY;
-  for (const line of lines) {
-    const at = line.search(/[^ ]/);
-    if (at >= 0 && at < indent) indent = at;
-  }
+  const expanded = expandTabs(source);
+  const indent = smallestIndent(expanded);
   const cut = Number.isFinite(indent) ? indent : Number.MAX_SAFE_INTEGER;
-  const body = lines.map((line) => `    ${line.slice(cut)}`).join("\n");
+  const body =
+    cut === 0
+      ? `    ${expanded.replaceAll("\n", "\n    ")}`
+      : expanded
+          .split("\n")
+          .map((line) => `    ${line.slice(cut)}`)
+          .join("\n");
   return {
     text: `def __execution_plan_main():\n${body}${TRAILER}`,
     indent: Number.isFinite(indent) ? indent : 0,
   };
+}
+
+/** The fewest leading spaces of a line ("\n"-separated) that has something else; Infinity when none has. */
+function smallestIndent(text: string): number {
+  let indent = Number.POSITIVE_INFINITY;
+  let spaces = 0;
+  let leading = true;
+  for (let k = 0; k < text.length && indent > 0; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 10) {
+      spaces = 0;
+      leading = true;
+    } else if (leading) {
+      if (c === 32) spaces++;
+      else {
+        if (spaces < indent) indent = spaces;
+        leading = false;
+      }
+    }
+  }
+  return indent;
 }
 
 /** Python's str.expandtabs(4): columns restart after "\n" and "\r". */
@@ -123,20 +147,16 @@ const GRAMMAR: Grammar = {
   yieldExpr,
   starTargets,
   fstringExpr(p, from, to) {
-    const { tokens, error } = tokenize(`(${p.text.slice(from, to)})`);
     const shift = from - 1;
+    const { tokens, error } = tokenize(`(${p.text.slice(from, to)})`, shift);
     if (error) throw new ParseError(error.message, error.at + shift, true);
-    for (const t of tokens) {
-      t.start += shift;
-      t.end += shift;
-    }
     const sub = new Cursor(tokens, p.text);
     sub.g = p.g;
     sub.refusals = p.refusals;
     sub.level = p.level;
     try {
       const e = starExpressions(sub);
-      if (sub.peek().type !== "NEWLINE") throw sub.fail();
+      if (sub.kind() !== "NEWLINE") throw sub.fail();
       return e;
     } catch (error) {
       if (!(error instanceof ParseError) || error.errorType === "MemoryError") throw error;
@@ -188,17 +208,16 @@ export function parseModule(source: string): ParsedBody {
   };
   const { tokens, error } = tokenize(text);
   // The token CPython's tokenizer fails on: the parser fails there too, unless it fails earlier.
-  if (error)
-    tokens.push({ type: "OP", text: "\0", start: error.unclosed ? text.length : error.at, end: text.length });
+  if (error) tokens.pushText(OP, "\0", error.unclosed ? text.length : error.at, text.length);
   const p = new Cursor(tokens, text);
   p.g = GRAMMAR;
   let module: PStmt[];
   try {
     module = statements(p);
-    if (p.peek().type !== "ENDMARKER") throw p.fail();
+    if (p.kind() !== "ENDMARKER") throw p.fail();
   } catch (failure) {
     if (!(failure instanceof ParseError)) throw failure;
-    throw raise(...choose(text, failure, error, tokens[p.furthest]?.text === "\0"));
+    throw raise(...choose(text, failure, error, tokens.text(p.furthest) === "\0"));
   }
   const main = module[0];
   // A carriage return can end a Body line at column 0: the rest then runs outside the function (checker).

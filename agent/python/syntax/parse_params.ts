@@ -35,23 +35,23 @@ function parameters(p: Cursor, close: string, annotated: boolean): Arguments {
     if (annotated && p.eat(":")) {
       annotation = starred && p.at("*") ? p.g.starNamedExpression(p) : p.g.expression(p);
     }
-    return { name: name.text.normalize("NFKC"), annotation, at: name.start };
+    return { name: name.text, annotation, at: name.start };
   };
   while (!p.at(close)) {
     if (p.at("/")) {
       if (slash || star || out.args.length === 0) throw p.fail();
-      p.next();
+      p.skip();
       out.posonly = out.args;
       out.args = [];
       slash = true;
     } else if (p.at("*")) {
       if (star) throw p.fail();
-      const at = p.next().start;
+      const at = p.skip();
       star = true;
       if (p.at(",")) bareStarAt = at;
       else out.vararg = param(true);
     } else if (p.at("**")) {
-      p.next();
+      p.skip();
       out.kwarg = param(false);
       p.eat(",");
       if (!p.at(close)) throw p.fail();

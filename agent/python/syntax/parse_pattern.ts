@@ -11,7 +11,7 @@ type Block = (p: Cursor, what: string, headerAt: number) => PStmt[];
 
 /** "match" subject_expr ':' NEWLINE INDENT case_block+ DEDENT */
 export function matchStatement(p: Cursor, block: Block): PStmt {
-  const at = p.next().start;
+  const at = p.skip();
   const first = p.g.starNamedExpression(p);
   let subject = first;
   if (p.at(",")) {
@@ -23,26 +23,26 @@ export function matchStatement(p: Cursor, block: Block): PStmt {
     subject = { t: "Tuple", elts, at: first.at };
   } else if (first.t === "Starred") throw p.fail();
   p.expect(":");
-  if (p.peek().type !== "NEWLINE") throw p.fail();
-  p.next();
-  if (p.peek().type !== "INDENT") throw p.fail();
-  p.next();
+  if (p.kind() !== "NEWLINE") throw p.fail();
+  p.skip();
+  if (p.kind() !== "INDENT") throw p.fail();
+  p.skip();
   const cases: MatchCase[] = [];
-  while (p.atName() && p.peek().text === "case") {
-    const caseAt = p.next().start;
+  while (p.atName() && p.spelling() === "case") {
+    const caseAt = p.skip();
     const pattern = patterns(p);
     const guard = p.eat("if") ? p.g.namedExpression(p) : null;
     p.expect(":");
     cases.push({ pattern, guard, body: block(p, "'case' statement", caseAt) });
   }
-  if (cases.length === 0 || p.peek().type !== "DEDENT") throw p.fail();
-  p.next();
+  if (cases.length === 0 || p.kind() !== "DEDENT") throw p.fail();
+  p.skip();
   return { t: "Match", subject, cases, at };
 }
 
 /** patterns: open_sequence_pattern | pattern */
 function patterns(p: Cursor): Pattern {
-  const at = p.peek().start;
+  const at = p.offset();
   const first = maybeStar(p);
   if (!p.at(",")) {
     if (first.t === "MatchStar") throw p.fail();
@@ -58,7 +58,7 @@ function patterns(p: Cursor): Pattern {
 
 function maybeStar(p: Cursor): Pattern {
   if (p.at("*")) {
-    const at = p.next().start;
+    const at = p.skip();
     const name = p.name().text;
     return { t: "MatchStar", name: name === "_" ? null : name, at };
   }
@@ -67,7 +67,7 @@ function maybeStar(p: Cursor): Pattern {
 
 /** pattern: or_pattern ['as' NAME] */
 function pattern(p: Cursor): Pattern {
-  const at = p.peek().start;
+  const at = p.offset();
   const alternatives = [closed(p)];
   while (p.eat("|")) alternatives.push(closed(p));
   const [only] = alternatives;
@@ -92,11 +92,11 @@ function closed(p: Cursor): Pattern {
   if (t.type === "NUMBER" || (t.type === "OP" && t.text === "-") || t.type === "STRING")
     return { t: "MatchValue", value: literal(p), at };
   if (t.type === "NAME" && (t.text === "None" || t.text === "True" || t.text === "False")) {
-    p.next();
+    p.skip();
     return { t: "MatchSingleton", value: t.text === "None" ? null : t.text === "True", at };
   }
   if (t.type === "OP" && (t.text === "(" || t.text === "[")) {
-    p.next();
+    p.skip();
     const close = t.text === "(" ? ")" : "]";
     if (p.eat(close)) return { t: "MatchSequence", patterns: [], at };
     const first = maybeStar(p);
@@ -115,7 +115,7 @@ function closed(p: Cursor): Pattern {
   if (t.type === "OP" && t.text === "{") return mapping(p);
   if (!p.atName()) throw p.fail();
   // capture, wildcard, value (dotted name) or class pattern
-  let cls: PExpr = { t: "Name", id: p.next().text, at };
+  let cls: PExpr = { t: "Name", id: p.name().text, at };
   let dotted = false;
   while (p.eat(".")) {
     const name = p.name();
@@ -158,7 +158,7 @@ function literal(p: Cursor): PExpr {
 }
 
 function mapping(p: Cursor): Pattern {
-  const at = p.expect("{").start;
+  const at = p.expect("{");
   const keys: PExpr[] = [];
   const values: Pattern[] = [];
   let rest: string | null = null;
@@ -170,10 +170,10 @@ function mapping(p: Cursor): Pattern {
     }
     const t = p.peek();
     if (t.type === "NAME" && (t.text === "None" || t.text === "True" || t.text === "False")) {
-      p.next();
+      p.skip();
       keys.push({ t: "Constant", value: t.text === "None" ? null : t.text === "True", at: t.start });
     } else if (p.atName()) {
-      let key: PExpr = { t: "Name", id: p.next().text, at: t.start };
+      let key: PExpr = { t: "Name", id: p.name().text, at: t.start };
       if (!p.at(".")) throw p.fail();
       while (p.eat(".")) {
         const name = p.name();
@@ -196,12 +196,11 @@ function classPattern(p: Cursor, cls: PExpr, at: number): Pattern {
   const kwdPatterns: Pattern[] = [];
   while (!p.at(")")) {
     if (p.atName() && p.at("=", 1)) {
-      kwdAttrs.push(p.next().text);
-      p.next();
+      kwdAttrs.push(p.name().text);
+      p.skip();
       kwdPatterns.push(pattern(p));
     } else {
-      if (kwdAttrs.length > 0)
-        throw p.specific("positional patterns follow keyword patterns", p.peek().start);
+      if (kwdAttrs.length > 0) throw p.specific("positional patterns follow keyword patterns", p.offset());
       patterns.push(pattern(p));
     }
     if (!p.eat(",")) break;

@@ -4,20 +4,20 @@
  * `args`/`kwargs`: positional and `*x` first, then `name=x` and `*x`, then `name=x` and `**x`.
  */
 import { atom, comprehensionClauses } from "./parse_atom.ts";
-import type { Cursor } from "./parse_base.ts";
+import { type Cursor, fit } from "./parse_base.ts";
 import type { Keyword, PExpr } from "./syntax.ts";
 
 export function primary(p: Cursor): PExpr {
   let e = atom(p);
   for (;;) {
     if (p.at(".")) {
-      p.next();
+      p.skip();
       const name = p.name();
       e = { t: "Attribute", value: e, attr: name.text, at: e.at, attrAt: name.start };
     } else if (p.at("(")) {
       e = call(p, e, true);
     } else if (p.at("[")) {
-      p.next();
+      p.skip();
       p.enter(20);
       const slice = slices(p);
       p.level -= 20;
@@ -35,20 +35,21 @@ export function call(p: Cursor, func: PExpr, genexp: boolean): PExpr & { t: "Cal
   const keywords: Keyword[] = [];
   let phase = 0; // 0: positional; 1: after a keyword; 2: after `**`
   while (!p.at(")")) {
-    const t = p.peek();
-    if (t.type === "OP" && t.text === "*") {
+    const start = p.offset();
+    if (p.at("*")) {
       if (phase === 2)
-        throw p.specific("iterable argument unpacking follows keyword argument unpacking", t.start);
-      p.next();
-      args.push({ t: "Starred", value: p.g.expression(p), at: t.start });
-    } else if (t.type === "OP" && t.text === "**") {
-      p.next();
-      keywords.push({ arg: null, value: p.g.expression(p), at: t.start });
+        throw p.specific("iterable argument unpacking follows keyword argument unpacking", start);
+      p.skip();
+      args.push({ t: "Starred", value: p.g.expression(p), at: start });
+    } else if (p.at("**")) {
+      p.skip();
+      keywords.push({ arg: null, value: p.g.expression(p), at: start });
       phase = 2;
     } else if (p.atName() && p.at("=", 1)) {
-      p.next();
-      p.next();
-      keywords.push({ arg: t.text, value: p.g.expression(p), at: t.start });
+      const arg = p.identifier();
+      p.skip();
+      p.skip();
+      keywords.push({ arg, value: p.g.expression(p), at: start });
       phase = Math.max(phase, 1);
     } else {
       const value = p.atName() && p.at(":=", 1) ? p.g.namedExpression(p) : p.g.expression(p);
@@ -62,7 +63,7 @@ export function call(p: Cursor, func: PExpr, genexp: boolean): PExpr & { t: "Cal
           if (p.at(",")) throw p.specific("Generator expression must be parenthesized", value.at);
           throw p.fail();
         }
-        args.push({ t: "GeneratorExp", elt: value, generators, at: t.start });
+        args.push({ t: "GeneratorExp", elt: value, generators, at: start });
         break;
       }
       if (phase > 0)
@@ -78,32 +79,32 @@ export function call(p: Cursor, func: PExpr, genexp: boolean): PExpr & { t: "Cal
   }
   p.level -= 20;
   p.expect(")");
-  return { t: "Call", func, args, keywords, at: func.at };
+  return { t: "Call", func, args: fit(args), keywords: fit(keywords), at: func.at };
 }
 
 /** slices: slice !',' | ','.(slice | starred_expression)+ [','] */
 function slices(p: Cursor): PExpr {
-  const at = p.peek().start;
+  const at = p.offset();
   const items: PExpr[] = [];
   let comma = false;
   for (;;) {
     if (p.at("*")) {
-      const star = p.next().start;
+      const star = p.skip();
       items.push({ t: "Starred", value: p.g.expression(p), at: star });
     } else items.push(slice(p));
     if (!p.at(",")) break;
-    p.next();
+    p.skip();
     comma = true;
     if (p.at("]")) break;
   }
   const [only] = items;
   if (items.length === 1 && !comma && only && only.t !== "Starred") return only;
-  return { t: "Tuple", elts: items, at };
+  return { t: "Tuple", elts: fit(items), at };
 }
 
 /** slice: [expression] ':' [expression] [':' [expression]] | named_expression */
 function slice(p: Cursor): PExpr {
-  const at = p.peek().start;
+  const at = p.offset();
   let lower: PExpr | null = null;
   if (!p.at(":")) {
     if (p.atName() && p.at(":=", 1)) return p.g.namedExpression(p);
@@ -111,7 +112,7 @@ function slice(p: Cursor): PExpr {
     if (p.at(":=")) throw p.fail();
     if (!p.at(":")) return lower;
   }
-  p.next();
+  p.skip();
   const bound = (): PExpr | null => (p.at(":") || p.at(",") || p.at("]") ? null : p.g.expression(p));
   const upper = bound();
   let step: PExpr | null = null;

@@ -13,62 +13,62 @@ const AUGMENTED = new Set(["+=", "-=", "*=", "@=", "/=", "%=", "&=", "|=", "^=",
 export function simpleStmts(p: Cursor): PStmt[] {
   const out = [simpleStmt(p)];
   while (p.eat(";")) {
-    if (p.peek().type === "NEWLINE") break;
+    if (p.kind() === "NEWLINE") break;
     out.push(simpleStmt(p));
   }
-  if (p.peek().type !== "NEWLINE") throw p.fail();
-  p.next();
+  if (p.kind() !== "NEWLINE") throw p.fail();
+  p.skip();
   return out;
 }
 
 function simpleStmt(p: Cursor): PStmt {
-  const t = p.peek();
-  const at = t.start;
-  if (t.type === "NAME") {
-    switch (t.text) {
+  const at = p.offset();
+  if (p.kind() === "NAME") {
+    const keyword = p.spelling();
+    switch (keyword) {
       case "pass":
       case "break":
       case "continue":
-        p.next();
-        return { t: t.text === "pass" ? "Pass" : t.text === "break" ? "Break" : "Continue", at };
+        p.skip();
+        return { t: keyword === "pass" ? "Pass" : keyword === "break" ? "Break" : "Continue", at };
       case "return":
-        p.next();
+        p.skip();
         return { t: "Return", value: p.g.startsExpression(p) ? p.g.starExpressions(p) : null, at };
       case "raise": {
-        p.next();
+        p.skip();
         if (!p.g.startsExpression(p)) return { t: "Raise", exc: null, cause: null, at };
         const exc = p.g.expression(p);
         return { t: "Raise", exc, cause: p.eat("from") ? p.g.expression(p) : null, at };
       }
       case "global":
       case "nonlocal": {
-        p.next();
+        p.skip();
         const names = [p.name().text];
         while (p.eat(",")) names.push(p.name().text);
         return {
-          t: t.text === "global" ? "Global" : "Nonlocal",
-          names: names.map((n) => n.normalize("NFKC")),
+          t: keyword === "global" ? "Global" : "Nonlocal",
+          names,
           at,
         };
       }
       case "del": {
-        p.next();
+        p.skip();
         const targets: PExpr[] = [];
         do {
-          if (p.at(";") || p.peek().type === "NEWLINE") break;
+          if (p.at(";") || p.kind() === "NEWLINE") break;
           const e = p.g.bitwiseOr(p);
           targets.push(checkTarget(p, e, "del"));
         } while (p.eat(","));
-        if (targets.length === 0 || !(p.at(";") || p.peek().type === "NEWLINE")) throw p.fail();
+        if (targets.length === 0 || !(p.at(";") || p.kind() === "NEWLINE")) throw p.fail();
         return { t: "Delete", targets, at };
       }
       case "assert": {
-        p.next();
+        p.skip();
         const test = p.g.expression(p);
         return { t: "Assert", test, msg: p.eat(",") ? p.g.expression(p) : null, at };
       }
       case "import":
-        p.next();
+        p.skip();
         return { t: "Import", names: commaList(p, () => alias(p, true)), at };
       case "from":
         return importFrom(p);
@@ -83,11 +83,11 @@ function simpleStmt(p: Cursor): PStmt {
 }
 
 function assignmentOrExpression(p: Cursor): PStmt {
-  const at = p.peek().start;
+  const at = p.offset();
   const first = p.g.starExpressions(p);
   const next = p.peek();
   if (p.at(":")) {
-    p.next();
+    p.skip();
     const annotation = p.g.expression(p);
     if (first.t === "Tuple" || first.t === "List")
       throw p.specific(`only single target (not ${exprName(first)}) can be annotated`, first.at);
@@ -97,7 +97,7 @@ function assignmentOrExpression(p: Cursor): PStmt {
     return { t: "AnnAssign", target: first, annotation, value, simple: first.t === "Name", at };
   }
   if (next.type === "OP" && AUGMENTED.has(next.text)) {
-    p.next();
+    p.skip();
     const value = rhs(p);
     if (first.t !== "Name" && first.t !== "Attribute" && first.t !== "Subscript")
       throw p.specific(`'${exprName(first)}' is an illegal expression for augmented assignment`, first.at);
@@ -106,7 +106,7 @@ function assignmentOrExpression(p: Cursor): PStmt {
   if (p.at("=")) {
     const bad = invalidTarget(first, "assign");
     if (bad) {
-      p.next();
+      p.skip();
       const hint = bad === first ? checkMaybeEquals(first) : null;
       if (hint && p.attempt(() => p.g.bitwiseOr(p)) && !p.at("=") && !p.at(":="))
         throw p.specific(`cannot assign to ${hint} here. Maybe you meant '==' instead of '='?`, first.at);
@@ -154,24 +154,24 @@ function commaList<T>(p: Cursor, item: () => T): T[] {
 /** dotted_as_name (`a.b.c as d`) or import_from_as_name (`b as c`). */
 function alias(p: Cursor, dotted: boolean): Alias {
   const first = p.name();
-  let name = first.text.normalize("NFKC");
-  while (dotted && p.eat(".")) name += `.${p.name().text.normalize("NFKC")}`;
-  const asname = p.eat("as") ? p.name().text.normalize("NFKC") : null;
+  let name = first.text;
+  while (dotted && p.eat(".")) name += `.${p.name().text}`;
+  const asname = p.eat("as") ? p.name().text : null;
   return { name, asname, at: first.start };
 }
 
 function importFrom(p: Cursor): PStmt {
-  const at = p.expect("from").start;
+  const at = p.expect("from");
   let level = 0;
   while (p.at(".") || p.at("...")) level += p.next().text.length;
   let module: string | null = null;
   if (!p.at("import")) {
-    module = p.name().text.normalize("NFKC");
-    while (p.eat(".")) module += `.${p.name().text.normalize("NFKC")}`;
+    module = p.name().text;
+    while (p.eat(".")) module += `.${p.name().text}`;
   }
   p.expect("import");
   if (p.at("*")) {
-    const star = p.next().start;
+    const star = p.skip();
     return { t: "ImportFrom", module, names: [{ name: "*", asname: null, at: star }], level, at };
   }
   if (p.eat("(")) {

@@ -7,23 +7,30 @@
  */
 
 import { checkBytes, decodeEscapes, EscapeError } from "./literals.ts";
-import type { Cursor, ParseError } from "./parse_base.ts";
+import { type Cursor, fit, type ParseError } from "./parse_base.ts";
 import type { FormattedValue, PExpr } from "./syntax.ts";
 
 type Part = string | FormattedValue;
 
 /** Every adjacent STRING token, as one Constant or JoinedStr. */
 export function strings(p: Cursor): PExpr {
-  const at = p.peek().start;
+  const at = p.offset();
   const parts: Part[] = [];
   let bytes: boolean | null = null;
   let fstring = false;
-  while (p.peek().type === "STRING") {
+  while (p.kind() === "STRING") {
     const t = p.next();
-    const prefix = (/^[a-zA-Z]*/.exec(t.text)?.[0] ?? "").toLowerCase();
-    const first = t.text[prefix.length] ?? "";
-    const q = t.text.length - prefix.length >= 6 && t.text.startsWith(first.repeat(3), prefix.length) ? 3 : 1;
-    const from = t.start + prefix.length + q;
+    const text = p.text;
+    let quoteAt = t.start;
+    while (quoteAt < t.end && text.charCodeAt(quoteAt) !== 39 && text.charCodeAt(quoteAt) !== 34) quoteAt++;
+    const prefix = text.slice(t.start, quoteAt).toLowerCase();
+    const quote = text.charCodeAt(quoteAt);
+    const triple =
+      t.end - quoteAt >= 6 &&
+      text.charCodeAt(quoteAt + 1) === quote &&
+      text.charCodeAt(quoteAt + 2) === quote;
+    const q = triple ? 3 : 1;
+    const from = quoteAt + q;
     const to = t.end - q;
     const body = p.text.slice(from, to);
     const isBytes = prefix.includes("b");
@@ -48,7 +55,7 @@ export function strings(p: Cursor): PExpr {
     if (typeof part === "string" && typeof last === "string") merged[merged.length - 1] = last + part;
     else if (part !== "") merged.push(part);
   }
-  return { t: "JoinedStr", parts: merged, at };
+  return { t: "JoinedStr", parts: fit(merged), at };
 }
 
 function decode(p: Cursor, body: string, raw: boolean, at: number): string {

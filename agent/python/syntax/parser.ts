@@ -10,6 +10,7 @@ import type { BodyTree } from "../check/ast.ts";
 import { Checker, Refusal } from "../check/checker.ts";
 import { CompileError, checkModule } from "../check/compile_checks.ts";
 import { checkNames } from "../check/names.ts";
+import { isStackOverflow } from "../runtime/engine_limits.ts";
 import { BodySyntaxError, type ParsedBody, parseModule } from "./parse_module.ts";
 
 export interface CheckOptions {
@@ -41,7 +42,7 @@ export function parseBody(source: string, options: CheckOptions = {}): BodyTree 
     checkModule(parsed.module);
   } catch (error) {
     // The JavaScript stack ending before CPython's own compile limit (only a Body nested close to it).
-    if (error instanceof RangeError)
+    if (isStackOverflow(error))
       throw new IdemError(
         ErrorCode.BodyFailed,
         "Cannot run Body: maximum recursion depth exceeded during compilation",

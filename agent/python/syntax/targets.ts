@@ -102,16 +102,16 @@ export function checkTarget(p: Cursor, e: PExpr, kind: TargetKind): PExpr {
 
 /** star_targets where `in` may follow (`for` statements and comprehensions): `a`, `a, *b`, `(a, b),`. */
 export function starTargets(p: Cursor): PExpr {
-  const at = p.peek().start;
+  const at = p.offset();
   const elts: PExpr[] = [];
   let comma = false;
   for (;;) {
     if (p.at("*")) {
-      const star = p.next().start;
+      const star = p.skip();
       elts.push({ t: "Starred", value: p.g.bitwiseOr(p), at: star });
     } else elts.push(p.g.bitwiseOr(p));
     if (!p.at(",")) break;
-    p.next();
+    p.skip();
     comma = true;
     if (p.at("in") || p.at("=") || p.at(")") || p.at(":")) break;
   }

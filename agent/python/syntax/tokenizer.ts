@@ -6,16 +6,10 @@
  * against a parser error). Offsets are UTF-16 indices into the text.
  */
 import { numberEnd } from "./number_token.ts";
+import { DEDENT, ENDMARKER, INDENT, NAME, NEWLINE, NUMBER, OP, STRING, TokenList } from "./token_list.ts";
 
-export type TokenType = "NAME" | "NUMBER" | "STRING" | "OP" | "NEWLINE" | "INDENT" | "DEDENT" | "ENDMARKER";
-
-export interface Token {
-  type: TokenType;
-  /** The token's text (for INDENT/DEDENT/NEWLINE/ENDMARKER: ""). */
-  text: string;
-  start: number;
-  end: number;
-}
+export type { Token, TokenType } from "./token_list.ts";
+export { TokenList } from "./token_list.ts";
 
 /** A tokenizer error: CPython's message, its offset, and whether it is an IndentationError. */
 export interface TokenError {
@@ -32,7 +26,7 @@ export interface TokenError {
 }
 
 export interface Tokens {
-  tokens: Token[];
+  tokens: TokenList;
   error: TokenError | null;
 }
 
@@ -59,26 +53,21 @@ function hex4(code: number): string {
   return code.toString(16).toUpperCase().padStart(4, "0");
 }
 
-/** Tokenizes `text` (newlines already "\n"); stops at the first error. */
-export function tokenize(text: string): Tokens {
-  const tokens: Token[] = [];
+/**
+ * Tokenizes `text` (newlines already "\n"); stops at the first error. `shift` is added to every token's
+ * offsets (not to the error's).
+ */
+export function tokenize(text: string, shift = 0): Tokens {
+  const tokens = new TokenList(text, shift);
   const indents = [0];
   const brackets: { ch: string; at: number; line: number }[] = [];
   let pos = 0;
   let line = 1;
   let atLineStart = true;
   const n = text.length;
-  // Names and operators repeat: one string per spelling keeps a large Body's tokens small.
-  const spellings = new Map<string, string>();
-  const push = (type: TokenType, start: number, end: number): void => {
-    let spelling = type === "NEWLINE" ? "" : text.slice(start, end);
-    if (type === "NAME" || type === "OP") {
-      const known = spellings.get(spelling);
-      if (known === undefined) spellings.set(spelling, spelling);
-      else spelling = known;
-    }
-    tokens.push({ type, text: spelling, start, end });
-  };
+  const push = (kind: number, start: number, end: number): void => tokens.push(kind, start, end);
+  /** The kind of the last token, or -1. */
+  const lastKind = (): number => (tokens.count > 0 ? (tokens.kinds[tokens.count - 1] ?? -1) : -1);
   const fail = (message: string, at: number, kind: "" | "indentation" | "lazy" = ""): Tokens => ({
     tokens,
     error:
@@ -107,11 +96,11 @@ export function tokenize(text: string): Tokens {
         if (col > top) {
           if (indents.length >= MAXINDENT) return fail("too many levels of indentation", p, "indentation");
           indents.push(col);
-          push("INDENT", p, p);
+          push(INDENT, p, p);
         } else if (col < top) {
           while (col < (indents[indents.length - 1] ?? 0)) {
             indents.pop();
-            push("DEDENT", p, p);
+            push(DEDENT, p, p);
           }
           if (col !== indents[indents.length - 1])
             return fail("unindent does not match any outer indentation level", p, "indentation");
@@ -130,14 +119,13 @@ export function tokenize(text: string): Tokens {
       const open = brackets[brackets.length - 1];
       if (open)
         return { tokens, error: { message: `'${open.ch}' was never closed`, at: open.at, unclosed: true } };
-      const last = tokens[tokens.length - 1];
-      if (last && last.type !== "NEWLINE" && last.type !== "DEDENT" && last.type !== "INDENT")
-        push("NEWLINE", n, n);
+      const last = lastKind();
+      if (last !== -1 && last !== NEWLINE && last !== DEDENT && last !== INDENT) push(NEWLINE, n, n);
       while (indents.length > 1) {
         indents.pop();
-        push("DEDENT", n, n);
+        push(DEDENT, n, n);
       }
-      push("ENDMARKER", n, n);
+      push(ENDMARKER, n, n);
       return { tokens, error: null };
     }
     const start = pos;
@@ -145,9 +133,9 @@ export function tokenize(text: string): Tokens {
       pos++;
       line++;
       atLineStart = true;
-      const last = tokens[tokens.length - 1];
-      const blankLine = !last || last.type === "NEWLINE" || last.type === "INDENT" || last.type === "DEDENT";
-      if (brackets.length === 0 && !blankLine) push("NEWLINE", start, pos);
+      const last = lastKind();
+      const blankLine = last === -1 || last === NEWLINE || last === INDENT || last === DEDENT;
+      if (brackets.length === 0 && !blankLine) push(NEWLINE, start, pos);
       continue;
     }
     if (c === 92) {
@@ -161,7 +149,7 @@ export function tokenize(text: string): Tokens {
     if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(pos + 1)))) {
       const end = numberEnd(text, pos);
       if (typeof end !== "number") return fail(end.message, end.at);
-      push("NUMBER", start, end);
+      push(NUMBER, start, end);
       pos = end;
       continue;
     }
@@ -174,7 +162,7 @@ export function tokenize(text: string): Tokens {
         const end = stringEnd(text, pos, p, line);
         if (typeof end !== "number") return fail(end.message, end.at);
         for (let k = p; k < end; k++) if (text.charCodeAt(k) === 10) line++;
-        push("STRING", start, end);
+        push(STRING, start, end);
         pos = end;
         continue;
       }
@@ -198,7 +186,7 @@ export function tokenize(text: string): Tokens {
           );
         }
       }
-      push("NAME", start, p);
+      push(NAME, start, p);
       pos = p;
       continue;
     }
@@ -206,7 +194,7 @@ export function tokenize(text: string): Tokens {
       const end = stringEnd(text, pos, pos, line);
       if (typeof end !== "number") return fail(end.message, end.at);
       for (let k = pos; k < end; k++) if (text.charCodeAt(k) === 10) line++;
-      push("STRING", start, end);
+      push(STRING, start, end);
       pos = end;
       continue;
     }
@@ -214,12 +202,12 @@ export function tokenize(text: string): Tokens {
     // Second characters of two- and three-character operators: = * / < > - .
     if (c2 === 61 || c2 === 42 || c2 === 47 || c2 === 60 || c2 === 62 || c2 === 46) {
       if (THREE.has(text.slice(pos, pos + 3))) {
-        push("OP", start, pos + 3);
+        push(OP, start, pos + 3);
         pos += 3;
         continue;
       }
       if (TWO.has(text.slice(pos, pos + 2))) {
-        push("OP", start, pos + 2);
+        push(OP, start, pos + 2);
         pos += 2;
         continue;
       }
@@ -238,10 +226,10 @@ export function tokenize(text: string): Tokens {
             : `closing parenthesis '${ch}' does not match opening parenthesis '${open.ch}'`,
           pos,
         );
-    } else if (!isPrintable(ch)) {
+    } else if (!(c > 32 && c < 127) && !isPrintable(ch)) {
       return fail(`invalid non-printable character U+${hex4(c)}`, pos);
     }
-    push("OP", start, pos + 1);
+    push(OP, start, pos + 1);
     pos++;
   }
 }

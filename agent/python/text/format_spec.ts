@@ -2,14 +2,15 @@
  * Python's format-spec mini-language: `format(value, spec)`, the part after `:` in `'{0:>8.2f}'` and in an
  * f-string field. A port of CPython 3.11's Python/formatter_unicode.c: the spec is parsed once
  * (format_spec_parse.ts, with the value type's default presentation and alignment), then str, int (and bool)
- * and float format it; any other value accepts only the empty spec (`object.__format__`).
+ * and float format it (complex: format_complex.ts); any other value accepts only the empty spec (`object.__format__`).
  * Errors are CPython's, e.g. ValueError "Unknown format code 'd' for object of type 'float'",
  * "Sign not allowed in string format specifier", "Format specifier missing precision",
  * "Cannot specify ',' with 's'.", OverflowError "%c arg not in range(0x110000)".
  */
 import { pyFail } from "../runtime/exceptions.ts";
-import { type PyValue, typeName } from "../runtime/values.ts";
+import { PyComplex, type PyValue, typeName } from "../runtime/values.ts";
 import { doubleToString, type FloatCode } from "./float_text.ts";
+import { formatComplex } from "./format_complex.ts";
 import { codeText, type FormatSpec, parseSpec } from "./format_spec_parse.ts";
 import { layoutNumber, padText } from "./number_layout.ts";
 import { intDecimal, pyStr } from "./repr.ts";
@@ -46,6 +47,7 @@ export function formatValue(value: PyValue, spec: string): string {
     if (s.type === "" || "eEfFgGn%".includes(s.type)) return formatFloat(value, s);
     throw unknownCode(s.type, value);
   }
+  if (value instanceof PyComplex) return formatComplex(value, spec);
   throw pyFail("TypeError", `unsupported format string passed to ${typeName(value)}.__format__`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * `repr()`, `str()` and `ascii()` of Python values exactly as CPython 3.11 prints them: `{'a': 1}`,
- * `['x', 'y']`, `('a',)`, `set()`, `True`, `None`, `2.0`, `1e+16`, `-0.0`, `dict_keys([1])`, `range(0, 3)`,
+ * `['x', 'y']`, `('a',)`, `set()`, `True`, `None`, `2.0`, `1e+16`, `-0.0`, `(1+2j)`, `dict_keys([1])`, `range(0, 3)`,
  * strings quoted and escaped as `unicode_repr` does (Objects/unicodeobject.c), a container inside itself as
  * `[...]`/`{...}`/`(...)`. Ints obey CPython's 4300-digit limit for decimal text; nesting deeper than
  * CPython's recursion limit is its RecursionError, never a JavaScript stack overflow.
@@ -10,6 +10,7 @@ import { BUILTIN_TYPES } from "../check/rules.ts";
 import { pyFail } from "../runtime/exceptions.ts";
 import {
   PyBuiltin,
+  PyComplex,
   PyDict,
   PyIter,
   PyList,
@@ -24,6 +25,7 @@ import {
 } from "../runtime/values.ts";
 import { has, PRINTABLE } from "../types/unicode.ts";
 import { floatRepr } from "./float_text.ts";
+import { complexRepr } from "./format_complex.ts";
 
 export { floatRepr };
 
@@ -72,6 +74,7 @@ function reprIn(v: PyValue, seen: Set<object>): string {
     case "string":
       return strRepr(v);
   }
+  if (v instanceof PyComplex) return complexRepr(v);
   if (
     v instanceof PyList ||
     v instanceof PyTuple ||

@@ -63,42 +63,56 @@ export function bindArgs(type: string, name: string, sig: Signature, call: CallA
   return call.args;
 }
 
+/**
+ * CPython 3.11's `_PyArg_UnpackKeywords` (Python/getargs.c), the binding of Argument Clinic functions that take
+ * keywords: too many arguments in all, then too many or too few positional ones, then each parameter from the
+ * keywords (a missing required one named with its position), then a name given twice, then an unknown keyword.
+ * Positional-only parameters (`posonly`) have no keyword: `sum(iterable=[])` "takes at least 1 positional
+ * argument (0 given)".
+ */
 function bindKeywords(name: string, sig: Extract<Signature, { kind: "keywords" }>, call: CallArgs): Arg[] {
   const fn = `${name}()`;
   const n = call.args.length;
   const total = n + call.keywords.size;
   const max = sig.names.length;
+  const maxpos = sig.positional;
+  const posonly = sig.posonly ?? 0;
+  const minposonly = Math.min(posonly, sig.required);
+  const fail = (message: string): never => {
+    throw pyFail("TypeError", message);
+  };
   if (total > max) {
     const what = n === 0 ? "keyword argument" : "argument";
-    throw pyFail("TypeError", `${fn} takes at most ${plural(max, what)} (${total} given)`);
+    fail(`${fn} takes at most ${plural(max, what)} (${total} given)`);
   }
-  if (n > sig.positional) {
-    const message =
-      sig.positional === 0
+  if (n > maxpos) {
+    const how = sig.required < maxpos ? "at most" : "exactly";
+    fail(
+      maxpos === 0
         ? `${fn} takes no positional arguments`
-        : `${fn} takes at most ${plural(sig.positional, "positional argument")} (${n} given)`;
-    throw pyFail("TypeError", message);
+        : `${fn} takes ${how} ${plural(maxpos, "positional argument")} (${n} given)`,
+    );
+  }
+  if (n < minposonly) {
+    const how = minposonly < maxpos ? "at least" : "exactly";
+    fail(`${fn} takes ${how} ${plural(minposonly, "positional argument")} (${n} given)`);
   }
   const out: Arg[] = [...call.args];
   let left = call.keywords.size;
-  for (let i = n; i < max; i++) {
+  for (let i = Math.max(n, posonly); i < max; i++) {
+    if (left === 0 && i >= sig.required) break;
     const value = left > 0 ? call.keywords.get(sig.names[i] ?? "") : undefined;
     if (value !== undefined) left--;
-    else if (i < sig.required)
-      throw pyFail("TypeError", `${fn} missing required argument '${sig.names[i]}' (pos ${i + 1})`);
+    else if (i < sig.required) fail(`${fn} missing required argument '${sig.names[i]}' (pos ${i + 1})`);
     out[i] = value;
   }
   if (left > 0) {
-    for (let i = 0; i < n; i++) {
+    for (let i = posonly; i < n; i++) {
       if (call.keywords.has(sig.names[i] ?? ""))
-        throw pyFail(
-          "TypeError",
-          `argument for ${fn} given by name ('${sig.names[i]}') and position (${i + 1})`,
-        );
+        fail(`argument for ${fn} given by name ('${sig.names[i]}') and position (${i + 1})`);
     }
     for (const key of call.keywords.keys()) {
-      if (!sig.names.includes(key))
-        throw pyFail("TypeError", `'${key}' is an invalid keyword argument for ${fn}`);
+      if (!sig.names.slice(posonly).includes(key)) fail(`'${key}' is an invalid keyword argument for ${fn}`);
     }
   }
   while (out.length > 0 && out[out.length - 1] === undefined) out.pop();

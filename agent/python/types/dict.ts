@@ -58,7 +58,11 @@ export const DICT_METHODS: MethodTable<PyDict, typeof DICT> = {
     return copy;
   },
   fromkeys: (_, a) => fromKeys(a),
-  get: (d, a) => d.get(a[0] ?? null) ?? a[1] ?? null,
+  // A present None is an answer (`{'a': None}.get('a', 5)` is None): only a missing key (undefined) takes the default.
+  get: (d, a) => {
+    const value = d.get(a[0] ?? null);
+    return value === undefined ? (a[1] ?? null) : value;
+  },
   items: (d) => new PyView(d, "items"),
   keys: (d) => new PyView(d, "keys"),
   pop: (d, a) => {

@@ -2,7 +2,7 @@
  * The methods and attributes of each Python type a Body may use, with how CPython checks the arguments of each:
  * the one table that both the checker (which method names exist at all) and the runtime (dispatch, argument
  * checking in methods.ts) read. A leaf module: data only, no imports. The implementations live in one file
- * per type (types/str.ts, list.ts, dict.ts, set.ts, sequence.ts, number.ts), each typed against its row here
+ * per type (types/str.ts, list.ts, dict.ts, set.ts, sequence.ts, number.ts, complex.ts), each typed against its row here
  * so that a name listed without an implementation, or implemented without a row, does not compile.
  * Not listed, deliberately: `str.encode` and `int.to_bytes`/`from_bytes` (bytes are outside the subset).
  */
@@ -32,6 +32,8 @@ export type Signature =
       readonly names: readonly string[];
       readonly positional: number;
       readonly required: number;
+      /** How many leading parameters are positional-only (`sum(iterable, /, start=0)`); 0 when absent. */
+      readonly posonly?: number;
     }
   | { readonly kind: "free" };
 
@@ -149,6 +151,8 @@ export const INT = { as_integer_ratio: none, bit_count: none, bit_length: none, 
 
 export const FLOAT = { as_integer_ratio: none, conjugate: none, hex: none, is_integer: none } as const;
 
+export const COMPLEX = { conjugate: none } as const;
+
 /** The method table of each type, by the type's Python name (bool uses int's, as a subclass). */
 export const METHOD_TABLES = {
   str: STR,
@@ -159,6 +163,7 @@ export const METHOD_TABLES = {
   set: SET,
   int: INT,
   float: FLOAT,
+  complex: COMPLEX,
 } as const;
 
 export type TypeKey = keyof typeof METHOD_TABLES;
@@ -171,6 +176,7 @@ export const DATA_ATTRIBUTES: { readonly [K in TypeKey]?: readonly string[] } = 
   range: ["start", "stop", "step"],
   int: ["real", "imag", "numerator", "denominator"],
   float: ["real", "imag"],
+  complex: ["real", "imag"],
 };
 
 /** The method names of a type. */

@@ -12,10 +12,13 @@ import { pyRepr } from "../text/repr.ts";
 import type { Arg, MethodTable } from "./args.ts";
 import type { SET } from "./registry.ts";
 
-/** CPython's set_update_internal: a set is merged, a dict's keys added after one resize, else each item. */
+/**
+ * CPython's set_update_internal: a set is merged, an exact dict's keys added after one resize, anything else
+ * (murano's Bunch is a dict subclass) item by item.
+ */
 export function updateSet(s: PySet, v: PyValue): void {
   if (v instanceof PySet) s.entries.merge(v.entries);
-  else if (v instanceof PyDict) {
+  else if (v instanceof PyDict && !v.bunch) {
     s.entries.reserve(v.entries.size);
     for (const e of [...v.entries.values()]) s.add(e.key);
   } else for (const item of iterate(v)) s.add(item);
@@ -31,7 +34,7 @@ export function toSet(v: PyValue): PySet {
 const copy = (s: PySet): PySet => toSet(s);
 
 /** set_intersection: CPython iterates the smaller set (or the non-set operand) and adds what the other has. */
-function intersect(s: PySet, other: PyValue): PySet {
+export function intersect(s: PySet, other: PyValue): PySet {
   if (other === s) return copy(s);
   const out = new PySet();
   if (other instanceof PySet) {
@@ -71,7 +74,8 @@ export function difference(s: PySet, other: PyValue): PySet {
   return out;
 }
 
-function symmetricUpdate(s: PySet, other: PyValue): void {
+/** set_symmetric_difference_update: each item of `other` (as a set) removed from `s` if there, else added. */
+export function symmetricUpdate(s: PySet, other: PyValue): void {
   if (other === s) {
     s.entries.clear();
     return;
@@ -158,19 +162,3 @@ export const SET_METHODS: MethodTable<PySet, typeof SET> = {
     return null;
   },
 };
-
-/**
- * A set display `{a, b, c}`. CPython 3.11 compiles a display of more than two constants to
- * `BUILD_SET 0; LOAD_CONST frozenset(...); SET_UPDATE` (compile.c starunpack_helper): the items go into a
- * frozenset first, then are merged, which lays out (so orders) five or more items differently from adding
- * them one by one, as any other display does.
- */
-export function setDisplay(items: readonly PyValue[], constants: boolean): PySet {
-  const set = new PySet();
-  if (constants && items.length > 2) {
-    const frozen = new PySet();
-    for (const item of items) frozen.add(item);
-    set.entries.merge(frozen.entries);
-  } else for (const item of items) set.add(item);
-  return set;
-}

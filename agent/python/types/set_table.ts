@@ -3,10 +3,12 @@
  * A Body sees a set's order (`list({3, 1, 2})` is `[1, 2, 3]`), and CPython's order is its hash table's slot
  * order, so this table replays Objects/setobject.c (set_add_entry with LINEAR_PROBES 9 and PERTURB_SHIFT 5,
  * set_table_resize, set_insert_clean, set_merge, dummies left by removal, pop's finger) on CPython's hashes,
- * which it derives from the key: ints and bools (`n mod 2**61-1`), floats (`_Py_HashDouble`), '' and tuples of
- * those. A str's hash is randomized per process (PYTHONHASHSEED) and None's is its address in 3.11, so a
- * set that ever held one has no reproducible CPython order: it keeps insertion order (docs/murano.md).
- * A leaf module: keys are strings, values opaque.
+ * which it derives from the key: ints and bools (`n mod 2**61-1`), floats (`_Py_HashDouble`), complex numbers
+ * (`complex_hash`), '' and tuples of those. A str's hash is randomized per process (PYTHONHASHSEED) and None's (a NaN's, another object's) is its
+ * address in 3.11: for those the table uses one fixed stand-in hash (64-bit FNV-1a of the key), i.e. it
+ * behaves as CPython under one particular hash seed. So every order that is the same under all seeds
+ * (`set([1, '', 'a'])` always iterates '' then 1 first) is CPython's, and the rest is one of CPython's
+ * possible orders (docs/murano.md). A leaf module: keys are strings, values opaque.
  */
 
 const P = (1n << 61n) - 1n;
@@ -53,11 +55,10 @@ function floatHash(x: number): bigint | undefined {
   return h === -1n ? -2n : h;
 }
 
-function tupleHash(keys: readonly string[]): bigint | undefined {
+function tupleHash(keys: readonly string[]): bigint {
   let acc = XXPRIME_5;
   for (const key of keys) {
     const lane = signedHashOf(key);
-    if (lane === undefined) return undefined;
     acc = (acc + unsigned(lane) * XXPRIME_2) % U64;
     acc = ((acc << 31n) | (acc >> 33n)) % U64;
     acc = (acc * XXPRIME_1) % U64;
@@ -66,26 +67,43 @@ function tupleHash(keys: readonly string[]): bigint | undefined {
   return acc === U64 - 1n ? 1546275796n : acc >= 1n << 63n ? acc - U64 : acc;
 }
 
-/** CPython's `hash()` of the value a hashKey stands for, or undefined when it is not reproducible. */
-function signedHashOf(key: string): bigint | undefined {
+/** The stand-in for a hash CPython randomizes or takes from an address: 64-bit FNV-1a of the key, signed. */
+function standInHash(key: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < key.length; i++) h = ((h ^ BigInt(key.charCodeAt(i))) * 0x100000001b3n) % U64;
+  const signed = h >= 1n << 63n ? h - U64 : h;
+  return signed === -1n ? -2n : signed;
+}
+
+/** `complex_hash`: hash(real) + 1000003 * hash(imag), wrapping as an unsigned 64-bit sum; -1 becomes -2. */
+function complexHash(parts: string): bigint | undefined {
+  const [re, im] = parts.split(",").map((p) => floatHash(Number(p)));
+  if (re === undefined || im === undefined) return undefined;
+  const combined = (unsigned(re) + 1000003n * unsigned(im)) % U64;
+  if (combined === U64 - 1n) return -2n;
+  return combined >= 1n << 63n ? combined - U64 : combined;
+}
+
+/** CPython's `hash()` of the value a hashKey stands for (a stand-in where CPython's is not reproducible). */
+function signedHashOf(key: string): bigint {
   switch (key[0]) {
     case "i":
       return intHash(BigInt(key.slice(1)));
     case "f":
-      return floatHash(Number(key.slice(1)));
+      return floatHash(Number(key.slice(1))) ?? standInHash(key);
     case "s":
-      return key.length === 1 ? 0n : undefined;
+      return key.length === 1 ? 0n : standInHash(key);
     case "t":
       return tupleHash(JSON.parse(key.slice(1)) as string[]);
+    case "c":
+      return complexHash(key.slice(1)) ?? standInHash(key);
   }
-  return undefined;
+  return standInHash(key);
 }
 
 /** A set's entries: Map-like (size, has, get, set, delete, clear, keys, values, iteration) in CPython's order. */
 export class SetTable<V> implements Iterable<[string, V]> {
   private readonly map = new Map<string, V>();
-  /** Whether every key ever added has a reproducible hash (else: insertion order). */
-  private ordered = true;
   private slots: (string | null | undefined)[] = new Array(MIN_SIZE);
   private hashes: bigint[] = new Array(MIN_SIZE);
   private readonly slotOf = new Map<string, number>();
@@ -105,17 +123,14 @@ export class SetTable<V> implements Iterable<[string, V]> {
   set(key: string, value: V): this {
     if (this.map.has(key)) return this;
     this.map.set(key, value);
-    if (!this.ordered) return this;
-    const h = signedHashOf(key);
-    if (h === undefined) this.ordered = false;
-    else this.addEntry(key, unsigned(h));
+    this.addEntry(key, unsigned(signedHashOf(key)));
     return this;
   }
 
   delete(key: string): boolean {
     if (!this.map.delete(key)) return false;
     const at = this.slotOf.get(key);
-    if (this.ordered && at !== undefined) {
+    if (at !== undefined) {
       this.slots[at] = null;
       this.slotOf.delete(key);
     }
@@ -125,39 +140,30 @@ export class SetTable<V> implements Iterable<[string, V]> {
   clear(): void {
     this.map.clear();
     this.reset(MIN_SIZE);
-    this.ordered = true;
   }
 
   /** `set.pop()`: the first entry from the finger on, as CPython takes it; undefined when empty. */
   pop(): [string, V] | undefined {
     if (this.map.size === 0) return undefined;
-    let key: string | undefined;
-    if (this.ordered) {
-      const n = this.slots.length;
-      let i = this.finger % n;
-      while (typeof this.slots[i] !== "string") i = (i + 1) % n;
-      key = this.slots[i] as string;
-      this.finger = i + 1;
-    } else key = this.map.keys().next().value;
-    const value = this.map.get(key as string) as V;
-    this.delete(key as string);
-    return [key as string, value];
+    const n = this.slots.length;
+    let i = this.finger % n;
+    while (typeof this.slots[i] !== "string") i = (i + 1) % n;
+    const key = this.slots[i] as string;
+    this.finger = i + 1;
+    const value = this.map.get(key) as V;
+    this.delete(key);
+    return [key, value];
   }
 
   /** Room for `count` more entries at once, as set.update makes before adding a dict's keys. */
   reserve(count: number): void {
-    if (this.ordered && (this.fill + count) * 5 >= (this.slots.length - 1) * 3)
+    if ((this.fill + count) * 5 >= (this.slots.length - 1) * 3)
       this.resize((this.map.size + count) * 2);
   }
 
   /** Adds every entry of `other` as CPython's set_merge does (`set(s)`, `s.copy()`, `s.update(t)`). */
   merge(other: SetTable<V>): void {
     if (other === this || other.size === 0) return;
-    if (!other.ordered) this.ordered = false;
-    if (!this.ordered) {
-      for (const [k, v] of other) this.set(k, v);
-      return;
-    }
     this.reserve(other.size);
     const mask = this.slots.length - 1;
     if (this.fill === 0 && other.slots.length === this.slots.length && other.fill === other.size) {
@@ -186,7 +192,6 @@ export class SetTable<V> implements Iterable<[string, V]> {
   assign(other: SetTable<V>): void {
     this.map.clear();
     for (const [k, v] of other.map) this.map.set(k, v);
-    this.ordered = other.ordered;
     this.slots = [...other.slots];
     this.hashes = [...other.hashes];
     this.slotOf.clear();
@@ -196,7 +201,7 @@ export class SetTable<V> implements Iterable<[string, V]> {
 
   /** After removals (`difference_update`): CPython resizes when more than a quarter of the slots are dummies. */
   compact(): void {
-    if (!this.ordered || this.fill - this.map.size <= Math.floor((this.slots.length - 1) / 4)) return;
+    if (this.fill - this.map.size <= Math.floor((this.slots.length - 1) / 4)) return;
     this.resize(this.map.size > 50000 ? this.map.size * 2 : this.map.size * 4);
   }
 
@@ -210,10 +215,6 @@ export class SetTable<V> implements Iterable<[string, V]> {
     yield* this;
   }
   *[Symbol.iterator](): Iterator<[string, V]> {
-    if (!this.ordered) {
-      yield* this.map;
-      return;
-    }
     for (const key of this.slots) if (typeof key === "string") yield [key, this.map.get(key) as V];
   }
 
@@ -230,7 +231,10 @@ export class SetTable<V> implements Iterable<[string, V]> {
     this.slotOf.set(key, at);
   }
 
-  /** set_add_entry for a key known to be absent: the first dummy on its probe path, else the unused slot. */
+  /**
+   * set_add_entry for a key known to be absent: the LAST dummy on its probe path before an unused slot (CPython
+   * overwrites `freeslot` at every dummy), else that unused slot.
+   */
   private addEntry(key: string, hash: bigint): void {
     const mask = this.slots.length - 1;
     let perturb = hash;
@@ -251,7 +255,7 @@ export class SetTable<V> implements Iterable<[string, V]> {
             this.resize(this.map.size > 50000 ? this.map.size * 2 : this.map.size * 4);
           return;
         }
-        if (slot === null && free < 0) free = j;
+        if (slot === null) free = j;
       }
       perturb >>= 5n;
       i = Number((BigInt(i) * 5n + 1n + perturb) & BigInt(mask));

@@ -11,32 +11,21 @@
  *   process group, verifyExitcode, as before), the answer or the error goes back (worker_protocol.ts).
  * - Aborting `signal` (the plan's Timeout, a cancel, a drain) kills the worker with SIGKILL at once, whatever it
  *   is doing; the promise rejects with the signal's reason.
- * - A worker that dies of a signal the agent did not send ran out of memory (V8 aborts the process on a full
- *   heap; the kernel's OOM killer sends SIGKILL): IdemError(1) "MemoryError: …" naming the limit. Any other
+ * - A worker that dies of a signal the agent did not send ran out of memory (its watchdog kills it at the limit,
+ *   worker_watchdog.ts; V8 aborts it on a full heap; the kernel's OOM killer sends SIGKILL): IdemError(1)
+ *   "MemoryError: …" naming the limit. A worker that writes what is no frame is killed (bug kind). Any other
  *   death is an {@link InternalError} (bug kind) with the exit status and the end of its stderr.
  * - A worker that finished its Body cleanly is kept for the next one (at most one idle worker, ended after
  *   {@link IDLE_MS}): a start costs ~50 ms from a bundle, ~0.5 s from the sources. A killed one never serves again.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { ErrorCode, IdemError, resourceExhausted } from "../../errors.ts";
 import type { ScriptOutcome } from "../eval/script.ts";
 import { InternalError } from "../runtime/internal_error.ts";
-import { workerCommand } from "./worker_command.ts";
-import {
-  decodeError,
-  type EvaluateRequest,
-  encodeError,
-  type FromWorker,
-  type ToWorker,
-} from "./worker_protocol.ts";
-
-/** How long an idle worker waits for the next Body before it is ended. */
-const IDLE_MS = 30_000;
-/** How much of a worker's stderr is kept for the log of an unexpected death. */
-const STDERR_TAIL = 4096;
+import { BodyWorker, type Death, IDLE_MS } from "./worker_process.ts";
+import { decodeError, type EvaluateRequest, encodeError } from "./worker_protocol.ts";
 
 export interface BodyLimits {
-  /** The worker's JavaScript heap limit in MB (config `bodyMemoryMB`, default 256). */
+  /** How much the worker may grow in MB (config `bodyMemoryMB`, default 256): its watchdog ends it beyond. */
   memoryMB: number;
 }
 
@@ -100,103 +89,6 @@ export function evaluateBounded(request: BodyRequest, options: BoundedOptions): 
   });
 }
 
-interface Death {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  error?: unknown;
-}
-
-interface Listener {
-  message(message: FromWorker): void;
-  exit(death: Death): void;
-}
-
-/** One worker process and its line protocol. */
-class BodyWorker {
-  readonly memoryMB: number;
-  private readonly child: ChildProcess;
-  private listener: Listener | null = null;
-  private partial = "";
-  private stderr = "";
-  private killed = false;
-  private gone = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-
-  constructor(memoryMB: number) {
-    this.memoryMB = memoryMB;
-    const command = workerCommand(memoryMB);
-    this.child = spawn(command.file, command.args, { env: command.env, stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdin?.on("error", () => {}); // a dead worker: its exit says why
-    this.child.stdout?.setEncoding("utf8").on("data", (text: string) => this.receive(text));
-    this.child.stderr?.setEncoding("utf8").on("data", (text: string) => {
-      this.stderr = (this.stderr + text).slice(-STDERR_TAIL);
-    });
-    this.child.on("error", (error) => this.ended({ code: null, signal: null, stderr: this.stderr, error }));
-    this.child.on("exit", (code, signal) => this.ended({ code, signal, stderr: this.stderr }));
-  }
-
-  get alive(): boolean {
-    return !this.gone && !this.killed;
-  }
-
-  serve(listener: Listener): void {
-    clearTimeout(this.idleTimer);
-    this.listener = listener;
-    for (const handle of this.handles()) handle.ref();
-  }
-
-  send(message: ToWorker): void {
-    this.child.stdin?.write(`${JSON.stringify(message)}\n`);
-  }
-
-  /** Waits for the next Body without keeping the agent alive; ended after IDLE_MS. */
-  idle(onEnd: () => void): void {
-    this.listener = null;
-    for (const handle of this.handles()) handle.unref();
-    this.idleTimer = setTimeout(() => {
-      onEnd();
-      this.end();
-    }, IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  /** Ends an idle worker gently: its input ends, it exits. */
-  end(): void {
-    this.killed = true;
-    this.child.stdin?.end();
-  }
-
-  kill(): void {
-    this.killed = true;
-    if (!this.gone) this.child.kill("SIGKILL");
-  }
-
-  /** The process and its pipes (net.Socket at run time): unreferenced, they do not keep the agent alive. */
-  private handles(): { ref(): void; unref(): void }[] {
-    const pipes = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({
-      ref?(): void;
-      unref?(): void;
-    } | null)[];
-    const sockets = pipes.filter((p): p is { ref(): void; unref(): void } => typeof p?.unref === "function");
-    return [this.child, ...sockets];
-  }
-
-  private receive(text: string): void {
-    const lines = (this.partial + text).split("\n");
-    this.partial = lines.pop() ?? "";
-    for (const line of lines) if (line) this.listener?.message(JSON.parse(line) as FromWorker);
-  }
-
-  private ended(death: Death): void {
-    if (this.gone) return;
-    this.gone = true;
-    clearTimeout(this.idleTimer);
-    if (!this.killed) this.listener?.exit(death);
-    this.listener = null;
-  }
-}
-
 let spare: BodyWorker | null = null;
 
 function takeIdle(memoryMB: number): BodyWorker | null {
@@ -231,6 +123,11 @@ function prewarm(memoryMB: number): void {
 
 function deathError(death: Death, limits: BodyLimits): Error {
   if (death.error !== undefined) return startFailure(death.error);
+  if (death.garbled !== undefined) {
+    return new InternalError(
+      `Body worker sent an unreadable message: ${InternalError.describe(death.garbled)}`,
+    );
+  }
   if (death.signal !== null) {
     return new IdemError(
       ErrorCode.BodyFailed,

@@ -1,16 +1,24 @@
 /**
  * How to start a Body worker process in each form idem runs in, with its heap limited to `memoryMB` (V8's
- * `--max-old-space-size`). Its last two arguments are always {@link BODY_WORKER_ARG} and the agent's PID (the
- * worker ends itself when that process is no longer its parent):
+ * `--max-old-space-size`, set above the limit: the worker's watchdog ends it at the limit, worker_watchdog.ts).
+ * Its last three arguments are always {@link BODY_WORKER_ARG}, `memoryMB` and the agent's PID (the worker ends
+ * itself when that process is no longer its parent):
  *
  * - from the sources (`node agent/cli.ts`, tests): this runtime runs agent/python/worker/worker_main.ts;
  * - dist/idem.mjs on Node or Deno: the runtime runs the bundle itself with {@link BODY_WORKER_ARG} (agent/cli.ts
- *   serves the worker when it sees it); Deno gets the heap limit through `--v8-flags` and no permission but
- *   `--allow-env` (the bundle's modules read IDEM_* settings as they load): no files, network or processes;
+ *   imports worker_dispatch.ts first, which serves the worker when it sees it); on Node with V8's compile cache
+ *   (`NODE_COMPILE_CACHE`) in the agent's private cache folder (`<data dir>/cache/compile`, checked as the native
+ *   addon's folder is: nobody else may write to it), written after the first Body (docs/benchmarks.md);
+ *   without a usable folder, no cache. Deno (which keeps its own code cache) gets the heap limit through
+ *   `--v8-flags` and no permission but `--allow-env` (the bundle's modules read IDEM_* settings as they load):
+ *   no files, network or processes;
  * - dist/idem (the single executable): the executable itself with BODY_WORKER_ARG, the heap limit through
  *   NODE_OPTIONS (a SEA reads no Node options from its command line).
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nativeCacheDir } from "../../native/lmdb_addon.ts";
+import { privateDir } from "../../private_files.ts";
 import { BODY_WORKER_ARG } from "./worker_protocol.ts";
 
 /** Set by build.mjs in a bundle: "esm" (dist/idem.mjs) or "sea" (dist/idem); absent in the sources. */
@@ -28,17 +36,17 @@ interface DenoRuntime {
 
 export function workerCommand(memoryMB: number): WorkerCommand {
   const target = typeof __IDEM_TARGET__ === "undefined" ? undefined : __IDEM_TARGET__;
-  const heap = `--max-old-space-size=${Math.max(16, Math.floor(memoryMB))}`;
+  const heap = `--max-old-space-size=${v8HeapMB(memoryMB)}`;
   const env = { ...process.env };
   if (target === "sea") {
     return {
       file: process.execPath,
-      args: [BODY_WORKER_ARG, `${process.pid}`],
+      args: [BODY_WORKER_ARG, `${memoryMB}`, `${process.pid}`],
       env: { ...env, NODE_OPTIONS: heap },
     };
   }
   const file = target === "esm" ? import.meta.url : new URL("./worker_main.ts", import.meta.url).href;
-  const entry = [fileURLToPath(file), BODY_WORKER_ARG, `${process.pid}`];
+  const entry = [fileURLToPath(file), BODY_WORKER_ARG, `${memoryMB}`, `${process.pid}`];
   const deno = (globalThis as { Deno?: DenoRuntime }).Deno;
   if (deno) {
     return {
@@ -47,5 +55,37 @@ export function workerCommand(memoryMB: number): WorkerCommand {
       env,
     };
   }
-  return { file: process.execPath, args: [heap, ...entry], env };
+  const cache = target === "esm" ? compileCacheDir() : null;
+  return {
+    file: process.execPath,
+    args: [heap, ...entry],
+    env: cache ? { ...env, NODE_COMPILE_CACHE: cache } : env,
+  };
+}
+
+let compileCache: string | null | undefined;
+
+/** The private folder for the bundle's compile cache, made once; null when it cannot be had (no cache then). */
+function compileCacheDir(): string | null {
+  if (compileCache !== undefined) return compileCache;
+  compileCache = null;
+  try {
+    const base = nativeCacheDir();
+    const dir = join(base, "compile");
+    for (const folder of [base, dir]) privateDir(folder, { what: "cache folder", refuseWritable: true });
+    compileCache = dir;
+  } catch {
+    // a worker starts without the cache
+  }
+  return compileCache;
+}
+
+/**
+ * V8's heap limit for a worker whose Body may use `memoryMB`: a backstop above the limit, not the limit. When V8
+ * reaches its own limit it first spends seconds in garbage collections that free nothing (~10-20 s at 256 MB,
+ * measured) before it aborts; the watchdog (worker_entry.ts) ends the worker at `memoryMB` before that.
+ */
+export function v8HeapMB(memoryMB: number): number {
+  const limit = Math.max(16, Math.floor(memoryMB));
+  return limit + Math.max(64, Math.floor(limit / 2));
 }

@@ -1,46 +1,61 @@
 /**
- * The Body worker's side (a child process started by worker.ts): reads requests from stdin, one JSON line each
+ * The Body worker's side (a child process started by worker.ts): reads requests from stdin, one frame each
  * (worker_protocol.ts), evaluates each Body synchronously with the in-thread interpreter, and brokers every script
  * call to the agent: it writes the call to stdout and blocks on stdin until the agent answers. Serves one Body
  * after another until stdin ends. Sync I/O on its own stdin/stdout is what makes a synchronous interpreter able
- * to call scripts that the agent runs asynchronously.
+ * to call scripts that the agent runs asynchronously. The Body's `args` come from the Parameters tree the agent
+ * sends: the plan is never parsed here.
  *
- * A watchdog thread kills the process when its parent (the agent) is gone, so that a Body computing forever
- * cannot outlive a crashed agent (`kill -9`) as an orphan.
+ * A watchdog thread (worker_watchdog.ts) kills the process when its parent (the agent) is gone, so that a Body
+ * computing forever cannot outlive a crashed agent (`kill -9`) as an orphan, and when the process has grown by
+ * more than its memory limit, so that a Body that fills memory is answered MemoryError at once instead of after
+ * V8's last-ditch garbage collections.
  */
 import { readSync, writeSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import module from "node:module";
 import type { ScriptOutcome } from "../eval/script.ts";
-import { argsOf, compile, evaluate, toJson } from "../mod.ts";
+import { compile, evaluate, fromJson, toJson } from "../mod.ts";
 import {
   decodeError,
+  decodeFrame,
   type EvaluateRequest,
   encodeError,
+  encodeFrame,
+  FRAME_HEADER,
   type FromWorker,
   type ToWorker,
 } from "./worker_protocol.ts";
+import { watchWorker } from "./worker_watchdog.ts";
 
 /**
- * Serves Bodies on stdin/stdout until stdin ends, then exits. The last command line argument is the agent's PID
- * (worker_command.ts).
+ * Serves Bodies on stdin/stdout until stdin ends, then exits. The last two command line arguments are the memory
+ * limit in MB and the agent's PID (worker_command.ts).
  */
 export function serveBodyWorker(): never {
-  watchParent(Number(process.argv.at(-1)));
-  const input = new LineReader(0);
-  for (let line = input.next(); line !== null; line = input.next()) {
-    const request = JSON.parse(line) as ToWorker;
+  watchWorker({ agentPid: Number(process.argv.at(-1)), memoryMB: Number(process.argv.at(-2)) });
+  const input = new FrameInput(0);
+  let served = 0;
+  for (let request = input.next(); request !== null; request = input.next()) {
     if (request.t !== "evaluate") throw new Error(`Body worker: unexpected request ${request.t}`);
     send(run(request, input));
+    if (++served === 1) flushCompileCache();
   }
   process.exit(0);
 }
 
-function run(request: EvaluateRequest, input: LineReader): FromWorker {
+/**
+ * Writes V8's compile cache now (when the worker runs with one, worker_command.ts) rather than at exit, which a
+ * worker killed by a Timeout or at its memory limit never reaches: the code of the first Body's run is cached.
+ */
+function flushCompileCache(): void {
+  (module as { flushCompileCache?: () => void }).flushCompileCache?.();
+}
+
+function run(request: EvaluateRequest, input: FrameInput): FromWorker {
   const call = (name: string, commandline: string, stdin: string | null): ScriptOutcome => {
     send({ t: "call", name, commandline, input: stdin });
-    const line = input.next();
-    if (line === null) process.exit(0); // the agent is gone
-    const answer = JSON.parse(line) as ToWorker;
+    const answer = input.next();
+    if (answer === null) process.exit(0); // the agent is gone
     if (answer.t === "return") return answer.outcome;
     if (answer.t === "raise") throw decodeError(answer.error);
     throw new Error(`Body worker: unexpected answer ${answer.t} to a script call`);
@@ -48,8 +63,7 @@ function run(request: EvaluateRequest, input: LineReader): FromWorker {
   try {
     const scripts = new Set(request.scripts);
     const program = compile(request.source, { scripts });
-    const args = argsOf(request.planText);
-    const value = evaluate(program, { args, scripts, call });
+    const value = evaluate(program, { args: fromJson(request.parameters), scripts, call });
     return { t: "done", json: toJson(value) };
   } catch (error) {
     return { t: "fail", error: encodeError(error) };
@@ -57,7 +71,7 @@ function run(request: EvaluateRequest, input: LineReader): FromWorker {
 }
 
 function send(message: FromWorker): void {
-  const bytes = Buffer.from(`${JSON.stringify(message)}\n`, "utf8");
+  const bytes = encodeFrame(message);
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -69,31 +83,40 @@ function send(message: FromWorker): void {
   }
 }
 
-/** Blocking line reads from a file descriptor (a pipe from the agent). */
-class LineReader {
+/** Blocking frame reads from a file descriptor (a pipe from the agent). */
+class FrameInput {
   private readonly fd: number;
   private readonly chunk = Buffer.alloc(64 * 1024);
-  private pending: Buffer[] = [];
+  private buffered: Buffer = Buffer.alloc(0);
   private done = false;
   constructor(fd: number) {
     this.fd = fd;
   }
 
-  /** The next line without its newline, or null once the input has ended. */
-  next(): string | null {
-    for (;;) {
-      const last = this.pending.at(-1);
-      const newline = last ? last.indexOf(10) : -1;
-      if (last && newline >= 0) {
-        const head = Buffer.concat([...this.pending.slice(0, -1), last.subarray(0, newline)]);
-        this.pending = newline + 1 < last.length ? [last.subarray(newline + 1)] : [];
-        return head.toString("utf8");
-      }
-      if (this.done) return null;
+  /** The next message, or null once the input has ended. */
+  next(): ToWorker | null {
+    if (!this.fill(FRAME_HEADER)) return null;
+    const end = FRAME_HEADER + this.buffered.readUInt32BE(0);
+    if (!this.fill(end)) return null;
+    const message = decodeFrame<ToWorker>(this.buffered.subarray(FRAME_HEADER, end));
+    this.buffered = this.buffered.subarray(end);
+    return message;
+  }
+
+  /** Reads until `size` bytes are buffered; false when the input ends first. */
+  private fill(size: number): boolean {
+    const parts = [this.buffered];
+    let length = this.buffered.length;
+    while (length < size && !this.done) {
       const n = this.read();
       if (n === 0) this.done = true;
-      else this.pending.push(Buffer.from(this.chunk.subarray(0, n)));
+      else {
+        parts.push(Buffer.from(this.chunk.subarray(0, n)));
+        length += n;
+      }
     }
+    if (parts.length > 1) this.buffered = Buffer.concat(parts);
+    return length >= size;
   }
 
   private read(): number {
@@ -113,16 +136,4 @@ class LineReader {
 /** Sleeps 1 ms without an event loop (a non-blocking pipe that is not ready yet). */
 function pause(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-}
-
-/**
- * A thread that kills this process (SIGKILL) as soon as its parent is no longer the agent (`agentPid`): the
- * agent is gone, maybe before this worker even started.
- */
-function watchParent(agentPid: number): void {
-  const code = `
-    const { workerData } = require("node:worker_threads");
-    setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, "SIGKILL"); }, 250);`;
-  const watchdog = new Worker(code, { eval: true, workerData: agentPid });
-  watchdog.unref();
 }

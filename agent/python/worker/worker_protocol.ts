@@ -1,8 +1,12 @@
 /**
- * What crosses between the agent and its Body worker (a child process, see worker.ts): one JSON object per line,
- * agent → worker on the worker's stdin, worker → agent on its stdout.
+ * What crosses between the agent and its Body worker (a child process, see worker.ts): one message per frame,
+ * agent → worker on the worker's stdin, worker → agent on its stdout. A frame is the message's length (4 bytes,
+ * big-endian) and the message in V8's serialization format (`node:v8` serialize, the structured clone of
+ * worker threads): the plan's Parameters cross as the exact tree of the plan's one parse (agent/json/parse.ts
+ * JsonValue: integers as bigint, floats as numbers with -0.0 and NaN, objects as Maps in the text's key order),
+ * so the worker never parses the plan again.
  *
- *   agent  {t: "evaluate", source, planText, scripts}      worker compiles and runs the Body
+ *   agent  {t: "evaluate", source, parameters, scripts}    worker compiles and runs the Body
  *   worker {t: "call", name, commandline, input}           a script call: the worker blocks until the answer
  *   agent  {t: "return", outcome} | {t: "raise", error}    the script's outcome, or why it failed
  *   worker {t: "done", json} | {t: "fail", error}          the Body's return value as json.dumps text, or why not
@@ -11,7 +15,9 @@
  * message, info and Python exception name; an EnvironmentError stays one (the runner retries a plan whose
  * environment failed before any script started); anything else is an {@link InternalError}.
  */
+import { deserialize, serialize } from "node:v8";
 import { EnvironmentError, IdemError, type Resource } from "../../errors.ts";
+import type { JsonValue } from "../../json/parse.ts";
 import type { ScriptOutcome } from "../eval/script.ts";
 import { InternalError } from "../runtime/internal_error.ts";
 
@@ -28,8 +34,11 @@ export interface EvaluateRequest {
   t: "evaluate";
   /** The Body's source (already checked by the agent: a refused Body never reaches a worker). */
   source: string;
-  /** The plan's JSON text: the worker takes `args` from its Parameters with the plan's one parser. */
-  planText: string;
+  /**
+   * The plan's Parameters as its one parse read them (null when absent): the Body's `args`. Nested at most
+   * `maxPlanDepth` (≤ 1000) deep, which V8's serializer takes (it recurses: ~10 000 levels overflow its stack).
+   */
+  parameters: JsonValue;
   /** The plan's script names: each is a callable in the Body. */
   scripts: string[];
 }
@@ -70,5 +79,38 @@ export function decodeError(wire: WireError): Error {
       return new EnvironmentError(wire.resource, wire.message);
     case "internal":
       return new InternalError(wire.detail, wire.message);
+  }
+}
+
+/** The bytes of a frame's length prefix. */
+export const FRAME_HEADER = 4;
+
+/** A message as one frame. */
+export function encodeFrame(message: ToWorker | FromWorker): Buffer {
+  const body = serialize(message);
+  const header = Buffer.alloc(FRAME_HEADER);
+  header.writeUInt32BE(body.length);
+  return Buffer.concat([header, body]);
+}
+
+/** The message of a frame's body (without its length prefix). */
+export function decodeFrame<T extends ToWorker | FromWorker>(body: Uint8Array): T {
+  return deserialize(body) as T;
+}
+
+/** Splits a byte stream into messages: push each chunk as it arrives, get the messages it completes. */
+export class FrameReader<T extends ToWorker | FromWorker> {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): T[] {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const messages: T[] = [];
+    while (this.buffered.length >= FRAME_HEADER) {
+      const end = FRAME_HEADER + this.buffered.readUInt32BE(0);
+      if (this.buffered.length < end) break;
+      messages.push(decodeFrame<T>(this.buffered.subarray(FRAME_HEADER, end)));
+      this.buffered = this.buffered.subarray(end);
+    }
+    return messages;
   }
 }
