@@ -383,7 +383,7 @@ test("long chains parse as in CPython, and a 4 MB Body parses in linear time", (
   assert.equal(idem(`return ${Array(325).fill("args.s").join(" + ")}`).kind, "ok");
 });
 
-test("literals and f-strings get CPython's values (numbers, escapes, prefixes, `=`, `{1,2}`, nested specs)", () => {
+test("literals, f-strings and names get CPython's values (escapes, prefixes, `=`, nested specs, NFKC names)", () => {
   const bodies = [
     "x = 5\nreturn f'{x=}'",
     "x = 'a'\nreturn f'{x=}|{x = }|{x=!s}|{x=:>4}|{x=:}'",
@@ -397,6 +397,9 @@ test("literals and f-strings get CPython's values (numbers, escapes, prefixes, `
     "return '''a\n  b'''",
     "  x = '''a\n  b'''\n  return x",
     "\tx = 1\n\tif x:\n\t\treturn 'tab'",
+    // Every identifier is NFKC-normalized (PEP 3131): names, attributes, keyword arguments.
+    "ﬁx = 1\nreturn [fix, dict(ﬁ=2), 'abc'.ｕｐｐｅｒ()]",
+    "toString = 3\nconstructor = 4\nreturn [toString, constructor]",
   ];
   const expected = JSON.parse(
     execFileSync(

@@ -238,9 +238,7 @@ export function callBuiltin(name: string, call: CallArgs, rt: Runtime): PyValue 
           "TypeError",
           `format expected at ${a.length ? "most 2" : "least 1"} argument${a.length ? "s" : ""}, got ${a.length}`,
         );
-      const spec = a[1] ?? "";
-      if (typeof spec !== "string")
-        throw pyFail("TypeError", `format() argument 2 must be str, not ${typeName(spec)}`);
+      const spec = a[1] === undefined ? "" : strArg(a[1], "format() argument 2 must be str", true);
       return formatValue(a[0] ?? null, spec);
     }
   }

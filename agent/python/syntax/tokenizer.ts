@@ -1,9 +1,10 @@
 /**
  * CPython 3.11's tokenizer (Parser/tokenizer.c) for the text murano-agent compiles: NEWLINE/INDENT/DEDENT,
  * implicit line joining inside brackets (at most 200 open: MAXLEVEL), backslash continuation, comments, numbers
- * and string tokens with CPython's error for each malformed spelling. The whole text is tokenized up front; a
- * tokenizer error is returned as `error` with the tokens read before it (see syntax_error.ts for how it ranks
- * against a parser error). Offsets are UTF-16 indices into the text.
+ * and string tokens with CPython's error for each malformed spelling. The whole text is tokenized up front into
+ * a TokenList (kinds and offsets in typed arrays, no object per token: token_list.ts); a tokenizer error is
+ * returned as `error` with the tokens read before it (parse_module.ts `choose` ranks it against a parser
+ * error). Offsets are UTF-16 indices into the text.
  */
 import { numberEnd } from "./number_token.ts";
 import { DEDENT, ENDMARKER, INDENT, NAME, NEWLINE, NUMBER, OP, STRING, TokenList } from "./token_list.ts";

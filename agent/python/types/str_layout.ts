@@ -13,7 +13,7 @@ import { strLength } from "./text.ts";
 /** `s.center(width, fillchar=' ')`, `ljust`, `rjust` */
 export function pad(s: string, a: readonly Arg[], name: "center" | "ljust" | "rjust"): string {
   const width = BigInt(sizeArg(a[0]));
-  const fill = a[1] ?? " ";
+  const fill = a[1] === undefined ? " " : a[1];
   if (typeof fill !== "string")
     throw pyFail("TypeError", `The fill character must be a unicode character, not ${typeName(fill)}`);
   if (strLength(fill) !== 1)

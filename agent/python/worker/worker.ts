@@ -16,12 +16,13 @@
  *   "MemoryError: …" naming the limit. A worker that writes what is no frame is killed (bug kind). Any other
  *   death is an {@link InternalError} (bug kind) with the exit status and the end of its stderr.
  * - A worker that finished its Body cleanly is kept for the next one (at most one idle worker, ended after
- *   {@link IDLE_MS}): a start costs ~50 ms from a bundle, ~0.5 s from the sources. A killed one never serves again.
+ *   IDLE_MS, worker_process.ts): a cold start costs ~0.2 s from a bundle, ~0.3-0.5 s from the sources
+ *   (docs/benchmarks.md). A killed one never serves again.
  */
 import { ErrorCode, IdemError, resourceExhausted } from "../../errors.ts";
 import type { ScriptOutcome } from "../eval/script.ts";
 import { InternalError } from "../runtime/internal_error.ts";
-import { BodyWorker, type Death, IDLE_MS } from "./worker_process.ts";
+import { BodyWorker, type Death } from "./worker_process.ts";
 import { decodeError, type EvaluateRequest, encodeError } from "./worker_protocol.ts";
 
 export interface BodyLimits {
