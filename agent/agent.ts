@@ -197,7 +197,12 @@ export async function startAgent(
     options.onSuperseded?.(by);
   }
   transport = connectTransport({
-    broker: { ...config.broker, url: brokerUrl },
+    // aedes speaks MQTT 3.1.1 only: on the embedded broker "auto" is 3.1.1 at once (no protocol-fallback warning).
+    broker: {
+      ...config.broker,
+      url: brokerUrl,
+      ...(embedded && config.broker.protocol === "auto" ? { protocol: 4 } : {}),
+    },
     agentId: config.agentId,
     clientId: `idem-${config.agentId}`,
     plansTopic: topic("plans"),

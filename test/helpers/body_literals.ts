@@ -90,9 +90,12 @@ export const strLiteral: fc.Arbitrary<string> = fc
   .tuple(text, fc.constantFrom<"'" | '"'>("'", "'", '"'), fc.nat(5))
   .map(([s, quote, form]) => {
     if (form === 3 && rawSafe(s)) return `r'${s}'`;
-    if (form === 4 && s.length > 1) {
-      const cut = Math.floor(s.length / 2);
-      return `${pyString(s.slice(0, cut), quote)} ${pyString(s.slice(cut), quote, 1)}`;
+    const chars = Array.from(s);
+    if (form === 4 && chars.length > 1) {
+      // Cut between code points: halves of one astral character would be two lone surrogates, which idem's
+      // UTF-16 strings join again (a deliberate difference, docs/murano.md).
+      const cut = Math.floor(chars.length / 2);
+      return `${pyString(chars.slice(0, cut).join(""), quote)} ${pyString(chars.slice(cut).join(""), quote, 1)}`;
     }
     return pyString(s, quote, form > 2 ? 0 : form);
   });

@@ -108,6 +108,20 @@ export const DEVIATIONS: readonly Deviation[] = [
     matches: (c) => PYTHON2_CALL.test(body(c.plan)),
   },
   {
+    name: "unknown-name",
+    reason:
+      "SPEC v2 section 6: a name that is neither a built-in, a script of the plan, args, nor bound anywhere in " +
+      "the Body cannot succeed on any path, so idem refuses the plan before anything runs (no script started)",
+    murano: "runs the Body until the name is evaluated, then fails with code 1 \"name 'x' is not defined\"",
+    answer: {
+      kind: "refused",
+      code: 2,
+      message: /^Cannot run Body: unknown name "\w+" \(.*\) \(line \d+, column \d+\)$/,
+    },
+    cases: ["096"],
+    matches: (c) => undefinedCall(c.plan) !== undefined,
+  },
+  {
     name: "lambda",
     reason:
       "SPEC section 6 refuses lambda (with def and class: no user-defined functions in a Body); the only corpus " +
@@ -142,6 +156,42 @@ export function deviationFor(c: CorpusCase): Deviation | undefined {
 
 function body(plan: Record<string, unknown>): string {
   return typeof plan.Body === "string" ? plan.Body : "";
+}
+
+/** CPython 3.11's built-in names (`dir(builtins)`, exceptions and warnings aside). */
+const PYTHON_BUILTINS = new Set(
+  (
+    "abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod compile complex " +
+    "copyright credits delattr dict dir divmod enumerate eval exec exit filter float format frozenset getattr " +
+    "globals hasattr hash help hex id input int isinstance issubclass iter len license list locals map max " +
+    "memoryview min next object oct open ord pow print property quit range repr reversed round set setattr " +
+    "slice sorted staticmethod str sum super tuple type vars zip Ellipsis False None NotImplemented True"
+  ).split(" "),
+);
+
+/**
+ * A name the Body calls (`name(…)`, not `x.name(…)`) that is neither a Python built-in, a script of the plan,
+ * `args`, nor bound anywhere in the Body (`name =`, `for name in`, a comprehension's `for name`): the unknown
+ * name of SPEC section 6.
+ */
+function undefinedCall(plan: Record<string, unknown>): string | undefined {
+  const source = body(plan);
+  const scripts = new Set(Object.keys((plan.Scripts as object | null) ?? {}));
+  for (const [, name = ""] of source.matchAll(/(?<![.\w])([A-Za-z_]\w*)\s*\(/g)) {
+    if (PYTHON_BUILTINS.has(name) || /(Error|Exception|Warning|Exit|Interrupt|Iteration)$/.test(name))
+      continue;
+    if (
+      scripts.has(name) ||
+      name === "args" ||
+      /^(and|or|not|in|is|if|elif|while|for|return|lambda)$/.test(name)
+    )
+      continue;
+    const bound = new RegExp(
+      `(?<![.\\w])${name}\\s*(=(?!=)|,[^\\n]*=(?!=)|[+\\-*/%]=)|\\bfor\\b[^\\n]*?(?<![.\\w])${name}\\b[^\\n]*?\\bin\\b`,
+    );
+    if (!bound.test(source)) return name;
+  }
+  return undefined;
 }
 
 function atLeast21(plan: Record<string, unknown>): boolean {

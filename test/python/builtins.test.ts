@@ -281,8 +281,10 @@ const ITERATORS = new Set(["enumerate", "zip", "reversed", "filter", "map"]);
 const builtinCall: fc.Arbitrary<Call> = fc
   .record({
     fn: fc.constantFrom(
-      ...("len sorted list tuple set dict str isinstance enumerate zip reversed filter map any all repr ascii " +
-        "min max sum bool abs round divmod pow int float chr ord bin oct hex format range").split(" "),
+      ...(
+        "len sorted list tuple set dict str isinstance enumerate zip reversed filter map any all repr ascii " +
+        "min max sum bool abs round divmod pow int float chr ord bin oct hex format range"
+      ).split(" "),
     ),
     args: fc.array(
       fc.oneof(
@@ -301,7 +303,20 @@ const builtinCall: fc.Arbitrary<Call> = fc
         weight: 1,
         arbitrary: fc.uniqueArray(
           fc.tuple(
-            fc.constantFrom("key", "reverse", "start", "strict", "default", "x", "iterable", "base", "ndigits", "exp", "mod", "object"),
+            fc.constantFrom(
+              "key",
+              "reverse",
+              "start",
+              "strict",
+              "default",
+              "x",
+              "iterable",
+              "base",
+              "ndigits",
+              "exp",
+              "mod",
+              "object",
+            ),
             fc.oneof(
               keyFunction,
               scalar.map((value) => ({ value }) as Operand),

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { IdemError } from "../../agent/errors.ts";
 import { compileBody, evaluateBody } from "../../agent/python/mod.ts";
+import { type BodyCase, type Outcome, sameOutcome } from "../helpers/body_case.ts";
+import { idemOutcome } from "../helpers/idem_body.ts";
+import { PythonBodies } from "../helpers/python_body.ts";
 
 /**
  * Asserts that compiling refuses the Body with `code` (2: valid Python outside the subset; 1: a syntax error,
@@ -234,4 +237,131 @@ test("a method call on a name that is not a script of the plan is checked agains
     /"runFunction" is not a supported method \(line 2, column 14\)/,
   );
   assert.throws(() => compileBody("return other.runFunction('x')", { scripts }), /unknown name "other"/);
+});
+
+/** Runs each Body in python3 as murano-agent does and in idem (echo scripts named `scripts`): same answer. */
+async function sameAsMuranoAgent(bodies: [string, string[], string?][]): Promise<void> {
+  const cases: BodyCase[] = bodies.map(([body, names, params]) => ({
+    topic: "names",
+    body,
+    params: params ?? "{}",
+    scripts: names.map((name) => ({
+      name,
+      exitCode: 0,
+      stdout: null,
+      stderr: null,
+      echo: true,
+      verify: true,
+    })),
+  }));
+  const python = new PythonBodies();
+  try {
+    const expected = await python.run(cases);
+    cases.forEach((c, k) => {
+      const want = expected[k] as Outcome;
+      assert.notEqual(want.kind, "syntax", c.body);
+      const got = idemOutcome(c);
+      assert.ok(
+        sameOutcome(got, want),
+        `${c.body}\nidem: ${JSON.stringify(got)}\npython3: ${JSON.stringify(want)}`,
+      );
+    });
+  } finally {
+    python.close();
+  }
+}
+
+const REFUSED_NAMES = "input id next hash exec iter vars print open type getattr eval".split(" ");
+
+test("a script named like a refused built-in shadows it: murano-agent's scripts are globals, built-ins come last", async () => {
+  await sameAsMuranoAgent(REFUSED_NAMES.map((name) => [`return ${name}('x').stdout`, [name]]));
+  // A script named like a supported built-in wins too, and `name.anything(...)` runs it.
+  await sameAsMuranoAgent([
+    ["return len('x').stdout + input.run('y').stdout", ["len", "input"]],
+    ["return [print(str(i)).stdout for i in range(2)]", ["print"]],
+  ]);
+});
+
+test("a refused built-in is refused only where the name resolves to the built-in", () => {
+  const scripts = new Set(["deploy"]);
+  for (const name of REFUSED_NAMES) {
+    // A local of the Body (bound anywhere, even later) shadows the built-in everywhere in the Body.
+    assert.doesNotThrow(() => compileBody(`${name} = args.x\nreturn ${name}`, { scripts }), name);
+    assert.doesNotThrow(() => compileBody(`y = [${name} for i in [1]]\n${name} = 2`, { scripts }), name);
+    // A comprehension variable shadows it inside the comprehension only.
+    assert.doesNotThrow(() => compileBody(`return [${name} for ${name} in args.l]`, { scripts }), name);
+    assert.throws(
+      () => compileBody(`y = [${name} for ${name} in args.l]\nreturn ${name}(1)`, { scripts }),
+      new RegExp(`"${name}" is not supported \\(line 2, column 8\\)`),
+    );
+    // The first iterable of a comprehension is read in the enclosing scope.
+    assert.throws(
+      () => compileBody(`return [${name} for ${name} in ${name}(args.l)]`, { scripts }),
+      new RegExp(`"${name}" is not supported \\(line 1, column ${18 + 2 * name.length}\\)`),
+    );
+    assert.throws(
+      () => compileBody(`return ${name}('x')`, { scripts }),
+      new RegExp(`"${name}" is not supported`),
+    );
+  }
+});
+
+test("locals named print and open run as in CPython", async () => {
+  await sameAsMuranoAgent([
+    ["print = args.p\nopen = print + 1\nreturn [print, open]", [], '{"p": 41}'],
+    ["r = []\nfor open in range(3):\n  r.append(open)\nreturn r", ["deploy"]],
+    ["return [print for print in args.l]", [], '{"l": [1, 2]}'],
+  ]);
+});
+
+test("names with underscores that are not dunders run as in CPython", async () => {
+  await sameAsMuranoAgent([
+    ["__x = 1\n__ = 2\n___ = 3\n____ = 4\nreturn __x + __ + ___ + ____", []],
+    ["return __setup('a').stdout", ["__setup"]],
+    ["return args.__a + args._b_", [], '{"__a": 1, "_b_": 2}'],
+    ["return [__y for __y in args.l]", [], '{"l": [1]}'],
+  ]);
+});
+
+test("a dunder (__name__ form) is refused as a name or an attribute, in any context", () => {
+  for (const [body, construct] of [
+    ["__x__ = 1", '"__x__" is not supported \\(dunder names\\) \\(line 1, column 1\\)'],
+    ["return __name__", '"__name__" is not supported \\(dunder names\\)'],
+    ["return __builtins__", '"__builtins__" is not supported \\(dunder names\\)'],
+    ["_____ = 5", '"_____" is not supported \\(dunder names\\)'],
+    ["return [1 for __a__ in []]", '"__a__" is not supported \\(dunder names\\)'],
+    ["return args.__dict__", '"__dict__" is not supported \\(dunder attributes\\) \\(line 1, column 13\\)'],
+    ["return (1).__class__", '"__class__" is not supported \\(dunder attributes\\)'],
+    ["args.__x__ = 1", '"__x__" is not supported \\(dunder attributes\\)'],
+  ])
+    assertRefused(body as string, new RegExp(construct as string));
+});
+
+test("murano-agent's wrapper globals are refused unless the Body binds them itself", () => {
+  for (const name of ["__execution_plan_main", "__execution_plan_result", "__execution_plan_exception"]) {
+    assertRefused(`return ${name}`, new RegExp(`"${name}" is not supported \\(murano-agent's wrapper\\)`));
+    assert.doesNotThrow(() => compileBody(`${name} = 1\nreturn ${name}`, { scripts: new Set() }));
+  }
+});
+
+test("a dunder attribute in a field of a literal format string is refused before anything runs", () => {
+  for (const [body, name] of [
+    ["return '{0.__class__}'.format(1)", "__class__"],
+    ["return '{0:{1.__class__}}'.format(1, 2)", "__class__"],
+    ["return str.format('{0.__dict__}', 1)", "__dict__"],
+    ["return '{a.real.__class__!r:>10}'.format_map({'a': 1})", "__class__"],
+  ])
+    assertRefused(
+      body as string,
+      new RegExp(`"${name}" is not supported \\(dunder attributes in a format string\\)`),
+    );
+});
+
+test("format strings whose fields read no dunder attribute run as in CPython", async () => {
+  await sameAsMuranoAgent([
+    ["return 'a.__init__.py {}'.format(1)", []],
+    ["return '{{0.__class__}}'.format(1)", []],
+    ["return '{0[__x__]}'.format({'__x__': 1})", []],
+    ["return '{0.real}{0.__a}'.format(args)", [], '{"real": 1, "__a": 2}'],
+  ]);
 });

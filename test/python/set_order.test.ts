@@ -23,7 +23,10 @@ const atom: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom("2**61 - 1", "2**61", "2**64", "-2**63", "10**20"), fc.integer({ min: -3, max: 3 }))
+      .tuple(
+        fc.constantFrom("2**61 - 1", "2**61", "2**64", "-2**63", "10**20"),
+        fc.integer({ min: -3, max: 3 }),
+      )
       .map(([big, k]) => `(${big} + ${k})`),
   },
   { weight: 1, arbitrary: fc.integer({ min: -40, max: 40 }).map((k) => `${k / 4}`) },
@@ -78,9 +81,13 @@ const step: fc.Arbitrary<string> = fc.oneof(
 const body: fc.Arbitrary<string> = fc
   .tuple(atom, maker, fc.array(step, { minLength: 1, maxLength: 8 }))
   .map(([v, m, steps]) =>
-    [`v = ${v}`, "out = []", `s = ${m}`, ...steps.flatMap((st) => [st, "out.append(list(s))"]), "return out"].join(
-      "\n",
-    ),
+    [
+      `v = ${v}`,
+      "out = []",
+      `s = ${m}`,
+      ...steps.flatMap((st) => [st, "out.append(list(s))"]),
+      "return out",
+    ].join("\n"),
   );
 
 const ORACLE = String.raw`
@@ -97,7 +104,11 @@ for line in sys.stdin:
 
 function idem(src: string): { ok: string } | { error: string } {
   try {
-    const value = evaluate(compile(src), { args: null, scripts: new Set(), call: () => assert.fail("no script") });
+    const value = evaluate(compile(src), {
+      args: null,
+      scripts: new Set(),
+      call: () => assert.fail("no script"),
+    });
     return { ok: toJson(value) };
   } catch (error) {
     return { error: String((error as { cause?: unknown }).cause ?? "") + ": " + (error as Error).message };
@@ -111,14 +122,24 @@ test("sets iterate in CPython's order however they are built and changed", () =>
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
-  const expected = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as { ok?: string; error?: string });
+  const expected = run.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { ok?: string; error?: string });
   assert.equal(expected.length, bodies.length, run.stderr);
   const failures: string[] = [];
   bodies.forEach((src, i) => {
     const want = expected[i] as { ok?: string; error?: string };
     const got = idem(src);
-    const same = "ok" in got ? got.ok === want.ok : want.error !== undefined && got.error.endsWith(want.error.replace(/^\w+: /, ""));
+    const same =
+      "ok" in got
+        ? got.ok === want.ok
+        : want.error !== undefined && got.error.endsWith(want.error.replace(/^\w+: /, ""));
     if (!same) failures.push(`${src}\n  python: ${JSON.stringify(want)}\n  idem:   ${JSON.stringify(got)}`);
   });
-  assert.equal(failures.length, 0, `SET_ORDER_SEED=${seed}: ${failures.length} differ:\n${failures.slice(0, 4).join("\n")}`);
+  assert.equal(
+    failures.length,
+    0,
+    `SET_ORDER_SEED=${seed}: ${failures.length} differ:\n${failures.slice(0, 4).join("\n")}`,
+  );
 });

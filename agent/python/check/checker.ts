@@ -2,8 +2,8 @@
  * Keeps the safe subset (SPEC section 6) of a parsed Body and builds the evaluator's tree (ast.ts). Everything
  * else is refused with code 2, its construct, line and column: statements other than expressions, assignment,
  * augmented assignment, if, for, return, pass, break, continue; lambda, `:=`, await, yield, `...`, bytes,
- * complex numbers, the matrix operator `@`, async comprehensions, dunder names and attributes, Python 2
- * spellings. Arithmetic and bitwise operators, `*` and `**` unpacking in displays and calls, and starred
+ * the matrix operator `@`, async comprehensions, dunder names and attributes (`__name__` form:
+ * rules.ts isDunder), Python 2 spellings. Arithmetic and bitwise operators, `*` and `**` unpacking in displays and calls, and starred
  * assignment targets are kept (CPython's compiler has already refused a star out of place: compile_checks.ts).
  * Names are checked by names.ts once the tree is built.
  */
@@ -20,7 +20,8 @@ import type {
   Stmt,
   Target,
 } from "./ast.ts";
-import { PYTHON2_ONLY } from "./rules.ts";
+import { formatAttributes } from "./format_fields.ts";
+import { isDunder, PYTHON2_ONLY } from "./rules.ts";
 
 /** A construct idem refuses: its description and offset. */
 export class Refusal extends Error {
@@ -58,22 +59,28 @@ const EXPRESSIONS: Partial<Record<PExpr["t"], string>> = {
   Starred: '"*" unpacking',
 };
 
+/**
+ * The comprehension scopes a name is read in, innermost last: each holds the names its loops bind (filled as
+ * the checker goes, complete once the Body is checked). A comprehension is a function of its own in CPython.
+ */
+export type Enclosing = readonly ReadonlySet<string>[];
+
 /** What the checker learned about names while building the tree. */
 export interface NameUses {
-  /** Names read, with their offsets. */
-  uses: { name: string; at: number }[];
+  /** Names read, with their offsets and the comprehension scopes they are read in. */
+  uses: { name: string; at: number; enclosing: Enclosing }[];
   /** Every name bound anywhere: assignments, loops, comprehensions. */
   bound: Set<string>;
   /** Names the Body's own statements bind (function locals in murano-agent's wrapper). */
   locals: Set<string>;
-  /** `x.m(...)` calls: the object's name (null when not a bare name), the method, its offset. */
-  calls: { object: string | null; method: string; at: number }[];
+  /** `x.m(...)` calls: the object's name (null when not a bare name), the method, its offset, its scopes. */
+  calls: { object: string | null; method: string; at: number; enclosing: Enclosing }[];
 }
 
 export class Checker {
   readonly names: NameUses = { uses: [], bound: new Set(), locals: new Set(), calls: [] };
-  /** Comprehension nesting: their variables are not Body locals. */
-  private comprehensions = 0;
+  /** The comprehension scopes being checked, innermost last: their variables are not Body locals. */
+  private scopes: Set<string>[] = [];
   readonly position: (at: number) => { line: number; column: number };
 
   constructor(position: (at: number) => { line: number; column: number }) {
@@ -175,11 +182,13 @@ export class Checker {
   private bindName(name: string, at: number): void {
     this.dunder(name, at, "names");
     this.names.bound.add(name);
-    if (this.comprehensions === 0) this.names.locals.add(name);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.add(name);
+    else this.names.locals.add(name);
   }
 
   private dunder(name: string, at: number, what: "names" | "attributes"): void {
-    if (name.startsWith("__")) throw new Refusal(`"${name}" is not supported (dunder ${what})`, at);
+    if (isDunder(name)) throw new Refusal(`"${name}" is not supported (dunder ${what})`, at);
   }
 
   private attribute(name: string, at: number): string {
@@ -192,7 +201,7 @@ export class Checker {
     switch (e.t) {
       case "Name":
         this.dunder(e.id, e.at, "names");
-        this.names.uses.push({ name: e.id, at: e.at });
+        this.names.uses.push({ name: e.id, at: e.at, enclosing: [...this.scopes] });
         return { kind: "name", name: e.id, pos: this.position(e.at) };
       case "Constant":
         return { kind: "literal", value: this.constant(e.value, e.at) };
@@ -210,11 +219,13 @@ export class Checker {
         const callee = this.expr(e.func);
         const args = e.args.map((a) => this.element(a));
         const keywords = e.keywords.map((k) => ({ name: k.arg, value: this.expr(k.value) }));
+        this.formatTemplate(e);
         if (e.func.t === "Attribute")
           this.names.calls.push({
             object: e.func.value.t === "Name" ? e.func.value.id : null,
             method: e.func.attr,
             at: e.func.attrAt,
+            enclosing: [...this.scopes],
           });
         return { kind: "call", callee, args, keywords };
       }
@@ -266,6 +277,21 @@ export class Checker {
     throw new Refusal(`${EXPRESSIONS[e.t] ?? `"${e.t}"`} is not supported`, e.at);
   }
 
+  /**
+   * `'…'.format(…)`, `'…'.format_map(…)`, `str.format('…', …)`: a dunder attribute in a field of the literal
+   * template is refused (it would read object internals).
+   */
+  private formatTemplate(e: PExpr & { t: "Call" }): void {
+    if (e.func.t !== "Attribute" || (e.func.attr !== "format" && e.func.attr !== "format_map")) return;
+    const receiver = e.func.value;
+    const template =
+      receiver.t === "Name" && receiver.id === "str" && e.func.attr === "format" ? e.args[0] : receiver;
+    if (template?.t !== "Constant" || typeof template.value !== "string") return;
+    const dunder = formatAttributes(template.value).find(isDunder);
+    if (dunder !== undefined)
+      throw new Refusal(`"${dunder}" is not supported (dunder attributes in a format string)`, template.at);
+  }
+
   /** An item of a display or a positional argument: `*x` is kept there. */
   private element(e: PExpr): Element {
     return e.t === "Starred" ? { kind: "starred", value: this.expr(e.value) } : this.expr(e);
@@ -287,20 +313,22 @@ export class Checker {
   }
 
   private comprehension(e: PExpr & { t: "ListComp" | "SetComp" | "GeneratorExp" | "DictComp" }): Expr {
+    // The first iterable is evaluated in the enclosing scope, everything else in the comprehension's own.
     const loops: ComprehensionLoop[] = [];
-    for (const g of e.generators) {
-      if (g.isAsync) throw new Refusal('"async" is not supported', g.at);
-      const iterable = this.expr(g.iter);
-      this.comprehensions++;
-      loops.push({ target: this.target(g.target), iterable, conditions: g.ifs.map((c) => this.expr(c)) });
-    }
+    const depth = this.scopes.length;
     try {
+      for (const g of e.generators) {
+        if (g.isAsync) throw new Refusal('"async" is not supported', g.at);
+        const iterable = this.expr(g.iter);
+        if (this.scopes.length === depth) this.scopes.push(new Set());
+        loops.push({ target: this.target(g.target), iterable, conditions: g.ifs.map((c) => this.expr(c)) });
+      }
       if (e.t === "DictComp")
         return { kind: "dictComprehension", key: this.expr(e.key), value: this.expr(e.value), loops };
       const result = e.t === "ListComp" ? "list" : e.t === "SetComp" ? "set" : "generator";
       return { kind: "comprehension", result, element: this.expr(e.elt), loops };
     } finally {
-      this.comprehensions -= e.generators.length;
+      this.scopes.length = depth;
     }
   }
 }

@@ -39,6 +39,28 @@ export const KEYWORDS: ReadonlySet<string> = new Set(
 );
 
 /**
+ * A dunder: a name of the `__name__` form (two underscores at both ends, something between: longer than 4).
+ * Python's reference ("Reserved classes of identifiers") reserves `__*__` names for the interpreter: as
+ * attributes they reach object internals (`x.__class__`, `args.__dict__`), as names the interpreter's own
+ * globals (`__builtins__`, `__import__`, `__name__`). A Body may use none of them, in any context; `__x`, `__`,
+ * `___` and `__setup` are ordinary names (CPython mangles `__x` only inside a class, which a Body cannot have).
+ */
+export function isDunder(name: string): boolean {
+  return name.length > 4 && name.startsWith("__") && name.endsWith("__");
+}
+
+/**
+ * The globals murano-agent's wrapper defines in the module the Body runs in (`__execution_plan_main`, the
+ * function holding the Body, and the result and exception it stores after the Body returns). A Body reading
+ * one as a global would reach murano-agent's machinery: refused; a Body may still bind them as its own locals.
+ */
+export const WRAPPER_GLOBALS: ReadonlySet<string> = new Set([
+  "__execution_plan_main",
+  "__execution_plan_result",
+  "__execution_plan_exception",
+]);
+
+/**
  * Python built-ins outside the subset. CPython would find them (a plan could read files, import modules,
  * reach object internals), so a Body naming one is refused rather than left to fail at run time.
  */

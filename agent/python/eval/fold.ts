@@ -13,7 +13,7 @@
  * raises at run time); a constant subscripted by a constant. Evaluating a constant has no effect, so the value
  * computed here is the one the Body would compute.
  */
-import type { Element, Expr } from "../check/ast.ts";
+import type { Element } from "../check/ast.ts";
 import { getItem } from "../runtime/access.ts";
 import { literalValue } from "../runtime/complex.ts";
 import { bitLength } from "../runtime/int.ts";

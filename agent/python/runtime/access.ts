@@ -9,6 +9,7 @@ import { METHOD_TABLES, methodNames, type TypeKey } from "../types/registry.ts";
 import { hasAstral } from "../types/text.ts";
 import { pyFail } from "./exceptions.ts";
 import { rangeItem, rangeSlice } from "./range.ts";
+import { indexSized, ssize } from "./ssize.ts";
 import {
   checkSize,
   MAX_ITEMS,
@@ -69,7 +70,9 @@ export function getAttr(obj: PyValue, name: string): PyValue {
     return value;
   }
   if (obj instanceof PyScript && obj.fn === null) return new PyScript(obj.script, name);
-  const what = obj instanceof PyBuiltin ? `type object '${obj.name}'` : `'${typeName(obj)}' object`;
+  // A built-in class is a type object (`type object 'int'`); a built-in function an object of its type.
+  const type = typeName(obj);
+  const what = obj instanceof PyBuiltin && type === "type" ? `type object '${obj.name}'` : `'${type}' object`;
   throw pyFail("AttributeError", `${what} has no attribute '${name}'`);
 }
 
@@ -182,7 +185,7 @@ function sequenceIndex(obj: PyList | PyTuple | string, key: PyValue, length: num
         : `${kind} indices must be integers or slices, not ${typeName(key)}`;
     throw pyFail("TypeError", message);
   }
-  const n = i < 0n ? i + BigInt(length) : i;
+  const n = indexSized(i, "IndexError") + (i < 0n ? BigInt(length) : 0n);
   if (n < 0n || n >= BigInt(length))
     throw pyFail("IndexError", `${kind === "str" ? "string" : kind} index out of range`);
   return Number(n);
@@ -253,7 +256,7 @@ export function setItem(
     const i = asIndex(key);
     if (i === undefined)
       throw pyFail("TypeError", `list indices must be integers or slices, not ${typeName(key)}`);
-    const n = i < 0n ? i + BigInt(obj.items.length) : i;
+    const n = indexSized(i, "IndexError") + (i < 0n ? BigInt(obj.items.length) : 0n);
     if (n < 0n || n >= BigInt(obj.items.length))
       throw pyFail("IndexError", "list assignment index out of range");
     obj.items[Number(n)] = value;
@@ -290,7 +293,8 @@ export function* iterate(v: PyValue): Generator<PyValue> {
 export function collect(v: PyValue): PyValue[] {
   if (v instanceof PyList || v instanceof PyTuple) return [...v.items];
   if (v instanceof PyRange) {
-    checkSize(v.length, "list");
+    // CPython sizes the list by the range's length first (its length hint: PyLong_AsSsize_t).
+    checkSize(ssize(v.length), "list");
     return Array.from({ length: Number(v.length) }, (_, i) => v.at(BigInt(i)));
   }
   const out: PyValue[] = [];

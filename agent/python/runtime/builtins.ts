@@ -17,6 +17,7 @@ import { callMathBuiltin, MATH_BUILTINS } from "./builtins_math.ts";
 import { complexCall } from "./complex_new.ts";
 import { floatCall, intCall } from "./convert.ts";
 import { pyFail } from "./exceptions.ts";
+import { ssize } from "./ssize.ts";
 import {
   type CallArgs,
   indexArg,
@@ -85,11 +86,7 @@ function length(v: PyValue): bigint {
   if (v instanceof PyList || v instanceof PyTuple) return BigInt(v.items.length);
   if (v instanceof PyDict || v instanceof PySet) return BigInt(v.entries.size);
   if (v instanceof PyView) return BigInt(v.dict.entries.size);
-  if (v instanceof PyRange) {
-    if (v.length > 0x7fffffffffffffffn)
-      throw pyFail("OverflowError", "Python int too large to convert to C ssize_t");
-    return v.length;
-  }
+  if (v instanceof PyRange) return ssize(v.length);
   throw pyFail("TypeError", `object of type '${typeName(v)}' has no len()`);
 }
 

@@ -3,8 +3,9 @@
  * `round(x, n)`), `divmod`, `pow` (with a modulus), `sum` (with `start`) and `max`/`min` (one iterable or
  * several arguments, `key=`, `default=`).
  */
-import { bindArgs } from "../types/args.ts";
+
 import { iterCursor } from "../eval/cursor.ts";
+import { bindArgs } from "../types/args.ts";
 import { iterate } from "./access.ts";
 import { compare } from "./compare.ts";
 import { complexAbs, complexModPow } from "./complex.ts";

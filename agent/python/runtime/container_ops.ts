@@ -13,7 +13,7 @@
 import { updateDict } from "../types/dict.ts";
 import { difference, differenceUpdate, intersect, symmetricUpdate, toSet, updateSet } from "../types/set.ts";
 import { iterate } from "./access.ts";
-import { contains, pyEquals } from "./compare.ts";
+import { contains, sameOrEqual } from "./compare.ts";
 import { PyDict, PySet, PyTuple, type PyValue, PyView } from "./values.ts";
 
 export type SetOp = "|" | "&" | "^" | "-";
@@ -114,7 +114,7 @@ function itemsXor(a: PyView, b: PyView): PySet {
   const out = new PySet();
   for (const e of [...b.dict.entries.values()]) {
     const mine = rest.get(e.key);
-    if (mine !== undefined && pyEquals(mine, e.value)) rest.delete(e.key);
+    if (mine !== undefined && sameOrEqual(mine, e.value)) rest.delete(e.key);
     else out.add(new PyTuple([e.key, e.value]));
   }
   updateSet(out, new PyView(rest, "items"));

@@ -47,7 +47,13 @@ function textToInt(text: string, base: number): bigint {
 }
 
 /** `int(x=0, /, base=10)` (Objects/longobject.c long_new, Argument Clinic). */
-const INT_SIGNATURE = { kind: "keywords", names: ["x", "base"], positional: 2, required: 0, posonly: 1 } as const;
+const INT_SIGNATURE = {
+  kind: "keywords",
+  names: ["x", "base"],
+  positional: 2,
+  required: 0,
+  posonly: 1,
+} as const;
 
 /** The built-in `int(...)`. */
 export function intCall(call: CallArgs): bigint {

@@ -92,11 +92,13 @@ const LN2 = LN2_EXTRA >> 16n;
 /** `atanh(s)` for fixed-point |s| < 0.5 with `bits` fraction bits: s + s³/3 + s⁵/5 … */
 function atanhSeries(s: bigint, bits: number): bigint {
   const b = BigInt(bits);
-  const s2 = (s * s) >> b;
+  const unit = 1n << b;
+  const s2 = (s * s) / unit;
   let power = s;
   let sum = s;
+  // Division truncates toward zero, so a negative power reaches 0 (a shift would stop at -1).
   for (let k = 3n; power !== 0n; k += 2n) {
-    power = (power * s2) >> b;
+    power = (power * s2) / unit;
     sum += power / k;
   }
   return sum;

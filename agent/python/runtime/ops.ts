@@ -11,6 +11,7 @@ import { containerOp } from "./container_ops.ts";
 import { pyFail } from "./exceptions.ts";
 import { floatBinary } from "./float.ts";
 import { intBinary, intToFloat } from "./int.ts";
+import { indexSized } from "./ssize.ts";
 import { checkSize, numeric, PyComplex, PyList, PyTuple, type PyValue, typeName } from "./values.ts";
 
 /** A number as a float, as CPython's float operations convert an int operand (OverflowError beyond 2**1024). */
@@ -102,8 +103,7 @@ function isSequence(v: PyValue): boolean {
 
 function repeat(seq: PyValue, times: bigint, other: PyValue, inplace: boolean): PyValue {
   const empty = typeof seq === "string" ? seq === "" : isSequence(seq) && (seq as PyList).items.length === 0;
-  if (times > 0x7fffffffffffffffn || times < -0x8000000000000000n)
-    throw pyFail("OverflowError", `cannot fit '${typeName(times)}' into an index-sized integer`);
+  indexSized(times, "OverflowError");
   const n = times < 0n || empty ? 0n : times;
   if (typeof seq === "string") {
     checkSize(BigInt(seq.length) * n, "str");

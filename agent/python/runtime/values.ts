@@ -9,6 +9,7 @@ import { BUILTIN_TYPES } from "../check/rules.ts";
 import { CLASS_METHODS } from "../types/registry.ts";
 import { SetTable } from "../types/set_table.ts";
 import { pyFail } from "./exceptions.ts";
+import { tupleKey } from "./tuple_key.ts";
 
 export type PyValue =
   | null
@@ -239,10 +240,20 @@ export function truthy(v: PyValue): boolean {
 
 /**
  * A string that is equal for Python-equal hashable values; throws TypeError for unhashable ones. SetTable
- * derives CPython's hash from it (`i<int>`, `f<float>`, `c<real>,<imag>`, `s<str>`, `t<JSON of item keys>`):
- * keep the forms. A complex with a zero imaginary part is its real part's key (`1+0j == 1`).
+ * derives CPython's hash from it (`i<int>`, `f<float>`, `c<real>,<imag>`, `s<str>`, `t=…` or `t<hash>#…`): keep the
+ * forms. A complex with a zero imaginary part is its real part's key (`1+0j == 1`). A tuple's key is short
+ * whatever its depth (tuple_key.ts): computing it is linear in the tuple's objects.
  */
 export function hashKey(v: PyValue): string {
+  return v instanceof PyTuple ? tupleKey(v, isTuple, scalarKey) : scalarKey(v);
+}
+
+function isTuple(v: unknown): v is PyTuple {
+  return v instanceof PyTuple;
+}
+
+/** hashKey of anything but a tuple. */
+function scalarKey(v: PyValue): string {
   if (v === null) return "N";
   switch (typeof v) {
     case "boolean":
@@ -256,7 +267,6 @@ export function hashKey(v: PyValue): string {
   }
   // `${-0}` is "0": the zeros are one key, as they are equal.
   if (v instanceof PyComplex) return v.imag === 0 ? hashKey(v.real) : `c${v.real},${v.imag}`;
-  if (v instanceof PyTuple) return `t${JSON.stringify(v.items.map(hashKey))}`;
   // Equal ranges hash alike (range(0) == range(3, 3)): length, first item, step.
   if (v instanceof PyRange)
     return `r${v.length},${v.length > 0n ? v.start : ""},${v.length > 1n ? v.step : ""}`;

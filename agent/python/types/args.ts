@@ -4,6 +4,7 @@
  * `vgetargs1`, `_PyArg_UnpackKeywords`), and the helpers method implementations share to check types.
  */
 import { pyFail } from "../runtime/exceptions.ts";
+import { ssize } from "../runtime/ssize.ts";
 import { type CallArgs, type Invoke, type PyValue, typeName } from "../runtime/values.ts";
 import type { Signature } from "./registry.ts";
 
@@ -128,10 +129,7 @@ export function intArg(v: Arg): bigint {
 
 /** A `Py_ssize_t` argument: "Python int too large to convert to C ssize_t" beyond 64 bits. */
 export function sizeArg(v: Arg): number {
-  const i = intArg(v);
-  if (i > 0x7fffffffffffffffn || i < -0x8000000000000000n)
-    throw pyFail("OverflowError", "Python int too large to convert to C ssize_t");
-  return Number(i);
+  return Number(ssize(intArg(v)));
 }
 
 /** A C `int` argument (`_PyLong_AsInt`: `keepends`, `reverse`, `tabsize`). */

@@ -3,7 +3,7 @@
  * 3.11's (Objects/listobject.c).
  */
 import { collect } from "../runtime/access.ts";
-import { pyEquals } from "../runtime/compare.ts";
+import { sameOrEqual } from "../runtime/compare.ts";
 import { pyFail } from "../runtime/exceptions.ts";
 import { checkSize, PyList, type PyValue, spliceItems } from "../runtime/values.ts";
 import { pyRepr } from "../text/repr.ts";
@@ -17,14 +17,14 @@ export function indexIn(items: readonly PyValue[], a: readonly Arg[]): number {
   const start = indexBound(a[1], 0, n);
   const stop = indexBound(a[2], n, n);
   for (let i = start; i < stop && i < items.length; i++)
-    if (pyEquals(items[i] ?? null, a[0] ?? null)) return i;
+    if (sameOrEqual(items[i] ?? null, a[0] ?? null)) return i;
   return -1;
 }
 
 /** `seq.count(value)` of list and tuple. */
 export function countIn(items: readonly PyValue[], value: Arg): bigint {
   let n = 0n;
-  for (const item of items) if (pyEquals(item, value ?? null)) n++;
+  for (const item of items) if (sameOrEqual(item, value ?? null)) n++;
   return n;
 }
 

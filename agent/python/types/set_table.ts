@@ -4,12 +4,15 @@
  * order, so this table replays Objects/setobject.c (set_add_entry with LINEAR_PROBES 9 and PERTURB_SHIFT 5,
  * set_table_resize, set_insert_clean, set_merge, dummies left by removal, pop's finger) on CPython's hashes,
  * which it derives from the key: ints and bools (`n mod 2**61-1`), floats (`_Py_HashDouble`), complex numbers
- * (`complex_hash`), '' and tuples of those. A str's hash is randomized per process (PYTHONHASHSEED) and None's (a NaN's, another object's) is its
- * address in 3.11: for those the table uses one fixed stand-in hash (64-bit FNV-1a of the key), i.e. it
- * behaves as CPython under one particular hash seed. So every order that is the same under all seeds
- * (`set([1, '', 'a'])` always iterates '' then 1 first) is CPython's, and the rest is one of CPython's
- * possible orders (docs/murano.md). A leaf module: keys are strings, values opaque.
+ * (`complex_hash`), '' and tuples of those (a tuple's key lists its items' keys or carries its hash: runtime/tuple_key.ts).
+ * Strs hash as in CPython under PYTHONHASHSEED=1 (str_hash.ts: CPython randomizes the seed per process, so
+ * that is one of its possible behaviours). None's hash (a NaN's, another object's) is its address in 3.11: for
+ * those a fixed stand-in (64-bit FNV-1a of the key). So every order that is the same whatever the seed and the
+ * addresses (`set([1, '', 'a'])` always iterates '' then 1 first) is CPython's, and the rest is one of
+ * CPython's possible orders (docs/murano.md). Keys are strings, values opaque.
  */
+
+import { strHash } from "./str_hash.ts";
 
 const P = (1n << 61n) - 1n;
 const U64 = 1n << 64n;
@@ -55,7 +58,20 @@ function floatHash(x: number): bigint | undefined {
   return h === -1n ? -2n : h;
 }
 
-function tupleHash(keys: readonly string[]): bigint {
+/** The item keys of a tuple's inline key `t=<length>:<key><length>:<key>…` (runtime/tuple_key.ts). */
+function itemKeys(key: string): string[] {
+  const keys: string[] = [];
+  for (let at = 2; at < key.length; ) {
+    const colon = key.indexOf(":", at);
+    const end = colon + 1 + Number(key.slice(at, colon));
+    keys.push(key.slice(colon + 1, end));
+    at = end;
+  }
+  return keys;
+}
+
+/** `tuplehash` (xxHash-based) of a tuple whose items have the keys `keys`; their tuples' hashes are in the keys. */
+export function tupleHash(keys: readonly string[]): bigint {
   let acc = XXPRIME_5;
   for (const key of keys) {
     const lane = signedHashOf(key);
@@ -69,8 +85,17 @@ function tupleHash(keys: readonly string[]): bigint {
 
 /** The stand-in for a hash CPython randomizes or takes from an address: 64-bit FNV-1a of the key, signed. */
 function standInHash(key: string): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < key.length; i++) h = ((h ^ BigInt(key.charCodeAt(i))) * 0x100000001b3n) % U64;
+  // In two 32-bit halves (exact in doubles): h * 0x100000001b3 = h * 0x1b3 + (h << 40) modulo 2**64.
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (let i = 0; i < key.length; i++) {
+    const x = (lo ^ key.charCodeAt(i)) >>> 0;
+    const low = x * 0x1b3;
+    const carry = Math.floor(low / 0x100000000);
+    hi = (hi * 0x1b3 + carry + ((x << 8) >>> 0)) % 0x100000000;
+    lo = low % 0x100000000;
+  }
+  const h = (BigInt(hi) << 32n) | BigInt(lo);
   const signed = h >= 1n << 63n ? h - U64 : h;
   return signed === -1n ? -2n : signed;
 }
@@ -92,9 +117,9 @@ function signedHashOf(key: string): bigint {
     case "f":
       return floatHash(Number(key.slice(1))) ?? standInHash(key);
     case "s":
-      return key.length === 1 ? 0n : standInHash(key);
+      return strHash(key.slice(1));
     case "t":
-      return tupleHash(JSON.parse(key.slice(1)) as string[]);
+      return key[1] === "=" ? tupleHash(itemKeys(key)) : BigInt(key.slice(1, key.indexOf("#")));
     case "c":
       return complexHash(key.slice(1)) ?? standInHash(key);
   }
@@ -157,8 +182,7 @@ export class SetTable<V> implements Iterable<[string, V]> {
 
   /** Room for `count` more entries at once, as set.update makes before adding a dict's keys. */
   reserve(count: number): void {
-    if ((this.fill + count) * 5 >= (this.slots.length - 1) * 3)
-      this.resize((this.map.size + count) * 2);
+    if ((this.fill + count) * 5 >= (this.slots.length - 1) * 3) this.resize((this.map.size + count) * 2);
   }
 
   /** Adds every entry of `other` as CPython's set_merge does (`set(s)`, `s.copy()`, `s.update(t)`). */
