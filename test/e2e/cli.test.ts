@@ -67,6 +67,12 @@ describe("an agent on its embedded broker, driven by idem send", () => {
     ]);
   };
 
+  test("the agent connects to its embedded broker (aedes: MQTT 3.1.1) with 3.1.1 at once, without a fallback warning", async () => {
+    await agent.waitForLog(/event=connected\b/);
+    assert.deepEqual(agent.matching(/event=protocol-fallback/), [], agent.tail());
+    assert.match(agent.matching(/event=connected\b/)[0] ?? "", /\bprotocol=4\b/, agent.tail());
+  });
+
   test("send --wait prints the result and exits 0; a re-send is replayed", async () => {
     const effects = join(dir, "ok.log");
     const first = await send(applicationPlan({ effects, tag: "hello" }), "--generation", "4");

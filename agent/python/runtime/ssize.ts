@@ -8,7 +8,8 @@
  * - `PyLong_AsSsize_t` (Objects/longobject.c), used for size arguments (`s.center(n)`, `l.pop(i)`) and
  *   lengths (`len(range(10**30))`, and the length hint of `list(range(10**30))`): OverflowError "Python int
  *   too large to convert to C ssize_t".
- * Slice bounds never fail: `_PyEval_SliceIndex` clamps them (access.ts sliceBounds).
+ * - `_PyEval_SliceIndex` (Python/ceval.c), used for slice bounds and the start/end of `find`, `index`, `count`:
+ *   never fails, clamps to the Py_ssize_t range.
  */
 import { pyFail } from "./exceptions.ts";
 
@@ -33,4 +34,9 @@ export function indexSized(i: bigint, error: "IndexError" | "OverflowError"): bi
 export function ssize(i: bigint): bigint {
   if (!fitsSsize(i)) throw pyFail("OverflowError", "Python int too large to convert to C ssize_t");
   return i;
+}
+
+/** `_PyEval_SliceIndex`: `i` clamped to the Py_ssize_t range (slice bounds, `find`/`index` start and end). */
+export function clampSsize(i: bigint): bigint {
+  return i > SSIZE_MAX ? SSIZE_MAX : i < SSIZE_MIN ? SSIZE_MIN : i;
 }

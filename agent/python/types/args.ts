@@ -4,7 +4,7 @@
  * `vgetargs1`, `_PyArg_UnpackKeywords`), and the helpers method implementations share to check types.
  */
 import { pyFail } from "../runtime/exceptions.ts";
-import { ssize } from "../runtime/ssize.ts";
+import { clampSsize, ssize } from "../runtime/ssize.ts";
 import { type CallArgs, type Invoke, type PyValue, typeName } from "../runtime/values.ts";
 import type { Signature } from "./registry.ts";
 
@@ -142,9 +142,7 @@ export function cIntArg(v: Arg): number {
 
 /** An int clamped to Py_ssize_t, as slice indices are (`_PyEval_SliceIndex`). */
 function clampedIndex(v: bigint | boolean): number {
-  const i = typeof v === "boolean" ? (v ? 1n : 0n) : v;
-  const limit = 0x7fffffffffffffffn;
-  return Number(i > limit ? limit : i < -limit - 1n ? -limit - 1n : i);
+  return Number(clampSsize(typeof v === "boolean" ? (v ? 1n : 0n) : v));
 }
 
 /**
