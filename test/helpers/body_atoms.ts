@@ -58,7 +58,9 @@ export function atoms(): Level {
     v(VARIABLES.dict),
     fc
       .array(
-        fc.tuple(fc.constantFrom("'a'", "'b'", "'port'", "1", "'1'", "2.0", "True", "None"), intLiteral),
+        // No None key: a keys view meets set operations, and CPython 3.11 hashes None by its address in the
+        // python3 binary, so the order of a set holding None is that build's, not the language's (docs/murano.md).
+        fc.tuple(fc.constantFrom("'a'", "'b'", "'port'", "1", "'1'", "2.0", "True", "-3"), intLiteral),
         {
           maxLength: 3,
         },
