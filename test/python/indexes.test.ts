@@ -109,3 +109,27 @@ test("generated subscripts and repetitions around the Py_ssize_t limits match py
   console.log(`indexes seed: ${seed} (INDEXES_SEED=${seed} to replay)`);
   await sameAsCPython(fc.sample(body, { seed, numRuns: 300 }));
 });
+
+test("a slice on a receiver without slicing is CPython's error for reading and for assigning", async () => {
+  await sameAsCPython([
+    "d = {}\nd[1:2] = [1]\nreturn d",
+    "d = {'a': 1}\nreturn d[1:2]",
+    "d = {}\nd[::2] += [1]\nreturn d",
+    "t = (1, 2)\nt[0:1] = [3]\nreturn t",
+    "s = 'ab'\ns[0:1] = 'c'\nreturn s",
+    "r = range(3)\nr[1:2] = [1]\nreturn r",
+    "x = 5\nx[0:1] = 2\nreturn x",
+    "return {1}[0:1]",
+    "return 5[0:1]",
+  ]);
+});
+
+test("a slice assignment of a value that is not iterable is CPython's TypeError, simple or extended", async () => {
+  await sameAsCPython([
+    "l = [1]\nl[0:1] = 2\nreturn l",
+    "l = [1, 2]\nl[::2] = 2\nreturn l",
+    "l = [1, 2]\nl[::2] = [1, 2, 3]\nreturn l",
+    "l = [1, 2]\nl[0:1] = 'ab'\nreturn l",
+    "l = [1, 2]\nl[1:] += 3\nreturn l",
+  ]);
+});

@@ -8,7 +8,7 @@
  */
 
 import type { BinaryOp, Expr, Target } from "../check/ast.ts";
-import { collect, getAttr, getItem, SliceKey, setAttr, setItem } from "../runtime/access.ts";
+import { getAttr, getItem, setAttr, setItem } from "../runtime/access.ts";
 import { pyFail } from "../runtime/exceptions.ts";
 import { checkSize, MAX_ITEMS, PyList, PyTuple, type PyValue, typeName } from "../runtime/values.ts";
 import { compileKey } from "./compile_expr.ts";
@@ -88,7 +88,7 @@ export function compileTarget(c: Compiler, t: Target, scope: Scope): Store {
             return;
           }
         }
-        setItem(o, k, value, k instanceof SliceKey ? collect(value) : null);
+        setItem(o, k, value);
       };
     }
     case "unpack": {
@@ -153,7 +153,7 @@ export function compileAugAssign(
         const k = key(f);
         const current = getItem(o, k);
         const result = op(current, value(f));
-        setItem(o, k, result, k instanceof SliceKey ? collect(result) : null);
+        setItem(o, k, result);
         return NEXT;
       };
     }

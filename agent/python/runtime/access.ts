@@ -221,21 +221,20 @@ export function getItem(obj: PyValue, key: PyValue | SliceKey): PyValue {
 }
 
 /** `obj[key] = value` */
-export function setItem(
-  obj: PyValue,
-  key: PyValue | SliceKey,
-  value: PyValue,
-  replacement: PyValue[] | null,
-): void {
-  if (obj instanceof PyDict && !isSlice(key)) {
+export function setItem(obj: PyValue, key: PyValue | SliceKey, value: PyValue): void {
+  if (obj instanceof PyDict) {
+    // A slice is a dict key like any other in CPython 3.11, and slices are unhashable there (3.12 changed that).
+    if (isSlice(key)) throw pyFail("TypeError", "unhashable type: 'slice'");
     obj.set(key, value);
     return;
   }
   if (obj instanceof PyList) {
     if (isSlice(key)) {
+      // CPython's list_ass_slice: the value becomes a sequence only once the target is known to be a list.
+      const simple = key.step === null || key.step === 1n;
+      const items = replacementItems(value, simple);
       const indices = sliceIndices(obj.items.length, key.lower, key.upper, key.step);
-      const items = replacement ?? [];
-      if (key.step === null || key.step === 1n) {
+      if (simple) {
         const length = obj.items.length;
         const start = sliceIndices(length, key.lower, null, null)[0] ?? length;
         const stop = key.upper === null ? length : sliceIndices(length, null, key.upper, null).length;
@@ -263,6 +262,16 @@ export function setItem(
     return;
   }
   throw pyFail("TypeError", `'${typeName(obj)}' object does not support item assignment`);
+}
+
+/** The items a slice assignment puts in, with CPython's TypeError when the value is not iterable. */
+function replacementItems(value: PyValue, simple: boolean): PyValue[] {
+  if (!isIterable(value))
+    throw pyFail(
+      "TypeError",
+      simple ? "can only assign an iterable" : "must assign iterable to extended slice",
+    );
+  return collect(value);
 }
 
 function isSlice(key: PyValue | SliceKey): key is SliceKey {
