@@ -3,7 +3,9 @@
  * (agent/python/mod.ts); ONE python3 process evaluates a whole batch (a JSON line per expression in, a JSON line
  * per answer out). An answer is the result's repr, or the exception's type and `str(exception)`.
  */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { test } from "node:test";
 import { IdemError } from "../../agent/errors.ts";
 import { compile, evaluate, pyRepr } from "../../agent/python/mod.ts";
 
@@ -77,4 +79,30 @@ export function disagreements(expressions: readonly string[], expected = cpython
       out.push(`${expression}\n    idem:    ${show(got)}\n    CPython: ${show(want)}`);
   });
   return out;
+}
+
+/**
+ * A test registrar for "kinds" of behaviour: `kind(name, expressions)` adds a node:test whose expressions must all
+ * give CPython's answer. The expressions of every kind registered through one registrar are answered by ONE
+ * python3 run (its start-up costs about a second on a busy machine), made when the first such test runs.
+ */
+export function cpythonKinds(): (name: string, expressions: string[]) => void {
+  const cases: string[][] = [];
+  let answers: Map<string, Answer> | undefined;
+  return (name, expressions) => {
+    cases.push(expressions);
+    test(name, () => {
+      if (answers === undefined) {
+        const all = [...new Set(cases.flat())];
+        const expected = cpython(all);
+        answers = new Map(all.map((e, i) => [e, expected[i] as Answer]));
+      }
+      const known = answers;
+      const wrong = disagreements(
+        expressions,
+        expressions.map((e) => known.get(e) as Answer),
+      );
+      assert.deepEqual(wrong, [], `${wrong.length} disagreement(s):\n${wrong.join("\n")}`);
+    });
+  };
 }

@@ -7,46 +7,23 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { resolveConfig } from "../../agent/config.ts";
-import { Journal } from "../../agent/journal/journal.ts";
-import { createLogger } from "../../agent/log.ts";
 import type { AgentEvent, PipelineContext } from "../../agent/pipeline/context.ts";
 import { decode } from "../../agent/pipeline/decode.ts";
 import { fingerprint } from "../../agent/pipeline/fingerprint.ts";
 import { takeMessage } from "../../agent/pipeline/guard.ts";
-import { loadPolicies } from "../../agent/policies.ts";
+import { type IntakeScene, intakeScene } from "../helpers/intake_scene.ts";
 
-let dir: string;
-let journal: Journal;
+let scene: IntakeScene;
 let ctx: PipelineContext;
-const events: AgentEvent[] = [];
+let events: AgentEvent[];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "idem-fingerprint-numbers-"));
-  const config = resolveConfig({ agentId: "vm-1", dataDir: dir });
-  journal = Journal.open(dir);
-  ctx = {
-    config,
-    journal,
-    policies: await loadPolicies([]),
-    log: createLogger({ write: () => {} }),
-    defaultReplyTopic: "idem/vm-1/results",
-    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
-    facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
-    emit: (event) => void events.push(event),
-    afterCommit: () => {},
-    supersede: () => {},
-  };
+  scene = await intakeScene("fingerprint-numbers");
+  ({ ctx, events } = scene);
 });
-after(async () => {
-  await journal.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => scene.close());
 
 let sent = 0;
 /** Sends a plan whose parameter `name` is the JSON text `x` through intake; its one event. */

@@ -6,53 +6,31 @@
  * one of their fields. `IDEM_PROPERTY_RUNS` sets the number of cases (default 2,000).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { resolveConfig } from "../../agent/config.ts";
-import { Journal } from "../../agent/journal/journal.ts";
+import type { Journal } from "../../agent/journal/journal.ts";
 import { parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
-import { createLogger } from "../../agent/log.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
 import type { AgentEvent, PipelineContext } from "../../agent/pipeline/context.ts";
 import { takeMessage } from "../../agent/pipeline/guard.ts";
-import { loadPolicies } from "../../agent/policies.ts";
 import { compile } from "../../agent/python/mod.ts";
+import { type IntakeScene, intakeScene } from "../helpers/intake_scene.ts";
 import { jsonTexts } from "../helpers/json_texts.ts";
 
-let dir: string;
+let scene: IntakeScene;
 let journal: Journal;
 let ctx: PipelineContext;
-const events: AgentEvent[] = [];
+let events: AgentEvent[];
 const builtIns = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
 const snapshot = () => builtIns.map((proto) => Object.getOwnPropertyNames(proto).sort());
 const prototypeNames = snapshot();
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "idem-intake-property-"));
-  const config = resolveConfig({ agentId: "vm-1", dataDir: dir });
-  journal = Journal.open(dir);
-  const policies = await loadPolicies([]);
-  ctx = {
-    config,
-    journal,
-    policies,
-    log: createLogger({ write: () => {} }),
-    defaultReplyTopic: "idem/vm-1/results",
-    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
-    facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
-    emit: (event) => void events.push(event),
-    afterCommit: () => {},
-    supersede: () => {},
-  };
+  scene = await intakeScene("intake-property");
+  ({ ctx, journal, events } = scene);
 });
-after(async () => {
-  await journal.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => scene.close());
 
 let counter = 0;
 /** A valid plan's JSON text, with `raw` (a JSON-ish text) in place of one field or of a Parameters value. */

@@ -14,29 +14,11 @@ import { type BodyCase, sameOutcome, showOutcome } from "../helpers/body_case.ts
 import { COMPLEX_BODIES, COMPLEX_CASES, complexExpression } from "../helpers/complex_cases.ts";
 import { idemOutcome } from "../helpers/idem_body.ts";
 import { floatSource } from "../helpers/number_arbitraries.ts";
-import { type Answer, cpython, disagreements, idem, show } from "../helpers/number_oracle.ts";
+import { type Answer, cpython, cpythonKinds, disagreements, idem, show } from "../helpers/number_oracle.ts";
 import { PythonBodies } from "../helpers/python_body.ts";
 
-const cases: string[][] = [];
-let answers: Map<string, Answer> | undefined;
-
 /** A test of one kind of behaviour: each expression gives CPython's value or exception (one python3 run for all). */
-function kind(name: string, expressions: string[]): void {
-  cases.push(expressions);
-  test(name, () => {
-    if (answers === undefined) {
-      const all = [...new Set(cases.flat())];
-      const expected = cpython(all);
-      answers = new Map(all.map((e, i) => [e, expected[i] as Answer]));
-    }
-    const known = answers;
-    const wrong = disagreements(
-      expressions,
-      expressions.map((e) => known.get(e) as Answer),
-    );
-    assert.deepEqual(wrong, [], `${wrong.length} disagreement(s):\n${wrong.join("\n")}`);
-  });
-}
+const kind = cpythonKinds();
 
 for (const [name, expressions] of Object.entries(COMPLEX_CASES)) kind(name, expressions);
 

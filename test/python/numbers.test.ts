@@ -9,31 +9,10 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { numberExpression } from "../helpers/number_arbitraries.ts";
 import { NUMBER_CASES } from "../helpers/number_cases.ts";
-import { type Answer, cpython, disagreements, idem, show } from "../helpers/number_oracle.ts";
+import { cpythonKinds, disagreements, idem, show } from "../helpers/number_oracle.ts";
 
-/** Each test's expressions; CPython answers all of them in one python3 run (startup costs ~1 s on a busy machine). */
-const cases: string[][] = [];
-let answers: Map<string, Answer> | undefined;
-
-function agreesWithCPython(expressions: string[]): void {
-  if (answers === undefined) {
-    const all = [...new Set(cases.flat())];
-    const expected = cpython(all);
-    answers = new Map(all.map((e, i) => [e, expected[i] as Answer]));
-  }
-  const known = answers;
-  const wrong = disagreements(
-    expressions,
-    expressions.map((e) => known.get(e) as Answer),
-  );
-  assert.deepEqual(wrong, [], `${wrong.length} disagreement(s):\n${wrong.join("\n")}`);
-}
-
-/** A test of one kind of behaviour: its expressions all give CPython's answer. */
-function kind(name: string, expressions: string[]): void {
-  cases.push(expressions);
-  test(name, () => agreesWithCPython(expressions));
-}
+/** A test of one kind of behaviour: its expressions all give CPython's answer (one python3 run for all). */
+const kind = cpythonKinds();
 
 for (const [name, expressions] of Object.entries(NUMBER_CASES)) kind(name, expressions);
 
