@@ -14,6 +14,12 @@ const AgentId = Type.String({ pattern: "^[A-Za-z0-9._-]{1,128}$" });
 export const BrokerSettings = Type.Object({
   /** `mqtt://host:port`, `mqtts://host:port`, or `embedded[:PORT]` (an in-process broker on 127.0.0.1). */
   url: Type.String({ default: "mqtt://127.0.0.1:1883" }),
+  /**
+   * Several nodes of one clustered broker (NATS, RabbitMQ, EMQX, VerneMQ), tried in order: the agent connects to the
+   * first that answers and, on a lost connection, moves to the next, keeping its client id and persistent session.
+   * Given: `url` is ignored. Resolved: always set (`[url]` when absent).
+   */
+  urls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   username: Type.Optional(Type.String()),
   password: Type.Optional(Type.String()),
   /** PEM files for TLS (mqtts://): CA bundle, client certificate and key. */
@@ -125,6 +131,24 @@ export const Config = Type.Object({
   concurrency: Type.Integer({ minimum: 1, default: 1 }),
   /** Days a finished record is kept (run-once-ever records are kept until forgotten). */
   retentionDays: Type.Number({ minimum: 0, default: 30 }),
+  /** Log line format: `logfmt` (key=value, the default) or `json` (one object per line). */
+  logFormat: Type.Union([Type.Literal("logfmt"), Type.Literal("json")], { default: "logfmt" }),
+  /**
+   * Prometheus metrics: served at `http://host:port/metrics` when `port` is given (host default 127.0.0.1), and/or
+   * written to `textfile` (node-exporter textfile collector, `*.prom`) at most every few seconds. Default: off.
+   */
+  metrics: Type.Optional(
+    Type.Object(
+      {
+        port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        host: Type.String({ default: "127.0.0.1" }),
+        textfile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  /** The command (argv, no shell) that reboots the VM when a script asks for a reboot by its exit code. */
+  rebootCommand: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ["systemctl", "reboot"] }),
   logLevel: Type.Union(
     [Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")],
     {
@@ -195,13 +219,22 @@ export function resolveConfig(...layers: PartialConfig[]): Config {
     throw new IdemError(2, `Cannot start with this configuration: ${lines.join("; ")}`);
   }
   const valid = config as Config;
-  valid.broker.url = brokerUrl(valid.broker.url);
-  const user = urlUsername(valid.broker.url);
-  if (user !== undefined) {
+  const urls = (valid.broker.urls ?? [valid.broker.url]).map((url) => {
+    const checked = brokerUrl(url);
+    const user = urlUsername(checked);
+    if (user === undefined) return checked;
     // `mqtt://user@host`: the user is a setting like any other; the URL printed in logs is host and port only.
     valid.broker.username ??= user;
-    valid.broker.url = withoutUserinfo(valid.broker.url);
+    return withoutUserinfo(checked);
+  });
+  if (urls.length > 1 && urls.some((url) => url.startsWith("embedded"))) {
+    throw new IdemError(
+      2,
+      "Cannot use embedded in broker.urls: the embedded broker is one node; give mqtt://HOST:PORT nodes of one cluster",
+    );
   }
+  valid.broker.urls = urls;
+  valid.broker.url = urls[0] as string;
   for (const name of Object.keys(valid.environment)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new IdemError(
