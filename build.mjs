@@ -8,7 +8,7 @@
  *
  * Usage: node build.mjs [--bundle-only] [--entry FILE]
  *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
- *   --entry FILE   bundle another entry instead of agent/cli.ts (for experiments)
+ *   --entry FILE   bundle another entry instead of agent/main.ts (for experiments)
  *
  * Why the lmdb plumbing: lmdb finds its addon with node-gyp-build-optional-packages, starting from the folder of
  * the running file with a trailing "dist" removed, so from dist/ it never finds it; and a SEA can only read it as
@@ -28,13 +28,20 @@ const DIST = join(ROOT, "dist");
 const WORK = join(DIST, ".sea");
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-color"];
+/**
+ * V8 flags the agent runs with (issue 11, memory): a young generation of at most 1 MB per semi-space. Without it V8
+ * grows the young generation to 16 MB per semi-space under the allocation of a plan stream, and the agent's RSS
+ * with it (measured, bench/backlog.ts and bench/soak.ts: docs/benchmarks.md); forking a script also costs more
+ * with a larger RSS. Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/deploy.md).
+ */
+const V8_FLAGS = ["--max-semi-space-size=1"];
 /** What the agent imports from "lmdb" at run time; anything else fails the build loudly. */
 const LMDB_LAZY_EXPORTS = ["open"];
 
 const args = process.argv.slice(2);
 const bundleOnly = args.includes("--bundle-only");
 const entryIndex = args.indexOf("--entry");
-const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/cli.ts");
+const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/main.ts");
 
 const started = performance.now();
 const require = createRequire(join(ROOT, "package.json"));
@@ -101,11 +108,14 @@ async function bundle({ format, outfile }) {
     },
     plugins: [lmdbPlugin(), stubPlugin()],
   });
-  if (esm) {
-    const text = readFileSync(outfile, "utf8");
-    if (!text.startsWith("#!")) writeFileSync(outfile, `#!/usr/bin/env node\n${text}`);
-    chmodSync(outfile, 0o755);
-  }
+  // esbuild escapes non-ASCII text in code but leaves it in the comments it keeps; one such character makes V8
+  // hold the whole source as UTF-16, twice its size in the agent's heap (4.7 MB instead of 2.4). In a comment,
+  // an escape changes nothing.
+  let text = readFileSync(outfile, "utf8");
+  text = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+  if (esm && !text.startsWith("#!")) text = `#!/usr/bin/env node\n${text}`;
+  writeFileSync(outfile, text);
+  if (esm) chmodSync(outfile, 0o755);
 }
 
 /** Swaps lmdb's addon loader for agent/native/lmdb_addon.ts and defers lmdb's start to the first open(). */
@@ -188,6 +198,8 @@ async function singleExecutable() {
     disableExperimentalSEAWarning: true,
     useCodeCache: true,
     useSnapshot: false,
+    // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
+    execArgv: V8_FLAGS,
     assets: { "lmdb.node": addon },
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));

@@ -5,17 +5,20 @@
 import type { Config } from "./config.ts";
 import type { IdemError } from "./errors.ts";
 import { type Incarnation, judgeStatus, type StatusState, type Supersession } from "./incarnation.ts";
-import { prune } from "./journal/retention.ts";
+import { scheduleRetention } from "./journal/retention.ts";
 import { takeJournal } from "./journal/take.ts";
 import type { LogFields, Logger } from "./log.ts";
+import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
+import { takeControl } from "./pipeline/control.ts";
 import { takeMessage } from "./pipeline/guard.ts";
 import { Runner } from "./pipeline/run.ts";
 import { loadPolicies } from "./policies.ts";
 import { recover } from "./recovery.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./transport/embedded.ts";
+import { type Activity, StatusRefresh } from "./status_refresh.ts";
+import type { EmbeddedBroker } from "./transport/embedded.ts";
 import { connectTransport } from "./transport/mqtt.ts";
 import { Outbox } from "./transport/outbox.ts";
 import type { Transport } from "./transport/port.ts";
@@ -67,13 +70,17 @@ export async function startAgent(
   let embedded: EmbeddedBroker | undefined;
   const embeddedMatch = EMBEDDED.exec(config.broker.url);
   if (embeddedMatch) {
-    embedded = await startEmbeddedBroker(Number(embeddedMatch[1] ?? 1883));
+    // Loaded only when asked for: aedes and its dependencies cost ~1.5 MB of heap in every agent (issue 11).
+    const { startEmbeddedBroker } = await import("./transport/embedded.ts");
+    embedded = await startEmbeddedBroker(Number(embeddedMatch[1] ?? 1883), {
+      protocol: config.broker.protocol,
+    });
     log.info("embedded-broker", { url: embedded.url });
   }
   const brokerUrl = embedded?.url ?? config.broker.url;
 
   guardUnhandledRejections(log);
-  const policies = await loadPolicies(config.plugins);
+  const policies = await loadPolicies(config.plugins, { log });
   if (!policies.get(config.defaultPolicy)) {
     throw new Error(
       `Cannot use default policy "${config.defaultPolicy}": available policies are ${policies.names().join(", ")}`,
@@ -84,9 +91,32 @@ export async function startAgent(
   }
 
   const topic = (leaf: string) => `${config.prefix}/${config.agentId}/${leaf}`;
-  const outbox = new Outbox(journal, { log, defaultTopic: topic("results") });
+  // The status's Running/Queued/Outbox (SPEC 8), published again when they change, at most once a second.
+  const refresh = new StatusRefresh({
+    read: activity,
+    publish: () => {
+      const live = transport;
+      if (live?.connected && !superseded)
+        live.publish(topic("status"), status("online", live.protocol), { qos: 1, retain: true });
+    },
+  });
+  const outbox = new Outbox(journal, {
+    log,
+    defaultTopic: topic("results"),
+    onChange: () => refresh.changed(),
+  });
   let transport: Transport | undefined;
   let runner: Runner | undefined;
+  // Off unless `metrics.port` or `metrics.textfile` is set; then fed by every event below (metrics.ts).
+  const metrics = await startMetrics(config.metrics, {
+    journal,
+    log,
+    agentId: config.agentId,
+    version: VERSION,
+    running: () => runner?.busy ?? 0,
+    connected: () => transport?.connected ?? false,
+    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
+  });
   // Events that happen while there is no session (start-up recovery, a broker outage) are held, the newest
   // MAX_HELD_EVENTS of them, and published once the session is up.
   const early: string[] = [];
@@ -110,8 +140,12 @@ export async function startAgent(
           fields[name.toLowerCase()] = value as string | number | boolean | null;
         }
       }
-      const warn = ["invalid", "unauthenticated", "interrupted", "journal-set-aside"].includes(event.Event);
+      // A plan answered with a non-zero ErrorCode (a failed run, a refusal) is for an operator to look at.
+      const failed = typeof event.ErrorCode === "number" && event.ErrorCode !== 0;
+      const warn =
+        failed || ["invalid", "unauthenticated", "interrupted", "journal-set-aside"].includes(event.Event);
       (warn ? log.warn : log.info)(event.Event, fields);
+      metrics?.event(event);
       const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
       if (transport?.connected) transport.publish(topic("events"), payload, { qos: 0 });
       else if (early.push(payload) > MAX_HELD_EVENTS) early.shift();
@@ -119,6 +153,7 @@ export async function startAgent(
     afterCommit() {
       outbox.flush();
       runner?.kick();
+      refresh.changed();
     },
     supersede: (by) => supersede(by),
   };
@@ -136,36 +171,48 @@ export async function startAgent(
     });
   }
   await recover(ctx);
-  const pruneExpired = () =>
-    prune(journal, { retentionDays: config.retentionDays }).then(
-      (pruned) => pruned > 0 && log.info("pruned", { records: pruned }),
-      (error: unknown) => log.warn("prune-failed", { message: String(error) }),
-    );
-  await pruneExpired();
-  const pruning = setInterval(pruneExpired, 3600_000);
-  // Not unref'd: it also keeps the process alive while the broker refuses us and no socket is open.
-  runner = new Runner(ctx);
+  // Retention reads only what expired, in batches that yield: start-up does not wait for it (issue 11).
+  const pruning = scheduleRetention(journal, { retentionDays: config.retentionDays, log });
+  runner = new Runner(ctx, { onChange: () => refresh.changed() });
   runner.kick();
 
+  /** SPEC 8's Running/Queued/Outbox now. Queued: not started yet (a running plan keeps its queue entry). */
+  function activity(): Activity {
+    const [oldest] = runner?.current ?? [];
+    return {
+      Running: oldest ? { Key: oldest.key, SourceID: oldest.planId, Since: oldest.since } : null,
+      Queued: Math.max(0, journal.queueLength() - (runner?.busy ?? 0)),
+      Outbox: journal.outboxLength(),
+    };
+  }
+  /** When the current session went online: an online status's `Since`, the same in each of its refreshes. */
+  let onlineSince = new Date().toISOString();
   const status = (
     state: StatusState,
     protocol: 4 | 5,
     form: { lastWill?: boolean; by?: Supersession } = {},
-  ) =>
-    JSON.stringify({
+  ) => {
+    // An offline form runs nothing; the Last Will's counts are those of when it was set (the connect).
+    const now = activity();
+    if (state === "online") refresh.published(now);
+    return JSON.stringify({
       State: state,
       AgentID: config.agentId,
       Generation: ctx.generation(),
       InstanceID: taken.instanceId,
       Version: VERSION,
       Protocol: protocol,
+      // The broker node the session is on (one of broker.urls; for the Last Will, the node it is left with).
+      Broker: transport?.broker ?? brokerUrl,
       Policies: policies.names(),
-      Since: new Date().toISOString(),
+      Since: state === "online" ? onlineSince : new Date().toISOString(),
+      ...(state === "online" ? now : { ...now, Running: null }),
       BootId: journal.bootId,
       StartedAt: STARTED_AT,
       LastWill: form.lastWill ?? false,
       ...(form.by ? { SupersededBy: supersededBy(form.by) } : {}),
     });
+  };
   const self = (): Incarnation => ({
     agentId: config.agentId,
     generation: ctx.generation(),
@@ -190,7 +237,7 @@ export async function startAgent(
       byStartedAt: by.startedAt,
       plan: by.planId,
       running: runner?.busy ?? 0,
-      outbox: journal.outbox().length,
+      outbox: journal.outboxLength(),
       message: `this incarnation stands down as ${by.reason}: it takes no more plans, leaves the session and stops (exit 3)`,
     });
     void live.leave({ topic: topic("status"), payload: status("superseded", live.protocol, { by }) });
@@ -201,11 +248,15 @@ export async function startAgent(
     broker: {
       ...config.broker,
       url: brokerUrl,
+      urls: embedded ? [brokerUrl] : (config.broker.urls ?? [brokerUrl]),
       ...(embedded && config.broker.protocol === "auto" ? { protocol: 4 } : {}),
     },
     agentId: config.agentId,
     clientId: `idem-${config.agentId}`,
     plansTopic: topic("plans"),
+    // Operator requests (`idem cancel`): `pipeline/control.ts`.
+    controlTopic: topic("control"),
+    onControl: (message) => takeControl(message, ctx, runner as Runner),
     will: (protocol) => ({
       topic: topic("status"),
       payload: status("offline", protocol, { lastWill: true }),
@@ -235,16 +286,19 @@ export async function startAgent(
     },
     onFatal: options.onFatal ?? ((error) => log.error("fatal", { message: error.message })),
     onReady(protocol) {
+      metrics?.sessionReady();
+      onlineSince = new Date().toISOString();
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
       for (const payload of early.splice(0)) transport?.publish(topic("events"), payload, { qos: 0 });
       outbox.flush({ everything: true });
       log.info("online", {
         agent: config.agentId,
+        broker: transport?.broker,
         generation: ctx.generation(),
         protocol,
         policies: policies.names().join(","),
         queued: journal.queueLength(),
-        outbox: journal.outbox().length,
+        outbox: journal.outboxLength(),
         version: VERSION,
       });
     },
@@ -257,8 +311,9 @@ export async function startAgent(
       const live = transport as Transport;
       log.info("stopping", { running: runner?.busy ?? 0, graceSeconds: config.drainGraceSeconds });
       live.pause();
+      refresh.stop();
       await runner?.drain(config.drainGraceSeconds * 1000);
-      clearInterval(pruning);
+      await pruning.stop();
       if (live.connected) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 2000);
@@ -269,6 +324,7 @@ export async function startAgent(
         });
         await outbox.settle(2000);
       }
+      await metrics?.stop();
       await live.close();
       await journal.close();
       await ownership.release();

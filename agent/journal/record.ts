@@ -10,6 +10,10 @@
  * `queued` is the key → queue index: the sequence numbers of this key's queue entries, oldest first, so that
  * finishing a plan never scans the run queue. Invariant: `accepted` and `running` ⇔ `queued` is not empty
  * (an `interrupted` record may keep entries until recovery decides them).
+ *
+ * Two marks ride on a `running` record without changing its state (policies see `running`: a duplicate joins):
+ * `cancelled` (an operator cancelled the running entry: it ends 102 whatever happens, `pipeline/cancel.ts`) and
+ * `reboot` (its script asked for a reboot: the entry stays queued across the reboot, `pipeline/reboot.ts`).
  */
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { HistoryEntry, PolicyRecord, RecordState, ReplyTarget, StoredResult } from "../mod.ts";
@@ -28,6 +32,28 @@ export interface JournalRecord extends PolicyRecord {
   pgid: number | null;
   /** Reply targets of duplicates that joined the pending or running execution. */
   waiters: ReplyTarget[];
+  /** The queue entry an operator cancelled while it ran: it ends 102, also after a crash. Absent: none. */
+  cancelled?: number | null;
+  /** A reboot the running entry's script asked for (SSM-style exit codes). Absent: none. */
+  reboot?: RebootMark | null;
+}
+
+/** A script asked for a reboot by its exit code (`murano/reboot.ts`); kept until the plan finishes. */
+export interface RebootMark {
+  /** The queue entry whose execution asked. */
+  seq: number;
+  /** `rerun`: run the plan again after the reboot; `done`: answer `outcome` after the reboot. */
+  mode: "rerun" | "done";
+  /** The kernel boot id when it asked: another one at start-up means the VM rebooted. */
+  bootId: string;
+  /** Reboots this queue entry asked for, this one included. */
+  count: number;
+  /** Times the reboot command ran for this request. */
+  commands: number;
+  /** True until the agent sees the new boot. */
+  pending: boolean;
+  /** What the plan is answered with in `done` mode (the script's outcome up to the reboot). */
+  outcome: { errorCode: number; body: string };
 }
 
 /** What every transition is told: when, and which plan caused it. */
@@ -154,7 +180,15 @@ export function finish(
   const queued = record.queued.filter((seq) => seq !== at.seq);
   const state: RecordState =
     queued.length > 0 ? "accepted" : at.result.errorCode === 0 ? "succeeded" : "failed";
-  const moved = next(record, at, { state, queued, pgid: null, result: at.result, waiters: [] });
+  const moved = next(record, at, {
+    state,
+    queued,
+    pgid: null,
+    result: at.result,
+    waiters: [],
+    cancelled: null,
+    reboot: null,
+  });
   const entry: HistoryEntry = {
     planId: at.planId,
     fingerprint: at.fingerprint,
@@ -193,7 +227,7 @@ export function abandon(
 ): { record: JournalRecord; waiters: ReplyTarget[] } {
   const queued = record.queued.filter((seq) => seq !== at.seq);
   const state: RecordState = queued.length > 0 ? "accepted" : "interrupted";
-  const moved = next(record, at, { state, queued, waiters: [] });
+  const moved = next(record, at, { state, queued, waiters: [], cancelled: null, reboot: null });
   const entry: HistoryEntry = {
     planId: at.planId,
     fingerprint: at.fingerprint,
@@ -202,6 +236,61 @@ export function abandon(
     time: at.time,
   };
   return { record: logged(moved, entry), waiters: record.waiters };
+}
+
+/** An operator cancelled running queue entry `seq` (`idem cancel`): whatever happens next, it ends 102. */
+export function cancelRequested(record: JournalRecord, at: Moment & { seq: number }): JournalRecord {
+  if (!record.queued.includes(at.seq))
+    throw new Error(`Cannot cancel entry ${at.seq} of key ${record.key} as it is not queued`);
+  return logged(next(record, at, { cancelled: at.seq }), {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "cancelled",
+    errorCode: ErrorCode.Cancelled,
+    time: at.time,
+  });
+}
+
+/**
+ * An operator cancelled queue entry `seq`, which is not running: it leaves the queue and never starts. The
+ * last queued entry of a pending key ends the record `failed` with `result` (102), and its waiters are returned
+ * to be answered; otherwise the state and the waiters stay (they wait for the key's next execution).
+ */
+export function cancelQueued(
+  record: JournalRecord,
+  at: Moment & { seq: number; result: StoredResult },
+): { record: JournalRecord; waiters: ReplyTarget[] } {
+  const queued = record.queued.filter((seq) => seq !== at.seq);
+  const last = queued.length === 0;
+  const change: Partial<JournalRecord> = last
+    ? { queued, state: "failed", result: at.result, waiters: [], pgid: null, cancelled: null, reboot: null }
+    : { queued, ...(record.reboot?.seq === at.seq ? { reboot: null } : {}) };
+  const entry: HistoryEntry = {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "cancelled",
+    errorCode: ErrorCode.Cancelled,
+    time: at.time,
+  };
+  return { record: logged(next(record, at, change), entry), waiters: last ? record.waiters : [] };
+}
+
+/** The running entry's script asked for a reboot (or asks again after a restart in the same boot): `mark`. */
+export function rebootRequested(record: JournalRecord, at: Moment & { mark: RebootMark }): JournalRecord {
+  if (record.state !== "running" || record.queued[0] !== at.mark.seq)
+    throw new Error(`Cannot record a reboot for key ${record.key} as entry ${at.mark.seq} is not running`);
+  return logged(next(record, at, { reboot: at.mark, pgid: null }), {
+    planId: at.planId,
+    fingerprint: at.fingerprint,
+    decision: "reboot",
+    time: at.time,
+  });
+}
+
+/** The agent runs in a new boot after a reboot the entry asked for: the mark is no longer pending. */
+export function rebooted(record: JournalRecord, at: { time: string }): JournalRecord {
+  if (!record.reboot?.pending) return record;
+  return next(record, at, { reboot: { ...record.reboot, pending: false } });
 }
 
 /** An operator forgets the key (`idem forget`): refused while a plan of it is pending or running. */
@@ -222,7 +311,16 @@ export function interruptions(record: JournalRecord, planId: string): number {
 
 /** A copy in the shape policies see (SPEC 9): the journal's bookkeeping is not theirs. */
 export function policyView(record: JournalRecord): PolicyRecord {
-  const { revision: _r, queued: _q, bootId: _b, pgid: _p, waiters: _w, ...view } = record;
+  const {
+    revision: _r,
+    queued: _q,
+    bootId: _b,
+    pgid: _p,
+    waiters: _w,
+    cancelled: _c,
+    reboot: _x,
+    ...view
+  } = record;
   return structuredClone(view);
 }
 

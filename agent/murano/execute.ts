@@ -10,19 +10,24 @@
  * doing, the running process group gets TERM, then KILL, and the outcome is code 101 once the group is gone.
  * Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the caller that aborted
  * knows why. A Body beyond its memory limit is code 1 "MemoryError: …"; a fault of the interpreter itself is
- * code 1 with a Python-style SystemError message, its JavaScript details only in the log. The work dir is
+ * code 1 with a Python-style SystemError message, its JavaScript details only in the log. A script exiting 194 or
+ * 195 asks for a reboot (`reboot.ts`): the Body stops there and the outcome carries `reboot`. The work dir is
  * removed at the end, whatever happened.
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
 import { compile, evaluateBounded, InternalError } from "../python/mod.ts";
 import type { DecodedPlan, Script } from "./plan.ts";
+import { type RebootRequest, rebootModeOf } from "./reboot.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
 import { createWorkDir, type WorkDir } from "./workdir.ts";
 
 /** Why the execution stopped early. */
-type Stop = { kind: "timeout" } | { kind: "abort"; reason: unknown };
+type Stop =
+  | { kind: "timeout" }
+  | { kind: "abort"; reason: unknown }
+  | { kind: "reboot"; request: RebootRequest };
 
 /** The state of one execution, shared by the script caller and the outcome. */
 interface Execution {
@@ -47,7 +52,7 @@ export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions)
   const source = plan.Body;
   const scripts = plan.Scripts;
   try {
-    compile(source, { scripts: new Set(Object.keys(scripts)) });
+    if (!options.checked) compile(source, { scripts: new Set(Object.keys(scripts)) });
   } catch (error) {
     return failure(error, options);
   }
@@ -162,6 +167,13 @@ async function callScript(
   if (result.killed !== null) throw stopped();
   ex.current = null;
   const outcome: ScriptOutcome = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  // A reboot asked for by the exit status (reboot.ts) stops the Body here, whatever verifyExitcode says.
+  const mode = rebootModeOf(result.exitCode);
+  if (mode !== undefined && ex.stop === null) {
+    ex.stop = { kind: "reboot", request: { mode, script: name, ...outcome } };
+    ex.controller.abort(stopped());
+    throw stopped();
+  }
   if (option(scriptOptions, "verifyExitcode") && result.exitCode !== 0) {
     // murano-agent: CustomException(0, ...) → ErrorCode 100, AdditionalInfo {exitCode, stdout, stderr}.
     throw new IdemError(ErrorCode.ScriptFailed, `Script ${name} returned error code`, { info: outcome });
@@ -212,6 +224,14 @@ function stoppedOutcome(
     stdout: killed.run.stdout,
     stderr: killed.run.stderr,
   };
+  if (stop.kind === "reboot") {
+    const { exitCode, stdout, stderr } = stop.request;
+    return {
+      errorCode: ErrorCode.Ok,
+      body: JSON.stringify({ exitCode, stdout, stderr }),
+      reboot: stop.request,
+    };
+  }
   const script = killed ? `; script ${killed.name} was killed` : "";
   if (stop.kind === "timeout") {
     const message = `Cannot finish the plan as it ran past its timeout of ${options.timeoutMs / 1000} s${script}`;

@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { ScriptOutcome } from "../python/mod.ts";
+import type { RebootRequest } from "./reboot.ts";
 import type { ScriptUser } from "./script_user.ts";
 
 export type { ScriptOutcome };
@@ -31,10 +32,20 @@ export interface ExecuteOptions {
   log?: Logger;
   /** Aborting kills the running process group (TERM, then KILL after killGraceMs) and ends the execution. */
   signal?: AbortSignal;
+  /**
+   * The Body passed `compile` already (intake validated the plan): not checked again here. The worker compiles
+   * it anyway, and refuses it with the same error, before any script runs.
+   */
+  checked?: boolean;
 }
 
 /** The outcome of one execution: a Murano result's ErrorCode and Body (as JSON text, key order preserved). */
 export interface ExecutionOutcome {
   errorCode: number;
   body: string;
+  /**
+   * A script asked for a reboot by its exit code (`reboot.ts`) and the Body was stopped there; `errorCode` 0 and
+   * `body` (the script's `{exitCode, stdout, stderr}`) are the answer in `done` mode after the reboot.
+   */
+  reboot?: RebootRequest;
 }

@@ -14,19 +14,25 @@
  * everything in it belong to that user; its links are relative, so that the script reaches its files from its
  * own folder although the data dir above it is the agent's alone (the script is started in its folder before it
  * drops to its user, `script_runner.ts`).
+ *
+ * The small file operations (mkdtemp, mkdir, write, symlink, chmod, chown) are synchronous: each takes microseconds
+ * on a local disk, while the same operation through the thread pool cost ~10× that in CPU (a hand-off, a wake-up
+ * and a callback each; issue 11 measured ~25 of them per plan). Downloads and the removal of the directory (whose
+ * size is the scripts' doing) stay asynchronous.
  */
 import {
-  chmod,
-  chown,
-  lchown,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  rm,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+  chmodSync,
+  chownSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
@@ -67,13 +73,13 @@ export async function createWorkDir(
   options: WorkDirOptions = {},
 ): Promise<WorkDir> {
   privateDir(workRoot, { what: "work folder" });
-  const path = await mkdtemp(join(workRoot, "run-"));
+  const path = mkdtempSync(join(workRoot, "run-"));
   const { owner } = options;
   try {
-    await chmod(path, 0o700);
-    if (owner) await chown(path, owner.uid, owner.gid);
+    chmodSync(path, 0o700);
+    if (owner) chownSync(path, owner.uid, owner.gid);
   } catch (error) {
-    await rm(path, { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true });
     throw error;
   }
   const stored = new Map<string, Promise<string>>();
@@ -91,13 +97,13 @@ export async function createWorkDir(
   const place = async (script: string, id: string, name: string, signal?: AbortSignal): Promise<string> => {
     const target = await store(id, signal);
     const link = join(path, script, name);
-    await mkdir(dirname(link), { recursive: true });
-    if (!(await exists(link))) await symlink(relative(dirname(link), target), link);
+    mkdirSync(dirname(link), { recursive: true });
+    if (!exists(link)) symlinkSync(relative(dirname(link), target), link);
     return link;
   };
 
   const placeAll = async (name: string, script: PlanScript, signal?: AbortSignal): Promise<PlacedScript> => {
-    await mkdir(join(path, name), { recursive: true });
+    mkdirSync(join(path, name), { recursive: true });
     for (const entry of script.Files ?? []) {
       if (typeof entry === "string") {
         await place(name, entry, fileOf(files, entry).Name, signal);
@@ -108,7 +114,7 @@ export async function createWorkDir(
       }
     }
     const entryPoint = await place(name, script.EntryPoint, fileOf(files, script.EntryPoint).Name, signal);
-    if (owner) await giveTree(path, owner);
+    if (owner) giveTree(path, owner);
     return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
   };
 
@@ -123,7 +129,7 @@ export async function createWorkDir(
         promise.catch(() => placed.delete(name));
       }
       const result = await promise;
-      await chmod(join(result.cwd, result.entryPoint), 0o500);
+      chmodSync(join(result.cwd, result.entryPoint), 0o500);
       return result;
     },
     async remove() {
@@ -154,24 +160,18 @@ async function storeFile(
   } else {
     const bytes =
       file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
-    await writeFile(target, bytes);
+    writeFileSync(target, bytes);
   }
   return target;
 }
 
 /** Gives `path` and everything below it (links themselves, not their targets) to `owner`. */
-async function giveTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
-  await lchown(path, owner.uid, owner.gid);
-  const stat = await lstat(path);
-  if (!stat.isDirectory()) return;
-  for (const entry of await readdir(path)) await giveTree(join(path, entry), owner);
+function giveTree(path: string, owner: { uid: number; gid: number }): void {
+  lchownSync(path, owner.uid, owner.gid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) giveTree(join(path, entry), owner);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }

@@ -18,6 +18,8 @@ export type AgentEventName =
   | "unauthenticated"
   | "interrupted"
   | "finished"
+  | "cancelled"
+  | "reboot"
   | "journal-set-aside";
 
 /** One message on `P/A/events` (SPEC 8); `Time` is added when it is published. */

@@ -14,51 +14,95 @@ import type { DecodedPlan } from "../murano/plan.ts";
 import { scriptUser } from "../murano/script_user.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { retry } from "../retry.ts";
+import { Cancellation } from "./cancel.ts";
 import type { PipelineContext } from "./context.ts";
 import { decodeQueued } from "./decode.ts";
 import { MAX_ATTEMPTS } from "./guard.ts";
 import { errorBody, replyTo, resultPayload } from "./reply.ts";
+import { afterRun, beforeStart, type SteerOptions } from "./steer.ts";
 
 interface Running {
   entry: QueueEntry;
   abort: AbortController;
   done: Promise<void>;
+  /** When this process took it up (ISO 8601): the status's `Running.Since` (SPEC 8). */
+  since: string;
+}
+
+export interface RunnerOptions {
+  /** An execution began or ended (the status shows what runs: `status_refresh.ts`). Default: nothing. */
+  onChange?: () => void;
 }
 
 export class Runner {
   readonly #ctx: PipelineContext;
   readonly #running = new Map<number, Running>();
+  /**
+   * Running entries whose result commit is written and not yet durable: their slot is free (the next plan's
+   * start shares that commit's batch, one fsync for both), their key stays busy until the result is durable.
+   */
+  readonly #finishing = new Set<number>();
   /** Entries whose execution failed unexpectedly: not retried by this process (the next start decides them). */
   readonly #stuck = new Set<number>();
   #draining = false;
   #interrupting = false;
+  /** Aborted by `drain`: a reboot being awaited lets go at once (`steer.ts`). */
+  readonly #stopping = new AbortController();
+  /** Executions asking for (or awaiting) a reboot: while any, nothing else starts. */
+  #rebooting = 0;
 
-  constructor(ctx: PipelineContext) {
+  readonly #onChange: () => void;
+
+  constructor(ctx: PipelineContext, options: RunnerOptions = {}) {
     this.#ctx = ctx;
+    this.#onChange = options.onChange ?? (() => {});
   }
 
   get busy(): number {
     return this.#running.size;
   }
 
+  /** The executions under way, in the order they began. */
+  get current(): { key: string; planId: string; since: string }[] {
+    return [...this.#running.values()].map((r) => ({
+      key: r.entry.key,
+      planId: r.entry.planId,
+      since: r.since,
+    }));
+  }
+
+  /** True when queue entry `seq` is being executed by this process (`cancel.ts`). */
+  has(seq: number): boolean {
+    return this.#running.has(seq);
+  }
+
+  /** Cancels running entry `seq` (`cancel.ts`): its process group gets TERM, then KILL; it finishes with 102. */
+  cancel(seq: number): void {
+    this.#running.get(seq)?.abort.abort(new Cancellation());
+  }
+
   /** Starts every queued plan that may start now. Cheap; call it after every commit. */
   kick(): void {
-    if (this.#draining || this.#running.size >= this.#ctx.config.concurrency) return;
+    const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
+    if (this.#draining || this.#rebooting > 0 || full()) return;
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
     for (const entry of this.#ctx.journal.pending()) {
-      if (this.#running.size >= this.#ctx.config.concurrency) return;
+      if (full()) return;
       if (this.#running.has(entry.seq) || this.#stuck.has(entry.seq)) continue;
       if (busyKeys.has(entry.key)) continue;
       busyKeys.add(entry.key);
       const abort = new AbortController();
-      const running: Running = { entry, abort, done: Promise.resolve() };
+      const running: Running = { entry, abort, done: Promise.resolve(), since: new Date().toISOString() };
       running.done = this.#execute(entry, abort.signal)
         .catch((error: unknown) => this.#failed(entry, error))
         .finally(() => {
           this.#running.delete(entry.seq);
+          this.#finishing.delete(entry.seq);
           this.kick();
+          this.#onChange();
         });
       this.#running.set(entry.seq, running);
+      this.#onChange();
     }
   }
 
@@ -68,6 +112,7 @@ export class Runner {
    */
   async drain(graceMs: number): Promise<void> {
     this.#draining = true;
+    this.#stopping.abort();
     const all = Promise.all([...this.#running.values()].map((r) => r.done));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"late">((resolve) => {
@@ -85,24 +130,35 @@ export class Runner {
   async #execute(entry: QueueEntry, signal: AbortSignal): Promise<void> {
     const { journal, config, log } = this.#ctx;
     failpoint("after-ack");
+    const steering = this.#steering(entry, signal);
+    // A cancel or a reboot left pending by an earlier process decides first (`steer.ts`).
+    const before = await beforeStart(this.#ctx, entry, steering);
+    if (before.kind === "left") return;
+    if (before.kind === "finish") {
+      const attempts = journal.record(entry.key)?.attempts ?? 0;
+      const time = new Date().toISOString();
+      return await this.#finish(entry, before.outcome, { attempt: attempts, time });
+    }
     let attempt = 0;
     // Records are read inside the transaction: a plan decided meanwhile (a joiner) is never overwritten.
     await this.#durably("start", entry, () =>
       journal.commit((tx) => {
         const record = journal.record(entry.key);
         if (!record) throw new Error(`Cannot start plan "${entry.planId}" as key ${entry.key} has no record`);
-        const started = machine.start(record, { time: new Date().toISOString(), bootId: journal.bootId });
+        const time = new Date().toISOString();
+        // After the reboot a rerun-mode entry asked for: it runs again, its reboot no longer pending.
+        const started = machine.start(machine.rebooted(record, { time }), { time, bootId: journal.bootId });
         attempt = started.attempts;
         tx.putRecord(started);
       }),
     );
     failpoint("after-running");
     log.info("start", { plan: entry.planId, key: entry.key, attempt });
+    const began = performance.now();
 
-    let pgidWrites = Promise.resolve();
     // The environment's fault before any script started (a full disk while the files are written) runs the plan
     // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
-    const outcome: ExecutionOutcome = await retry(
+    let outcome: ExecutionOutcome = await retry(
       () =>
         executePlan(planOf(entry), {
           workRoot: join(config.dataDir, "work"),
@@ -114,8 +170,10 @@ export class Runner {
           env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
           environment: config.environment,
           user: scriptUser(config.runAs),
+          checked: true, // intake compiled the Body (validate.ts); the worker compiles it again
           onSpawn: (pgid) => {
-            pgidWrites = pgidWrites.then(() => this.#recordPgid(entry, pgid));
+            this.#recordPgid(entry, pgid);
+            failpoint("after-spawn");
           },
           signal,
         }),
@@ -134,11 +192,14 @@ export class Runner {
       errorCode: 1,
       body: errorBody(`Cannot execute plan "${entry.planId}": ${describe(error)}`),
     }));
-    await pgidWrites;
     failpoint("before-finish");
 
+    // A cancel (102) or a reboot request changes the course (`steer.ts`).
+    const after = await afterRun(this.#ctx, entry, outcome, steering);
+    if (after.kind === "left") return;
+    if (after.kind === "finish") outcome = after.outcome;
     const time = new Date().toISOString();
-    if (signal.aborted && this.#interrupting) {
+    if (after.kind === "go" && signal.aborted && this.#interrupting) {
       await this.#durably("interrupt", entry, () =>
         journal.commit((tx) => {
           const current = journal.record(entry.key);
@@ -156,13 +217,26 @@ export class Runner {
       });
       return;
     }
-    await this.#finish(entry, outcome, { attempt, time });
+    await this.#finish(entry, outcome, { attempt, time, seconds: (performance.now() - began) / 1000 });
+  }
+
+  /** What `steer.ts` may use of the runner for one execution. */
+  #steering(entry: QueueEntry, signal: AbortSignal): SteerOptions {
+    return {
+      signal,
+      stopping: this.#stopping.signal,
+      durably: (step, commit) => this.#durably(step, entry, commit),
+      hold: (on) => {
+        this.#rebooting += on ? 1 : -1;
+        if (!on) this.kick();
+      },
+    };
   }
 
   async #finish(
     entry: QueueEntry,
     outcome: ExecutionOutcome,
-    at: { attempt: number; time: string },
+    at: { attempt: number; time: string; seconds?: number },
   ): Promise<void> {
     const { journal } = this.#ctx;
     const base = {
@@ -185,7 +259,7 @@ export class Runner {
       });
 
     let waiters = 0;
-    await this.#durably("finish", entry, () =>
+    const durable = this.#durably("finish", entry, () =>
       journal.commit((tx) => {
         const current = journal.record(entry.key);
         if (!current)
@@ -219,6 +293,12 @@ export class Runner {
         waiters = finished.waiters.length;
       }),
     );
+    // The result is written (not yet durable): the next plan's start, issued now, shares its batch and fsync.
+    // Both become durable together or not at all; a crash before leaves this one `running` (interrupted, as a
+    // crash before its result always did) and the next one `accepted`. Its key stays busy until then.
+    this.#finishing.add(entry.seq);
+    this.kick();
+    await durable;
     failpoint("after-result-commit");
     this.#ctx.emit({
       Event: "finished",
@@ -228,26 +308,28 @@ export class Runner {
       ErrorCode: outcome.errorCode,
       Attempt: at.attempt,
       Waiters: waiters,
+      // How long the execution took (the `idem_run_seconds` metric); none when nothing was executed.
+      ...(at.seconds === undefined ? {} : { Seconds: Math.round(at.seconds * 1000) / 1000 }),
     });
     this.#ctx.afterCommit();
   }
 
   /**
-   * Notes the running script's process group (for operators; orphans are found by their environment mark). A
-   * full disk is retried a few times, then given up: the run goes on without it.
+   * Notes the running script's process group, for operators: a deferred write (`journal.defer`), durable with
+   * the next commit (the result's, for a short script) or within a second, never waited for. Orphans are found by
+   * their environment mark, not by it, so losing it (a crash, a full disk) is harmless: logged, not retried.
    */
-  async #recordPgid(entry: QueueEntry, pgid: number): Promise<void> {
+  #recordPgid(entry: QueueEntry, pgid: number): void {
     const { journal, log } = this.#ctx;
-    await retry(
-      () =>
-        journal.commit((tx) => {
-          const current = journal.record(entry.key);
-          if (current) tx.putRecord(machine.spawned(current, { time: new Date().toISOString(), pgid }));
-        }),
-      { maxAttempts: 3, minTimeout: 200 },
-    ).catch((error: unknown) =>
-      log.warn("pgid-not-recorded", { key: entry.key, pgid, message: describe(error) }),
-    );
+    const time = new Date().toISOString();
+    journal
+      .defer((tx) => {
+        const current = journal.record(entry.key);
+        if (current) tx.putRecord(machine.spawned(current, { time, pgid }));
+      })
+      .catch((error: unknown) =>
+        log.warn("pgid-not-recorded", { key: entry.key, pgid, message: describe(error) }),
+      );
   }
 
   /**

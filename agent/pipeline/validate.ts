@@ -5,7 +5,7 @@
  *   Topic, else the default results topic. A target the agent may not publish to refuses the plan with code 2,
  *   answered on the default topic, before anything runs: one that is not a valid MQTT topic name (a reply the
  *   broker would refuse is never journaled), one that names an agent's own topics (`P/<any>/plans`, `status`,
- *   `events`: a plan must not forge plans, presence or events), or one that matches none of the configured
+ *   `events`, `control`: a plan must not forge plans, presence, events or operator requests), or one that matches none of the configured
  *   `replyTopics` filters (default `P/+/results`, `P/A/#`).
  *
  *   Brokers that rewrite `.` and `/` (RabbitMQ's MQTT plugin routes `a.b/c` as `a.b.c`, the same as `a/b/c`;
@@ -44,7 +44,7 @@ export interface ReplyScope {
 }
 
 /** The control topics of every agent: never a reply topic. */
-const CONTROL_LEAVES = new Set(["plans", "status", "events"]);
+const CONTROL_LEAVES = new Set(["plans", "status", "events", "control"]);
 
 /** The reply scope of an agent with these settings (and this default topic, `P/A/results` unless given). */
 export function replyScope(

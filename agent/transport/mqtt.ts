@@ -5,10 +5,17 @@
  *
  * It subscribes to the plans filter and, when the agent compares incarnations (`onStatus`, SPEC 5.5), to the
  * agent's own status topic, again on every connect (a persistent session does not re-send retained messages
- * otherwise). A PUBLISH on the status topic goes to `onStatus`; every other one is a plan, whatever topic name
- * the broker delivers it under (`topic.ts`), and none is acknowledged without being handed to `onPlan`. A broker
+ * otherwise), and to the control topic (`controlTopic`, operator requests: `onControl`) on every connect. A PUBLISH
+ * on the status topic goes to `onStatus`, one on the control topic to `onControl`; every other one is a plan,
+ * whatever topic name the broker delivers it under (`topic.ts`), and none is acknowledged without being handed
+ * to its handler. A broker
  * that refuses the agent's topics stops the session with `onFatal` (`refusal.ts`) instead of a silent reconnect
  * loop.
+ *
+ * Several broker nodes (`broker.urls`, one clustered broker): the session starts on the first, and each lost
+ * connection or failed attempt moves the next attempt to the next node (`nodes.ts`), same client id and persistent
+ * session, a new MQTT.js client per node; `broker` says which node it is on. A node that keeps closing the
+ * connection right after its CONNACK is diagnosed in the log (`flapping.ts`) and backed off, not looped on.
  *
  * Reconnecting is the session's own, with backoff and jitter (`reconnect.ts`), never MQTT.js's fixed period. A
  * session lost the way a takeover loses it (MQTT 5 DISCONNECT 0x8E; or closed by the broker, no error, nothing of
@@ -20,13 +27,15 @@
  */
 import mqtt, { type MqttClient, type Packet } from "mqtt";
 import type { Static } from "typebox";
-import { type BrokerSettings, redactedUrl } from "../config.ts";
+import type { BrokerSettings } from "../config.ts";
 import { describe, type IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Logger } from "../log.ts";
 import { retry } from "../retry.ts";
+import { FlapDetector, flappingAdvice } from "./flapping.ts";
 import { InFlight, NoResendStore } from "./in_flight.ts";
 import { acceptsWithoutWill, clientOptions, lastWill } from "./mqtt_connect.ts";
+import { BrokerNodes } from "./nodes.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
 import { ReconnectSchedule } from "./reconnect.ts";
 import { HangUpCounter, hungUp, type Stage, subscribeRefused, type TopicsInUse } from "./refusal.ts";
@@ -39,6 +48,8 @@ export interface TransportOptions extends TransportHandlers {
   agentId: string;
   clientId: string;
   plansTopic: string;
+  /** `P/A/control`: subscribed on every connect (QoS 1); its messages go to `onControl`. Default: none. */
+  controlTopic?: string;
   /** The Last Will (retained, QoS 1) on the agent's status topic, for the protocol version of the session. */
   will(protocol: 4 | 5): { topic: string; payload: string };
   log: Logger;
@@ -61,13 +72,12 @@ type BrokerError = Error & { code?: string | number };
 
 export function connectTransport(options: TransportOptions): Transport {
   const { log } = options;
-  // What log lines and messages name the broker by: never a password (config.ts refuses one in the URL anyway).
-  const broker = redactedUrl(options.broker.url);
+  const nodes = new BrokerNodes(options.broker.urls ?? [options.broker.url]);
+  // What log lines and messages name the current node by: never a password (config.ts refuses one in a URL anyway).
+  let broker = nodes.current.printable;
   let protocol: 4 | 5 = options.broker.protocol === 4 ? 4 : 5;
   let protocolSettled = options.broker.protocol !== "auto";
   let paused = false;
-  /** Aborted when the current connection closes (see IncomingMessage.signal). */
-  let connection = new AbortController();
   let fatal: IdemError | undefined;
   // Set by close() and leave(): no reconnecting after that.
   let closing = false;
@@ -75,6 +85,7 @@ export function connectTransport(options: TransportOptions): Transport {
   let probing = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const hangUps = new HangUpCounter();
+  const flaps = new FlapDetector();
   const topics: TopicsInUse = {
     broker,
     agentId: options.agentId,
@@ -84,6 +95,7 @@ export function connectTransport(options: TransportOptions): Transport {
   const schedule = new ReconnectSchedule({
     firstMs: options.broker.reconnectSeconds * 1000,
     maxMs: (options.broker.reconnectMaxSeconds ?? 60) * 1000,
+    nodes: nodes.count,
   });
   // QoS 1 publishes waiting for the broker: reported refused or lost, never re-sent by MQTT.js (`in_flight.ts`).
   const inFlight = new InFlight();
@@ -101,9 +113,14 @@ export function connectTransport(options: TransportOptions): Transport {
   const current = (c: MqttClient) => c === client && !fatal && !closing;
 
   function open(): MqttClient {
-    const c = mqtt.connect(clientOptions(options, protocol));
+    const node = nodes.current;
+    const c = mqtt.connect(clientOptions(options, protocol, node.url));
+    /** Aborted when the current connection closes (see IncomingMessage.signal). */
+    let connection = new AbortController();
     // How far the current connection got, and how it ended; reset when it closes (the client is reused).
     let stage: Stage = "connect";
+    let connackAt: number | undefined;
+    let sessionPresent = false;
     let lastError: BrokerError | undefined;
     let errorLogged = false;
     let readySince: number | undefined;
@@ -116,7 +133,8 @@ export function connectTransport(options: TransportOptions): Transport {
         dup: packet.dup,
         signal: connection.signal,
       };
-      if (route(message.topic, topics.statusTopic) === "status") {
+      const kind = route(message.topic, topics.statusTopic, options.controlTopic);
+      if (kind === "status") {
         statusReceived(message);
         return callback();
       }
@@ -124,10 +142,10 @@ export function connectTransport(options: TransportOptions): Transport {
       if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
       if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;
       if (packet.properties?.userProperties) message.userProperties = packet.properties.userProperties;
-      if (message.topic !== options.plansTopic) {
+      if (kind === "plan" && message.topic !== options.plansTopic) {
         log.debug("plan-topic-rewritten", { topic: message.topic, subscribed: options.plansTopic });
       }
-      deliver(message).then(() => {
+      deliver(message, kind === "control" ? options.onControl : undefined).then(() => {
         failpoint("after-commit");
         if (!paused) callback();
       });
@@ -157,6 +175,12 @@ export function connectTransport(options: TransportOptions): Transport {
       const lost = inFlight.lost(c);
       const ended = { stage, failed: lastError !== undefined, readySince, takenOver, error: lastError };
       const logged = errorLogged;
+      const flap = flaps.closed({ node: node.url, connackAt });
+      // A session present means the broker took the plans subscription before: a hang-up while the status one is
+      // pending refuses no topic of ours (a broker closing on a delivery: RabbitMQ, `flapping.ts`).
+      const refusable = sessionPresent ? { ...ended, stage: "ready" as Stage } : ended;
+      connackAt = undefined;
+      sessionPresent = false;
       stage = "connect";
       lastError = undefined;
       errorLogged = false;
@@ -168,33 +192,66 @@ export function connectTransport(options: TransportOptions): Transport {
       const kicked = ended.takenOver || (ended.readySince !== undefined && !ended.failed && lost === 0);
       if (kicked) options.onTakenOver?.();
       if (!protocolSettled && fallBack(c, ended.error)) return;
-      if (protocolSettled) diagnose(c, ended);
+      if (protocolSettled) diagnose(c, refusable);
       if (!current(c)) return;
+      if (flap.report) {
+        log.error("broker-flapping", {
+          broker,
+          times: flap.inARow,
+          livedMs: flap.livedMs,
+          message: flappingAdvice(flap.inARow, nodes.count),
+        });
+      }
       const next = schedule.next({
         ...(ended.readySince === undefined ? {} : { readySince: ended.readySince }),
-        publishesLost: lost > 0 && !ended.takenOver,
+        // A diagnosed flapping node is backed off even when replies were in flight: no hot loop (`flapping.ts`).
+        publishesLost: lost > 0 && !ended.takenOver && !flap.backOff,
       });
+      const target = nodes.after();
       const level = next.log ? log.warn : log.debug;
       if (ended.error && !logged) {
         level("broker-error", { broker, code: ended.error.code, message: ended.error.message });
       }
+      const reason = why(ended, kicked, lost);
       level("offline", {
         broker,
         attempt: next.attempt,
         retryInMs: next.delayMs,
-        reason: why(ended, kicked, lost),
+        ...(target.moved ? { next: target.printable } : {}),
+        reason,
       });
+      if (target.moved) {
+        // Leaving a node the session was on is worth a line always; cycling through nodes that are down, per step.
+        const moveLevel = ended.readySince !== undefined || flap.flapping ? log.warn : level;
+        moveLevel("broker-node", {
+          from: broker,
+          to: target.printable,
+          node: target.index + 1,
+          of: nodes.count,
+          reason: flap.flapping ? "the node keeps closing the connection right after accepting it" : reason,
+        });
+        broker = target.printable;
+        topics.broker = broker;
+      }
       clearTimeout(retryTimer);
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
         if (!current(c)) return;
         log.debug("connecting", { broker, attempt: next.attempt });
+        if (target.moved) {
+          // Another node: a client of its own (host, port and TLS are the node's), the same session settings.
+          c.end(true);
+          client = open();
+          return;
+        }
         c.options.will = lastWill(options, protocol);
         c.reconnect({ outgoingStore: new NoResendStore() });
       }, next.delayMs);
     });
     c.on("connect", (connack) => {
       protocolSettled = true;
+      connackAt = Date.now();
+      sessionPresent = connack.sessionPresent;
       // Small request/response packets: without this a result waits for the broker's delayed ACK (≈ 40 ms).
       (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       log.info("connected", { broker, protocol, sessionPresent: connack.sessionPresent });
@@ -204,6 +261,7 @@ export function connectTransport(options: TransportOptions): Transport {
         {
           plansTopic: options.plansTopic,
           ...(options.onStatus ? { statusTopic: topics.statusTopic } : {}),
+          ...(options.controlTopic ? { controlTopic: options.controlTopic } : {}),
           sessionPresent: connack.sessionPresent,
           log,
           current: () => current(c) && c.connected,
@@ -243,7 +301,7 @@ export function connectTransport(options: TransportOptions): Transport {
       return;
     }
     probing = true;
-    acceptsWithoutWill(options, protocol).then((accepted) => {
+    acceptsWithoutWill(options, protocol, nodes.current.url).then((accepted) => {
       probing = false;
       if (!current(c)) return;
       if (accepted) return stop(c, hungUp(topics, "connect", times));
@@ -275,11 +333,15 @@ export function connectTransport(options: TransportOptions): Transport {
   }
 
   /**
-   * Hands a plan to `onPlan` (the agent's guard, which never rejects: it retries or answers by itself). Should a
-   * handler reject anyway, the plan is handed over again with backoff, never acknowledged undecided.
+   * Hands a plan to `onPlan` (the agent's guard, which never rejects: it retries or answers by itself), or a
+   * control request to `handler` (`onControl`). Should a handler reject, the message is handed over again with
+   * backoff, never acknowledged undecided.
    */
-  function deliver(message: IncomingMessage): Promise<void> {
-    return retry(() => options.onPlan(message), {
+  function deliver(
+    message: IncomingMessage,
+    handler: ((message: IncomingMessage) => Promise<void>) | undefined,
+  ): Promise<void> {
+    return retry(() => (handler ?? options.onPlan)(message), {
       isRetriable: () => !paused && !message.signal?.aborted,
       ...(message.signal ? { signal: message.signal } : {}),
       onRetry: (error, attempt, delayMs) =>
@@ -308,6 +370,9 @@ export function connectTransport(options: TransportOptions): Transport {
     },
     get connected() {
       return client.connected && !closing;
+    },
+    get broker() {
+      return broker;
     },
     publish(topic, payload, publishOptions, done) {
       inFlight.publish(client, protocol, { topic, payload, options: publishOptions }, done);

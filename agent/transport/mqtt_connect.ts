@@ -2,7 +2,7 @@
  * What the MQTT session connects with: the MQTT.js options of the agent's persistent session (MQTT 5 Clean
  * Start 0 + Session Expiry, or 3.1.1 clean session 0; the Last Will on the status topic; no reconnecting and no
  * re-sending by MQTT.js itself), and the throw-away probe that asks whether the broker accepts a CONNECT
- * without the Last Will (`refusal.ts`).
+ * without the Last Will (`refusal.ts`). One node of `broker.urls` per connection (`nodes.ts` picks it).
  */
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions } from "mqtt";
@@ -23,9 +23,17 @@ export function lastWill(settings: SessionSettings, protocol: 4 | 5): NonNullabl
   return { ...will, payload: Buffer.from(will.payload), qos: 1, retain: true };
 }
 
-export function clientOptions(settings: SessionSettings, protocol: 4 | 5): IClientOptions {
+/**
+ * The options for one connection to `node` (a URL of `broker.urls`; default `broker.url`, the first): every node
+ * gets the same client id, persistent session, Will and credentials, so that a cluster hands the session over.
+ */
+export function clientOptions(
+  settings: SessionSettings,
+  protocol: 4 | 5,
+  node: string = settings.broker.url,
+): IClientOptions {
   const { broker } = settings;
-  const url = new URL(broker.url);
+  const url = new URL(node);
   const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
   const result: IClientOptions = {
     host: url.hostname,
@@ -60,8 +68,12 @@ export function clientOptions(settings: SessionSettings, protocol: 4 | 5): IClie
  * `<clientId>-probe`, clean, no Will, no subscription) that ends as soon as the CONNACK says yes or no. The
  * agent's own persistent session is not touched.
  */
-export function acceptsWithoutWill(settings: SessionSettings, protocol: 4 | 5): Promise<boolean> {
-  const { will: _will, properties: _properties, ...rest } = clientOptions(settings, protocol);
+export function acceptsWithoutWill(
+  settings: SessionSettings,
+  protocol: 4 | 5,
+  node: string = settings.broker.url,
+): Promise<boolean> {
+  const { will: _will, properties: _properties, ...rest } = clientOptions(settings, protocol, node);
   const probe = mqtt.connect({
     ...rest,
     clientId: `${settings.clientId}-probe`,

@@ -1,6 +1,7 @@
 /**
  * The outbox publisher: every reply is first committed to the journal's outbox, then published QoS 1; the
- * entry leaves the outbox only when the broker acknowledges it. `flush()` runs after each commit and after
+ * entry leaves the outbox only when the broker acknowledges it (its removal is a deferred write: it rides in the
+ * journal's next commit, without an fsync of its own; a crash before that re-sends the reply). `flush()` runs after each commit and after
  * every (re)connect; entries already handed to MQTT.js are not handed over twice.
  *
  * No entry blocks the outbox (SPEC 2). A reply the broker will not take shows up as a refusal
@@ -35,6 +36,8 @@ export interface OutboxOptions {
   maxStrikes?: number;
   /** Delay before a refused reply is sent again, doubling with each strike, in ms. Default 500. */
   retryDelayMs?: number;
+  /** A reply left the outbox (acknowledged, or dropped): the status shows its depth. Default: nothing. */
+  onChange?: () => void;
 }
 
 interface Flight {
@@ -48,6 +51,7 @@ export class Outbox {
   readonly #defaultTopic: string;
   readonly #maxStrikes: number;
   readonly #retryDelayMs: number;
+  readonly #onChange: () => void;
   #transport: Transport | undefined;
   /** The highest outbox sequence read by a flush: later flushes after a commit read only what follows. */
   #handed = 0;
@@ -70,6 +74,7 @@ export class Outbox {
     this.#defaultTopic = options.defaultTopic;
     this.#maxStrikes = options.maxStrikes ?? 3;
     this.#retryDelayMs = options.retryDelayMs ?? 500;
+    this.#onChange = options.onChange ?? (() => {});
   }
 
   attach(transport: Transport): void {
@@ -155,8 +160,9 @@ export class Outbox {
       failpoint("after-publish");
       this.#log.debug("published", { topic: printableTopic(entry.topic), seq });
       if (this.#strikes.has(seq)) this.#log.info("reply-delivered", this.#fields(entry));
-      // Stays in flight until its removal is committed, or a flush in between would publish it again.
-      this.#journal.removeOutbox(seq).then(
+      // Stays in flight until its removal is committed, or a flush in between would publish it again. The
+      // removal rides in the next commit (journal.defer): losing it in a crash only re-sends the reply.
+      this.#journal.removeOutboxLater(seq).then(
         () => this.#done(seq),
         (failure: unknown) => {
           this.#log.warn("outbox-remove-failed", { seq, message: describe(failure) });
@@ -185,6 +191,7 @@ export class Outbox {
     this.#forget(seq);
     this.#settled();
     this.flush();
+    this.#onChange();
   }
 
   #judgeLoss(): void {
@@ -238,6 +245,7 @@ export class Outbox {
       if (next === undefined) {
         await retry(() => this.#journal.removeOutbox(seq), { maxAttempts: 5 });
         this.#log.error("reply-dropped", { ...this.#fields(entry), reason });
+        this.#onChange();
         return this.#forget(seq);
       }
       await retry(() => this.#journal.replaceOutbox(seq, next), { maxAttempts: 5 });

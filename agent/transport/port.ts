@@ -36,6 +36,11 @@ export interface PublishOptions {
 export interface TransportHandlers {
   /** Resolves once the plan's decision is durable; the message is acknowledged then, never before. */
   onPlan(message: IncomingMessage): Promise<void>;
+  /**
+   * An operator request on the agent's control topic (`pipeline/control.ts`); acknowledged once it resolves, like
+   * a plan. Given together with the transport's `controlTopic`.
+   */
+  onControl?(message: IncomingMessage): Promise<void>;
   /** Called after every (re)connect, once the subscriptions are in place. */
   onReady(protocol: 4 | 5): void;
   /**
@@ -60,6 +65,11 @@ export interface TransportHandlers {
 export interface Transport {
   readonly protocol: 4 | 5;
   readonly connected: boolean;
+  /**
+   * The broker node the session is on, or tries next while offline (`mqtt://host:port`, one of `broker.urls`,
+   * printable: no credentials). The retained status says it as `"Broker"`.
+   */
+  readonly broker: string;
   /**
    * Publishes QoS 1 (or 0); the callback runs once: on the broker's acknowledgement, or with `PublishRefused`
    * (the broker will not take it as it is) or `PublishLost` (no acknowledgement before the connection closed);

@@ -8,6 +8,9 @@
  * - A connection that stayed up `stableMs` (30 s) or more starts again from `firstMs`.
  * - A connection the broker closed while replies of ours were in flight (it hangs up on a packet it refuses: the
  *   outbox's business, `outbox.ts`) is retried at the current step, without doubling it.
+ * - With several broker nodes (`nodes.ts`: every failure moves to the next node), the step grows once per round
+ *   of nodes: with 3 nodes, failures 1–3 wait `firstMs`, 4–6 twice that, and so on; one dead node of three costs
+ *   one short delay, and a cluster that is all gone is tried as seldom as a single broker, per node.
  *
  * Log lines: the first failure says so; after that, one line per step of the backoff at most (and, at `maxMs`,
  * one every {@link LOG_EVERY_AT_MAX} attempts), so that a day without a broker logs ≈ 150 lines, not 86,000.
@@ -25,6 +28,8 @@ export interface ReconnectOptions {
   jitter?: number;
   /** Default `Math.random`. */
   random?: () => number;
+  /** Broker nodes tried in turn (`broker.urls`): the step grows once per round of this many failures (default 1). */
+  nodes?: number;
 }
 
 /** How a connection ended, as far as the schedule cares. */
@@ -52,6 +57,7 @@ export class ReconnectSchedule {
   readonly #stable: number;
   readonly #jitter: number;
   readonly #random: () => number;
+  readonly #nodes: number;
   #failures = 0;
   #loggedStep = 0;
   #atMax = 0;
@@ -62,6 +68,7 @@ export class ReconnectSchedule {
     this.#stable = options.stableMs ?? 30_000;
     this.#jitter = options.jitter ?? 0.5;
     this.#random = options.random ?? Math.random;
+    this.#nodes = Math.max(1, Math.floor(options.nodes ?? 1));
   }
 
   /** Failures in a row so far. */
@@ -89,7 +96,8 @@ export class ReconnectSchedule {
   }
 
   #step(attempt: number): number {
-    return backoff(attempt, { minTimeout: this.#first, maxTimeout: this.#max, multiplier: 2 });
+    const round = Math.ceil(attempt / this.#nodes);
+    return backoff(round, { minTimeout: this.#first, maxTimeout: this.#max, multiplier: 2 });
   }
 
   #reset(): void {

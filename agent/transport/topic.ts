@@ -72,11 +72,17 @@ function codePoint(point: number): string {
 
 /**
  * What a message the session received is, by the topic name the broker delivered it under: the agent's own
- * retained `status`, or a `plan` (the session subscribes to one filter, so anything else is a plan, whatever name
- * the broker gave it: RabbitMQ swaps `.` and `/` between MQTT topics and AMQP routing keys).
+ * retained `status`, an operator request on its `control` topic (`pipeline/control.ts`), or a `plan` (anything
+ * else is a plan, whatever name the broker gave it: RabbitMQ swaps `.` and `/` between MQTT topics and AMQP
+ * routing keys).
  */
-export function route(topic: string, statusTopic: string): "status" | "plan" {
-  return sameTopic(topic, statusTopic) ? "status" : "plan";
+export function route(
+  topic: string,
+  statusTopic: string,
+  controlTopic?: string,
+): "status" | "control" | "plan" {
+  if (sameTopic(topic, statusTopic)) return "status";
+  return controlTopic !== undefined && sameTopic(topic, controlTopic) ? "control" : "plan";
 }
 
 /**

@@ -1,14 +1,10 @@
-/**
- * Example plugin: `max-runs` runs a key at most `Options.max` times (default 3), then refuses it with code
- * 303. A repeat of a running key joins it. Load it with `idem run --plugins plugins/examples`.
- */
-import Type from "typebox";
-import { definePolicy, ErrorCode } from "../../agent/mod.ts";
+// max-runs.ts — run a key at most Options.max times (default 3), then refuse it with 303
+import { definePolicy, ErrorCode, Type } from "idem";
 
 export default definePolicy({
-  name: "max-runs",
+  name: "max-runs", // [a-z0-9][a-z0-9._-]*, unique among loaded policies
   description: "Run a key at most Options.max times (default 3), then refuse it",
-  options: Type.Object({ max: Type.Optional(Type.Integer({ minimum: 1 })) }),
+  options: Type.Object({ max: Type.Optional(Type.Integer({ minimum: 1 })) }), // checks Idempotency.Options
   decide({ record, key, options }) {
     const max = options.max ?? 3;
     if (record === undefined) return { kind: "run" };

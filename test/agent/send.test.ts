@@ -101,3 +101,93 @@ test("refuses a plan file that is not JSON with the parser's message, and one th
     message: /a plan is a JSON object/,
   });
 });
+
+/** sendPlan with its answer and warnings collected. */
+async function sendCollected(options: Partial<SendOptions> & { planFile: string; agentId: string }) {
+  let out = "";
+  let err = "";
+  const code = await sendPlan({
+    broker: broker.url,
+    prefix: "idem",
+    ...options,
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
+  return { code, out, err };
+}
+
+test("--options sets the plan's Idempotency.Options (the policy's options), replacing the file's", async () => {
+  const options = parseJson('{"window": 600, "ignore": ["/Body"]}');
+  assert.ok(options.ok && options.value instanceof Map);
+  const payload = await send('{"Idempotency": {"Options": {"window": 5}, "Policy": "always"}}', {
+    options: options.value,
+  });
+  assert.match(
+    payload,
+    /"Idempotency":\{"Options":\{"window":600,"ignore":\["\/Body"\]\},"Policy":"always"\}/,
+  );
+});
+
+test("a result whose Body holds bare Infinity and NaN is read and printed as the agent sent it", async () => {
+  const agent = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+  try {
+    // The agent's side: answers each plan on its results topic as Python's json writes floats.
+    agent.on("message", (_topic, payload) => {
+      const id = (JSON.parse(payload.toString("utf8")) as { ID: string }).ID;
+      const result = `{"SourceID": "${id}", "ErrorCode": 0, "Body": [Infinity, NaN, -Infinity, 1e400]}`;
+      agent.publish("idem/vm-inf/results", result, { qos: 1 });
+    });
+    await agent.subscribeAsync("idem/vm-inf/plans", { qos: 1 });
+    const file = join(dir, "inf.json");
+    await writeFile(file, '{"ID": "inf-1", "Body": "return float(\'inf\')"}');
+    const outcome = await sendCollected({ agentId: "vm-inf", planFile: file, waitSeconds: 30 });
+    assert.equal(outcome.code, 0, outcome.err);
+    assert.equal(
+      outcome.out,
+      '{"SourceID": "inf-1", "ErrorCode": 0, "Body": [Infinity, NaN, -Infinity, 1e400]}\n',
+    );
+  } finally {
+    await agent.endAsync();
+  }
+});
+
+test("warns when the agent has never been seen (no retained status), not when it has", async () => {
+  const file = join(dir, "seen.json");
+  await writeFile(file, '{"ID": "seen-1"}');
+  const never = await sendCollected({ agentId: "vm-never", planFile: file });
+  assert.equal(never.code, 0);
+  assert.equal(never.out, "seen-1\n");
+  assert.match(
+    never.err,
+    /warning: agent vm-never has never been seen on this broker \(no retained status on idem\/vm-never\/status\)/,
+  );
+
+  const status = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+  try {
+    await status.publishAsync("idem/vm-seen/status", '{"State": "online", "AgentID": "vm-seen"}', {
+      qos: 1,
+      retain: true,
+    });
+  } finally {
+    await status.endAsync();
+  }
+  const seen = await sendCollected({ agentId: "vm-seen", planFile: file });
+  assert.equal(seen.code, 0);
+  assert.equal(seen.err, "");
+});
+
+test("--wait 0 with no agent exits 3 at once, saying the agent was never seen (no crash)", async () => {
+  const file = join(dir, "wait0.json");
+  await writeFile(file, '{"ID": "wait-0"}');
+  const outcome = await sendCollected({ agentId: "vm-absent", planFile: file, waitSeconds: 0 });
+  assert.equal(outcome.code, 3);
+  assert.equal(outcome.out, "");
+  assert.match(
+    outcome.err,
+    /No result for plan wait-0 on idem\/vm-absent\/results within 0 s; agent vm-absent has never been seen/,
+  );
+});

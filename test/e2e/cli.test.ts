@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import mqtt from "mqtt";
 import {
   type AgentProcess,
   makeTempDir,
@@ -19,12 +20,12 @@ import { freePort } from "../helpers/broker.ts";
 import { readExecutions } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 
-test("--help explains both commands and exits 0; an unknown command exits 2 with the help", async () => {
+test("--help lists the commands and exits 0; an unknown command exits 2 with the help", async () => {
   const help = await runIdem(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /idem run/);
   assert.match(help.stdout, /idem send/);
-  assert.match(help.stdout, /--broker URL\|embedded/);
+  assert.match(help.stdout, /--broker embedded:\d+/);
   const wrong = await runIdem(["launch"]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /unknown command "launch"/);
@@ -131,6 +132,86 @@ describe("an agent on its embedded broker, driven by idem send", () => {
       readExecutions(effects).executions.map((e) => e.args),
       ["a"],
     );
+  });
+});
+
+describe("send --wait against a busy agent (a plan running a sleep)", () => {
+  let dir: string;
+  let port: number;
+  let agent: AgentProcess;
+  const agentId = uniqueAgentId("busy");
+
+  before(async () => {
+    dir = await makeTempDir("cli-busy");
+    port = await freePort();
+    // Grace 0: the sleeping plan is recorded as interrupted at the stop rather than waited for.
+    agent = await startAgent({
+      broker: `embedded:${port}`,
+      agentId,
+      dataDir: join(dir, "data"),
+      extraArgs: ["--drain-grace-seconds", "0", "--kill-grace-seconds", "0"],
+    });
+  });
+  after(async () => {
+    await agent?.stop();
+    await removeDir(dir);
+  });
+
+  const idem = (file: string, ...flags: string[]) =>
+    runIdem(["send", "--broker", `mqtt://127.0.0.1:${port}`, "--agent-id", agentId, ...flags, file]);
+
+  test("a Body's float('inf') and float('nan') come back as bare Infinity and NaN, read by send", async () => {
+    const file = join(dir, "inf.json");
+    const plan = applicationPlan({
+      effects: join(dir, "inf.log"),
+      body: 'return [float("inf"), float("nan")]',
+    });
+    writeFileSync(file, JSON.stringify(plan));
+    const outcome = await idem(file, "--wait", "30");
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /"Body": ?\[Infinity, ?NaN\]/);
+  });
+
+  test("--wait exits 3 while the plan still runs, saying the agent is online and running it", async () => {
+    const file = join(dir, "sleep.json");
+    const plan = applicationPlan({ effects: join(dir, "sleep.log"), sleepSeconds: 120 });
+    writeFileSync(file, JSON.stringify(plan));
+    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    try {
+      // The agent's retained status names the running plan (SPEC 8): wait for that, then ask with --wait.
+      const running = new Promise<void>((resolve) => {
+        watcher.on("message", (_topic, payload) => {
+          const status = JSON.parse(payload.toString("utf8")) as { Running?: { SourceID?: string } | null };
+          if (status.Running?.SourceID === plan.ID) resolve();
+        });
+      });
+      await watcher.subscribeAsync(`idem/${agentId}/status`, { qos: 1 });
+      const sent = await idem(file);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.equal(sent.stdout, `${plan.ID}\n`);
+      await running;
+    } finally {
+      await watcher.endAsync();
+    }
+    const zero = await idem(file, "--wait", "0");
+    assert.equal(zero.code, 3, zero.stderr);
+    const waited = await idem(file, "--wait", "1");
+    assert.equal(waited.code, 3, waited.stderr);
+    for (const outcome of [zero, waited]) {
+      assert.equal(outcome.stdout, "");
+      assert.match(
+        outcome.stderr,
+        new RegExp(`No result for plan ${plan.ID} on idem/${agentId}/results within [01] s`),
+      );
+      assert.match(
+        outcome.stderr,
+        new RegExp(`agent ${agentId} is online since \\S+ and running this plan since`),
+      );
+      assert.doesNotMatch(outcome.stderr, /never been seen|at .*\.ts:\d+/);
+    }
   });
 });
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Failpoint } from "../helpers/agent_process.ts";
-import { readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 
@@ -91,3 +91,74 @@ for (const point of ["after-result-commit", "after-publish"] as const) {
     }
   });
 }
+
+// Seams of the deferred and shared commits (docs/reliability.md, "deferred writes").
+
+test("a crash right after a spawn, before its process group is durable (after-spawn), still finds and kills the orphan", {
+  timeout: 90_000,
+}, async (t) => {
+  const scene = await openScene(t, "seam-after-spawn");
+  const crashing = await scene.startAgent({ failpoint: "after-spawn" });
+  const template = {
+    effects: scene.effects,
+    tag: "after-spawn",
+    sleepSeconds: 60,
+    idempotency: { Policy: "run-once-ever" },
+  };
+  const plan = applicationPlan(template);
+  await scene.engine.send(plan);
+  const crash = await crashing.waitForExit();
+  assert.equal(crash.signal, "SIGKILL", `the agent killed itself at after-spawn\n${crashing.tail()}`);
+  // The script was spawned in its own process group: it outlives the agent, whose record has no pgid for it.
+  const { executions } = await waitForEffects(scene.effects, (e) => e.executions.length === 1);
+  const orphan = executions[0]?.pid ?? 0;
+  assert.ok(isAlive(orphan), "the script outlived the agent");
+
+  await scene.startAgent();
+  assert.ok(await waitForDeath(orphan), "start-up recovery found the orphan by its IDEM_JOURNAL mark");
+  const [answer] = await scene.engine.waitForResults(plan.ID);
+  assert.equal(
+    answer?.ErrorCode,
+    304,
+    `run-once-ever, interrupted: never run again\n${JSON.stringify(answer)}`,
+  );
+  const effects = readExecutions(scene.effects);
+  assert.equal(effects.executions.length, 1, `not started again:\n${effects.lines.join("\n")}`);
+  assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1);
+});
+
+test("a crash after one commit held a plan's result and the next plan's start runs each once and answers both", {
+  timeout: 90_000,
+}, async (t) => {
+  const scene = await openScene(t, "seam-shared-commit");
+  const crashing = await scene.startAgent({ failpoint: "after-result-commit" });
+  const first = applicationPlan({ effects: scene.effects, tag: "shared-1", sleepSeconds: 2 });
+  const second = applicationPlan({ effects: scene.effects, tag: "shared-2" });
+  await scene.engine.send(first);
+  await waitForEffects(scene.effects, (e) => e.executions.length === 1);
+  // The second is queued while the first runs: its start goes into the batch of the first one's result.
+  const since = crashing.mark();
+  await scene.engine.send(second);
+  await crashing.waitForLog(/\bevent=run\b/, { since });
+  const crash = await crashing.waitForExit();
+  assert.equal(crash.signal, "SIGKILL", `the agent killed itself at after-result-commit\n${crashing.tail()}`);
+  assert.equal(readExecutions(scene.effects).executions.length, 1, "the second had not been spawned");
+
+  await scene.startAgent();
+  const [ran] = await scene.engine.waitForResults(first.ID);
+  const [next] = await scene.engine.waitForResults(second.ID);
+  assert.equal(ran?.ErrorCode, 0, JSON.stringify(ran));
+  assert.equal(next?.ErrorCode, 0, JSON.stringify(next));
+  // Its `running` was durable with the first one's result, so the restart found it interrupted (never spawned)
+  // and its policy ran it: attempt 2, one execution.
+  assert.equal(next?.Idem?.Attempt, 2, JSON.stringify(next));
+  const effects = readExecutions(scene.effects);
+  assert.equal(effects.executions.length, 2, `each plan ran once:\n${effects.lines.join("\n")}`);
+  assert.ok(
+    effects.executions.every((e) => e.done),
+    effects.lines.join("\n"),
+  );
+  for (const plan of [first, second]) {
+    assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, `one final result for ${plan.ID}`);
+  }
+});

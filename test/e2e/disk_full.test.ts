@@ -57,8 +57,9 @@ const points: Point[] = [
   {
     name: "after-running",
     commit: "the script's process group",
-    // Retried briefly, then given up: the process group is kept for operators, and start-up recovery finds
-    // orphans by their IDEM_JOURNAL mark, not by it. The script runs; the result's commit then fails too.
+    // A deferred write (journal.defer), riding in the result's batch: that batch fails, the process group is
+    // logged as not recorded (it is for operators; start-up recovery finds orphans by their IDEM_JOURNAL mark) and
+    // the result's commit is retried.
     failed: [
       new RegExp(String.raw`\bevent=pgid-not-recorded\b.*${NO_SPACE}`),
       new RegExp(String.raw`\bevent=journal-retry\b.*\bstep=finish\b.*\bkind=environment\b.*${NO_SPACE}`),

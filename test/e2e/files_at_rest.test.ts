@@ -15,7 +15,7 @@ import { openScene } from "../helpers/scene.ts";
 
 const isRoot = process.getuid?.() === 0;
 /** The agent from the sources, started under `umask 022` (the usual default that made the journal 0644). */
-const UMASK_022 = ["/bin/sh", "-c", 'umask 022; exec "$@"', "sh", process.execPath, "agent/cli.ts"];
+const UMASK_022 = ["/bin/sh", "-c", 'umask 022; exec "$@"', "sh", process.execPath, "agent/main.ts"];
 
 const modeOf = (path: string) => (statSync(path).mode & 0o7777).toString(8).padStart(4, "0");
 

@@ -25,7 +25,7 @@ export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url)
  */
 export const DEFAULT_COMMAND: readonly string[] = process.env.IDEM_AGENT_COMMAND
   ? (JSON.parse(process.env.IDEM_AGENT_COMMAND) as string[])
-  : [process.execPath, "agent/cli.ts"];
+  : [process.execPath, "agent/main.ts"];
 
 /** A named point in a plan's travel (`agent/failpoint.ts`, in travel order there). */
 export type FailpointName = AgentFailpoint;

@@ -82,7 +82,7 @@ describe("with replyTopics murano/+/results and idem/vm-1/#", () => {
   test("a filter with a bad wildcard is refused at start", () => {
     assert.throws(
       () => resolveConfig({ agentId: "vm-1", replyTopics: ["idem/#/x"] }),
-      /replyTopics "idem\/#\/x"/,
+      /replyTopics.*"idem\/#\/x"/,
     );
   });
 });

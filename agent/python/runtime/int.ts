@@ -14,7 +14,11 @@ import { floatPow } from "./float.ts";
 
 /** The largest int a Body may build: 2**26 bits (8 MiB, about 20 million decimal digits). */
 export const MAX_INT_BITS = 2 ** 26;
-const HALF_LIMIT = 1n << BigInt(MAX_INT_BITS / 2);
+/**
+ * Factors below this magnitude (2**1024) multiply without a size check: the product has at most 2048 bits. A
+ * bound near MAX_INT_BITS / 2 would be a 4 MB bigint held by every agent from its start (issue 11: idle RSS).
+ */
+const SMALL = 1n << 1024n;
 
 function tooLarge(bits: number): Error {
   return pyFail(
@@ -101,7 +105,7 @@ function modulo(a: bigint, b: bigint): bigint {
 
 /** `a * b`, refused beyond MAX_INT_BITS. */
 function multiply(a: bigint, b: bigint): bigint {
-  if (a < HALF_LIMIT && a > -HALF_LIMIT && b < HALF_LIMIT && b > -HALF_LIMIT) return a * b;
+  if (a < SMALL && a > -SMALL && b < SMALL && b > -SMALL) return a * b;
   const bits = a === 0n || b === 0n ? 0 : bitLength(a) + bitLength(b) - 1;
   if (bits > MAX_INT_BITS) throw tooLarge(bits);
   return a * b;

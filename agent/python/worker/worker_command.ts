@@ -4,8 +4,8 @@
  * Its last three arguments are always {@link BODY_WORKER_ARG}, `memoryMB` and the agent's PID (the worker ends
  * itself when that process is no longer its parent):
  *
- * - from the sources (`node agent/cli.ts`, tests): this runtime runs agent/python/worker/worker_main.ts;
- * - dist/idem.mjs on Node or Deno: the runtime runs the bundle itself with {@link BODY_WORKER_ARG} (agent/cli.ts
+ * - from the sources (`node agent/main.ts`, tests): this runtime runs agent/python/worker/worker_main.ts;
+ * - dist/idem.mjs on Node or Deno: the runtime runs the bundle itself with {@link BODY_WORKER_ARG} (agent/main.ts
  *   imports worker_dispatch.ts first, which serves the worker when it sees it); on Node with V8's compile cache
  *   (`NODE_COMPILE_CACHE`) in the agent's private cache folder (`<data dir>/cache/compile`, checked as the native
  *   addon's folder is: nobody else may write to it), written after the first Body (docs/benchmarks.md);

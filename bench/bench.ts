@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: idem against murano-agent 10.0.0 (its peer) and the machine's floor, in one run, one table
+ * (issue 11). Builds nothing itself: `npm run bench` runs `node build.mjs` first (the agent under test is the
+ * shipped executable `dist/idem`).
+ *
+ *   npm run bench -- [--reps 5] [--soak] [--out FILE]
+ *
+ * 1. The peer is installed if it is not (../shared/peerbench/setup.sh, apt, once), its private RabbitMQ node
+ *    starts with the MQTT plugin on a free loopback port: both agents use that one node (murano-agent over AMQP,
+ *    idem over MQTT 3.1.1).
+ * 2. `--reps` interleaved reps, peer then idem (A B A B …): peer.ts runs engine.py `perf 1`, idem_rep.ts the
+ *    same measurements on idem. The last idem rep also measures the Body worker's cold start and, with `--soak`,
+ *    RSS over 10,000 more plans.
+ * 3. floor.ts: work dir + spawn + three awaited LMDB puts per plan, and exec of the executable.
+ * 4. The node is stopped (also on an error or Ctrl-C: every process by its PID or process group id), the table is
+ *    printed (peer_table.ts: medians [min..max], ratio idem/peer, goal, met?, floor) and written as JSON to
+ *    `--out` (default `<tmp>/idem-bench-<time>.json`).
+ *
+ * Takes about 1 min per rep pair plus ~40 s; gives up after 40 min. Exits 1 on any failure (a wrong result, an
+ * agent that dies, a timeout) with the reason; a goal not met is a figure, not a failure.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../test/helpers/agent_process.ts";
+import { freePort } from "../test/helpers/server_process.ts";
+import { type Floor, measureFloor } from "./floor.ts";
+import { idemRep } from "./idem_rep.ts";
+import { intArg, ms, pct, stringArg } from "./lab.ts";
+import { ensurePeer, PEER_DIR, peerRep, startRabbit, stopPeer, stopRabbit } from "./peer.ts";
+import { type IdemExtra, printSummary, type Rep, summarize } from "./peer_table.ts";
+
+const REPS = intArg("--reps", 5);
+const SOAK = process.argv.includes("--soak") ? 10_000 : 0;
+const OUT =
+  stringArg("--out") ?? join(tmpdir(), `idem-bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+const EXECUTABLE = join(REPO_ROOT, "dist/idem");
+const DEADLINE_MS = 40 * 60_000;
+
+const work = mkdtempSync(join(tmpdir(), "idem-bench-"));
+let cleaning: Promise<void> | undefined;
+
+/** Stops whatever this run started; safe to call twice. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    stopPeer();
+    await stopRabbit().catch((error) => console.error(String(error)));
+    rmSync(work, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+async function abort(why: string): Promise<never> {
+  console.error(why);
+  await cleanup();
+  process.exit(1);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void abort(`stopped by ${signal}`));
+setTimeout(() => void abort(`Giving up after ${DEADLINE_MS / 60_000} min`), DEADLINE_MS).unref();
+
+async function bench(): Promise<void> {
+  if (!existsSync(EXECUTABLE))
+    throw new Error(
+      `Cannot benchmark as ${EXECUTABLE} is missing: run \`node build.mjs\` (npm run bench does)`,
+    );
+  const loadBefore = loadavg();
+  const started = new Date();
+  console.log(ensurePeer());
+  const port = await freePort();
+  console.log(await startRabbit(port));
+  const peer: Rep[] = [];
+  const idem: Rep[] = [];
+  const extra: IdemExtra[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    peer.push(await peerRep());
+    console.log(`rep ${rep + 1}/${REPS} murano-agent: ${line(peer.at(-1) as Rep)}`);
+    const last = rep === REPS - 1;
+    const dir = mkdtempSync(join(work, "rep-"));
+    const result = await idemRep({
+      port,
+      command: [EXECUTABLE],
+      work: dir,
+      soak: last ? SOAK : 0,
+      coldWorker: last,
+    });
+    idem.push(result.rep);
+    extra.push(result.extra);
+    console.log(`rep ${rep + 1}/${REPS} idem:         ${line(result.rep)}`);
+  }
+  await stopRabbit();
+  const floor = await measureFloor(EXECUTABLE);
+  await cleanup();
+  report({ peer, idem, extra, floor, started, loadBefore });
+}
+
+function line(rep: Rep): string {
+  return (
+    `launch → result ${ms(rep.startupMs)}, round trip p50 ${ms(pct(rep.latencyMs, 50))}, ` +
+    `500 in ${rep.totalS.toFixed(2)} s (${rep.plansPerS.toFixed(1)}/s), CPU/plan ${ms(rep.cpuMsPerPlan)}, ` +
+    `RSS idle ${(rep.idleRssKb / 1024).toFixed(0)} MB, after ${(rep.rssAfter500Kb / 1024).toFixed(0)} MB`
+  );
+}
+
+interface Run {
+  peer: Rep[];
+  idem: Rep[];
+  extra: IdemExtra[];
+  floor: Floor;
+  started: Date;
+  loadBefore: number[];
+}
+
+function report(run: Run): void {
+  const load = (values: number[]) => values.map((l) => l.toFixed(2)).join(" ");
+  console.log();
+  console.log(
+    `${run.started.toISOString()}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ` +
+      `load before ${load(run.loadBefore)}, after ${load(loadavg())}`,
+  );
+  console.log(
+    `murano-agent 10.0.0 (+ upstream write-mode fix) over AMQP vs idem (dist/idem, concurrency 1) over MQTT 3.1.1, ` +
+      `one RabbitMQ 3.10 node (${PEER_DIR}); ${REPS} interleaved reps, median [min..max]`,
+  );
+  const summary = summarize(run.peer, run.idem, run.extra, run.floor);
+  printSummary(summary);
+  const f = run.floor;
+  console.log(
+    `floor: work dir + spawn ${ms(f.workdirSpawnMs)} + 3 × awaited LMDB put ${ms(f.lmdbPutMs)} = ${ms(f.planMs)} ` +
+      `per plan (${f.plansPerS.toFixed(0)}/s); fdatasync of 500 B ${ms(f.fdatasyncMs)}; exec of dist/idem ${ms(f.execMs)}`,
+  );
+  const last = run.extra.at(-1);
+  const worker = run.extra.map((x) => x.workerIdleRssKb).filter((kb) => kb !== undefined);
+  console.log(
+    `idem's Body worker (a child process; every Body runs in one, kept 30 s idle): idle RSS ${
+      worker.length ? `${(pct(worker, 50) / 1024).toFixed(0)} MB` : "n/a (none running)"
+    }, cold start ${last?.workerColdMs === undefined ? "n/a" : ms(last.workerColdMs)} (one round trip after it ended, minus the warm p50)`,
+  );
+  console.log("check: every idem result run/0, every peer result ErrorCode 0");
+  writeFileSync(OUT, `${JSON.stringify({ ...run, summary }, null, 1)}\n`);
+  console.log(`figures: ${OUT}`);
+}
+
+try {
+  await bench();
+  process.exit(0);
+} catch (error) {
+  await abort(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}

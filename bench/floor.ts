@@ -1,0 +1,143 @@
+/**
+ * The machine's floor for one trivial plan (issue 11): what any agent must do for `#!/bin/sh\necho ok` whatever
+ * its design, measured in the same run as the agents. Per plan: a fresh work dir, `run.sh` written into it,
+ * `/bin/sh -c ./run.sh` spawned from Node with its output read, plus the durable commits the ack rule needs (SPEC
+ * 5.1: the decision before the PUBACK, the start before the script, the finish before the result: three awaited
+ * LMDB puts). `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
+ *
+ *   planMs = median(work dir + spawn) + 3 × median(awaited LMDB put);  plansPerS = 1000 / planMs
+ *
+ * Also the launch floor: exec of the executable to its exit (`dist/idem --version`: the runtime alone, no
+ * broker). Medians of `n` samples (default 200; 5 for the exec). Nothing here fails on a slow machine; a wrong
+ * script output throws.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { open } from "lmdb";
+import { pct } from "./lab.ts";
+
+export interface Floor {
+  /** `write` + `fdatasync` of 500 B at offset 0 of one file, median, ms. */
+  fdatasyncMs: number;
+  /** One awaited `put` of 500 B (`overlappingSync: false`, as the journal opens LMDB), median, ms. */
+  lmdbPutMs: number;
+  /** Fresh work dir + write run.sh + spawn `/bin/sh -c ./run.sh` + its output read to the exit, median, ms. */
+  workdirSpawnMs: number;
+  /** This process's CPU (user + system) per work dir + spawn and per 3 puts, ms. */
+  cpuMsPerPlan: number;
+  /** workdirSpawnMs + 3 × lmdbPutMs. */
+  planMs: number;
+  plansPerS: number;
+  /** `dist/idem --version` from exec to exit, median of 5, ms. */
+  execMs: number;
+}
+
+const COMMITS_PER_PLAN = 3;
+const SCRIPT = "#!/bin/sh\necho ok\n";
+
+/** Measures the floor in a temp folder of its own (removed at the end). */
+export async function measureFloor(executable: string, n = 200): Promise<Floor> {
+  const work = mkdtempSync(join(tmpdir(), "idem-bench-floor-"));
+  try {
+    const fdatasyncMs = syncs(join(work, "sync"), n);
+    const puts = await lmdbPuts(join(work, "lmdb"), n);
+    const spawns = await spawnsInWorkDirs(join(work, "plans"), n);
+    const planMs = spawns.ms + COMMITS_PER_PLAN * puts.ms;
+    return {
+      fdatasyncMs,
+      lmdbPutMs: puts.ms,
+      workdirSpawnMs: spawns.ms,
+      cpuMsPerPlan: spawns.cpuMs + COMMITS_PER_PLAN * puts.cpuMs,
+      planMs,
+      plansPerS: 1000 / planMs,
+      execMs: execs(executable, 5),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function syncs(file: string, n: number): number {
+  const fd = openSync(file, "w");
+  const block = Buffer.alloc(500, 120);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      writeSync(fd, block, 0, block.length, 0);
+      fdatasyncSync(fd);
+      times.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return pct(times, 50);
+}
+
+async function lmdbPuts(path: string, n: number): Promise<{ ms: number; cpuMs: number }> {
+  const root = open({ path, overlappingSync: false, maxDbs: 8 });
+  const db = root.openDB({ name: "records" });
+  const value = "x".repeat(500);
+  const times: number[] = [];
+  const cpu = process.cpuUsage();
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await db.put(`key-${i}`, value);
+      times.push(performance.now() - t);
+    }
+  } finally {
+    await root.close();
+  }
+  return { ms: pct(times, 50), cpuMs: cpuMsSince(cpu) / n };
+}
+
+async function spawnsInWorkDirs(parent: string, n: number): Promise<{ ms: number; cpuMs: number }> {
+  mkdtempSync(`${parent}-`); // warms the path's dentry cache like the agent's existing data dir
+  const times: number[] = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const dir = mkdtempSync(`${parent}-`);
+    writeFileSync(join(dir, "run.sh"), SCRIPT, { mode: 0o755 });
+    const out = await run(dir);
+    times.push(performance.now() - t);
+    if (out !== "ok\n") throw new Error(`Cannot measure the floor as run.sh printed ${JSON.stringify(out)}`);
+  }
+  return { ms: pct(times, 50), cpuMs: cpuMsSince(cpu) / n };
+}
+
+function run(cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/sh", ["-c", "./run.sh"], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`Cannot measure the floor as run.sh exited ${code}`)),
+    );
+  });
+}
+
+function execs(executable: string, n: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    execFileSync(executable, ["--version"], { stdio: "pipe" });
+    times.push(performance.now() - t);
+  }
+  return pct(times, 50);
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}

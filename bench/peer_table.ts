@@ -1,0 +1,202 @@
+/**
+ * The figures of one rep (either agent) and the table `npm run bench` prints from them: one row per line of
+ * issue 11's table, murano-agent's median, idem's median, their ratio, the issue's goal, whether it is met, and
+ * the machine's floor. Each cell is the median of the per-rep values with [min..max]; a ratio is the ratio of
+ * the two medians, idem ÷ murano-agent on every row (for throughput that is idem's plans/s ÷ the peer's, so
+ * bigger is better there and smaller everywhere else).
+ */
+import type { Floor } from "./floor.ts";
+import { pct, printTable } from "./lab.ts";
+
+/** One rep, as engine.py's `one_rep` measures it (its fields in ms, kB and plans/s). */
+export interface Rep {
+  /** Spawn of the agent (a plan already queued for it) → that plan's result received. */
+  startupMs: number;
+  /** Agent RSS 5 s after that result. */
+  idleRssKb: number;
+  /** 50 sequential round trips on the warm agent: publish → matching result. */
+  latencyMs: number[];
+  /** 500 plans published back to back: first publish → 500th result. */
+  totalS: number;
+  plansPerS: number;
+  /** Agent process CPU (utime + stime, children excluded) over the 500, divided by 500. */
+  cpuMsPerPlan: number;
+  /** Agent RSS 2 s after the 500th result. */
+  rssAfter500Kb: number;
+}
+
+/** What only idem's reps have: its Body worker (a child process; the peer runs Bodies in its own process). */
+export interface IdemExtra {
+  /** The idle Body worker's RSS, read with the agent's idle RSS (undefined: no worker was running). */
+  workerIdleRssKb: number | undefined;
+  /** The worker's CPU over the 500 ÷ 500 (undefined: the worker changed during the run). */
+  workerCpuMsPerPlan: number | undefined;
+  /** RSS after each further 1,000 plans of a `--soak` (empty without it). */
+  soakRssKb: number[];
+  /** One round trip after the idle worker ended (30 s idle), minus the warm p50 (undefined: not measured). */
+  workerColdMs: number | undefined;
+}
+
+const median = (xs: readonly number[]) => pct(xs, 50);
+
+/** One row: how to read a rep's value, its unit, the goal on the ratio idem ÷ peer, and the floor. */
+interface RowSpec {
+  name: string;
+  peer: (rep: Rep) => number;
+  idem: (rep: Rep, extra: IdemExtra) => number | undefined;
+  unit: (value: number) => string;
+  goal?: { text: string; met: (ratio: number) => boolean };
+  floor?: string;
+}
+
+const seconds = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+const millis = (v: number) => (v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`);
+const perS = (v: number) => `${v.toFixed(1)}/s`;
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+const atMost = (limit: number) => ({ text: `≤ ${limit}`, met: (ratio: number) => ratio <= limit });
+
+function rows(floor: Floor): RowSpec[] {
+  return [
+    {
+      name: "launch → first result",
+      peer: (r) => r.startupMs,
+      idem: (r) => r.startupMs,
+      unit: seconds,
+      goal: atMost(0.12),
+      floor: `${seconds(floor.execMs)} (exec of dist/idem --version)`,
+    },
+    {
+      name: "sequential round trip p50",
+      peer: (r) => pct(r.latencyMs, 50),
+      idem: (r) => pct(r.latencyMs, 50),
+      unit: millis,
+      goal: atMost(0.25),
+      floor: `${millis(floor.planMs)} (one plan)`,
+    },
+    {
+      name: "sequential round trip p90",
+      peer: (r) => pct(r.latencyMs, 90),
+      idem: (r) => pct(r.latencyMs, 90),
+      unit: millis,
+    },
+    {
+      name: "sequential round trip max",
+      peer: (r) => Math.max(...r.latencyMs),
+      idem: (r) => Math.max(...r.latencyMs),
+      unit: millis,
+    },
+    {
+      name: "500 queued plans",
+      peer: (r) => r.plansPerS,
+      idem: (r) => r.plansPerS,
+      unit: perS,
+      goal: { text: "≥ 4", met: (ratio) => ratio >= 4 },
+      floor: perS(floor.plansPerS),
+    },
+    {
+      name: "agent CPU per plan",
+      peer: (r) => r.cpuMsPerPlan,
+      idem: (r) => r.cpuMsPerPlan,
+      unit: millis,
+      goal: atMost(0.5),
+      floor: millis(floor.cpuMsPerPlan),
+    },
+    {
+      name: "  + idem's Body worker",
+      peer: (r) => r.cpuMsPerPlan,
+      idem: (r, x) =>
+        x.workerCpuMsPerPlan === undefined ? undefined : r.cpuMsPerPlan + x.workerCpuMsPerPlan,
+      unit: millis,
+    },
+    { name: "idle RSS", peer: (r) => r.idleRssKb, idem: (r) => r.idleRssKb, unit: mb, goal: atMost(0.8) },
+    {
+      name: "  + idem's idle Body worker",
+      peer: (r) => r.idleRssKb,
+      idem: (r, x) => (x.workerIdleRssKb === undefined ? undefined : r.idleRssKb + x.workerIdleRssKb),
+      unit: mb,
+    },
+    {
+      name: "RSS after the 500",
+      peer: (r) => r.rssAfter500Kb,
+      idem: (r) => r.rssAfter500Kb,
+      unit: mb,
+      goal: atMost(1),
+    },
+  ];
+}
+
+/** Median [min..max] of the defined values, formatted; undefined when there are none. */
+function cell(
+  values: Array<number | undefined>,
+  unit: (v: number) => string,
+): { median?: number; text: string } {
+  const xs = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (xs.length === 0) return { text: "n/a" };
+  const m = median(xs);
+  const range = xs.length > 1 ? ` [${unit(Math.min(...xs))}..${unit(Math.max(...xs))}]` : "";
+  return { median: m, text: `${unit(m)}${range}` };
+}
+
+export interface Summary {
+  header: string[];
+  body: string[][];
+  /** Row name → the ratio of medians and whether its goal is met (rows with a goal only). */
+  goals: Record<string, { ratio: number; met: boolean }>;
+}
+
+/** The table of the reps (peer and idem interleaved, same count or fewer) and the floor. */
+export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: Floor): Summary {
+  const header = ["", "murano-agent", "idem", "ratio idem/peer", "goal", "met?", "floor"];
+  const body: string[][] = [];
+  const goals: Summary["goals"] = {};
+  for (const spec of rows(floor)) {
+    const p = cell(peer.map(spec.peer), spec.unit);
+    const i = cell(
+      idem.map((rep, n) => spec.idem(rep, extra[n] as IdemExtra)),
+      spec.unit,
+    );
+    const ratio = p.median !== undefined && i.median !== undefined ? i.median / p.median : undefined;
+    const met = ratio !== undefined && spec.goal ? spec.goal.met(ratio) : undefined;
+    if (ratio !== undefined && met !== undefined) goals[spec.name] = { ratio, met };
+    body.push([
+      spec.name,
+      p.text,
+      i.text,
+      ratio === undefined ? "n/a" : ratio.toFixed(2),
+      spec.goal?.text ?? "–",
+      met === undefined ? "–" : met ? "yes" : "no",
+      spec.floor ?? "–",
+    ]);
+  }
+  const soak = extra.find((x) => x.soakRssKb.length > 0)?.soakRssKb;
+  if (soak && soak.length > 0) body.push(soakRow(soak, peer, goals));
+  return { header, body, goals };
+}
+
+/**
+ * RSS after the `--soak` plans (idem only): compared with the peer's RSS after its 500, and flat when the last
+ * sample is within 10% of the one after the first 1,000.
+ */
+function soakRow(soak: number[], peer: Rep[], goals: Summary["goals"]): string[] {
+  const last = soak.at(-1) as number;
+  const peerAfter = median(peer.map((r) => r.rssAfter500Kb));
+  const ratio = last / peerAfter;
+  const flat = last <= (soak[0] as number) * 1.1;
+  const met = ratio <= 1 && flat;
+  goals["RSS after the soak"] = { ratio, met };
+  const samples = soak.map(mb).join(", ");
+  return [
+    `RSS after ${soak.length * 1000} more`,
+    "(its 500)",
+    `${mb(last)} (every 1,000: ${samples})`,
+    ratio.toFixed(2),
+    "≤ 1, flat",
+    met ? "yes" : "no",
+    "–",
+  ];
+}
+
+/** Prints the table. */
+export function printSummary(summary: Summary): void {
+  printTable(summary.header, summary.body);
+}

@@ -1,0 +1,187 @@
+/**
+ * Issue 13 — several broker nodes: a real 3-node NATS 2.9 cluster (JetStream, MQTT `stream_replicas: 3`) and an
+ * agent given all three nodes in `broker.urls`. A stream of 100 plans (half run-once-ever with explicit keys,
+ * half with fresh content; each script appends a line to its own marker file) goes through a node that stays up
+ * while the agent's node is killed with `kill -9`:
+ *
+ * A. the killed node never returns → every plan answered once, no script run twice, duplicates replayed, the
+ *    agent online on another node (its log and its retained `"Broker"`);
+ * B. (the same agent, continuing) the killed node returns, the plans go through it, and the agent's new node is
+ *    killed → the same guarantees on the remaining nodes.
+ *
+ * The time from each kill to the agent's `online` line on another node is measured and printed: a figure for
+ * docs/deploy.md, not an assertion (the waits have generous failure timeouts only).
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import {
+  type AgentProcess,
+  makeTempDir,
+  parseLogfmt,
+  removeDir,
+  startAgent,
+  uniqueAgentId,
+} from "../helpers/agent_process.ts";
+import { readExecutions } from "../helpers/effects.ts";
+import { connectEngine, type Engine } from "../helpers/engine.ts";
+import { type NatsCluster, type NatsNode, startNatsCluster } from "../helpers/nats_cluster.ts";
+import { applicationPlan, type MuranoPlan } from "../helpers/plans.ts";
+
+/** Failure bound of every wait for the agent or the engine: generous, as the cluster elects leaders on a loss. */
+const WAIT_MS = 60_000;
+const PLANS = 100;
+/** The node is killed once this many plans of the stream are answered. */
+const KILL_AFTER = 30;
+
+let cluster: NatsCluster;
+let root: string;
+let agent: AgentProcess;
+const agentId = uniqueAgentId("cluster");
+const engines: Engine[] = [];
+
+before(async () => {
+  cluster = await startNatsCluster();
+  root = await makeTempDir("cluster");
+  mkdirSync(join(root, "markers"));
+  const config = join(root, "idem.json");
+  // NATS 2.9's MQTT is 3.1.1 only: protocol 4 saves the fallback attempt on every node.
+  writeFileSync(config, JSON.stringify({ broker: { urls: cluster.urls, protocol: 4 } }));
+  const dataDir = join(root, "data");
+  agent = await startAgent({
+    broker: cluster.urls[0] as string,
+    agentId,
+    dataDir,
+    argv: ["run", "--config", config, "--agent-id", agentId, "--data-dir", dataDir],
+    onlineTimeoutMs: WAIT_MS,
+  });
+});
+
+after(async () => {
+  await agent?.kill9();
+  for (const engine of engines) await engine.close().catch(() => {});
+  await cluster?.dispose();
+  if (root && process.env.IDEM_TEST_KEEP !== "1") await removeDir(root);
+});
+
+/** The node named by the agent's last `online` line. */
+function onlineNode(): NatsNode {
+  const lines = agent.matching(/\bevent=online\b/);
+  const broker = parseLogfmt(lines.at(-1) ?? "").broker;
+  assert.ok(broker, `the online line names its broker node:\n${agent.tail()}`);
+  return cluster.nodeOf(broker);
+}
+
+/** One plan of the stream: even ones run-once-ever with an explicit key, odd ones fresh content. */
+function streamPlan(round: string, i: number): { plan: MuranoPlan; marker: string; key?: string } {
+  const marker = join(root, "markers", `${round}-${i}.log`);
+  if (i % 2 === 1) return { plan: applicationPlan({ effects: marker, tag: `${round}-fresh-${i}` }), marker };
+  const key = `${round}-once-${i}`;
+  const idempotency = { Policy: "run-once-ever", Key: key };
+  return { plan: applicationPlan({ effects: marker, tag: key, idempotency }), marker, key };
+}
+
+/**
+ * Sends the stream through `engine` and kills the agent's node with `kill -9` once {@link KILL_AFTER} plans are
+ * answered; then re-sends ten of the run-once-ever plans (fresh IDs, same keys) once the agent is online again.
+ * Checks every guarantee and returns the failover time (kill → `online` on another node, from the log's time).
+ */
+async function streamThroughKill(
+  round: string,
+  engine: Engine,
+): Promise<{ from: NatsNode; to: NatsNode; ms: number }> {
+  const stream = Array.from({ length: PLANS }, (_, i) => streamPlan(round, i));
+  const victim = onlineNode();
+  const since = agent.mark();
+  const sending = (async () => {
+    for (const { plan } of stream) await engine.send(plan);
+  })();
+  await engine.waitForResults((stream[KILL_AFTER - 1] as { plan: MuranoPlan }).plan.ID, 1, WAIT_MS);
+  const killedAt = Date.now();
+  await victim.kill9();
+  const [online] = await agent.waitForLog(/\bevent=online\b/, { since, timeoutMs: WAIT_MS });
+  const onlineAt = Date.parse(parseLogfmt(online ?? "").time ?? "");
+  const to = onlineNode();
+  assert.notEqual(
+    to,
+    victim,
+    `the agent is online on another node than the killed ${victim.name}:\n${agent.tail()}`,
+  );
+  const moved = agent.matching(/\bevent=broker-node\b/, since);
+  assert.ok(moved.length >= 1, `the agent logs event=broker-node when it moves:\n${agent.tail()}`);
+  assert.equal(parseLogfmt(moved[0] as string).from, victim.url, moved[0]);
+
+  await sending;
+  const duplicates = stream.filter((s) => s.key !== undefined).slice(0, 10);
+  const resent = duplicates.map(({ plan: original, marker, key }) => {
+    const plan = applicationPlan({
+      effects: marker,
+      tag: key as string,
+      idempotency: { Policy: "run-once-ever", Key: key as string },
+    });
+    assert.notEqual(plan.ID, original.ID);
+    return plan;
+  });
+  for (const plan of resent) await engine.send(plan);
+  for (const { plan } of stream) await engine.waitForResults(plan.ID, 1, WAIT_MS);
+  for (const plan of resent) await engine.waitForResults(plan.ID, 1, WAIT_MS);
+
+  for (const { plan, marker } of stream) {
+    const answers = engine.distinctResultsFor(plan.ID);
+    assert.equal(answers.length, 1, `plan ${plan.ID} answered once: ${JSON.stringify(answers)}`);
+    assert.equal(answers[0]?.ErrorCode, 0, JSON.stringify(answers[0]));
+    const runs = readExecutions(marker).executions;
+    assert.equal(
+      runs.length,
+      1,
+      `the script of ${plan.ID} ran once:\n${readExecutions(marker).lines.join("\n")}`,
+    );
+  }
+  for (const plan of resent) {
+    const [answer] = engine.distinctResultsFor(plan.ID);
+    assert.equal(
+      answer?.Idem?.Decision,
+      "replay",
+      `a re-sent run-once-ever plan is replayed: ${JSON.stringify(answer)}`,
+    );
+  }
+  const status = await engine.waitForStatusMatching(
+    (s) => s.State === "online" && s.Broker === to.url,
+    WAIT_MS,
+  );
+  assert.equal(status.AgentID, agentId);
+  return { from: victim, to, ms: onlineAt - killedAt };
+}
+
+test("the agent's node is killed mid-stream and never returns: every plan answered once, none run twice, the agent online on another node", {
+  timeout: 180_000,
+}, async () => {
+  const first = onlineNode();
+  assert.equal(first.url, cluster.urls[0], "the agent starts on the first node of broker.urls");
+  const through = cluster.nodes.at(-1) as NatsNode;
+  assert.notEqual(through, first);
+  const engine = await connectEngine(through, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
+  engines.push(engine);
+  const { from, to, ms } = await streamThroughKill("a", engine);
+  console.log(
+    `# failover A: ${from.name} killed -> online on ${to.name} in ${ms} ms (${PLANS} plans, 0 lost, 0 run twice)`,
+  );
+});
+
+test("the killed node returns and the agent's new node is killed: the same guarantees on the nodes left", {
+  timeout: 180_000,
+}, async () => {
+  const returning = cluster.nodes.find((node) => !node.running);
+  assert.ok(returning, "test A left one node down");
+  await returning.start();
+  await cluster.waitForLeader();
+  // The plans go through the node that came back: it serves the cluster's streams again.
+  const engine = await connectEngine(returning, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
+  engines.push(engine);
+  const { from, to, ms } = await streamThroughKill("b", engine);
+  assert.notEqual(from, returning);
+  console.log(
+    `# failover B: ${from.name} killed -> online on ${to.name} in ${ms} ms (${PLANS} plans, 0 lost, 0 run twice)`,
+  );
+});
