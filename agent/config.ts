@@ -11,6 +11,7 @@ import { configurationError, type Resolved, resolveAssignments } from "./config/
 import type { Config } from "./config/schema.ts";
 import { type Assignment, fromEnv, fromFlags, fromObject, type SourcedProblem } from "./config/sources.ts";
 import { IdemError } from "./errors.ts";
+import { parseJson } from "./json/parse.ts";
 
 export { brokerUrl, redactedUrl } from "./config/broker_url.ts";
 export { defaultReplyTopics } from "./config/rules.ts";
@@ -40,8 +41,22 @@ export function readConfigFile(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new IdemError(2, `Cannot read config file ${file} as JSON: ${(cause as Error).message}`, { cause });
+    // Where, never what: V8's own message quotes the text around the fault, which may be a password.
+    const parsed = parseJson(text);
+    const why = parsed.ok ? "NaN and Infinity are not JSON" : parsed.reason;
+    const at = parsed.ok ? "" : ` (${lineColumn(text, parsed.position)})`;
+    throw new IdemError(
+      2,
+      `Cannot read config file ${file} as JSON: ${why}${at}: fix the file, then check it with idem config --check`,
+      { cause },
+    );
   }
+}
+
+function lineColumn(text: string, position: number): string {
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  return `line ${line} column ${position - before.lastIndexOf("\n")}`;
 }
 
 export interface LoadOptions {

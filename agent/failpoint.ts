@@ -6,7 +6,9 @@
  * file named by `IDEM_FAILPOINT_RELEASE` exists (a test fills the disk meanwhile, say).
  *
  * Points, in the order a plan meets them: `intake-throw` (a message is about to be taken), `before-commit`
- * (decided, nothing durable), `after-commit` (decision durable, PUBACK not sent), `after-ack` (PUBACK sent,
+ * (decided, nothing durable), `before-batch-commit` (a decision's commit just issued while an earlier message's
+ * is still pending: several decided, not all durable), `after-commit` (decision durable, PUBACK not sent),
+ * `after-batch-commit` (several decisions durable, none of their PUBACKs sent), `after-ack` (PUBACK sent,
  * execution not started), `after-running` (`running` durable, script not spawned), `after-spawn` (a script
  * spawned, its process group not yet durable: a deferred write), `before-finish` (the
  * script ended, its result not committed), `after-result-commit`
@@ -18,7 +20,9 @@ import { existsSync } from "node:fs";
 export const FAILPOINTS = [
   "intake-throw",
   "before-commit",
+  "before-batch-commit",
   "after-commit",
+  "after-batch-commit",
   "after-ack",
   "after-running",
   "after-spawn",

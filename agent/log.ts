@@ -39,8 +39,22 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * Code points that JSON leaves as they are but a terminal or a log viewer acts on: DEL and the C1 controls (ESC's
+ * 8-bit form, CSI, NEL), the line and paragraph separators, and the bidirectional overrides and isolates
+ * ("Trojan Source"). Values come from plans and control requests (keys, targets): written raw, one could forge a
+ * line or recolour the operator's terminal.
+ */
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with {@link UNSAFE} code points escaped as `\uXXXX` (still valid JSON). */
+function escaped(json: string): string {
+  return json.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A logfmt value: bare when it is plain printable text, else JSON-quoted with every control character escaped. */
 function quote(value: string): string {
-  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return /^[^\s"=\p{Cc}\p{Cf}\u2028\u2029]+$/u.test(value) ? value : escaped(JSON.stringify(value));
 }
 
 /**
@@ -61,7 +75,7 @@ export function formatLine(
       const safe = typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
       line[RESERVED.has(name) ? `field.${name}` : name] = safe;
     }
-    return JSON.stringify(line);
+    return escaped(JSON.stringify(line));
   }
   let line = `time=${time} level=${level} event=${event}`;
   for (const [name, value] of Object.entries(fields)) {

@@ -3,20 +3,21 @@
  * (issue 11). Builds nothing itself: `npm run bench` runs `node build.mjs` first (the agent under test is the
  * shipped executable `dist/idem`).
  *
- *   npm run bench -- [--reps 5] [--soak] [--out FILE]
+ *   npm run bench -- [--reps 5] [--soak [10000]] [--out FILE]
  *
  * 1. The peer is installed if it is not (../shared/peerbench/setup.sh, apt, once), its private RabbitMQ node
  *    starts with the MQTT plugin on a free loopback port: both agents use that one node (murano-agent over AMQP,
  *    idem over MQTT 3.1.1).
  * 2. `--reps` interleaved reps, peer then idem (A B A B …): peer.ts runs engine.py `perf 1`, idem_rep.ts the
  *    same measurements on idem. The last idem rep also measures the Body worker's cold start and, with `--soak`,
- *    RSS over 10,000 more plans.
+ *    RSS over 10,000 (or N) more plans.
  * 3. floor.ts: work dir + spawn + three awaited LMDB puts per plan, and exec of the executable.
  * 4. The node is stopped (also on an error or Ctrl-C: every process by its PID or process group id), the table is
  *    printed (peer_table.ts: medians [min..max], ratio idem/peer, goal, met?, floor) and written as JSON to
  *    `--out` (default `<tmp>/idem-bench-<time>.json`).
  *
- * Takes about 1 min per rep pair plus ~40 s; gives up after 40 min. Exits 1 on any failure (a wrong result, an
+ * Takes about 6.5 min with 5 reps (≈ 1 min per rep pair, plus the broker's boot, the cold worker and the floor);
+ * `--soak` adds ≈ 6 min. Gives up after 40 min. Exits 1 on any failure (a wrong result, an
  * agent that dies, a timeout) with the reason; a goal not met is a figure, not a failure.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,11 +32,19 @@ import { ensurePeer, PEER_DIR, peerRep, startRabbit, stopPeer, stopRabbit } from
 import { type IdemExtra, printSummary, type Rep, summarize } from "./peer_table.ts";
 
 const REPS = intArg("--reps", 5);
-const SOAK = process.argv.includes("--soak") ? 10_000 : 0;
+/** `--soak [N]`: N more plans (default 10,000) on idem's last rep; 0 without the flag. */
+const SOAK = soakArg();
 const OUT =
   stringArg("--out") ?? join(tmpdir(), `idem-bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 const EXECUTABLE = join(REPO_ROOT, "dist/idem");
 const DEADLINE_MS = 40 * 60_000;
+
+function soakArg(): number {
+  const at = process.argv.indexOf("--soak");
+  if (at < 0) return 0;
+  const value = Number(process.argv[at + 1]);
+  return Number.isInteger(value) && value > 0 ? value : 10_000;
+}
 
 const work = mkdtempSync(join(tmpdir(), "idem-bench-"));
 let cleaning: Promise<void> | undefined;
@@ -50,8 +59,12 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
+let aborting = false;
+
+/** Prints why (the first reason only: what fails after a Ctrl-C is its consequence), cleans up, exits 1. */
 async function abort(why: string): Promise<never> {
-  console.error(why);
+  if (!aborting) console.error(why);
+  aborting = true;
   await cleanup();
   process.exit(1);
 }

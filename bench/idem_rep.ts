@@ -131,7 +131,7 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
         cpuMsPerPlan: cpu / 500,
         rssAfter500Kb,
       },
-      extra: { workerIdleRssKb, workerCpuMsPerPlan, soakRssKb, workerColdMs },
+      extra: { workerIdleRssKb, workerCpuMsPerPlan, soakRssKb, soakPlans: options.soak ?? 0, workerColdMs },
     };
   } finally {
     await agent?.stop().catch(() => agent?.kill9());

@@ -136,14 +136,18 @@ export async function peerRep(): Promise<Rep> {
   engine = child;
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const timer = setTimeout(stopPeer, REP_TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stopPeer();
+  }, REP_TIMEOUT_MS);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (exit) => resolve(exit));
   }).finally(() => clearTimeout(timer));
   if (code !== 0 || !existsSync(file))
     throw new Error(
-      `engine.py perf 1 failed (exit ${code}; killed after ${REP_TIMEOUT_MS / 60_000} min?):\n${output}`,
+      `engine.py perf 1 failed (exit ${code}${timedOut ? `, killed after ${REP_TIMEOUT_MS / 60_000} min` : ""}):\n${output}`,
     );
   return fromPerf(JSON.parse(readFileSync(file, "utf8"))[0]);
 }

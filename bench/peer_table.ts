@@ -33,6 +33,8 @@ export interface IdemExtra {
   workerCpuMsPerPlan: number | undefined;
   /** RSS after each further 1,000 plans of a `--soak` (empty without it). */
   soakRssKb: number[];
+  /** How many plans the soak sent (0 without it). */
+  soakPlans: number;
   /** One round trip after the idle worker ended (30 s idle), minus the warm p50 (undefined: not measured). */
   workerColdMs: number | undefined;
 }
@@ -168,8 +170,8 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
       spec.floor ?? "–",
     ]);
   }
-  const soak = extra.find((x) => x.soakRssKb.length > 0)?.soakRssKb;
-  if (soak && soak.length > 0) body.push(soakRow(soak, peer, goals));
+  const soaked = extra.find((x) => x.soakRssKb.length > 0);
+  if (soaked) body.push(soakRow(soaked.soakRssKb, soaked.soakPlans, peer, goals));
   return { header, body, goals };
 }
 
@@ -177,7 +179,7 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
  * RSS after the `--soak` plans (idem only): compared with the peer's RSS after its 500, and flat when the last
  * sample is within 10% of the one after the first 1,000.
  */
-function soakRow(soak: number[], peer: Rep[], goals: Summary["goals"]): string[] {
+function soakRow(soak: number[], plans: number, peer: Rep[], goals: Summary["goals"]): string[] {
   const last = soak.at(-1) as number;
   const peerAfter = median(peer.map((r) => r.rssAfter500Kb));
   const ratio = last / peerAfter;
@@ -186,8 +188,8 @@ function soakRow(soak: number[], peer: Rep[], goals: Summary["goals"]): string[]
   goals["RSS after the soak"] = { ratio, met };
   const samples = soak.map(mb).join(", ");
   return [
-    `RSS after ${soak.length * 1000} more`,
-    "(its 500)",
+    `RSS after ${plans} more`,
+    `${mb(peerAfter)} (after its 500)`,
     `${mb(last)} (every 1,000: ${samples})`,
     ratio.toFixed(2),
     "≤ 1, flat",

@@ -12,6 +12,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { brokerUrl } from "../config.ts";
 import { IdemError } from "../errors.ts";
 import { controlTopics } from "../pipeline/control.ts";
+import { checkAddressing } from "./addressing.ts";
 import type { Command, CommandInput } from "./command.ts";
 import { readSigningKey, signPlan } from "./keygen.ts";
 
@@ -84,6 +85,7 @@ async function cancel(input: CommandInput): Promise<number> {
   if (signFile === undefined && (text("key-id") !== undefined || values.envelope === true)) {
     throw new IdemError(2, "Cannot use --key-id or --envelope without --sign KEYFILE");
   }
+  checkAddressing({ command: "cancel", agentId, prefix: text("prefix") ?? "idem" });
   const key = signFile === undefined ? undefined : readSigningKey(signFile);
   const topics = controlTopics(text("prefix") ?? "idem", agentId);
   const broker = text("broker") ?? env.IDEM_BROKER ?? "mqtt://127.0.0.1:1883";

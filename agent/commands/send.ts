@@ -5,6 +5,7 @@
 import { IdemError } from "../errors.ts";
 import { parseJson } from "../json/parse.ts";
 import { sendPlan } from "../send.ts";
+import { checkAddressing } from "./addressing.ts";
 import type { Command, CommandInput } from "./command.ts";
 
 const DEFAULT_WAIT_SECONDS = 60;
@@ -83,6 +84,12 @@ async function send(input: CommandInput): Promise<number> {
   if (optionsText !== undefined) options = idempotencyOptions(optionsText);
   const keyId = string(values["key-id"]);
   const text = (name: string) => string(values[name]);
+  checkAddressing({
+    command: "send a plan",
+    agentId,
+    prefix: text("prefix") ?? "idem",
+    ...(text("reply-to") === undefined ? {} : { replyTo: text("reply-to") as string }),
+  });
   return sendPlan({
     broker: text("broker") || env.IDEM_BROKER || "mqtt://127.0.0.1:1883",
     agentId,

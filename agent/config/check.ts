@@ -22,7 +22,8 @@ export function checkValue(
   problems: Problem[],
 ): boolean {
   const before = problems.length;
-  const fail = () => problems.push({ path, message: `give ${expected(schema)}; got ${described(value)}` });
+  const given = holdsSecrets(schema) ? hidden(value) : described(value);
+  const fail = () => problems.push({ path, message: `give ${expected(schema)}; got ${given}` });
   if (schema.anyOf) {
     const fits = schema.anyOf.some((member) => checkValue(member, value, path, []));
     if (!fits) fail();
@@ -138,25 +139,78 @@ function bounds(schema: SettingSchema): string {
   return max === undefined ? "" : ` ≤ ${max}`;
 }
 
-/** What was given: `the string "loud"`, `the number -1`, `an array`, `null`. */
+/** What was given: `the string "loud"`, `the number -1`, `the array [1,2]`, `null` (JSON cut at 80 characters). */
 export function described(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return `the array ${short(JSON.stringify(value))}`;
+  if (Array.isArray(value)) return `the array ${preview(value)}`;
   switch (typeof value) {
     case "string":
-      return `the string ${short(JSON.stringify(value))}`;
+      return `the string ${preview(value)}`;
     case "number":
     case "boolean":
       return `the ${typeof value} ${value}`;
     case "object":
-      return `the object ${short(JSON.stringify(value))}`;
+      return `the object ${preview(value)}`;
     default:
       return String(value);
   }
 }
 
-function short(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+/**
+ * Whether a value of this schema is a secret or holds only secrets (`environment`: names → secret values), so that
+ * a message about it must not quote it (SPEC 9a "Secrets never reach logs"): a password given as a number is as
+ * secret as one given as a string.
+ */
+export function holdsSecrets(schema: SettingSchema): boolean {
+  if (schema.secret) return true;
+  if (schema.items?.secret) return true;
+  return Object.values(schema.patternProperties ?? {}).some((member) => member.secret === true);
+}
+
+/** What was given, without its content: `an array (not shown: it may hold a secret)`. */
+export function hidden(value: unknown): string {
+  const kind =
+    value === null
+      ? "null"
+      : Array.isArray(value)
+        ? "an array"
+        : typeof value === "object"
+          ? "an object"
+          : `a ${typeof value}`;
+  return `${kind} (not shown: it may hold a secret)`;
+}
+
+const PREVIEW_CHARS = 80;
+
+/**
+ * `value` as JSON, cut to {@link PREVIEW_CHARS} characters (`…` marks the cut). Written piece by piece and only
+ * as far as shown, so a value nested 100,000 deep (a hostile config file) costs 80 characters, not the stack.
+ */
+export function preview(value: unknown): string {
+  let text = "";
+  const write = (piece: string): boolean => {
+    text += piece;
+    return text.length <= PREVIEW_CHARS;
+  };
+  const walk = (item: unknown): boolean => {
+    if (Array.isArray(item)) {
+      if (!write("[")) return false;
+      for (let i = 0; i < item.length; i++) if ((i > 0 && !write(",")) || !walk(item[i])) return false;
+      return write("]");
+    }
+    if (typeof item === "object" && item !== null) {
+      if (!write("{")) return false;
+      let first = true;
+      for (const [name, member] of Object.entries(item)) {
+        if ((!first && !write(",")) || !write(`${JSON.stringify(name)}:`) || !walk(member)) return false;
+        first = false;
+      }
+      return write("}");
+    }
+    return write(JSON.stringify(item) ?? String(item));
+  };
+  walk(value);
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 3)}…` : text;
 }
 
 /** The known name closest to a mistyped one (edit distance ≤ 3 or a different case), if any. */
@@ -164,13 +218,14 @@ export function nearest(name: string, known: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 4;
   for (const candidate of known) {
-    const d = candidate.toLowerCase() === name.toLowerCase() ? 0 : distance(name, candidate);
+    const d = candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best;
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance: the fewest one-character insertions, deletions or substitutions from `a` to `b`. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

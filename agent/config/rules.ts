@@ -42,6 +42,16 @@ export function applyRules(config: Config, sources: Map<string, Source>, problem
       message: "the embedded broker is one node; give mqtt://HOST:PORT nodes of one cluster",
     });
   }
+  if (broker.password !== undefined && broker.username === undefined) {
+    // MQTT 3.1.1 has no password without a user name: the broker (the embedded one too) closes the connection,
+    // and the agent would only retry (SPEC 2 falls back to 3.1.1).
+    problems.push({
+      path: ["broker", "password"],
+      source: from("broker.password"),
+      message:
+        "a password needs a user name: give broker.username (IDEM_BROKER_USERNAME, --broker-username) too",
+    });
+  }
   if (urls.length > 0) {
     broker.urls = urls;
     broker.url = urls[0] as string;

@@ -61,7 +61,7 @@ export interface Setting {
 export const CONFIG_SCHEMA = Config as unknown as SettingSchema;
 
 /** `keepaliveSeconds` → `["keepalive", "seconds"]`; `bodyMemoryMB` → `["body", "memory", "mb"]`. */
-function words(name: string): string[] {
+export function words(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")

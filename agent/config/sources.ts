@@ -6,8 +6,8 @@
  * agent/config/text.ts. An empty variable counts as not set.
  */
 import type { Problem } from "./check.ts";
-import { expected } from "./check.ts";
-import { isSettingGroup, SETTINGS, type Setting, type SettingSchema, schemaAt } from "./settings.ts";
+import { editDistance, expected, hidden, holdsSecrets, nearest, preview } from "./check.ts";
+import { isSettingGroup, SETTINGS, type Setting, type SettingSchema, schemaAt, words } from "./settings.ts";
 import { fromText } from "./text.ts";
 
 export type Source =
@@ -75,14 +75,41 @@ export function fromObject(
 }
 
 function describe(value: unknown): string {
-  return typeof value === "string"
-    ? `the string ${JSON.stringify(value)}`
-    : (JSON.stringify(value) ?? String(value));
+  return typeof value === "string" ? `the string ${preview(value)}` : preview(value);
 }
 
-/** The assignments of the `IDEM_<NAME>` variables that are set (and not empty). */
+/**
+ * `IDEM_*` variables the agent reads that are not settings (the config file, the native addon's cache and path,
+ * the marks the agent gives its scripts, test hooks): never mistaken for a misspelled setting.
+ */
+const OTHER_VARIABLES = /^IDEM_(CONFIG|CACHE_DIR|LMDB_ADDON|EXECUTION|JOURNAL|FAILPOINT\w*|TEST_\w+)$/;
+
+/**
+ * The assignments of the `IDEM_<NAME>` variables that are set (and not empty). A set `IDEM_*` variable that is no
+ * setting's but one or two letters from one (`IDEM_GENERATON`) is a problem naming the one meant: ignored, it would
+ * leave the agent unfenced or on the default broker without a word (the strictness of SPEC 10's config files).
+ */
 export function fromEnv(env: Record<string, string | undefined>, problems: SourcedProblem[]): Assignment[] {
   const out: Assignment[] = [];
+  const known = new Map(SETTINGS.map((setting) => [setting.env, setting]));
+  // A name the rule would give a setting whose variable keeps an older name (IDEM_BROKER_URL → IDEM_BROKER).
+  const guesses = new Map(known);
+  for (const setting of SETTINGS) {
+    const ruled = `IDEM_${setting.path.flatMap(words).join("_").toUpperCase()}`;
+    if (!known.has(ruled)) guesses.set(ruled, setting);
+  }
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith("IDEM_") || known.has(name) || OTHER_VARIABLES.test(name)) continue;
+    if (text === undefined || text === "") continue;
+    const near = nearest(name, [...guesses.keys()]);
+    const meant = near === undefined ? undefined : guesses.get(near);
+    if (meant === undefined || editDistance(name, near as string) > 2) continue;
+    problems.push({
+      path: meant.path,
+      source: { kind: "env", name },
+      message: `no setting has this variable: did you mean ${meant.env}? (idem config --help lists them)`,
+    });
+  }
   for (const setting of SETTINGS) {
     const text = env[setting.env];
     if (text === undefined || text === "") continue;
@@ -131,6 +158,6 @@ function readText(
   problems.push({
     path: setting.path,
     source,
-    message: `give ${json}${expected(setting.schema)}; got ${JSON.stringify(text)}`,
+    message: `give ${json}${expected(setting.schema)}; got ${holdsSecrets(setting.schema) ? hidden(text) : JSON.stringify(text)}`,
   });
 }

@@ -17,6 +17,7 @@
  * The rules give the verdicts and messages; the shapes are the wire schema's (murano/plan.ts), checked last, so
  * that a plan that passes is a {@link Plan} (a shape the rules missed is refused in the schema's words).
  */
+import { Compile } from "typebox/compile";
 import { Value } from "typebox/value";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { Generation, Idempotency, Plan, Timeout } from "./plan.ts";
@@ -43,9 +44,16 @@ export function validatePlan(plan: unknown): Plan {
   return typed(plan);
 }
 
+/** The Plan schema compiled once, at the first plan (12× faster than `Value.Check` per plan, issue 11). */
+let checkPlan: ((value: unknown) => boolean) | undefined;
+
 /** The plan as {@link Plan} once the rules above passed; the schema's own words if they missed something. */
 function typed(plan: Dict): Plan {
-  if (Value.Check(Plan, plan)) return plan;
+  if (checkPlan === undefined) {
+    const compiled = Compile(Plan);
+    checkPlan = (value) => compiled.Check(value);
+  }
+  if (checkPlan(plan)) return plan as Plan;
   const [error] = Value.Errors(Plan, plan);
   const where = error?.instancePath ? error.instancePath.slice(1).replaceAll("/", ".") : "The plan";
   invalid(`${where} ${error?.message ?? "is malformed"}`);

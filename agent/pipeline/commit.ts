@@ -1,7 +1,8 @@
 /**
  * Commit: one durable journal transaction per decided plan, holding the decision, the record's transition,
  * the queue entry of a run and every reply the decision promises. The transport acknowledges the plan only
- * after this resolves (SPEC 2, ack rule).
+ * after this resolves (SPEC 2, ack rule). Commits of several plans issued while one is in flight share one
+ * fsync (`journal.ts`); each still resolves only once durable.
  *
  * A decision rests on the record as read before the policy was asked; if an execution changed it meanwhile
  * (its revision moved), nothing is written and the caller decides again.
@@ -14,12 +15,22 @@ import type { AgentEventName, PipelineContext, PlanRequest } from "./context.ts"
 import type { Decided } from "./decide.ts";
 import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
 
-/** Commits `decision` for `request`; false (nothing written) when the record is no longer `read`. */
+/**
+ * Called with a commit as soon as it is issued (before it is durable): intake lets the next message be decided
+ * while this commit is in flight (`pending.ts`).
+ */
+export type OnIssued = (committed: Promise<void>) => void;
+
+/**
+ * Commits `decision` for `request`; false (nothing written) when the record is no longer `read`. `onIssued` is
+ * told of the commit once it is issued.
+ */
 export async function commitDecision(
   request: PlanRequest,
   decision: Decided,
   read: machine.JournalRecord | undefined,
   ctx: PipelineContext,
+  onIssued?: OnIssued,
 ): Promise<boolean> {
   const { journal } = ctx;
   const facts = {
@@ -31,7 +42,7 @@ export async function commitDecision(
   };
   let conflict = false;
   failpoint("before-commit");
-  await journal.commit((tx) => {
+  const committed = journal.commit((tx) => {
     const current = journal.record(request.key);
     if (current?.revision !== read?.revision) {
       conflict = true;
@@ -83,6 +94,8 @@ export async function commitDecision(
       tx.addOutbox(replyTo(request.target, payload));
     }
   });
+  onIssued?.(committed);
+  await committed;
   if (conflict) {
     ctx.log.debug("redecide", { plan: request.planId, key: request.key });
     return false;
@@ -156,8 +169,15 @@ export interface Refusal {
   remember?: boolean;
 }
 
-/** Answers a plan refused before any policy (invalid, stale, future, undeliverable, a bug): one commit. */
-export async function commitRefusal(refusal: Refusal, ctx: PipelineContext): Promise<void> {
+/**
+ * Answers a plan refused before any policy (invalid, stale, future, undeliverable, a bug): one commit, told to
+ * `onIssued` once issued.
+ */
+export async function commitRefusal(
+  refusal: Refusal,
+  ctx: PipelineContext,
+  onIssued?: OnIssued,
+): Promise<void> {
   const payload = resultPayload({
     sourceId: refusal.planId,
     errorCode: refusal.code,
@@ -175,13 +195,15 @@ export async function commitRefusal(refusal: Refusal, ctx: PipelineContext): Pro
     },
   });
   failpoint("before-commit");
-  await ctx.journal.commit((tx) => {
+  const committed = ctx.journal.commit((tx) => {
     tx.addOutbox(replyTo(refusal.target, payload));
     if (refusal.remember !== false && refusal.planId.isWellFormed() && !ctx.journal.seen(refusal.planId)) {
       tx.markSeen(refusal.planId, { key: null, decision: refusal.decision, time: new Date().toISOString() });
     }
     if (refusal.deliveryHash) tx.clearDeliveries(refusal.deliveryHash);
   });
+  onIssued?.(committed);
+  await committed;
   ctx.emit({
     Event: refusal.event,
     Key: null,

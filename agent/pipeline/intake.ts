@@ -6,18 +6,23 @@
  * and the promise resolves once its decision and every reply that decision promises are durable; only then
  * does the transport acknowledge it (SPEC 2, ack rule). The plan's own faults are answered with their codes
  * here; what else can go wrong (the journal, a bug) is the caller's to retry or answer (`guard.ts`).
+ *
+ * Once its commit is issued the message says `taken` and the next one is decided while that commit is in
+ * flight; a decision that reads what an earlier one still in flight writes (the same plan ID, key, or an adopted
+ * generation) waits for it first (`pending.ts`), so every decision is the one a sequential intake would make.
  */
 import { ErrorCode, IdemError } from "../errors.ts";
 import type { SeenEntry } from "../journal/journal.ts";
 import type { Plan } from "../murano/plan.ts";
 import type { IncomingMessage } from "../transport/port.ts";
 import { authenticateMessage, refuseUnauthenticated } from "./authenticate.ts";
-import { commitDecision, commitRefusal, type Refusal } from "./commit.ts";
+import { commitDecision, commitRefusal, type OnIssued, type Refusal } from "./commit.ts";
 import type { PipelineContext, PlanRequest } from "./context.ts";
 import { decide } from "./decide.ts";
 import { decode } from "./decode.ts";
 import { fence } from "./fence.ts";
 import { fingerprint } from "./fingerprint.ts";
+import { pendingFor, touches } from "./pending.ts";
 import { address, replyScope, validate } from "./validate.ts";
 
 export interface IntakeOptions {
@@ -53,12 +58,26 @@ export async function intake(
     return;
   }
   const { planId } = decoded;
+  // What an earlier message still in flight writes about this plan ID or the generation is read only once durable.
+  const pending = pendingFor(journal);
+  const first = [touches.planId(planId), touches.generation];
+  if (pending.busy(message, first)) await pending.settled(message, first);
+  /** Holds `resources` for this message from the moment its commit is issued, and lets the next one go. */
+  const issued =
+    (resources: string[]): OnIssued =>
+    (committed) => {
+      pending.issued(message, committed, resources, message.settled);
+      message.taken?.();
+    };
   if (message.dup && journal.seen(planId)) {
     // The broker re-sent a message whose decision is already durable (a crash before the PUBACK): its answer
     // is in the outbox or its run is queued. Answering again would only make a duplicate (SPEC 5.2a).
     ctx.log.info("redelivered", { plan: planId, decision: journal.seen(planId)?.decision });
     const hash = options.deliveryHash;
-    if (hash !== undefined) await journal.commit((tx) => tx.clearDeliveries(hash));
+    if (hash === undefined) return;
+    const committed = journal.commit((tx) => tx.clearDeliveries(hash));
+    issued([touches.planId(planId)])(committed);
+    await committed;
     return;
   }
   // Refusals before validation echo the Generation the plan gives, if it is a number.
@@ -75,6 +94,7 @@ export async function intake(
         ...(options.deliveryHash === undefined ? {} : { deliveryHash: options.deliveryHash }),
       },
       ctx,
+      issued([touches.planId(planId)]),
     );
   if (decoded.kind === "refused") {
     return refuse({ decision: "invalid", event: "invalid", code: decoded.code, message: decoded.message });
@@ -135,10 +155,14 @@ export async function intake(
   };
 
   // decide → commit, again if an execution changed the record while the policy was deciding
+  const key = [touches.key(request.key)];
+  if (pending.busy(message, key)) await pending.settled(message, key);
+  const raises = request.adopt && request.generation > journal.highWater();
+  const onIssued = issued([...first.slice(0, raises ? 2 : 1), ...key]);
   for (let round = 1; ; round++) {
     const record = journal.record(request.key);
     const decision = await decide(request, record, ctx);
-    if (await commitDecision(request, decision, record, ctx)) return;
+    if (await commitDecision(request, decision, record, ctx, onIssued)) return;
     if (round >= MAX_ROUNDS) {
       throw new IdemError(
         ErrorCode.PolicyError,

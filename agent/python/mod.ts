@@ -12,13 +12,18 @@
  *   a callable `name(commandline='', input=None)` returning a Bunch `{exitCode, stdout, stderr}`. A Python
  *   exception is IdemError(1) whose message is CPython's `str(exception)`. Tests, the differential suite and
  *   the Body worker use it; the agent itself never does (it would block its event loop).
- * - `evaluateBounded(request, {call, limits, signal})` (worker.ts) is what the agent uses: the same evaluation
- *   in a separate worker process, within a memory limit, stopped at once by the plan's Timeout or an abort.
+ * - `evaluatePlanBody(run, {call, limits, signal, outputCapBytes})` is what the agent uses: a Body bounded by
+ *   construction (check/bounded.ts: no loops, no mutation, only operations linear in their operands, sizes that
+ *   fit the budgets for this plan's inputs) is evaluated here, in-process (worker/in_process.ts); any other Body
+ *   by `evaluateBounded` (worker.ts) in a separate worker process, within a memory limit, stopped at once by
+ *   the plan's Timeout or an abort. Both answer alike.
  * - `toJson` (json.dumps of a result Body), `repr`, `fromJson` (a plan's parsed JSON as Python values).
  */
 import { EnvironmentError, ErrorCode, IdemError } from "../errors.ts";
+import type { JsonValue } from "../json/parse.ts";
 import { parseJson } from "../json/parse.ts";
 import type { BodyTree } from "./check/ast.ts";
+import { type Boundedness, boundOf, fitsInProcess, parameterUnits } from "./check/bounded.ts";
 import { runBody } from "./eval/evaluator.ts";
 import type { ScriptCaller } from "./eval/script.ts";
 import { engineLimit, isStackOverflow } from "./runtime/engine_limits.ts";
@@ -27,6 +32,8 @@ import { InternalError } from "./runtime/internal_error.ts";
 import type { PyValue } from "./runtime/values.ts";
 import { type CheckOptions, parseBody } from "./syntax/parser.ts";
 import { fromJson } from "./text/json.ts";
+import { evaluateInProcess } from "./worker/in_process.ts";
+import { type BoundedOptions, evaluateBounded } from "./worker/worker.ts";
 
 export type { ScriptCaller, ScriptOutcome } from "./eval/script.ts";
 export { InternalError } from "./runtime/internal_error.ts";
@@ -71,8 +78,13 @@ export interface EvaluateOptions {
  * names) an unknown name is refused too (SPEC 6).
  */
 export function compile(source: string, options: CheckOptions = {}): Program {
+  const key = cacheKey(source, options);
+  const cached = key === null ? undefined : programs.get(key);
+  if (cached !== undefined) return cached;
   try {
-    return { source, tree: parseBody(source, options) };
+    const program = { source, tree: parseBody(source, options) };
+    if (key !== null) remember(key, program);
+    return program;
   } catch (error) {
     if (error instanceof IdemError) throw error;
     if (isStackOverflow(error)) {
@@ -125,6 +137,76 @@ export function evaluate(program: Program, options: EvaluateOptions): PyValue {
     if (limit === "memory") throw pyFail("MemoryError", ENGINE_MEMORY_MESSAGE);
     throw new InternalError(InternalError.describe(error), InternalError.MESSAGE, { cause: error });
   }
+}
+
+/**
+ * Programs compiled lately, so that intake's check (pipeline/validate.ts) and the run share one compile: at most
+ * {@link CACHE_CHARS} characters of source, Bodies above {@link CACHE_BODY_CHARS} not kept. A Program is
+ * immutable (the evaluator keeps its compiled closures per tree).
+ */
+const programs = new Map<string, Program>();
+const CACHE_CHARS = 1 << 20;
+const CACHE_BODY_CHARS = 64 * 1024;
+let cachedChars = 0;
+
+function cacheKey(source: string, options: CheckOptions): string | null {
+  if (source.length > CACHE_BODY_CHARS) return null;
+  const scripts = options.scripts === undefined ? "\u0001" : [...options.scripts].sort().join("\u0000");
+  return `${scripts}\u0002${source}`;
+}
+
+function remember(key: string, program: Program): void {
+  programs.set(key, program);
+  cachedChars += key.length;
+  for (const [old] of programs) {
+    if (cachedChars <= CACHE_CHARS) break;
+    programs.delete(old);
+    cachedChars -= old.length;
+  }
+}
+
+/** A checked Body with what it runs on. */
+export interface BodyRun {
+  program: Program;
+  /** The plan's Parameters as its one parse read them (null when absent): the Body's `args`. */
+  parameters: JsonValue;
+  /** The plan's script names. */
+  scripts: ReadonlySet<string>;
+}
+
+const bounds = new WeakMap<BodyTree, Boundedness>();
+
+/** Whether `run` is evaluated in-process (check/bounded.ts): bounded by construction, within budget for its inputs. */
+export function runsInProcess(run: BodyRun, outputCapBytes: number): boolean {
+  let boundedness = bounds.get(run.program.tree);
+  if (boundedness === undefined) {
+    boundedness = boundOf(run.program.tree, run.scripts);
+    bounds.set(run.program.tree, boundedness);
+  }
+  return (
+    boundedness.bounded &&
+    fitsInProcess(boundedness.bound, { parameterUnits: parameterUnits(run.parameters), outputCapBytes })
+  );
+}
+
+/**
+ * Evaluates a plan's Body as the agent does: in-process when {@link runsInProcess}, else in a worker process
+ * (`evaluateBounded`). Resolves with its return value as json.dumps text; rejects as `evaluateBounded` does.
+ */
+export function evaluatePlanBody(
+  run: BodyRun,
+  options: BoundedOptions & { outputCapBytes: number },
+): Promise<string> {
+  if (runsInProcess(run, options.outputCapBytes)) {
+    return evaluateInProcess(run.program, evaluate, {
+      parameters: run.parameters,
+      scripts: run.scripts,
+      call: options.call,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+  const request = { source: run.program.source, parameters: run.parameters, scripts: [...run.scripts] };
+  return evaluateBounded(request, options);
 }
 
 /** The plan's Parameters as the Body's `args` (None when absent), from the plan's one parser. */

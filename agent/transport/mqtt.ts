@@ -22,8 +22,10 @@
  * ours in flight) is reported with `onTakenOver` and backed off like any other loss: the statuses decide who
  * serves, never a reconnect battle.
  *
- * MQTT.js handles inbound packets one at a time and holds the PUBACK until `handleMessage`'s callback runs;
- * so nothing here ever awaits an outgoing publish while an incoming plan is unacknowledged.
+ * Inbound messages go through `inbound.ts`: handed over one at a time, the next as soon as the previous one's
+ * commit is issued, each PUBACK sent (in arrival order) once its handler resolved, at most `MAX_UNACKED` held.
+ * While that bound is reached MQTT.js reads nothing, PUBACKs of our own publishes included: nothing here ever
+ * awaits an outgoing publish while an incoming plan is unacknowledged.
  */
 import mqtt, { type MqttClient, type Packet } from "mqtt";
 import type { Static } from "typebox";
@@ -34,6 +36,7 @@ import type { Logger } from "../log.ts";
 import { retry } from "../retry.ts";
 import { FlapDetector, flappingAdvice } from "./flapping.ts";
 import { InFlight, NoResendStore } from "./in_flight.ts";
+import { ACK_LATER, Inbound, sendPuback } from "./inbound.ts";
 import { acceptsWithoutWill, clientOptions, lastWill } from "./mqtt_connect.ts";
 import { BrokerNodes } from "./nodes.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
@@ -125,6 +128,10 @@ export function connectTransport(options: TransportOptions): Transport {
     let errorLogged = false;
     let readySince: number | undefined;
     let takenOver = false;
+    // Each connection has its own: PUBACKs belong to the connection that delivered the messages (`inbound.ts`).
+    const inboundFor = () =>
+      new Inbound({ acknowledge: (messageId) => sendPuback(c, messageId), paused: () => paused });
+    let inbound = inboundFor();
     c.handleMessage = (packet: Packet, callback: (error?: Error) => void) => {
       if (packet.cmd !== "publish") return callback();
       const message: IncomingMessage = {
@@ -134,21 +141,31 @@ export function connectTransport(options: TransportOptions): Transport {
         signal: connection.signal,
       };
       const kind = route(message.topic, topics.statusTopic, options.controlTopic);
-      if (kind === "status") {
-        statusReceived(message);
-        return callback();
+      if (paused) {
+        // Never acknowledged: the broker keeps a plan for the next session. A status is still read.
+        if (kind === "status") statusReceived(message);
+        return;
       }
-      if (paused) return; // never acknowledged: the broker keeps it for the next session
       if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
       if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;
       if (packet.properties?.userProperties) message.userProperties = packet.properties.userProperties;
       if (kind === "plan" && message.topic !== options.plansTopic) {
         log.debug("plan-topic-rewritten", { topic: message.topic, subscribed: options.plansTopic });
       }
-      deliver(message, kind === "control" ? options.onControl : undefined).then(() => {
-        failpoint("after-commit");
-        if (!paused) callback();
-      });
+      const messageId = packet.qos === 1 ? packet.messageId : undefined;
+      const handle = (taken: () => void): Promise<void> => {
+        if (kind === "status") {
+          statusReceived(message);
+          return Promise.resolve();
+        }
+        message.taken = taken;
+        // Known to the handler from its first step on (it may issue its commit before `deliver` returns).
+        const { promise, resolve } = Promise.withResolvers<void>();
+        message.settled = promise;
+        deliver(message, kind === "control" ? options.onControl : undefined).then(resolve);
+        return promise.then(() => failpoint("after-commit"));
+      };
+      inbound.receive(messageId, handle, () => callback(ACK_LATER));
     };
     c.on("error", (error: BrokerError) => {
       lastError = error;
@@ -172,6 +189,8 @@ export function connectTransport(options: TransportOptions): Transport {
       // Whoever still retries a message of this connection lets go: the broker re-delivers it to the next one.
       connection.abort();
       connection = new AbortController();
+      inbound.close();
+      inbound = inboundFor();
       const lost = inFlight.lost(c);
       const ended = { stage, failed: lastError !== undefined, readySince, takenOver, error: lastError };
       const logged = errorLogged;

@@ -43,6 +43,8 @@ export interface OutboxOptions {
 interface Flight {
   entry: OutboxEntry;
   suspect: boolean;
+  /** Acknowledged by the broker, its removal not yet committed: it holds back no suspect. */
+  answered?: boolean;
 }
 
 export class Outbox {
@@ -92,10 +94,11 @@ export class Outbox {
   flush(options: { everything?: boolean } = {}): void {
     const transport = this.#transport;
     if (!transport?.connected) return; // the next connect flushes everything
-    if ([...this.#inflight.values()].some((flight) => flight.suspect)) return; // one suspect alone: wait for it
+    // One suspect alone: wait for its acknowledgement (not for its removal commit, a deferred write of ≤ 1 s).
+    if ([...this.#inflight.values()].some((flight) => flight.suspect && !flight.answered)) return;
     // While a suspect waits for its turn, nothing more is handed over until what is in flight is answered.
     const suspectWaiting = [...this.#suspects].some((seq) => !this.#held.has(seq));
-    if (!(suspectWaiting && this.#inflight.size > 0)) {
+    if (!(suspectWaiting && this.#unanswered() > 0)) {
       for (const entry of this.#journal.outbox(options.everything ? 0 : this.#handed)) {
         this.#handed = Math.max(this.#handed, entry.seq);
         this.#again.delete(entry.seq);
@@ -107,7 +110,14 @@ export class Outbox {
         if (entry) this.#send(transport, entry, false);
       }
     }
-    if (this.#inflight.size === 0) this.#sendSuspect(transport);
+    if (this.#unanswered() === 0) this.#sendSuspect(transport);
+  }
+
+  /** Handed to MQTT.js and not acknowledged yet. */
+  #unanswered(): number {
+    let count = 0;
+    for (const flight of this.#inflight.values()) if (!flight.answered) count += 1;
+    return count;
   }
 
   /** Resolves when nothing handed to MQTT.js is waiting for an acknowledgement, or after `timeoutMs`. */
@@ -160,6 +170,11 @@ export class Outbox {
       failpoint("after-publish");
       this.#log.debug("published", { topic: printableTopic(entry.topic), seq });
       if (this.#strikes.has(seq)) this.#log.info("reply-delivered", this.#fields(entry));
+      // Proven good: the next suspect goes now. A node killed with 70 replies in flight drained them at one a
+      // second while each suspect waited for its removal commit (issue 13, test/transport/outbox_isolation).
+      const flight = this.#inflight.get(seq);
+      if (flight) flight.answered = true;
+      this.#suspects.delete(seq);
       // Stays in flight until its removal is committed, or a flush in between would publish it again. The
       // removal rides in the next commit (journal.defer): losing it in a crash only re-sends the reply.
       this.#journal.removeOutboxLater(seq).then(
@@ -169,6 +184,7 @@ export class Outbox {
           this.#done(seq);
         },
       );
+      if (this.#suspects.size > 0) this.flush();
       return;
     }
     this.#inflight.delete(seq);

@@ -22,6 +22,15 @@ export interface IncomingMessage {
    * the broker will deliver it again to the next session, so whoever is still retrying it should let go.
    */
   signal?: AbortSignal;
+  /**
+   * Set by the session (`inbound.ts`): the handler calls it once the message's decision is handed to the journal
+   * (its commit issued, not necessarily durable yet), so that the session hands over the next message while this
+   * one's commit is in flight (decisions of a backlog share a commit). Not called: the next message waits until
+   * this one is settled. Idempotent.
+   */
+  taken?: () => void;
+  /** Set by the session: settles once the handler is done with the message (decided and durable, or let go). */
+  settled?: Promise<void>;
 }
 
 export interface PublishOptions {

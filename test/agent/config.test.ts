@@ -155,7 +155,7 @@ test("a file setting that cannot be read names the setting, not just ENOENT", as
 
 test("config --print shows each value's source (default, file, env, flag) and masks secrets", async () => {
   const file = configFile({
-    broker: { url: "mqtt://10.0.0.5:1883", password: "hunter2" },
+    broker: { url: "mqtt://10.0.0.5:1883", username: "bob", password: "hunter2" },
     environment: { TOKEN: "s3cret" },
     trustedKeys: [
       { keyId: "engine", publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" },

@@ -49,6 +49,22 @@ test("logfmt stays the default: key=value, quoted when needed, greppable by even
   assert.deepEqual(parseLogfmt(line).plan, "a b");
 });
 
+test("a value from a plan or a control request cannot forge a line or drive the terminal, in either format", () => {
+  // C0 (ESC, SOH, CR), DEL, C1 (CSI), line/paragraph separators, a bidi override: each escaped as \uXXXX.
+  const hostile = "k\u001b[31mred\u0001\r\u007f\u009b2J\u2028\u202eevil";
+  for (const format of ["logfmt", "json"] as const) {
+    const line = formatLine("info", "cancel", { target: hostile }, format);
+    assert.doesNotMatch(line, /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u, `${format}: ${line}`);
+    const parsed = format === "json" ? JSON.parse(line).target : JSON.parse(`"${parseLogfmtRaw(line)}"`);
+    assert.equal(parsed, hostile, format);
+  }
+});
+
+/** The raw (still escaped) text of logfmt's quoted `target` value. */
+function parseLogfmtRaw(line: string): string {
+  return /target="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? "";
+}
+
 for (const format of ["logfmt", "json"] as const) {
   test(`an agent logging ${format}: a failed plan is logged at warn, a successful one at info`, {
     timeout: 60_000,

@@ -146,8 +146,15 @@ async function streamThroughKill(
       `a re-sent run-once-ever plan is replayed: ${JSON.stringify(answer)}`,
     );
   }
+  // NATS may close the new session again while its JetStream assets settle (seen a few seconds after a kill, the
+  // status published on that node then lost): the status must name the node the agent is on now, never the victim.
+  assert.notEqual(
+    onlineNode(),
+    victim,
+    `the agent is not back on the killed ${victim.name}:\n${agent.tail()}`,
+  );
   const status = await engine.waitForStatusMatching(
-    (s) => s.State === "online" && s.Broker === to.url,
+    (s) => s.State === "online" && s.Broker === onlineNode().url,
     WAIT_MS,
   );
   assert.equal(status.AgentID, agentId);
