@@ -38,6 +38,52 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  * with a larger RSS. Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/benchmarks.md, "Per-plan cost").
  */
 const V8_FLAGS = ["--max-semi-space-size=1"];
+/**
+ * Requires of dependencies that a start does not need, made lazy in the bundle (issue 11: memory and start-up).
+ * MQTT.js builds its table of transports on the first connect and requires every one of them: WebSocket (the
+ * `ws` package: http, https, zlib, crypto) and TLS (node:tls, which initialises OpenSSL's tables). An agent on
+ * `mqtt://` uses neither, nor SOCKS proxies nor browser timers (docs/benchmarks.md, "Start-up and idle memory"). Each entry names the file and the exact text it replaces: when a new version of the
+ * dependency changes that text, the build fails here rather than silently loading them again.
+ */
+const LAZY_REQUIRES = [
+  {
+    file: /[/\\]mqtt[/\\]build[/\\]lib[/\\]connect[/\\]index\.js$/,
+    edits: [
+      ["require('./ws').streamBuilder;", "(...a) => require('./ws').streamBuilder(...a);", 2],
+      ["require('./tls').default;", "(...a) => require('./tls').default(...a);", 2],
+    ],
+  },
+  {
+    // SOCKS proxies (`socks`, `ip-address`, `smart-buffer`: 190 kB of source evaluated at load), only with
+    // MQTTJS_SOCKS_PROXY.
+    file: /[/\\]mqtt[/\\]build[/\\]lib[/\\]connect[/\\]tcp\.js$/,
+    edits: [
+      [
+        'const socks_1 = __importDefault(require("./socks"));',
+        'const socks_1 = { get default() { return __importDefault(require("./socks")).default; } };',
+        1,
+      ],
+    ],
+  },
+  {
+    // Timers in a Web Worker (`worker-timers` and its helpers): browsers only.
+    file: /[/\\]mqtt[/\\]build[/\\]lib[/\\]get-timer\.js$/,
+    edits: [
+      [
+        `const workerTimer = {
+    set: worker_timers_1.setInterval,
+    clear: worker_timers_1.clearInterval,
+};`,
+        `const workerTimer = {
+    set: (...a) => require("worker-timers").setInterval(...a),
+    clear: (...a) => require("worker-timers").clearInterval(...a),
+};`,
+        1,
+      ],
+      ['const worker_timers_1 = require("worker-timers");', "", 1],
+    ],
+  },
+];
 /** What the agent imports from "lmdb" at run time; anything else fails the build loudly. */
 const LMDB_LAZY_EXPORTS = ["open"];
 
@@ -97,6 +143,8 @@ async function bundle({ format, outfile }) {
     format,
     target: "node20",
     minify: false,
+    minifyWhitespace: process.env.H12_MIN === "1",
+    minifySyntax: process.env.H12_MIN === "1",
     keepNames: true,
     legalComments: "none",
     logLevel: "warning",
@@ -110,7 +158,7 @@ async function bundle({ format, outfile }) {
       __IDEM_LMDB_SHA256__: JSON.stringify(addonSha256),
       ...(esm ? {} : { "import.meta.url": "__idem_import_meta_url" }),
     },
-    plugins: [lmdbPlugin(), stubPlugin()],
+    plugins: [lmdbPlugin(), stubPlugin(), lazyRequirePlugin()],
   });
   // esbuild escapes non-ASCII text in code but leaves it in the comments it keeps; one such character makes V8
   // hold the whole source as UTF-16, twice its size in the agent's heap (4.7 MB instead of 2.4). In a comment,
@@ -170,6 +218,29 @@ function lmdbPlugin() {
   };
 }
 
+/** Applies {@link LAZY_REQUIRES}. */
+function lazyRequirePlugin() {
+  return {
+    name: "idem-lazy-require",
+    setup(build) {
+      for (const { file, edits } of LAZY_REQUIRES) {
+        build.onLoad({ filter: file }, (a) => {
+          let text = readFileSync(a.path, "utf8");
+          for (const [from, to, count] of edits) {
+            const found = text.split(from).length - 1;
+            if (found !== count)
+              throw new Error(
+                `${a.path}: expected ${count} × "${from}", found ${found}; update LAZY_REQUIRES in build.mjs`,
+              );
+            text = text.replaceAll(from, to);
+          }
+          return { contents: text, loader: "js" };
+        });
+      }
+    },
+  };
+}
+
 /** Optional native helpers of lmdb, ws and debug: required inside try/catch, so a throwing stub is "absent". */
 function stubPlugin() {
   const filter = new RegExp(`^(${STUBBED.join("|")})$`);
@@ -200,15 +271,19 @@ async function singleExecutable() {
     main,
     output: blob,
     disableExperimentalSEAWarning: true,
-    useCodeCache: true,
+    useCodeCache: process.env.H12_NOCC !== "1",
     useSnapshot: false,
     // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
     execArgv,
     assets: { "lmdb.node": addon },
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
-  // The blob (its code cache above all) must come from the very Node binary it is injected into.
-  execFileSync(node, ["--experimental-sea-config", join(WORK, "sea-config.json")], { stdio: "pipe" });
+  // The blob (its code cache above all) must come from the very Node binary it is injected into, run with the
+  // executable's V8 flags: V8 rejects a code cache made under other flags (`--lite-mode`, `--jitless`, …) and then
+  // compiles everything from the source at each start.
+  execFileSync(node, [...execArgv, "--experimental-sea-config", join(WORK, "sea-config.json")], {
+    stdio: "pipe",
+  });
 
   const exe = join(DIST, "idem");
   rmSync(exe, { force: true });

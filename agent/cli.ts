@@ -3,32 +3,34 @@
  * options parsed strictly, and exit codes a script can trust: 0 ok, 1 the plan failed, 2 usage, configuration
  * or connection error (the message names the flag or setting and what to give), 3 as the command says (`send
  * --wait`: no result in time; `run`: superseded). Importing this module does nothing: agent/main.ts calls
- * {@link main}, and tests call it in-process. Adding a command: one import and one line in {@link COMMANDS}.
+ * {@link main}, and tests call it in-process. Adding a command: one line in {@link COMMANDS}.
+ *
+ * A command's module is imported only when that command runs (issue 11, start-up time and memory): `idem run`
+ * evaluates nothing of `send`, `inspect`, `keygen`, … and `idem --version` nothing of the agent at all. Only
+ * `idem --help` (and an unknown command, which prints it) loads them all, for their summaries.
  */
 import { parseArgs } from "node:util";
-import { cancelCommand } from "./commands/cancel.ts";
 import type { Command } from "./commands/command.ts";
-import { configCommand } from "./commands/config.ts";
-import { fenceCommand } from "./commands/fence.ts";
-import { forgetCommand } from "./commands/forget.ts";
-import { inspectCommand } from "./commands/inspect.ts";
-import { keygenCommand } from "./commands/keygen.ts";
-import { runCommand } from "./commands/run.ts";
-import { sendCommand } from "./commands/send.ts";
 import { nearest } from "./config/check.ts";
 import { IdemError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
-/** Every command, in the order `idem --help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  runCommand,
-  sendCommand,
-  inspectCommand,
-  cancelCommand,
-  forgetCommand,
-  fenceCommand,
-  keygenCommand,
-  configCommand,
+/** A command by name; `load()` imports its module (once: the module system caches it). */
+export interface CommandEntry {
+  readonly name: string;
+  load(): Promise<Command>;
+}
+
+/** Every command, in the order `idem --help` lists them. Each `name` is its Command's `name` (cli.test.ts). */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "run", load: async () => (await import("./commands/run.ts")).runCommand },
+  { name: "send", load: async () => (await import("./commands/send.ts")).sendCommand },
+  { name: "inspect", load: async () => (await import("./commands/inspect.ts")).inspectCommand },
+  { name: "cancel", load: async () => (await import("./commands/cancel.ts")).cancelCommand },
+  { name: "forget", load: async () => (await import("./commands/forget.ts")).forgetCommand },
+  { name: "fence", load: async () => (await import("./commands/fence.ts")).fenceCommand },
+  { name: "keygen", load: async () => (await import("./commands/keygen.ts")).keygenCommand },
+  { name: "config", load: async () => (await import("./commands/config.ts")).configCommand },
 ];
 
 /** Where {@link main} reads and writes; default the process's. */
@@ -38,10 +40,14 @@ export interface MainIO {
   env?: Record<string, string | undefined>;
 }
 
-/** The text of `idem --help`: self-contained (nothing it refers to needs the source repository). */
-export function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  idem ${c.name.padEnd(width)}  ${c.summary}`);
+/**
+ * The text of `idem --help`: self-contained (nothing it refers to needs the source repository). Loads every
+ * command, for its summary.
+ */
+export async function helpText(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((entry) => entry.load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  idem ${c.name.padEnd(width)}  ${c.summary}`);
   return `idem ${VERSION} — runs Murano execution plans from MQTT, once, even when everything around it fails over
 
 Usage: idem COMMAND [OPTIONS]
@@ -70,16 +76,17 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     return 0;
   }
   if (name === "--help" || name === "-h" || name === "help") {
-    out(`${helpText()}\n`);
+    out(`${await helpText()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     const what = name === undefined ? "no command given" : `unknown command "${name}"`;
-    err(`idem: ${what}\n\n${helpText()}\n`);
+    err(`idem: ${what}\n\n${await helpText()}\n`);
     return 2;
   }
   try {
+    const command = await entry.load();
     const args = normalized(rest, command);
     const options = args.indexOf("--") < 0 ? args : args.slice(0, args.indexOf("--"));
     if (options.includes("--help") || options.includes("-h")) {
@@ -90,7 +97,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     return await command.run({ values, positionals, env, out, err });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    err(`idem ${command.name}: ${message}\n`);
+    err(`idem ${entry.name}: ${message}\n`);
     return error instanceof IdemError || isParseError(error) ? 2 : 1;
   }
 }

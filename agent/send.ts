@@ -19,6 +19,7 @@ import { type JsonObject, type JsonValue, parseJson } from "./json/parse.ts";
 import { stringifyJson } from "./json/write.ts";
 import type { Plan } from "./murano/plan.ts";
 import { describeAgent, Exchange } from "./send_exchange.ts";
+import { topicNameProblem } from "./transport/topic.ts";
 
 export interface SendOptions {
   broker: string;
@@ -157,6 +158,13 @@ export async function sendPlan(options: SendOptions): Promise<number> {
   applyEnvelope(plan, envelope);
   const planId = envelope.ID;
   const replyTo = plan.get("ReplyTo");
+  const replyProblem = typeof replyTo === "string" ? topicNameProblem(replyTo) : undefined;
+  if (replyProblem !== undefined) {
+    throw new IdemError(
+      2,
+      `Cannot send ${options.planFile} as its ReplyTo ${JSON.stringify(replyTo)} is not a topic name (${replyProblem}): the agent would refuse it; give one topic name without wildcards, or none`,
+    );
+  }
   const topics = {
     plans: `${options.prefix}/${options.agentId}/plans`,
     status: `${options.prefix}/${options.agentId}/status`,
@@ -202,7 +210,7 @@ export async function sendPlan(options: SendOptions): Promise<number> {
     if (outcome.kind === "timeout") {
       const agent = describeAgent(options.agentId, topics.status, await exchange.status(), planId);
       err(
-        `idem: No result for plan ${planId} on ${topics.reply} within ${options.waitSeconds} s; ${agent}. Wait longer with --wait SECONDS; re-sending the same plan (same ID) does not run it twice\n`,
+        `idem: No result for plan ${planId} on ${topics.reply} within ${options.waitSeconds} s; ${agent}${agent.endsWith("?") ? "" : "."} Wait longer with --wait SECONDS; re-sending the same plan (same ID) does not run it twice\n`,
       );
       return 3;
     }
@@ -210,7 +218,8 @@ export async function sendPlan(options: SendOptions): Promise<number> {
     return resultField(outcome.text, "ErrorCode") === 0 ? 0 : 1;
   } finally {
     exchange.close();
-    await client.endAsync();
+    // On a lost connection mqtt.js's graceful end waits for the unacknowledged publish forever: force it.
+    await client.endAsync(exchange.lost);
   }
 }
 

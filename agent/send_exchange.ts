@@ -13,6 +13,7 @@
  *   the result, the timeout, or the connection's loss.
  */
 import type { MqttClient } from "mqtt";
+import { IdemError } from "./errors.ts";
 import { parseJson } from "./json/parse.ts";
 import { toPlainObject } from "./json/plain.ts";
 
@@ -37,6 +38,8 @@ export class Exchange {
   #probed = false;
   /** Called after every change of state: the pending `result` looks again. */
   #changed: () => void = () => {};
+  /** Called when the connection is lost: a pending `publish` rejects. */
+  #onLose: () => void = () => {};
   readonly #onMessage = (topic: string, payload: Buffer) => this.#message(topic, payload);
   readonly #onClose = () => this.#lose("the broker closed the connection");
   readonly #onError = (error: Error) => this.#lose(error.message);
@@ -54,10 +57,28 @@ export class Exchange {
     await this.#client.subscribeAsync(waiting ? [topics.status, topics.reply] : [topics.status], { qos: 1 });
   }
 
-  async publish(payload: string, properties?: { userProperties: Record<string, string> }): Promise<void> {
-    await this.#client.publishAsync(this.#options.topics.plans, payload, {
-      qos: 1,
-      ...(properties ? { properties } : {}),
+  /**
+   * Publishes the plan (QoS 1); resolves on the broker's PUBACK. Rejects with IdemError(2) when the connection is
+   * lost first: mqtt.js then never settles the publish (a broker that drops the client for a packet it refuses,
+   * say), and without this the command would end with nothing pending — exit 0, nothing printed.
+   */
+  publish(payload: string, properties?: { userProperties: Record<string, string> }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const lost = () =>
+        reject(
+          new IdemError(
+            2,
+            `Cannot send plan ${this.#options.planId}: the connection to the broker was lost before it acknowledged the plan (${this.#lost}), which may or may not have reached it; check the broker's log (a packet over its size limit, an ACL) and send again`,
+          ),
+        );
+      if (this.#lost !== undefined) return lost();
+      this.#onLose = lost;
+      this.#client
+        .publishAsync(this.#options.topics.plans, payload, { qos: 1, ...(properties ? { properties } : {}) })
+        .then(() => resolve(), reject)
+        .finally(() => {
+          this.#onLose = () => {};
+        });
     });
   }
 
@@ -96,6 +117,11 @@ export class Exchange {
     });
   }
 
+  /** Whether the connection was lost (closed by the broker or failed). */
+  get lost(): boolean {
+    return this.#lost !== undefined;
+  }
+
   close(): void {
     this.#changed = () => {};
     this.#client.off("message", this.#onMessage);
@@ -122,6 +148,7 @@ export class Exchange {
   #lose(why: string): void {
     this.#lost ??= why;
     this.#changed();
+    this.#onLose();
   }
 }
 

@@ -25,7 +25,7 @@ export function checkAddressing({ command, agentId, prefix, replyTo }: Addressin
   if (!AGENT_ID.test(agentId)) {
     throw new IdemError(
       2,
-      `Cannot ${command} to agent ${JSON.stringify(agentId)}: give --agent-id (or IDEM_AGENT_ID) the agent's id, 1-128 letters, digits, ".", "_" or "-"`,
+      `Cannot ${command} as ${JSON.stringify(agentId)} is not an agent id: give --agent-id (or IDEM_AGENT_ID) the agent's id, 1-128 letters, digits, ".", "_" or "-"`,
     );
   }
   const prefixProblem = topicNameProblem(`${prefix}/${agentId}/plans`);

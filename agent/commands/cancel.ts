@@ -17,15 +17,16 @@ import type { Command, CommandInput } from "./command.ts";
 import { readSigningKey, signPlan } from "./keygen.ts";
 
 const USAGE = `Usage: idem cancel [--broker URL] --agent-id ID [--prefix P] [--sign KEYFILE [--key-id ID] [--envelope]]
-                   [--wait SECONDS] KEY|PLAN-ID
+                   [--wait SECONDS] KEY|PLAN-ID | --key KEY | --plan-id PLAN-ID
 
-Cancels the plans of an agent that a plan ID or a key names:
+Cancels the plans of an agent that a plan ID or a key names (--key or --plan-id says which; without them a
+target that is both a plan's ID and another key is refused, naming both, rather than cancel the wrong one):
   - a queued plan is answered ErrorCode 102 (Cancelled) and never starts;
   - a running plan's process group gets TERM, then KILL after the agent's killGraceSeconds; it is answered 102.
 Plans that joined a cancelled run are answered 102 too, and the key's record ends "failed" with that code.
 
 The request goes to the agent's control topic P/A/control (QoS 1); the agent answers on P/A/control/replies:
-  {"SourceID", "Action": "Cancel:Result", "State": "running"|"queued"|"not-found"|"refused", "Cancelled": [plan IDs],
+  {"SourceID", "Action": "Cancel:Result", "State": "running"|"queued"|"not-found"|"ambiguous"|"refused", "Cancelled": [plan IDs],
    "Key", "Message"}
 which is printed on standard output.
 
@@ -33,6 +34,8 @@ Options:
   --broker URL      the agent's broker (default IDEM_BROKER, else mqtt://127.0.0.1:1883); a user may be given in
                     the URL, the password only in IDEM_BROKER_PASSWORD
   --agent-id ID     the agent (default IDEM_AGENT_ID)
+  --key KEY         cancel the plans of this key (Idempotency.Key or the fingerprint idem inspect shows)
+  --plan-id ID      cancel this plan (its ID, the result's SourceID)
   --prefix P        the agent's topic prefix (default idem)
   --sign KEYFILE    sign the request with this PEM private key (Ed25519 or RSA), as idem send --sign does: needed
                     when the agent has trustedKeys (then the request must also reach it within 10 minutes)
@@ -42,7 +45,7 @@ Options:
                     on MQTT 5 brokers
 
 Exit status: 0 cancelled; 1 nothing to cancel (no queued or running plan has that ID or key); 2 usage or
-connection error, or the agent refused the request; 3 no answer in time.`;
+connection error, or the agent refused the request (or found the target ambiguous); 3 no answer in time.`;
 
 export const cancelCommand: Command = {
   name: "cancel",
@@ -51,6 +54,8 @@ export const cancelCommand: Command = {
   options: {
     broker: { type: "string" },
     "agent-id": { type: "string" },
+    key: { type: "string" },
+    "plan-id": { type: "string" },
     prefix: { type: "string" },
     sign: { type: "string" },
     "key-id": { type: "string" },
@@ -72,10 +77,18 @@ async function cancel(input: CommandInput): Promise<number> {
   const agentId = text("agent-id") ?? env.IDEM_AGENT_ID;
   if (!agentId)
     throw new IdemError(2, "Cannot cancel without --agent-id ID (or IDEM_AGENT_ID): name the agent");
-  if (positionals.length !== 1) {
-    throw new IdemError(2, "Cannot cancel: give exactly one plan ID or key (idem cancel --help)");
+  const given = [
+    ...positionals.map((target) => ({ target, kind: undefined })),
+    ...(text("key") === undefined ? [] : [{ target: text("key") as string, kind: "key" as const }]),
+    ...(text("plan-id") === undefined ? [] : [{ target: text("plan-id") as string, kind: "plan" as const }]),
+  ];
+  if (given.length !== 1 || given[0]?.target === "") {
+    throw new IdemError(
+      2,
+      "Cannot cancel: give exactly one plan ID or key, as KEY|PLAN-ID, --key KEY or --plan-id PLAN-ID (idem cancel --help)",
+    );
   }
-  const target = positionals[0] as string;
+  const { target, kind } = given[0] as { target: string; kind: "key" | "plan" | undefined };
   const waitText = text("wait") ?? "10";
   const waitSeconds = Number(waitText);
   if (!(Number.isFinite(waitSeconds) && waitSeconds > 0)) {
@@ -96,6 +109,7 @@ async function cancel(input: CommandInput): Promise<number> {
       Action: "Cancel",
       ID: id,
       Target: target,
+      ...(kind === undefined ? {} : { Kind: kind }),
       Time: new Date().toISOString(),
     });
     const answer = waitForAnswer(client, topics.replies, id, waitSeconds);
@@ -140,7 +154,8 @@ async function cancel(input: CommandInput): Promise<number> {
     if (typeof received.answer.Message === "string") input.err(`idem: ${received.answer.Message}\n`);
     return 2;
   } finally {
-    await client.endAsync().catch(() => {});
+    // Forced: the request was acknowledged (or the connection is gone, and a graceful end would wait forever).
+    await client.endAsync(true).catch(() => {});
   }
 }
 

@@ -10,7 +10,9 @@ import type { IdemError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import type { Command, CommandInput } from "./command.ts";
 
-const USAGE = `Usage: idem run [--config FILE] [--reset-journal] [SETTING FLAGS...]
+/** The text of `idem run --help`; made when asked for (walking every setting's schema is not free). */
+function usage(): string {
+  return `Usage: idem run [--config FILE] [--reset-journal] [SETTING FLAGS...]
 
 Start the agent. Plans arrive on <prefix>/<agent-id>/plans (prefix "idem"); results go to the plan's
 ReplyTo, else <prefix>/<agent-id>/results. Stops cleanly on SIGTERM/SIGINT: takes no more plans, lets the
@@ -32,6 +34,7 @@ ${settingsHelp()}
 
 Exit: 0 stopped by a signal; 2 configuration, usage or a fatal error (the message names the setting);
       3 superseded by a newer incarnation of this VM (do not restart).`;
+}
 
 async function run(input: CommandInput): Promise<number> {
   const { values, env } = input;
@@ -91,7 +94,9 @@ async function run(input: CommandInput): Promise<number> {
 export const runCommand: Command = {
   name: "run",
   summary: "start the agent",
-  usage: USAGE,
+  get usage() {
+    return usage();
+  },
   options: { config: { type: "string" }, "reset-journal": { type: "boolean" }, ...settingFlags() },
   allowPositionals: false,
   run,

@@ -36,7 +36,13 @@ export function checkValue(
   } else if (schema.type === "integer" || schema.type === "number") {
     const whole = schema.type === "integer";
     if (typeof value !== "number" || !Number.isFinite(value) || (whole && !Number.isInteger(value))) fail();
-    else if (!inBounds(schema, value)) fail();
+    else if (whole && !Number.isSafeInteger(value)) {
+      // 99999999999999999999 reads as 1e20 and 2**53+1 as 2**53: a generation must not silently change.
+      problems.push({
+        path,
+        message: `give ${expected(schema)} up to ${Number.MAX_SAFE_INTEGER}; got ${given}, beyond what is kept exactly`,
+      });
+    } else if (!inBounds(schema, value)) fail();
   } else if (schema.type === "boolean") {
     if (typeof value !== "boolean") fail();
   } else if (schema.type === "array") {

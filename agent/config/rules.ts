@@ -6,6 +6,7 @@
  * (`[url]` when absent), `broker.url` its first, a `USER@` of the URL moved to `broker.username`.
  */
 import { IdemError } from "../errors.ts";
+import { topicNameProblem } from "../transport/topic.ts";
 import { topicFilterProblem } from "../transport/topic_filter.ts";
 import { brokerUrl, urlUsername, withoutUserinfo } from "./broker_url.ts";
 import type { Config } from "./schema.ts";
@@ -64,6 +65,15 @@ export function applyRules(config: Config, sources: Map<string, Source>, problem
         message: 'give variable names of letters, digits and "_", not starting with a digit',
       });
     }
+  }
+  const topicProblem = topicNameProblem(`${config.prefix}/${config.agentId}/plans`);
+  if (topicProblem !== undefined) {
+    // A control character or an over-long name: the broker would drop the connection on every subscribe.
+    problems.push({
+      path: ["prefix"],
+      source: from("prefix"),
+      message: `${JSON.stringify(config.prefix)} makes topics the broker refuses (${topicProblem}): give a topic prefix of printable characters without "+" or "#"`,
+    });
   }
   config.replyTopics ??= defaultReplyTopics(config.prefix, config.agentId);
   config.replyTopics.forEach((filter, i) => {

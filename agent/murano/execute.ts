@@ -3,11 +3,14 @@
  * (ExecutionResult.from_result / from_error): the Body's return value on success, else
  * `{"Message": ..., "AdditionalInfo": ...}` with the error's code (murano-agent's key order).
  *
- * Order: compile the Body (a refused Body writes and runs nothing), create the work dir, evaluate the Body in a
- * worker process (agent/python/worker/worker.ts: never on the agent's event loop, its heap limited to `bodyMemoryMB`);
- * each script call the Body makes is brokered back here, places the script's files (first call only) and runs
- * it. The whole execution is bounded by `timeoutMs`: on expiry the worker is killed at once, whatever the Body is
- * doing, the running process group gets TERM, then KILL, and the outcome is code 101 once the group is gone.
+ * Order: compile the Body (a refused Body writes and runs nothing; intake's compile is reused, python/mod.ts),
+ * create the work dir, evaluate the Body: in-process when it is bounded by construction (python/check/bounded.ts:
+ * no loops, no mutation, linear operations, within budget for this plan's inputs), else in a worker process
+ * (agent/python/worker/worker.ts: never on the agent's event loop, its heap limited to `bodyMemoryMB`); each script
+ * call the Body makes comes back here, places the script's files (first call only) and runs it. The whole
+ * execution is bounded by `timeoutMs`: on expiry the evaluation stops at once (a worker is killed whatever the
+ * Body is doing; an in-process Body only ever waits on a script), the running process group gets TERM, then
+ * KILL, and the outcome is code 101 once the group is gone.
  * Aborting `options.signal` does the same and gives code 1 ("execution was aborted"): the caller that aborted
  * knows why. A Body beyond its memory limit is code 1 "MemoryError: …"; a fault of the interpreter itself is
  * code 1 with a Python-style SystemError message, its JavaScript details only in the log. A script exiting 194 or
@@ -15,7 +18,7 @@
  * removed at the end, whatever happened.
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
-import { compile, evaluateBounded, InternalError } from "../python/mod.ts";
+import { compile, evaluatePlanBody, InternalError, type Program } from "../python/mod.ts";
 import type { DecodedPlan, Script } from "./plan.ts";
 import { type RebootRequest, rebootModeOf } from "./reboot.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
@@ -51,8 +54,10 @@ export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions)
   const { plan } = decoded;
   const source = plan.Body;
   const scripts = plan.Scripts;
+  const names: ReadonlySet<string> = new Set(Object.keys(scripts));
+  let program: Program;
   try {
-    if (!options.checked) compile(source, { scripts: new Set(Object.keys(scripts)) });
+    program = compile(source, { scripts: names });
   } catch (error) {
     return failure(error, options);
   }
@@ -90,12 +95,13 @@ export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions)
         )
       );
     });
-    evaluation = evaluateBounded(
-      { source, parameters: decoded.exact.get("Parameters") ?? null, scripts: Object.keys(scripts) },
+    evaluation = evaluatePlanBody(
+      { program, parameters: decoded.exact.get("Parameters") ?? null, scripts: names },
       {
         call: (name, commandline, input) => callScript(ex, name, commandline, input),
         limits: { memoryMB: options.bodyMemoryMB },
         signal: ex.controller.signal,
+        outputCapBytes: options.outputCapBytes,
       },
     );
     return { errorCode: ErrorCode.Ok, body: await evaluation };

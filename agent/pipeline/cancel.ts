@@ -37,12 +37,17 @@ export class Cancellation extends Error {
   }
 }
 
-export type CancelState = "queued" | "running" | "not-found";
+export type CancelState = "queued" | "running" | "not-found" | "ambiguous";
+
+/** What a target names: a plan ID, a key, or (absent) either — refused when it names both, differently. */
+export type TargetKind = "plan" | "key" | undefined;
 
 export interface CancelOutcome {
   state: CancelState;
   key: string | null;
   cancelled: string[];
+  /** Why an `ambiguous` target was not served (the whole sentence). */
+  why?: string;
 }
 
 /** The result of a cancelled execution: 102, the killed script's outcome (if any) kept as AdditionalInfo. */
@@ -60,8 +65,32 @@ export function cancelledOutcome(planId: string, outcome?: ExecutionOutcome): Ex
   };
 }
 
-/** The queue entries `target` (a plan ID, a joined plan's ID, or a key) names, oldest first. */
-function named(journal: Journal, target: string): { key: string | null; entries: QueueEntry[] } {
+type Named = { key: string | null; entries: QueueEntry[]; why?: string };
+
+/**
+ * The queue entries `target` names, oldest first: as a plan ID (a queued or running plan, or one that joined an
+ * execution) and as a key (its queued and running entries). A plan's ID is chosen by whoever sends the plan, so it
+ * may equal another key: a target that names entries both ways, of different keys, names nothing until the
+ * operator says which (`idem cancel --plan-id | --key`), lest a plan named like a key be cancelled in its place.
+ */
+function named(journal: Journal, target: string, kind: TargetKind): Named {
+  const asPlan = kind === "key" ? undefined : byPlanId(journal, target);
+  const record = kind === "plan" ? undefined : journal.record(target);
+  const asKey: Named | undefined = record && {
+    key: record.key,
+    entries: record.queued.map((seq) => journal.queueEntry(seq)).filter((e) => e !== undefined),
+  };
+  if (asPlan && asKey && asKey.entries.length > 0 && asPlan.key !== asKey.key) {
+    return {
+      key: null,
+      entries: [],
+      why: `${JSON.stringify(target)} is both the ID of a plan of key ${JSON.stringify(asPlan.key)} and a key with plans of its own: say which with idem cancel --plan-id ID or --key KEY`,
+    };
+  }
+  return asPlan ?? asKey ?? { key: null, entries: [] };
+}
+
+function byPlanId(journal: Journal, target: string): Named | undefined {
   const first = [...journal.pending()].find((entry) => entry.planId === target);
   if (first) {
     const record = journal.record(first.key);
@@ -75,10 +104,7 @@ function named(journal: Journal, target: string): { key: string | null; entries:
     const entry = head === undefined ? undefined : journal.queueEntry(head);
     return { key: joined.key, entries: entry ? [entry] : [] };
   }
-  const record = journal.record(target);
-  if (!record) return { key: null, entries: [] };
-  const entries = record.queued.map((seq) => journal.queueEntry(seq)).filter((e) => e !== undefined);
-  return { key: record.key, entries };
+  return undefined;
 }
 
 /**
@@ -88,7 +114,11 @@ function named(journal: Journal, target: string): { key: string | null; entries:
 export async function cancelTarget(
   ctx: PipelineContext,
   runner: CancelRunner,
-  request: { target: string; answer(outcome: CancelOutcome): { topic: string; payload: string } },
+  request: {
+    target: string;
+    kind?: TargetKind;
+    answer(outcome: CancelOutcome): { topic: string; payload: string };
+  },
 ): Promise<CancelOutcome> {
   const { journal } = ctx;
   let outcome: CancelOutcome = { state: "not-found", key: null, cancelled: [] };
@@ -96,7 +126,7 @@ export async function cancelTarget(
   let answered: QueueEntry[] = [];
   await journal.commit((tx) => {
     const time = new Date().toISOString();
-    const { key, entries } = named(journal, request.target);
+    const { key, entries, why } = named(journal, request.target, request.kind);
     aborting = [];
     answered = [];
     let record = key === null ? undefined : journal.record(key);
@@ -112,8 +142,15 @@ export async function cancelTarget(
       }
     }
     if (record) tx.putRecord(record);
-    const state: CancelState = aborting.length > 0 ? "running" : answered.length > 0 ? "queued" : "not-found";
-    outcome = { state, key, cancelled: entries.map((e) => e.planId) };
+    const state: CancelState =
+      why !== undefined
+        ? "ambiguous"
+        : aborting.length > 0
+          ? "running"
+          : answered.length > 0
+            ? "queued"
+            : "not-found";
+    outcome = { state, key, cancelled: entries.map((e) => e.planId), ...(why === undefined ? {} : { why }) };
     const reply = request.answer(outcome);
     tx.addOutbox({ topic: reply.topic, payload: reply.payload });
   });

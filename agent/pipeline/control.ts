@@ -2,7 +2,8 @@
  * The control topic `P/A/control` (QoS 1): operator requests to a running agent, today `idem cancel` only.
  * A request is a JSON object
  *
- *     {"Action": "Cancel", "ID": "<request id>", "Target": "<plan ID or key>", "Time": "<ISO 8601 UTC>"}
+ *     {"Action": "Cancel", "ID": "<request id>", "Target": "<plan ID or key>", "Kind"?: "plan"|"key",
+ *      "Time": "<ISO 8601 UTC>"}
  *
  * signed exactly like a plan when the agent has `trustedKeys` (SPEC 9a, `authenticate.ts`): over `P/A/control` +
  * the payload bytes, as MQTT 5 user properties `Signature`/`KeyId` or in the envelope `{Signature, KeyId, Plan}`
@@ -20,7 +21,7 @@ import { parseJson } from "../json/parse.ts";
 import { toPlain } from "../json/plain.ts";
 import type { IncomingMessage } from "../transport/port.ts";
 import { authenticate, trustedKeysOf } from "./authenticate.ts";
-import { type CancelOutcome, type CancelRunner, cancelTarget } from "./cancel.ts";
+import { type CancelOutcome, type CancelRunner, cancelTarget, type TargetKind } from "./cancel.ts";
 import type { PipelineContext } from "./context.ts";
 
 /** How far a signed request's `Time` may be from the agent's clock, either way. */
@@ -35,6 +36,8 @@ export function controlTopics(prefix: string, agentId: string): { requests: stri
 interface Request {
   id: string;
   target: string;
+  /** `Kind`: what `target` is, when the operator said (`idem cancel --plan-id | --key`). */
+  kind: TargetKind;
   time: string | undefined;
 }
 
@@ -73,6 +76,7 @@ export async function takeControl(
     }
     const outcome = await cancelTarget(ctx, runner, {
       target: request.target,
+      kind: request.kind,
       answer: (done) => ({ topic: topics.replies, payload: payload(ctx, request.id, done) }),
     });
     log.info("cancel", {
@@ -112,17 +116,23 @@ function readRequest(bytes: Uint8Array): Read {
   if (typeof target !== "string" || target === "" || target.length > 1024 || !target.isWellFormed()) {
     return bad("its Target is not a plan ID or key (a string of 1-1024 characters)");
   }
+  const kind = value.Kind;
+  if (kind !== undefined && kind !== "plan" && kind !== "key") {
+    return bad(`its Kind ${JSON.stringify(kind)} is not "plan" or "key"`);
+  }
   const time = typeof value.Time === "string" ? value.Time : undefined;
-  return { kind: "ok", request: { id, target, time } };
+  return { kind: "ok", request: { id, target, kind, time } };
 }
 
 function payload(ctx: PipelineContext, id: string, outcome: CancelOutcome | { refused: string }): string {
   const refused = "refused" in outcome;
   const message = refused
     ? `Cannot serve control request ${JSON.stringify(id)} as ${outcome.refused}`
-    : outcome.state === "not-found"
-      ? "Nothing to cancel: no queued or running plan has that plan ID or key"
-      : `Cancelled ${outcome.cancelled.length} plan(s) (${outcome.state})`;
+    : outcome.state === "ambiguous"
+      ? `Cannot cancel as ${outcome.why}`
+      : outcome.state === "not-found"
+        ? "Nothing to cancel: no queued or running plan has that plan ID or key"
+        : `Cancelled ${outcome.cancelled.length} plan(s) (${outcome.state})`;
   return JSON.stringify({
     SourceID: id,
     Action: "Cancel:Result",

@@ -69,7 +69,7 @@ export async function intake(
       pending.issued(message, committed, resources, message.settled);
       message.taken?.();
     };
-  if (message.dup && journal.seen(planId)) {
+  if (message.dup && redelivered(journal.seen(planId), decoded.exact)) {
     // The broker re-sent a message whose decision is already durable (a crash before the PUBACK): its answer
     // is in the outbox or its run is queued. Answering again would only make a duplicate (SPEC 5.2a).
     ctx.log.info("redelivered", { plan: planId, decision: journal.seen(planId)?.decision });
@@ -169,6 +169,22 @@ export async function intake(
         `Cannot decide plan "${planId}": key ${request.key} changed under ${MAX_ROUNDS} decisions in a row`,
       );
     }
+  }
+}
+
+/**
+ * A re-delivered message (MQTT DUP) whose decision is durable: its plan ID is seen with this content. Seen with
+ * other content, the decision kept is another message's (the same ID sent twice, the second not yet decided
+ * when the agent crashed): this one is decided (303), or its answer is repeated — a duplicate answer, never a
+ * lost one. Seen without a content (refused before it was fingerprinted): taken as this message's.
+ */
+function redelivered(seen: SeenEntry | undefined, exact: Parameters<typeof fingerprint>[0]): boolean {
+  if (!seen) return false;
+  if (!seen.fingerprint) return true;
+  try {
+    return fingerprint(exact) === seen.fingerprint;
+  } catch {
+    return false; // decided below, where whatever is wrong with it is answered
   }
 }
 

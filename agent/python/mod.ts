@@ -23,7 +23,8 @@ import { EnvironmentError, ErrorCode, IdemError } from "../errors.ts";
 import type { JsonValue } from "../json/parse.ts";
 import { parseJson } from "../json/parse.ts";
 import type { BodyTree } from "./check/ast.ts";
-import { type Boundedness, boundOf, fitsInProcess, parameterUnits } from "./check/bounded.ts";
+import { type Boundedness, boundOf } from "./check/bounded.ts";
+import { fitsInProcess, parameterUnits } from "./check/bounded_budget.ts";
 import { runBody } from "./eval/evaluator.ts";
 import type { ScriptCaller } from "./eval/script.ts";
 import { engineLimit, isStackOverflow } from "./runtime/engine_limits.ts";
@@ -175,9 +176,12 @@ export interface BodyRun {
 }
 
 const bounds = new WeakMap<BodyTree, Boundedness>();
+/** `IDEM_BODY_WORKER=always`: every Body in a worker, as before the rule (comparisons, docs/benchmarks.md). */
+const WORKER_ALWAYS = process.env.IDEM_BODY_WORKER === "always";
 
 /** Whether `run` is evaluated in-process (check/bounded.ts): bounded by construction, within budget for its inputs. */
 export function runsInProcess(run: BodyRun, outputCapBytes: number): boolean {
+  if (WORKER_ALWAYS) return false;
   let boundedness = bounds.get(run.program.tree);
   if (boundedness === undefined) {
     boundedness = boundOf(run.program.tree, run.scripts);

@@ -68,7 +68,10 @@ test("a secret of the wrong type is named but never quoted, from the file or the
   assert.equal(outcome.code, 2, outcome.stderr);
   assert.match(outcome.stderr, /broker\.password: give a string; got a number \(not shown/);
   assert.match(outcome.stderr, /environment\.TOKEN: give a string; got an object \(not shown/);
-  assert.match(outcome.stderr, /trustedKeys\.0\.publicKey: give a non-empty string; got an array \(not shown/);
+  assert.match(
+    outcome.stderr,
+    /trustedKeys\.0\.publicKey: give a non-empty string; got an array \(not shown/,
+  );
   const env = await check([], { IDEM_ENVIRONMENT: '{"TOKEN": s3cret-var}' });
   assert.equal(env.code, 2, env.stderr);
   assert.match(env.stderr, /IDEM_ENVIRONMENT \(environment\): give JSON: .*; got a string \(not shown/);
@@ -116,4 +119,18 @@ test("a broker password without a user name is refused at start, naming what to 
   assert.doesNotMatch(outcome.stderr, /"pw"/);
   const withUser = await check(["--broker", "mqtt://bob@10.0.0.5:1883"], { IDEM_BROKER_PASSWORD: "pw" });
   assert.equal(withUser.code, 0, withUser.stderr);
+});
+
+test("a whole number beyond 2**53 - 1 is refused rather than rounded (a generation must not change)", async () => {
+  const flag = await check(["--generation", "99999999999999999999"]);
+  assert.equal(flag.code, 2, flag.stderr);
+  assert.match(
+    flag.stderr,
+    /--generation \(generation\): give a whole number ≥ 0 up to 9007199254740991; got/,
+  );
+  const env = await check([], { IDEM_GENERATION: "9007199254740993" });
+  assert.equal(env.code, 2, env.stderr);
+  const file = await check(["--config", configFile('{"generation": 18446744073709551617}')]);
+  assert.equal(file.code, 2, file.stderr);
+  assert.equal((await check(["--generation", "9007199254740991"])).code, 0);
 });

@@ -2,16 +2,79 @@
  * Bounded evaluation (SPEC 6) end to end, with a real broker and the agent from its sources: a Body that
  * computes forever never holds up the agent (plans are acknowledged and, with concurrency 2, answered meanwhile),
  * its Timeout answers it 101, and a Body beyond `bodyMemoryMB` is code 1 MemoryError while the same agent
- * process goes on serving.
+ * process goes on serving. A Body bounded by construction (agent/python/check/bounded.ts) is evaluated by the
+ * agent itself: no worker process exists while its script runs; a Body with a loop gets one.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 
 const FOREVER = "for x in range(10**12):\n  pass";
+
+/** The command lines of a process's children (all its threads'). */
+function childCommands(pid: number): string[] {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean),
+  );
+  return children.flatMap((child) => {
+    try {
+      return [readFileSync(`/proc/${child}/cmdline`, "utf8").replaceAll("\0", " ")];
+    } catch {
+      return []; // ended meanwhile
+    }
+  });
+}
+
+async function untilStarted(effects: string, tag: string): Promise<void> {
+  const started = () => existsSync(effects) && readFileSync(effects, "utf8").includes(` ${tag}\n`);
+  const end = Date.now() + 30_000;
+  while (!started()) {
+    if (Date.now() > end) throw new Error(`the script of plan ${tag} did not start within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test("a bounded Body runs in the agent's process; a Body with a loop in a worker process", {
+  timeout: 90_000,
+}, async (t) => {
+  const scene = await openScene(t, "body-inprocess");
+  const agent = await scene.startAgent();
+  const isWorker = (command: string) =>
+    command.includes("worker_main.ts") || command.includes("__idem-body-worker");
+
+  const bounded = applicationPlan({ effects: scene.effects, tag: "bounded", sleepSeconds: 2 });
+  await scene.engine.send(bounded);
+  await untilStarted(scene.effects, "bounded");
+  const whileBounded = childCommands(agent.pid);
+  assert.ok(
+    whileBounded.some((c) => c.includes("deploy.sh")),
+    whileBounded.join("\n"),
+  );
+  assert.deepEqual(whileBounded.filter(isWorker), [], "a worker process for a bounded Body");
+  const first = await scene.engine.waitForResult(bounded.ID, 20_000);
+  assert.equal(first.ErrorCode, 0, JSON.stringify(first));
+  assert.match(String(first.Body), /^ran \d+ bounded payload$/);
+
+  const looping = applicationPlan({
+    effects: scene.effects,
+    tag: "looping",
+    sleepSeconds: 2,
+    body: "n = 0\nfor x in [1, 2]:\n  n = n + x\nreturn deploy(args.tag).stdout + ' ' + str(n)",
+  });
+  await scene.engine.send(looping);
+  await untilStarted(scene.effects, "looping");
+  assert.equal(
+    childCommands(agent.pid).filter(isWorker).length,
+    1,
+    "no worker process for a Body with a loop",
+  );
+  const second = await scene.engine.waitForResult(looping.ID, 20_000);
+  assert.equal(second.ErrorCode, 0, JSON.stringify(second));
+  assert.match(String(second.Body), /^ran \d+ looping payload 3$/);
+});
 
 test("a Body computing forever holds up nothing: plans are acknowledged and answered meanwhile, then it is 101", {
   timeout: 90_000,

@@ -7,7 +7,11 @@
  * A. the killed node never returns → every plan answered once, no script run twice, duplicates replayed, the
  *    agent online on another node (its log and its retained `"Broker"`);
  * B. (the same agent, continuing) the killed node returns, the plans go through it, and the agent's new node is
- *    killed → the same guarantees on the remaining nodes.
+ *    killed → the same guarantees on the remaining nodes;
+ * C. (continuing, two nodes up) the agent's node is killed while a plan runs (a script waiting on a gate file):
+ *    one node left, NATS has no JetStream quorum and closes every session attempt; the plan ends meanwhile, its
+ *    result waits in the outbox; a dead node returns → the result is answered once, a re-send replayed, the
+ *    script ran once, the status names the node the agent is on.
  *
  * The time from each kill to the agent's `online` line on another node is measured and printed: a figure for
  * docs/deploy.md, not an assertion (the waits have generous failure timeouts only).
@@ -24,8 +28,9 @@ import {
   startAgent,
   uniqueAgentId,
 } from "../helpers/agent_process.ts";
-import { readExecutions } from "../helpers/effects.ts";
+import { readExecutions, waitForEffects } from "../helpers/effects.ts";
 import { connectEngine, type Engine } from "../helpers/engine.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { type NatsCluster, type NatsNode, startNatsCluster } from "../helpers/nats_cluster.ts";
 import { applicationPlan, type MuranoPlan } from "../helpers/plans.ts";
 
@@ -190,5 +195,51 @@ test("the killed node returns and the agent's new node is killed: the same guara
   assert.notEqual(from, returning);
   console.log(
     `# failover B: ${from.name} killed -> online on ${to.name} in ${ms} ms (${PLANS} plans, 0 lost, 0 run twice)`,
+  );
+});
+
+test("with two nodes left, the agent's node is killed while a plan runs: no quorum, its result waits in the outbox, and once a node returns it is answered, run once", {
+  timeout: 180_000,
+}, async () => {
+  const up = cluster.nodes.filter((node) => node.running);
+  assert.equal(up.length, 2, "test B left two nodes running");
+  const victim = onlineNode();
+  const through = up.find((node) => node !== victim) as NatsNode;
+  const engine = await connectEngine(through, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
+  engines.push(engine);
+  const gate = makeGate(join(root, "gate-c"));
+  const marker = join(root, "markers", "c-running.log");
+  const idempotency = { Policy: "run-once-ever", Key: "c-running" };
+  const plan = gatedPlan(gate, { effects: marker, tag: "c", idempotency });
+  await engine.send(plan);
+  await waitForEffects(marker, (e) => e.executions.length === 1, WAIT_MS);
+
+  // One node of three left: NATS closes every MQTT session attempt (its JetStream has no quorum).
+  const since = agent.mark();
+  const killedAt = Date.now();
+  await victim.kill9();
+  await agent.waitForLog(/\bevent=offline\b/, { since, timeoutMs: WAIT_MS });
+  gate.open();
+  await waitForEffects(marker, (e) => e.executions[0]?.done === true, WAIT_MS);
+  const back = cluster.nodes.find((node) => !node.running && node !== victim) as NatsNode;
+  const backAt = Date.now();
+  await back.start();
+
+  const [result] = await engine.waitForResults(plan.ID, 1, WAIT_MS);
+  assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
+  const [online] = agent.matching(/\bevent=online\b/, since);
+  assert.ok(online, `the agent came back online:\n${agent.tail()}`);
+  const fields = parseLogfmt(online);
+  assert.notEqual(cluster.nodeOf(fields.broker as string), victim, online);
+  const resent = gatedPlan(gate, { effects: marker, tag: "c", idempotency });
+  await engine.send(resent);
+  const [replayed] = await engine.waitForResults(resent.ID, 1, WAIT_MS);
+  assert.equal(replayed?.Idem?.Decision, "replay", JSON.stringify(replayed));
+  assert.equal(readExecutions(marker).executions.length, 1, readExecutions(marker).lines.join("\n"));
+  assert.notEqual(onlineNode(), victim);
+  await engine.waitForStatusMatching((s) => s.State === "online" && s.Broker === onlineNode().url, WAIT_MS);
+  const onlineAt = Date.parse(fields.time ?? "");
+  console.log(
+    `# quorum C: ${victim.name} killed with one node left (outbox=${fields.outbox} at the next online); ${back.name} restarted -> online on ${cluster.nodeOf(fields.broker as string).name} ${onlineAt - backAt} ms later (${onlineAt - killedAt} ms after the kill)`,
   );
 });

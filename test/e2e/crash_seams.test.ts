@@ -162,3 +162,68 @@ test("a crash after one commit held a plan's result and the next plan's start ru
     assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, `one final result for ${plan.ID}`);
   }
 });
+
+// Seams of a backlog's shared decision commits (docs/reliability.md, "Decisions of a backlog share a commit").
+
+const batchSeams: { point: Failpoint; meaning: string }[] = [
+  { point: "before-batch-commit", meaning: "several plans decided, their commits issued, not all durable" },
+  { point: "after-batch-commit", meaning: "one commit made several decisions durable, none acknowledged" },
+];
+
+for (const { point, meaning } of batchSeams) {
+  test(`a crash at ${point} (${meaning}) loses no plan, runs none twice, answers every one`, {
+    timeout: 120_000,
+  }, async (t) => {
+    const scene = await openScene(t, `seam-${point}`);
+    // A first start makes the persistent session; the backlog then waits in the broker and comes in a burst.
+    const first = await scene.startAgent();
+    await first.stop();
+    const plans = Array.from({ length: 16 }, (_, i) =>
+      applicationPlan({ effects: scene.effects, tag: `${point}-${i}` }),
+    );
+    // A plan ID sent twice with other content, and the same content twice under two IDs, inside the burst.
+    const reused = {
+      ...applicationPlan({ effects: scene.effects, tag: `${point}-reused` }),
+      ID: plans[3]?.ID,
+    };
+    const twin = applicationPlan({ effects: scene.effects, tag: `${point}-5` });
+    for (const plan of [...plans.slice(0, 8), reused, twin, ...plans.slice(8)]) await scene.engine.send(plan);
+
+    const crashing = await scene.startAgent({ failpoint: point, waitOnline: false });
+    const crash = await crashing.waitForExit();
+    assert.equal(crash.signal, "SIGKILL", `the agent killed itself at ${point}\n${crashing.tail()}`);
+    assert.ok(
+      crashing.lines.some((line) => line.includes(`event=failpoint name=${point}`)),
+      crashing.tail(),
+    );
+
+    await scene.startAgent();
+    const reusedId = String(plans[3]?.ID);
+    for (const plan of plans) {
+      const results = await scene.engine.waitForResults(plan.ID, plan.ID === reusedId ? 2 : 1);
+      assert.ok(
+        results.some((r) => r.ErrorCode === 0),
+        `${plan.ID} ran and succeeded:\n${scene.engine.summary()}`,
+      );
+    }
+    const [again] = await scene.engine.waitForResults(twin.ID);
+    assert.equal(again?.ErrorCode, 0, JSON.stringify(again));
+    assert.ok(["join", "replay"].includes(String(again?.Idem?.Decision)), JSON.stringify(again));
+    assert.equal(again?.Idem?.RanAs, plans[5]?.ID, "the same content joined the first one");
+    // The re-used ID: its first content ran; the second send got 303 (checked among its results).
+    // A 303 whose commit was durable but not acknowledged is answered again after the re-delivery: replies are
+    // at-least-once (docs/reliability.md); the run's result is one.
+    const codes = scene.engine.distinctResultsFor(reusedId).map((r) => r.ErrorCode);
+    assert.equal(codes.filter((code) => code === 0).length, 1, `one run:\n${scene.engine.summary()}`);
+    assert.ok(
+      codes.length >= 2 && codes.every((code) => code === 0 || code === 303),
+      `the other content under the re-used ID got 303:\n${scene.engine.summary()}`,
+    );
+    const effects = readExecutions(scene.effects);
+    assert.equal(effects.executions.length, plans.length, `each plan ran once:\n${effects.lines.join("\n")}`);
+    for (const plan of plans) {
+      const finals = scene.engine.distinctResultsFor(plan.ID).length;
+      if (plan.ID !== reusedId) assert.equal(finals, 1, `one final result for ${plan.ID}`);
+    }
+  });
+}

@@ -23,7 +23,6 @@
  * Script calls: a Body in-process is re-run from its start after each script call with the outcomes so far
  * (worker/in_process.ts), so its computing bound is multiplied by its script call sites + 1.
  */
-import type { JsonValue } from "../../json/parse.ts";
 import type { BodyTree, Element, Expr, Stmt, Target } from "./ast.ts";
 import {
   builtinCost,
@@ -35,20 +34,20 @@ import {
   specProblem,
   specSlack,
 } from "./bounded_calls.ts";
-import { ARGS, add, constant, max, SCRIPT_RESULT, type Size, scale, unitsOf, ZERO } from "./bounded_size.ts";
+import {
+  ARGS,
+  add,
+  type Bound,
+  constant,
+  max,
+  SCRIPT_RESULT,
+  type Size,
+  scale,
+  ZERO,
+} from "./bounded_size.ts";
 import { BUILTINS } from "./rules.ts";
 
-export type { Size } from "./bounded_size.ts";
-
-/** A Body's bound: how much it allocates and computes in one run, and how many script calls it may make. */
-export interface Bound {
-  readonly memory: Size;
-  readonly time: Size;
-  /** Its script call sites: at most this many calls (each runs at most once). */
-  readonly calls: number;
-  /** Its return value's size (json.dumps of it is up to 6 characters per character: `\uXXXX`). */
-  readonly result: Size;
-}
+export type { Bound, Size } from "./bounded_size.ts";
 
 export type Boundedness =
   | { readonly bounded: true; readonly bound: Bound }
@@ -56,11 +55,6 @@ export type Boundedness =
 
 /** Thrown inside the walk: the construct that puts the Body outside the rule. */
 class Outside extends Error {}
-
-/** The memory budget of one in-process Body, in units (a character is 2 bytes: 8 MiB units ≈ 16 MB). */
-export const MEMORY_UNITS = 8 * 1024 * 1024;
-/** The computing budget of one in-process Body, in units (~10-40 ms of event loop at worst on this machine). */
-export const TIME_UNITS = 32 * 1024 * 1024;
 
 /** Whether a Body of `tree` (the plan's `scripts`) is inside the rule, with its bound; else the construct. */
 export function boundOf(tree: BodyTree, scripts: ReadonlySet<string>): Boundedness {
@@ -73,34 +67,6 @@ export function boundOf(tree: BodyTree, scripts: ReadonlySet<string>): Boundedne
   }
   const bound = { memory: walk.memory, time: walk.time, calls: walk.calls, result: walk.result };
   return { bounded: true, bound };
-}
-
-/**
- * Whether a plan whose Body has `bound` runs in-process: `parameterUnits` is the size of its Parameters (the
- * length of their JSON text bounds it), `outputCapBytes` the cap of each captured stream of a script.
- */
-export function fitsInProcess(
-  bound: Bound,
-  inputs: { parameterUnits: number; outputCapBytes: number },
-): boolean {
-  const units = { A: inputs.parameterUnits, O: 2 * inputs.outputCapBytes + 64 };
-  const time = unitsOf(bound.time, units) * (bound.calls + 1) + 6 * unitsOf(bound.result, units);
-  return unitsOf(bound.memory, units) <= MEMORY_UNITS && time <= TIME_UNITS;
-}
-
-/**
- * The size in units of the plan's Parameters (A of bounded_size.ts): a string's characters, a number's text (a
- * float's repr up to 24), an element or member 2 more (its separators) — what `args` can hold and print.
- */
-export function parameterUnits(value: JsonValue): number {
-  if (typeof value === "string") return value.length + 2;
-  if (typeof value === "bigint") return value.toString(16).length * 2 + 2;
-  if (typeof value === "number") return 24;
-  if (value === null || typeof value === "boolean") return 5;
-  let units = 2;
-  if (Array.isArray(value)) for (const item of value) units += parameterUnits(item) + 2;
-  else for (const [key, item] of value) units += key.length + parameterUnits(item) + 4;
-  return units;
 }
 
 type Env = Map<string, Size>;

@@ -16,6 +16,16 @@ export interface Size {
   readonly k: number;
 }
 
+/** A Body's bound (bounded.ts): how much it allocates and computes in one run, and its script calls. */
+export interface Bound {
+  readonly memory: Size;
+  readonly time: Size;
+  /** Its script call sites: at most this many calls (each runs at most once). */
+  readonly calls: number;
+  /** Its return value's size (json.dumps of it is up to 6 characters per character: `\uXXXX`). */
+  readonly result: Size;
+}
+
 export const ZERO: Size = { a: 0, o: 0, k: 0 };
 /** `args`: at most the Parameters' size. */
 export const ARGS: Size = { a: 1, o: 0, k: 0 };
