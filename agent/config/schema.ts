@@ -31,7 +31,7 @@ export const BrokerSettings = Type.Object(
       }),
     ),
     username: Type.Optional(
-      Type.String({ description: "User name for the broker (or `mqtt://USER@HOST`)." }),
+      Type.String({ minLength: 1, description: "User name for the broker (or `mqtt://USER@HOST`)." }),
     ),
     password: Type.Optional(
       Type.String({
@@ -42,15 +42,24 @@ export const BrokerSettings = Type.Object(
     ),
     ca: Type.Optional(
       Type.String({
+        minLength: 1,
         file: true,
         description: "PEM file of the CA bundle that signs the broker's certificate.",
       }),
     ),
     cert: Type.Optional(
-      Type.String({ file: true, description: "PEM file of the agent's client certificate (mutual TLS)." }),
+      Type.String({
+        minLength: 1,
+        file: true,
+        description: "PEM file of the agent's client certificate (mutual TLS).",
+      }),
     ),
     key: Type.Optional(
-      Type.String({ file: true, description: "PEM file of the client certificate's private key." }),
+      Type.String({
+        minLength: 1,
+        file: true,
+        description: "PEM file of the client certificate's private key.",
+      }),
     ),
     rejectUnauthorized: Type.Boolean({
       default: true,
@@ -145,6 +154,7 @@ export const Config = Type.Object({
     ),
   ),
   dataDir: Type.String({
+    minLength: 1,
     default: "./idem-data",
     description: "The agent's folder: journal, scripts' work folders, cache. One agent per data dir.",
   }),
@@ -182,10 +192,11 @@ export const Config = Type.Object({
     description: "Refuse plans that carry no Generation (301).",
   }),
   defaultPolicy: Type.String({
+    minLength: 1,
     default: "skip-if-identical",
     description: "The idempotency policy of plans that name none (SPEC 5.2).",
   }),
-  plugins: Type.Array(Type.String(), {
+  plugins: Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     example: ["/etc/idem/plugins"],
     description: "Folders whose .js/.mjs/.ts files are policy plugins (docs/plugins.md).",
@@ -266,7 +277,7 @@ export const Config = Type.Object({
         port: Type.Optional(
           Type.Integer({ minimum: 1, maximum: 65535, description: "Serve /metrics on this port." }),
         ),
-        host: Type.String({ default: "127.0.0.1", description: "…on this address." }),
+        host: Type.String({ minLength: 1, default: "127.0.0.1", description: "…on this address." }),
         textfile: Type.Optional(
           Type.String({
             minLength: 1,

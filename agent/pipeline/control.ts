@@ -8,9 +8,10 @@
  * signed exactly like a plan when the agent has `trustedKeys` (SPEC 9a, `authenticate.ts`): over `P/A/control` +
  * the payload bytes, as MQTT 5 user properties `Signature`/`KeyId` or in the envelope `{Signature, KeyId, Plan}`
  * (`Plan` holding the request's JSON text). With keys, a request must also be fresh — its `Time` within
- * {@link MAX_SKEW_MS} of the agent's clock — and its ID not seen before by this process: a captured request
- * replayed later cancels nothing. An unsigned, badly signed, stale or malformed request is refused: logged at
- * `warn`, answered `State: "refused"` (when it has a readable ID), nothing cancelled.
+ * {@link MAX_SKEW_MS} of the agent's clock, not before this process started — and its ID not seen before by this
+ * process: a captured request replayed later, even across a restart of the agent, cancels nothing. An unsigned,
+ * badly signed, stale or malformed request is refused: logged at `warn`, answered `State: "refused"` (when it has
+ * a readable ID), nothing cancelled; one over {@link MAX_REQUEST_BYTES} is only logged.
  *
  * Every answer goes on `P/A/control/replies` through the durable outbox, and the control message is
  * acknowledged only after that commit (SPEC 2). A request that cannot be served is answered; only the journal's
@@ -23,6 +24,9 @@ import type { IncomingMessage } from "../transport/port.ts";
 import { authenticate, trustedKeysOf } from "./authenticate.ts";
 import { type CancelOutcome, type CancelRunner, cancelTarget, type TargetKind } from "./cancel.ts";
 import type { PipelineContext } from "./context.ts";
+
+/** The largest control message read (a signed request in its envelope is under 1 KiB; Target ≤ 1024 characters). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** How far a signed request's `Time` may be from the agent's clock, either way. */
 export const MAX_SKEW_MS = 10 * 60_000;
@@ -53,6 +57,11 @@ export async function takeControl(
   const { config, log } = ctx;
   const topics = controlTopics(config.prefix, config.agentId);
   const keys = trustedKeysOf(config);
+  if (message.payload.length > MAX_REQUEST_BYTES) {
+    // A request is a few hundred bytes: nothing larger is read, checked or parsed (a hostile one, 20 MB, was).
+    ctx.log.warn("cancel-refused", { request: null, message: `it has ${message.payload.length} bytes` });
+    return;
+  }
   const verdict = authenticate(message, { keys, plansTopic: topics.requests });
   const read = readRequest(verdict.payload);
   const id = read.kind === "ok" ? read.request.id : read.id;
@@ -66,6 +75,13 @@ export async function takeControl(
       if (!(skew <= MAX_SKEW_MS)) {
         return await refuse(
           `its Time ${JSON.stringify(request.time ?? null)} is not within ${MAX_SKEW_MS / 60_000} minutes of the agent's clock (a replayed request, or clocks apart: check NTP)`,
+        );
+      }
+      if (Date.parse(request.time as string) < performance.timeOrigin) {
+        // The IDs served are this process's only: one signed before it started could be a capture replayed
+        // across a restart (it cancelled the key's next run, the same as the first).
+        return await refuse(
+          `its Time ${request.time} is before this agent started (${new Date(performance.timeOrigin).toISOString()}): a signed request from before a restart is not served, lest a captured one be replayed; send it again`,
         );
       }
       const now = Date.now();

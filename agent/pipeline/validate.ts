@@ -99,7 +99,7 @@ export function address(
 }
 
 /**
- * The leaf (`plans`, `status`, `events`) when `topic` is `P/<agent>/<leaf>` of some agent, in the spelling given or
+ * The leaf (`plans`, `status`, `events`, `control`) when `topic` is `P/<agent>/<leaf>` (or below `control`) of some agent, in the spelling given or
  * as a broker that swaps `.` and `/` routes it (an agent id may hold `.`, so any number of levels between the
  * prefix and the leaf); else undefined.
  */
@@ -114,6 +114,8 @@ function controlLeaf(topic: string, prefix: string): string | undefined {
     const cut = rest.lastIndexOf("/");
     const leaf = rest.slice(cut + 1);
     if (cut > 0 && CONTROL_LEAVES.has(leaf)) return leaf;
+    // Below an agent's control topic (its replies to operators' requests): no plan may answer there either.
+    if (rest.indexOf("/control/") > 0) return "control";
   }
   return undefined;
 }

@@ -134,3 +134,17 @@ test("a whole number beyond 2**53 - 1 is refused rather than rounded (a generati
   assert.equal(file.code, 2, file.stderr);
   assert.equal((await check(["--generation", "9007199254740991"])).code, 0);
 });
+
+test("a flag given without its value is refused, not read as an empty setting (--config, --data-dir, --plugins)", async () => {
+  const config = await check(["--config"]);
+  assert.equal(config.code, 2);
+  assert.match(config.stderr, /Cannot use --config without a file: give --config FILE/);
+  for (const flag of ["--data-dir", "--plugins", "--default-policy", "--broker-username", "--metrics-host"]) {
+    const outcome = await check([flag]);
+    assert.equal(outcome.code, 2, `${flag}: ${outcome.stderr}`);
+    assert.match(
+      outcome.stderr,
+      new RegExp(`${flag} \\(\\S+\\): give a non-empty string; got the string ""`),
+    );
+  }
+});
