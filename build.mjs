@@ -38,14 +38,18 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  * V8 flags the agent runs with (issue 11, memory): a young generation of at most 1 MB per semi-space. Without it V8
  * grows the young generation to 16 MB per semi-space under the allocation of a plan stream, and the agent's RSS
  * with it (measured, bench/backlog.ts and bench/soak.ts: docs/benchmarks.md); forking a script also costs more
- * with a larger RSS. Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/benchmarks.md, "Per-plan cost").
+ * with a larger RSS. The one list: the executable's SEA `execArgv`, and `npm start` reads it (`--print-v8-flags`);
+ * Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/benchmarks.md, "Per-plan cost").
+ * Measured candidates (`--lite-mode`, `--v8-pool-size=1`) and why they are not here yet: docs/benchmarks.md,
+ * "Start-up and idle memory".
  */
 const V8_FLAGS = ["--max-semi-space-size=1"];
 /**
  * Requires of dependencies that a start does not need, made lazy in the bundle (issue 11: memory and start-up).
  * MQTT.js builds its table of transports on the first connect and requires every one of them: WebSocket (the
  * `ws` package: http, https, zlib, crypto) and TLS (node:tls, which initialises OpenSSL's tables). An agent on
- * `mqtt://` uses neither, nor SOCKS proxies nor browser timers (docs/benchmarks.md, "Start-up and idle memory"). Each entry names the file and the exact text it replaces: when a new version of the
+ * `mqtt://` uses neither, nor SOCKS proxies nor browser timers (docs/benchmarks.md, "Start-up and idle
+ * memory"). Each entry names the file and the exact text it replaces: when a new version of the
  * dependency changes that text, the build fails here rather than silently loading them again.
  */
 const LAZY_REQUIRES = [

@@ -2,7 +2,7 @@
  * `idem send`: the engine side, for operators and scripts. Reads a plan, fills the envelope (a fresh ID when
  * it has none, Generation / Idempotency (Policy, Key, Options) / Timeout / ReplyTo from flags), publishes it
  * QoS 1 and, with `--wait`, prints the result whose SourceID is the plan's ID as the agent sent it (bare
- * `Infinity`/`NaN` included, as Python's json writes them). The broker exchange is agent/send_exchange.ts.
+ * `Infinity`/`NaN` included, as Python's json writes them). The broker session and exchange are agent/client/.
  *
  * The plan file is read with the agent's own parser (agent/json/parse.ts) and written back from that tree
  * (agent/json/write.ts), so what is published is what the file says: `1.0` stays a float, `2**53+1` exact,
@@ -11,14 +11,13 @@
 
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import mqtt, { type MqttClient } from "mqtt";
-import { readSigningKey, signPlan } from "./commands/keygen.ts";
-import { brokerUrl } from "./config/broker_url.ts";
+import { connectClient } from "./client/connect.ts";
+import { Exchange } from "./client/exchange.ts";
+import { readSigningKey } from "./commands/keygen.ts";
 import { IdemError } from "./errors.ts";
 import { type JsonObject, type JsonValue, parseJson } from "./json/parse.ts";
 import { stringifyJson } from "./json/write.ts";
 import type { Plan } from "./murano/plan.ts";
-import { describeAgent, Exchange } from "./send_exchange.ts";
 import { topicNameProblem } from "./transport/topic.ts";
 
 export interface SendOptions {
@@ -104,46 +103,6 @@ function applyEnvelope(plan: JsonObject, envelope: Envelope): void {
   }
 }
 
-async function connect(
-  broker: string,
-  given: Pick<SendOptions, "username" | "password">,
-): Promise<MqttClient> {
-  if (broker.startsWith("embedded")) {
-    throw new IdemError(
-      2,
-      `Cannot send to "${broker}": give --broker the URL of the agent's broker, e.g. mqtt://127.0.0.1:1883`,
-    );
-  }
-  const url = new URL(brokerUrl(broker));
-  const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
-  const username = url.username ? decodeURIComponent(url.username) : given.username;
-  const options = {
-    host: url.hostname,
-    port: Number(url.port || (tls ? 8883 : 1883)),
-    protocol: tls ? ("mqtts" as const) : ("mqtt" as const),
-    clientId: `idem-send-${randomUUID().slice(0, 8)}`,
-    reconnectPeriod: 0,
-    writeCache: false,
-    connectTimeout: 10_000,
-    // A password never comes in the URL (brokerUrl refuses it): IDEM_BROKER_PASSWORD.
-    ...(username ? { username } : {}),
-    ...(given.password ? { password: given.password } : {}),
-  };
-  try {
-    return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
-  } catch {
-    try {
-      return await mqtt.connectAsync({ ...options, protocolVersion: 4 });
-    } catch (cause) {
-      throw new IdemError(
-        2,
-        `Cannot connect to the broker at ${broker}: ${(cause as Error).message} (check --broker or IDEM_BROKER)`,
-        { cause },
-      );
-    }
-  }
-}
-
 /**
  * Sends the plan; resolves with the exit code (SPEC 10): 0 sent, or its result's ErrorCode is 0; 1 a result
  * with another ErrorCode; 3 no result within `waitSeconds` (the reason says whether the agent is online and
@@ -170,29 +129,21 @@ export async function sendPlan(options: SendOptions): Promise<number> {
     status: `${options.prefix}/${options.agentId}/status`,
     reply: typeof replyTo === "string" ? replyTo : `${options.prefix}/${options.agentId}/results`,
   };
-  const signingKey = options.sign ? readSigningKey(options.sign.keyFile) : undefined;
-  const client = await connect(options.broker, options);
-  const exchange = new Exchange(client, { planId, topics, waiting: options.waitSeconds !== undefined });
+  const sign = options.sign ? { ...options.sign, key: readSigningKey(options.sign.keyFile) } : undefined;
+  const client = await connectClient(options.broker, {
+    command: "send",
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+  });
+  const exchange = new Exchange(client, {
+    id: planId,
+    noun: "plan",
+    topics: { requests: topics.plans, status: topics.status, reply: topics.reply },
+    waiting: options.waitSeconds !== undefined,
+  });
   try {
     await exchange.listen();
-    const planText = stringifyJson(plan);
-    if (signingKey && options.sign) {
-      const signature = signPlan(signingKey, topics.plans, Buffer.from(planText, "utf8"));
-      const keyId = options.sign.keyId;
-      if (client.options.protocolVersion === 5 && !options.sign.envelope) {
-        const userProperties = { Signature: signature, ...(keyId === undefined ? {} : { KeyId: keyId }) };
-        await exchange.publish(planText, { userProperties });
-      } else {
-        const signed = {
-          Signature: signature,
-          ...(keyId === undefined ? {} : { KeyId: keyId }),
-          Plan: planText,
-        };
-        await exchange.publish(JSON.stringify(signed));
-      }
-    } else {
-      await exchange.publish(planText);
-    }
+    await exchange.publish(stringifyJson(plan), sign === undefined ? {} : { sign });
     const status = await exchange.status();
     if (status === undefined)
       err(`idem: warning: ${describeAgent(options.agentId, topics.status, undefined, planId)}\n`);
@@ -200,7 +151,7 @@ export async function sendPlan(options: SendOptions): Promise<number> {
       out(`${planId}\n`);
       return 0;
     }
-    const outcome = await exchange.result(options.waitSeconds);
+    const outcome = await exchange.answer(options.waitSeconds);
     if (outcome.kind === "lost") {
       throw new IdemError(
         2,
@@ -229,4 +180,31 @@ function resultField(text: string, name: string): unknown {
   if (!parsed.ok || !(parsed.value instanceof Map)) return undefined;
   const value = parsed.value.get(name);
   return typeof value === "bigint" ? Number(value) : value;
+}
+
+/**
+ * One clause on the agent as its status shows it: never seen, offline since, superseded, or online — and then
+ * what it runs (SPEC 8 `Running: {Key, SourceID, Since} | null`, `Queued`), when the status says.
+ */
+function describeAgent(agentId: string, statusTopic: string, status: unknown, planId: string): string {
+  if (typeof status !== "object" || status === null) {
+    return `agent ${agentId} has never been seen on this broker (no retained status on ${statusTopic}): check --agent-id and --broker, and that the agent is started`;
+  }
+  const s = status as Record<string, unknown>;
+  const since = typeof s.Since === "string" ? ` since ${s.Since}` : "";
+  if (s.State === "offline") {
+    return `agent ${agentId} is offline${since}: the plan waits in its session on the broker until it is back`;
+  }
+  if (s.State === "superseded") {
+    return `agent ${agentId} stood down (superseded by a newer incarnation${since}): it runs no more plans`;
+  }
+  const online = `agent ${agentId} is online${since}`;
+  const queued = typeof s.Queued === "number" && s.Queued > 0 ? `, ${s.Queued} plan(s) queued` : "";
+  const running = s.Running as Record<string, unknown> | null | undefined;
+  if (running === undefined) return `${online} (its status does not say what it runs)`;
+  if (running === null)
+    return `${online}, running no plan${queued}: was the plan refused or its result sent elsewhere (ReplyTo)?`;
+  const at = typeof running.Since === "string" ? ` since ${running.Since}` : "";
+  if (running.SourceID === planId) return `${online} and running this plan${at}${queued}`;
+  return `${online}, running another plan (${String(running.SourceID)}, key ${String(running.Key)})${at}${queued}: this one may be queued behind it`;
 }

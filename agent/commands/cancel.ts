@@ -8,13 +8,15 @@
  * request (unsigned, badly signed, stale); 3 no answer in time.
  */
 import { randomUUID } from "node:crypto";
-import mqtt, { type MqttClient } from "mqtt";
-import { brokerUrl } from "../config.ts";
+import { connectClient } from "../client/connect.ts";
+import { Exchange } from "../client/exchange.ts";
 import { IdemError } from "../errors.ts";
+import { parseJson } from "../json/parse.ts";
+import { toPlainObject } from "../json/plain.ts";
 import { controlTopics } from "../pipeline/control.ts";
 import { checkAddressing } from "./addressing.ts";
 import type { Command, CommandInput } from "./command.ts";
-import { readSigningKey, signPlan } from "./keygen.ts";
+import { readSigningKey } from "./keygen.ts";
 
 const USAGE = `Usage: idem cancel [--broker URL] --agent-id ID [--prefix P] [--sign KEYFILE [--key-id ID] [--envelope]]
                    [--wait SECONDS] KEY|PLAN-ID | --key KEY | --plan-id PLAN-ID
@@ -102,9 +104,20 @@ async function cancel(input: CommandInput): Promise<number> {
   const key = signFile === undefined ? undefined : readSigningKey(signFile);
   const topics = controlTopics(text("prefix") ?? "idem", agentId);
   const broker = text("broker") ?? env.IDEM_BROKER ?? "mqtt://127.0.0.1:1883";
-  const client = await connect(broker, env);
+  const client = await connectClient(broker, {
+    command: "cancel",
+    ...(env.IDEM_BROKER_USERNAME ? { username: env.IDEM_BROKER_USERNAME } : {}),
+    ...(env.IDEM_BROKER_PASSWORD ? { password: env.IDEM_BROKER_PASSWORD } : {}),
+  });
+  const id = randomUUID().replaceAll("-", "");
+  const exchange = new Exchange(client, {
+    id,
+    noun: "cancel request",
+    topics: { requests: topics.requests, reply: topics.replies },
+    waiting: true,
+  });
   try {
-    const id = randomUUID().replaceAll("-", "");
+    await exchange.listen();
     const request = JSON.stringify({
       Action: "Cancel",
       ID: id,
@@ -112,109 +125,39 @@ async function cancel(input: CommandInput): Promise<number> {
       ...(kind === undefined ? {} : { Kind: kind }),
       Time: new Date().toISOString(),
     });
-    const answer = waitForAnswer(client, topics.replies, id, waitSeconds);
-    await client.subscribeAsync(topics.replies, { qos: 1 });
-    const v5 = client.options.protocolVersion === 5;
+    const keyId = text("key-id");
+    const sign = key && {
+      key,
+      ...(keyId === undefined ? {} : { keyId }),
+      ...(values.envelope === true ? { envelope: true } : {}),
+    };
     // MQTT 5: a request the agent did not take within the wait expires, rather than cancel something later.
-    const expiry = { messageExpiryInterval: Math.ceil(waitSeconds) };
-    if (key) {
-      const signature = signPlan(key, topics.requests, Buffer.from(request, "utf8"));
-      const keyId = text("key-id");
-      if (v5 && values.envelope !== true) {
-        const userProperties = { Signature: signature, ...(keyId === undefined ? {} : { KeyId: keyId }) };
-        await client.publishAsync(topics.requests, request, {
-          qos: 1,
-          properties: { userProperties, ...expiry },
-        });
-      } else {
-        const envelope = {
-          Signature: signature,
-          ...(keyId === undefined ? {} : { KeyId: keyId }),
-          Plan: request,
-        };
-        await client.publishAsync(topics.requests, JSON.stringify(envelope), {
-          qos: 1,
-          ...(v5 ? { properties: expiry } : {}),
-        });
-      }
-    } else {
-      await client.publishAsync(topics.requests, request, { qos: 1, ...(v5 ? { properties: expiry } : {}) });
+    await exchange.publish(request, { ...(sign ? { sign } : {}), expirySeconds: Math.ceil(waitSeconds) });
+    const outcome = await exchange.answer(waitSeconds);
+    if (outcome.kind === "lost") {
+      throw new IdemError(
+        2,
+        `Cannot wait for agent ${agentId}'s answer to the cancel: the connection to the broker was lost (${outcome.why})`,
+      );
     }
-    const received = await answer;
-    if (received === undefined) {
+    if (outcome.kind === "timeout") {
       input.err(
         `idem: no answer from agent ${agentId} within ${waitSeconds} s on ${topics.replies}: is it running and connected to ${broker}? (--wait SECONDS waits longer)\n`,
       );
       return 3;
     }
-    input.out(`${received.text}\n`);
-    const state = received.answer.State;
+    input.out(`${outcome.text}\n`);
+    // The exchange took it as a JSON object whose SourceID is the request's (read as the agent writes it).
+    const parsed = parseJson(outcome.text);
+    const answer = (parsed.ok && parsed.value instanceof Map ? toPlainObject(parsed.value) : {}) as Answer;
+    const state = answer.State;
     if (state === "running" || state === "queued") return 0;
     if (state === "not-found") return 1;
-    if (typeof received.answer.Message === "string") input.err(`idem: ${received.answer.Message}\n`);
+    if (typeof answer.Message === "string") input.err(`idem: ${answer.Message}\n`);
     return 2;
   } finally {
+    exchange.close();
     // Forced: the request was acknowledged (or the connection is gone, and a graceful end would wait forever).
     await client.endAsync(true).catch(() => {});
-  }
-}
-
-/** The first answer on `topic` whose SourceID is `id`, or undefined after `seconds`. */
-function waitForAnswer(
-  client: MqttClient,
-  topic: string,
-  id: string,
-  seconds: number,
-): Promise<{ text: string; answer: Answer } | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), seconds * 1000);
-    client.on("message", (from, payload) => {
-      if (from !== topic) return;
-      const text = payload.toString("utf8");
-      let answer: Answer;
-      try {
-        answer = JSON.parse(text) as Answer;
-      } catch {
-        return;
-      }
-      if (answer === null || typeof answer !== "object" || answer.SourceID !== id) return;
-      clearTimeout(timer);
-      resolve({ text, answer });
-    });
-  });
-}
-
-/** MQTT 5, else 3.1.1; a clean session of its own. Throws IdemError(2) naming the broker when neither connects. */
-async function connect(broker: string, env: Record<string, string | undefined>): Promise<MqttClient> {
-  if (broker.startsWith("embedded")) {
-    throw new IdemError(
-      2,
-      `Cannot cancel through "${broker}": give the URL of the agent's broker, e.g. mqtt://127.0.0.1:1883`,
-    );
-  }
-  const url = new URL(brokerUrl(broker));
-  const tls = url.protocol === "mqtts:" || url.protocol === "ssl:";
-  const username = url.username ? decodeURIComponent(url.username) : env.IDEM_BROKER_USERNAME;
-  const password = env.IDEM_BROKER_PASSWORD;
-  const options = {
-    host: url.hostname,
-    port: Number(url.port || (tls ? 8883 : 1883)),
-    protocol: tls ? ("mqtts" as const) : ("mqtt" as const),
-    clientId: `idem-cancel-${randomUUID().slice(0, 8)}`,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
-  };
-  try {
-    return await mqtt.connectAsync({ ...options, protocolVersion: 5 });
-  } catch {
-    try {
-      return await mqtt.connectAsync({ ...options, protocolVersion: 4 });
-    } catch (cause) {
-      throw new IdemError(2, `Cannot connect to the broker at ${broker}: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
   }
 }

@@ -6,23 +6,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { COMMANDS, main } from "../../agent/cli.ts";
+import { COMMANDS } from "../../agent/cli.ts";
 import { REPO_ROOT } from "../helpers/agent_process.ts";
-
-async function idem(args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    env,
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+import { idem } from "../helpers/in_process.ts";
 
 test("every command answers --help and -h with its own usage, exit 0, wherever the flag stands", async () => {
   assert.ok(COMMANDS.length >= 6);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { main } from "../../agent/cli.ts";
+import { idem } from "../helpers/in_process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "idem-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,22 +19,6 @@ function configFile(content: unknown): string {
   const file = join(dir, `config-${files++}.json`);
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
-}
-
-/** `idem ARGS` in-process with only `env` as the environment. */
-async function idem(args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    env,
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
 }
 
 const RAW_WORDING =

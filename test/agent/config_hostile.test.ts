@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { main } from "../../agent/cli.ts";
+import { idem } from "../helpers/in_process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "idem-config-hostile-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,19 +26,9 @@ function configFile(text: string): string {
   return file;
 }
 
-async function check(args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(["config", ...args, "--check"], {
-    env,
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
+/** `idem config ARGS… --check` in-process, with only `env` as the environment. */
+function check(args: string[], env: Record<string, string> = {}) {
+  return idem(["config", ...args, "--check"], env);
 }
 
 const DEEP = 100_000;

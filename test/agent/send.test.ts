@@ -12,6 +12,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { type JsonObject, parseJson } from "../../agent/json/parse.ts";
 import { type SendOptions, sendPlan } from "../../agent/send.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../../agent/transport/embedded.ts";
+import { captured } from "../helpers/in_process.ts";
 
 let dir: string;
 let broker: EmbeddedBroker;
@@ -103,21 +104,8 @@ test("refuses a plan file that is not JSON with the parser's message, and one th
 });
 
 /** sendPlan with its answer and warnings collected. */
-async function sendCollected(options: Partial<SendOptions> & { planFile: string; agentId: string }) {
-  let out = "";
-  let err = "";
-  const code = await sendPlan({
-    broker: broker.url,
-    prefix: "idem",
-    ...options,
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-  });
-  return { code, out, err };
+function sendCollected(options: Partial<SendOptions> & { planFile: string; agentId: string }) {
+  return captured((writers) => sendPlan({ broker: broker.url, prefix: "idem", ...options, ...writers }));
 }
 
 test("--options sets the plan's Idempotency.Options (the policy's options), replacing the file's", async () => {
@@ -145,9 +133,9 @@ test("a result whose Body holds bare Infinity and NaN is read and printed as the
     const file = join(dir, "inf.json");
     await writeFile(file, '{"ID": "inf-1", "Body": "return float(\'inf\')"}');
     const outcome = await sendCollected({ agentId: "vm-inf", planFile: file, waitSeconds: 30 });
-    assert.equal(outcome.code, 0, outcome.err);
+    assert.equal(outcome.code, 0, outcome.stderr);
     assert.equal(
-      outcome.out,
+      outcome.stdout,
       '{"SourceID": "inf-1", "ErrorCode": 0, "Body": [Infinity, NaN, -Infinity, 1e400]}\n',
     );
   } finally {
@@ -160,9 +148,9 @@ test("warns when the agent has never been seen (no retained status), not when it
   await writeFile(file, '{"ID": "seen-1"}');
   const never = await sendCollected({ agentId: "vm-never", planFile: file });
   assert.equal(never.code, 0);
-  assert.equal(never.out, "seen-1\n");
+  assert.equal(never.stdout, "seen-1\n");
   assert.match(
-    never.err,
+    never.stderr,
     /warning: agent vm-never has never been seen on this broker \(no retained status on idem\/vm-never\/status\)/,
   );
 
@@ -177,7 +165,7 @@ test("warns when the agent has never been seen (no retained status), not when it
   }
   const seen = await sendCollected({ agentId: "vm-seen", planFile: file });
   assert.equal(seen.code, 0);
-  assert.equal(seen.err, "");
+  assert.equal(seen.stderr, "");
 });
 
 test("--wait 0 with no agent exits 3 at once, saying the agent was never seen (no crash)", async () => {
@@ -185,9 +173,9 @@ test("--wait 0 with no agent exits 3 at once, saying the agent was never seen (n
   await writeFile(file, '{"ID": "wait-0"}');
   const outcome = await sendCollected({ agentId: "vm-absent", planFile: file, waitSeconds: 0 });
   assert.equal(outcome.code, 3);
-  assert.equal(outcome.out, "");
+  assert.equal(outcome.stdout, "");
   assert.match(
-    outcome.err,
+    outcome.stderr,
     /No result for plan wait-0 on idem\/vm-absent\/results within 0 s; agent vm-absent has never been seen/,
   );
 });

@@ -14,8 +14,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { main } from "../../agent/cli.ts";
 import { startBroker } from "../helpers/broker.ts";
+import { idem } from "../helpers/in_process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "idem-send-addressing-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,21 +26,6 @@ function planFile(name: string, plan: Record<string, unknown>): string {
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify({ FormatVersion: "2.1.0", Body: "return 1", ...plan }));
   return file;
-}
-
-async function idem(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    env: {},
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
 }
 
 test("an agent id, prefix or reply topic that makes no topic is exit 2 naming the flag, before connecting", async () => {

@@ -45,6 +45,24 @@ let root: string;
 let agent: AgentProcess;
 const agentId = uniqueAgentId("cluster");
 const engines: Engine[] = [];
+/** The engine subscribed through each node (tests reuse it: a new subscription right after a kill may be refused). */
+const engineOn = new Map<NatsNode, Engine>();
+
+/** An engine through `node`: the one already there, else a new one (SUBACK refused while JetStream settles: again). */
+async function engineThrough(node: NatsNode): Promise<Engine> {
+  const known = engineOn.get(node);
+  if (known) return known;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const engine = await connectEngine(node, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
+      engines.push(engine);
+      engineOn.set(node, engine);
+      return engine;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
 
 before(async () => {
   cluster = await startNatsCluster();
@@ -173,8 +191,7 @@ test("the agent's node is killed mid-stream and never returns: every plan answer
   assert.equal(first.url, cluster.urls[0], "the agent starts on the first node of broker.urls");
   const through = cluster.nodes.at(-1) as NatsNode;
   assert.notEqual(through, first);
-  const engine = await connectEngine(through, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
-  engines.push(engine);
+  const engine = await engineThrough(through);
   const { from, to, ms } = await streamThroughKill("a", engine);
   console.log(
     `# failover A: ${from.name} killed -> online on ${to.name} in ${ms} ms (${PLANS} plans, 0 lost, 0 run twice)`,
@@ -189,8 +206,7 @@ test("the killed node returns and the agent's new node is killed: the same guara
   await returning.start();
   await cluster.waitForLeader();
   // The plans go through the node that came back: it serves the cluster's streams again.
-  const engine = await connectEngine(returning, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
-  engines.push(engine);
+  const engine = await engineThrough(returning);
   const { from, to, ms } = await streamThroughKill("b", engine);
   assert.notEqual(from, returning);
   console.log(
@@ -204,9 +220,7 @@ test("with two nodes left, the agent's node is killed while a plan runs: no quor
   const up = cluster.nodes.filter((node) => node.running);
   assert.equal(up.length, 2, "test B left two nodes running");
   const victim = onlineNode();
-  const through = up.find((node) => node !== victim) as NatsNode;
-  const engine = await connectEngine(through, { agentId, protocolVersion: 4, timeoutMs: WAIT_MS });
-  engines.push(engine);
+  const engine = await engineThrough(up.find((node) => node !== victim) as NatsNode);
   const gate = makeGate(join(root, "gate-c"));
   const marker = join(root, "markers", "c-running.log");
   const idempotency = { Policy: "run-once-ever", Key: "c-running" };

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { cancelCommand } from "../../agent/commands/cancel.ts";
 import { Journal } from "../../agent/journal/journal.ts";
 import { isAlive, readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { runCommand } from "../helpers/in_process.ts";
 import { applicationPlan, randomId } from "../helpers/plans.ts";
 import { openScene, type Scene } from "../helpers/scene.ts";
 import { ed25519Key, signedProperties, signFor, trustConfig } from "../helpers/signing.ts";
@@ -29,20 +30,11 @@ async function runCancel(
   target: string,
   flags: Record<string, string> = {},
 ): Promise<Cancelled> {
-  let out = "";
-  let err = "";
-  const code = await cancelCommand.run({
+  const { code, stdout, stderr } = await runCommand(cancelCommand, {
     values: { broker: scene.broker.url, "agent-id": scene.agentId, wait: "15", ...flags },
     positionals: [target],
-    env: {},
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
   });
-  return { code, out, err, answer: out.trim() === "" ? {} : JSON.parse(out) };
+  return { code, out: stdout, err: stderr, answer: stdout.trim() === "" ? {} : JSON.parse(stdout) };
 }
 
 /**

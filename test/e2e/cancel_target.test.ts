@@ -13,26 +13,22 @@ import { join } from "node:path";
 import { test } from "node:test";
 import mqtt from "mqtt";
 import { cancelCommand } from "../../agent/commands/cancel.ts";
+import { runCommand } from "../helpers/in_process.ts";
 import { applicationPlan, randomId } from "../helpers/plans.ts";
 import { openScene, type Scene } from "../helpers/scene.ts";
 import { ed25519Key, envelope, signedProperties, signFor, trustConfig } from "../helpers/signing.ts";
 
 /** `idem cancel` in-process with these flags and positionals: exit code and the agent's answer. */
 async function cancel(scene: Scene, values: Record<string, string>, positionals: string[] = []) {
-  let out = "";
-  let err = "";
-  const code = await cancelCommand.run({
+  const {
+    code,
+    stdout,
+    stderr: err,
+  } = await runCommand(cancelCommand, {
     values: { broker: scene.broker.url, "agent-id": scene.agentId, wait: "15", ...values },
     positionals,
-    env: {},
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
   });
-  const answer = out.trim() === "" ? {} : JSON.parse(out);
+  const answer = stdout.trim() === "" ? {} : JSON.parse(stdout);
   return { code, err, answer: answer as { State?: string; Cancelled?: string[]; Key?: string | null } };
 }
 

@@ -50,10 +50,10 @@ test("inspect lists the keys and shows one key's record and history while the ag
   const journalFiles = tree(join(scene.dataDir, "journal"));
 
   const table = await inspect({ "data-dir": scene.dataDir });
-  assert.equal(table.code, 0, table.err);
-  const lines = table.out.trimEnd().split("\n");
+  assert.equal(table.code, 0, table.stderr);
+  const lines = table.stdout.trimEnd().split("\n");
   assert.match(lines[0] ?? "", /^STATE\s+TRIES\s+CODE\s+POLICY .*LAST PLAN\s+KEY$/);
-  assert.equal(lines.length, 3, table.out);
+  assert.equal(lines.length, 3, table.stdout);
   assert.match(
     lines[1] ?? "",
     new RegExp(`^succeeded\\s+1\\s+0\\s+skip-if-identical .*${alpha.ID}\\s+alpha$`),
@@ -74,8 +74,8 @@ test("inspect lists the keys and shows one key's record and history while the ag
   assert.ok(listing.Keys.every((k) => k.FinishedAt !== null && !Number.isNaN(Date.parse(k.FinishedAt))));
 
   const limited = await inspect({ "data-dir": scene.dataDir, limit: "1" });
-  assert.equal(limited.out.trimEnd().split("\n").length, 2, limited.out);
-  assert.match(limited.err, /raise --limit/);
+  assert.equal(limited.stdout.trimEnd().split("\n").length, 2, limited.stdout);
+  assert.match(limited.stderr, /raise --limit/);
   const limitedJson = await inspectJson<{ Keys: KeyRow[]; More: boolean }>({
     "data-dir": scene.dataDir,
     limit: "1",
@@ -102,14 +102,14 @@ test("inspect lists the keys and shows one key's record and history while the ag
     ],
   );
   const recordText = await inspect({ "data-dir": scene.dataDir }, ["alpha"]);
-  assert.equal(recordText.code, 0, recordText.err);
-  assert.match(recordText.out, /^State:\s+succeeded$/m);
-  assert.match(recordText.out, new RegExp(`^Result:\\s+code 0, ran as ${alpha.ID} \\(attempt 1\\)$`, "m"));
-  assert.match(recordText.out, new RegExp(`\\sreplay\\s+-\\s+${alphaAgain.ID}$`, "m"));
+  assert.equal(recordText.code, 0, recordText.stderr);
+  assert.match(recordText.stdout, /^State:\s+succeeded$/m);
+  assert.match(recordText.stdout, new RegExp(`^Result:\\s+code 0, ran as ${alpha.ID} \\(attempt 1\\)$`, "m"));
+  assert.match(recordText.stdout, new RegExp(`\\sreplay\\s+-\\s+${alphaAgain.ID}$`, "m"));
 
   const unknown = await inspect({ "data-dir": scene.dataDir }, ["nope"]);
   assert.equal(unknown.code, 1);
-  assert.match(unknown.err, /no record for key "nope"/);
+  assert.match(unknown.stderr, /no record for key "nope"/);
 
   // Nothing was created or taken: the journal's files are the same, and the agent still serves plans.
   assert.deepEqual(tree(join(scene.dataDir, "journal")), journalFiles);
@@ -180,12 +180,12 @@ test("inspect --queue shows the running plan and the waiting ones in order", {
   assert.ok(queue.Queue.every((q) => q.Since !== null && !Number.isNaN(Date.parse(q.Since))));
 
   const table = await inspect({ "data-dir": scene.dataDir, queue: true, limit: "2" });
-  const lines = table.out.trimEnd().split("\n");
+  const lines = table.stdout.trimEnd().split("\n");
   assert.match(lines[0] ?? "", /^SEQ\s+STATE\s+SINCE\s+PLAN\s+KEY$/);
   assert.match(lines[1] ?? "", new RegExp(`running .*${first.ID}\\s+q1$`));
   assert.match(lines[2] ?? "", new RegExp(`waiting .*${second.ID}\\s+q2$`));
   assert.equal(lines.length, 3);
-  assert.match(table.err, /first 2 shown/);
+  assert.match(table.stderr, /first 2 shown/);
 
   gate.open();
   for (const plan of [first, second, third]) await scene.engine.waitForResult(plan.ID);

@@ -38,8 +38,8 @@ test("inspect --outbox shows a result the broker has not taken yet, and not once
   assert.ok((row?.Bytes ?? 0) > 100, `a whole result: ${row?.Bytes} bytes`);
   assert.ok(row?.Since && !Number.isNaN(Date.parse(row.Since)));
   const table = await inspect({ "data-dir": scene.dataDir, outbox: true });
-  assert.match(table.out, /^SEQ\s+SINCE\s+BYTES\s+PLAN\s+TOPIC\n/);
-  assert.match(table.out, new RegExp(`${plan.ID}\\s+${scene.engine.topic("results")}\\n$`));
+  assert.match(table.stdout, /^SEQ\s+SINCE\s+BYTES\s+PLAN\s+TOPIC\n/);
+  assert.match(table.stdout, new RegExp(`${plan.ID}\\s+${scene.engine.topic("results")}\\n$`));
 
   // The broker is back: the online status of the new session counts the result in the outbox, then it is
   // delivered and the refreshed status shows an empty outbox.

@@ -291,10 +291,16 @@ export async function connectEngine(
     connectTimeout: 5_000,
   });
   const engine = new Engine(client, options);
-  await new Promise<void>((resolve, reject) => {
-    client.once("connect", () => resolve());
-    client.once("error", reject);
-  });
-  await engine.subscribeAll();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", () => resolve());
+      client.once("error", reject);
+    });
+    await engine.subscribeAll();
+  } catch (error) {
+    // A client left reconnecting every 100 ms keeps the test file's process alive until its runner's timeout.
+    await client.endAsync(true);
+    throw error;
+  }
   return engine;
 }

@@ -4,32 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { inspectCommand } from "../../agent/commands/inspect.ts";
-
-export interface Outcome {
-  code: number;
-  out: string;
-  err: string;
-}
+import { type Captured, runCommand } from "./in_process.ts";
 
 /** `idem inspect` with these option values and positionals, its output captured. */
-export async function inspect(
+export function inspect(
   values: Record<string, string | boolean>,
   positionals: string[] = [],
-): Promise<Outcome> {
-  let out = "";
-  let err = "";
-  const code = await inspectCommand.run({
-    values,
-    positionals,
-    env: {},
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  });
-  return { code, out, err };
+): Promise<Captured> {
+  return runCommand(inspectCommand, { values, positionals });
 }
 
 /** `inspect --json`'s document, checked to be one parseable JSON value. */
@@ -37,7 +19,7 @@ export async function inspectJson<T>(
   values: Record<string, string | boolean>,
   positionals: string[] = [],
 ): Promise<T> {
-  const { code, out, err } = await inspect({ ...values, json: true }, positionals);
-  assert.equal(code, 0, err);
-  return JSON.parse(out) as T;
+  const { code, stdout, stderr } = await inspect({ ...values, json: true }, positionals);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout) as T;
 }
