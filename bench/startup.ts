@@ -14,7 +14,8 @@
  *
  *   node build.mjs && node_modules/.bin/node bench/startup.ts [--runs N] [--evict] [--exe FILE]... [--only NAME,...]
  *
- * `--evict` drops each variant's files from the page cache before every start (`dd iflag=nocache`), as after a
+ * The bundle runs with build.mjs's V8 flags (`--print-v8-flags`) on Node and on Deno, as docs/deploy.md says to run
+ * it. `--evict` drops each variant's files from the page cache before every start (bench/page_cache.ts), as after a
  * reboot: the `file` part of the RSS then counts the pages a start really maps. Without it, a file just written
  * (a fresh build) is held in large folios and one touched byte maps a whole folio: the same start then shows
  * ≈ 10 MB more `file` RSS (docs/benchmarks.md, "Start-up and idle memory"). Times with `--evict` include reading
@@ -23,15 +24,16 @@
  * path). The executable's first start on a machine also writes lmdb's addon to the cache folder: each variant
  * starts once, unmeasured, first.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUNDLE, DENO_PERMISSIONS, denoBinary, EXECUTABLE, REPO_ROOT } from "../test/build/runtimes.ts";
 import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { startBroker } from "../test/helpers/broker.ts";
+import { buildV8Flags } from "./agent_command.ts";
 import { benchPlan, Driver } from "./idem_driver.ts";
 import { cpuMs, intArg, printTable, rssSplitKb } from "./lab.ts";
+import { evictFromPageCache } from "./page_cache.ts";
 import { watchOnline } from "./startup_watch.ts";
 
 interface Variant {
@@ -61,18 +63,20 @@ for (const file of [EXECUTABLE, BUNDLE, addon]) {
     throw new Error(`Cannot benchmark as ${file} is missing: run \`node build.mjs\` first`);
 }
 const baseline = join(REPO_ROOT, "bench/baseline_online.mjs");
+/** The bundle runs with build.mjs's V8_FLAGS on Node (as `npm start` runs it) and on Deno (docs/deploy.md). */
+const v8Flags = buildV8Flags();
 const variants: Variant[] = [
   { name: "baseline", command: [node, baseline], files: [node, baseline], plans: false },
   { name: "executable", command: [EXECUTABLE], files: [EXECUTABLE], plans: true },
   {
     name: "node",
-    command: [node, "--max-semi-space-size=1", BUNDLE],
+    command: [node, ...v8Flags, BUNDLE],
     files: [node, BUNDLE, addon],
     plans: true,
   },
   {
     name: "deno",
-    command: [denoBinary(), "run", ...DENO_PERMISSIONS, "--v8-flags=--max-semi-space-size=1", BUNDLE],
+    command: [denoBinary(), "run", ...DENO_PERMISSIONS, `--v8-flags=${v8Flags.join(",")}`, BUNDLE],
     files: [BUNDLE, addon],
     plans: true,
   },
@@ -155,7 +159,7 @@ async function startOnce(variant: Variant, tag: string): Promise<Start> {
       await agent.stop();
       await driver.queue(plan);
     }
-    if (EVICT) evict(variant.files);
+    if (EVICT) evictFromPageCache(variant.files);
     const online = watcher.online(agentId);
     const launched = performance.now();
     agent = await startAgent({ ...options, dataDir: join(work, agentId), waitOnline: false });
@@ -187,11 +191,6 @@ async function raceExit<T>(promise: Promise<T>, agent: AgentProcess): Promise<T>
     throw new Error(`The agent exited (${JSON.stringify(info)}) before going online\n${agent.tail()}`);
   });
   return await Promise.race([promise, exited]);
-}
-
-/** Drops `files` from the page cache (GNU dd: `iflag=nocache count=0` advises DONTNEED for the whole file). */
-function evict(files: string[]): void {
-  for (const file of files) execFileSync("dd", [`if=${file}`, "iflag=nocache", "count=0", "status=none"]);
 }
 
 function median(values: number[]): number {

@@ -14,7 +14,7 @@
  * batches ({@link ExpiryIndex.catchUp}) — start-up never reads every record.
  */
 import type { Database, RootDatabase } from "lmdb";
-import { expired, type JournalRecord } from "./record.ts";
+import { expired, type JournalRecord } from "./record_shape.ts";
 
 /** What the index reads of a remembered plan ID (the journal's `SeenEntry`). */
 interface SeenEntry {

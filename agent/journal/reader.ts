@@ -19,7 +19,7 @@ import { describe, ErrorCode, IdemError } from "../errors.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import type { OutboxEntry, QueueEntry, SeenEntry } from "./journal.ts";
 import { checkJournalFiles } from "./precheck.ts";
-import { type JournalRecord, upgradeRecord } from "./record.ts";
+import { type JournalRecord, upgradeRecord } from "./record_shape.ts";
 import { journalUnfinished } from "./take.ts";
 
 /** The agent's own open settings (`journal.ts`): a reader must map the environment the same way. */

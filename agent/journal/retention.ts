@@ -16,7 +16,7 @@
 import type { Logger } from "../log.ts";
 import type { ExpiryEntry } from "./expiry_index.ts";
 import type { Journal, JournalWriter } from "./journal.ts";
-import { expired } from "./record.ts";
+import { expired } from "./record_shape.ts";
 
 /** Entries read (and at most removed) per transaction, by default. */
 export const RETENTION_BATCH = 250;

@@ -12,7 +12,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import type { ExpiryIndex } from "./expiry_index.ts";
-import { type JournalRecord, upgradeRecord } from "./record.ts";
+import { type JournalRecord, upgradeRecord } from "./record_shape.ts";
 
 /** Version of the journal's layout: 2 added record revisions and the key → queue index, 3 the expiry index. */
 export const SCHEMA = 3;

@@ -10,7 +10,7 @@
 import { Value } from "typebox/value";
 import { describe, ErrorCode } from "../errors.ts";
 import type { Journal } from "../journal/journal.ts";
-import { type JournalRecord, policyView } from "../journal/record.ts";
+import { type JournalRecord, policyView } from "../journal/record_shape.ts";
 import type { Decision, Policy, PolicyContext, StoredResult } from "../mod.ts";
 import type { PipelineContext, PlanRequest } from "./context.ts";
 

@@ -16,6 +16,7 @@
  */
 import { ErrorWithReasonCode, type MqttClient, ReasonCodes, Store } from "mqtt";
 import { EnvironmentError, ErrorCode, IdemError } from "../errors.ts";
+import type { LostConnection } from "./loss.ts";
 import type { PublishOptions } from "./port.ts";
 import { printableTopic, topicNameProblem } from "./topic.ts";
 
@@ -36,9 +37,13 @@ export class PublishRefused extends IdemError {
 
 /** The connection closed (or was not there) before the broker acknowledged a publish: it may or may not have it. */
 export class PublishLost extends EnvironmentError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super("broker", message, options);
+  /** The closed connection, to ask whether the broker refused this publish (`loss.ts`); none: it did not. */
+  readonly connection: LostConnection | undefined;
+
+  constructor(message: string, options: { cause?: unknown; connection?: LostConnection } = {}) {
+    super("broker", message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "PublishLost";
+    this.connection = options.connection;
   }
 }
 
@@ -115,9 +120,9 @@ export class InFlight {
   /**
    * The connection of `client` closed: every publish still waiting on it is reported {@link PublishLost} (all of
    * them, one after another, before anything else runs) and removed from MQTT.js, which would re-send it.
-   * Returns how many there were.
+   * `connection` says how it ended (none: the agent ended it). Returns how many there were.
    */
-  lost(client: MqttClient): number {
+  lost(client: MqttClient, connection?: LostConnection): number {
     let count = 0;
     for (const pending of [...this.#pending]) {
       if (pending.client !== client) continue;
@@ -125,7 +130,9 @@ export class InFlight {
       pending.settled = true;
       this.#pending.delete(pending);
       pending.done?.(
-        new PublishLost("The connection to the broker closed before it acknowledged the publish"),
+        new PublishLost("The connection to the broker closed before it acknowledged the publish", {
+          ...(connection ? { connection } : {}),
+        }),
       );
     }
     for (const [id, outgoing] of Object.entries(client.outgoing)) {

@@ -15,7 +15,8 @@
  * Several broker nodes (`broker.urls`, one clustered broker): the session starts on the first, and each lost
  * connection or failed attempt moves the next attempt to the next node (`nodes.ts`), same client id and persistent
  * session, a new MQTT.js client per node; `broker` says which node it is on. A node that keeps closing the
- * connection right after its CONNACK is diagnosed in the log (`flapping.ts`) and backed off, not looped on.
+ * connection right after its CONNACK is diagnosed in the log (`flapping.ts`) and backed off, not looped on; so is
+ * a broker that takes connections and never answers a CONNECT on any node (a cluster without quorum).
  *
  * Reconnecting is the session's own, with backoff and jitter (`reconnect.ts`), never MQTT.js's fixed period. A
  * session lost the way a takeover loses it (MQTT 5 DISCONNECT 0x8E; or closed by the broker, no error, nothing of
@@ -34,9 +35,10 @@ import { describe, type IdemError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import type { Logger } from "../log.ts";
 import { retry } from "../retry.ts";
-import { FlapDetector, flappingAdvice } from "./flapping.ts";
+import { FlapDetector, flappingAdvice, hungUpBeforeConnack, noSessionAdvice } from "./flapping.ts";
 import { InFlight, NoResendStore } from "./in_flight.ts";
 import { ACK_LATER, Inbound, sendPuback } from "./inbound.ts";
+import { LostConnection } from "./loss.ts";
 import { acceptsWithoutWill, clientOptions, lastWill } from "./mqtt_connect.ts";
 import { BrokerNodes } from "./nodes.ts";
 import type { IncomingMessage, Transport, TransportHandlers } from "./port.ts";
@@ -88,7 +90,7 @@ export function connectTransport(options: TransportOptions): Transport {
   let probing = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const hangUps = new HangUpCounter();
-  const flaps = new FlapDetector();
+  const flaps = new FlapDetector(nodes.count);
   const topics: TopicsInUse = {
     broker,
     agentId: options.agentId,
@@ -128,6 +130,14 @@ export function connectTransport(options: TransportOptions): Transport {
     let errorLogged = false;
     let readySince: number | undefined;
     let takenOver = false;
+    let disconnectReason: number | undefined;
+    let keepaliveTimedOut = false;
+    // A keepalive timeout is the broker falling silent, not refusing a reply (`loss.ts`): MQTT.js's own hook says it.
+    const onKeepaliveTimeout = c.onKeepaliveTimeout.bind(c);
+    c.onKeepaliveTimeout = () => {
+      keepaliveTimedOut = true;
+      onKeepaliveTimeout();
+    };
     // Each connection has its own: PUBACKs belong to the connection that delivered the messages (`inbound.ts`).
     const inboundFor = () =>
       new Inbound({ acknowledge: (messageId) => sendPuback(c, messageId), paused: () => paused });
@@ -176,6 +186,7 @@ export function connectTransport(options: TransportOptions): Transport {
       }
     });
     c.on("disconnect", (packet) => {
+      disconnectReason = packet.reasonCode;
       if (packet.reasonCode === SESSION_TAKEN_OVER) {
         takenOver = true;
         log.warn("session-taken-over", {
@@ -191,10 +202,16 @@ export function connectTransport(options: TransportOptions): Transport {
       connection = new AbortController();
       inbound.close();
       inbound = inboundFor();
-      const lost = inFlight.lost(c);
+      // The outbox asks it when a reply was lost alone: did the broker refuse that reply, or did the node go away?
+      const ending = new LostConnection(
+        { byAgent: !current(c), keepaliveTimedOut, errorCode: lastError?.code, disconnectReason },
+        () => acceptsWithoutWill(options, protocol, node.url),
+      );
+      const lost = inFlight.lost(c, ending);
       const ended = { stage, failed: lastError !== undefined, readySince, takenOver, error: lastError };
       const logged = errorLogged;
-      const flap = flaps.closed({ node: node.url, connackAt });
+      const hungUp = current(c) && hungUpBeforeConnack(lastError?.code);
+      const flap = flaps.closed({ node: node.printable, connackAt, hungUp });
       // A session present means the broker took the plans subscription before: a hang-up while the status one is
       // pending refuses no topic of ours (a broker closing on a delivery: RabbitMQ, `flapping.ts`).
       const refusable = sessionPresent ? { ...ended, stage: "ready" as Stage } : ended;
@@ -205,6 +222,8 @@ export function connectTransport(options: TransportOptions): Transport {
       errorLogged = false;
       readySince = undefined;
       takenOver = false;
+      disconnectReason = undefined;
+      keepaliveTimedOut = false;
       if (!current(c)) return;
       // Closed by the broker without a word while nothing of ours was in flight: what a takeover looks like on
       // 3.1.1 (and on MQTT 5 from brokers that send no DISCONNECT 0x8E, mosquitto 2.0 among them).
@@ -219,6 +238,13 @@ export function connectTransport(options: TransportOptions): Transport {
           times: flap.inARow,
           livedMs: flap.livedMs,
           message: flappingAdvice(flap.inARow, nodes.count),
+        });
+      }
+      if (flap.noSession) {
+        log.error("broker-no-session", {
+          broker,
+          attempts: flap.noSession.attempts,
+          message: noSessionAdvice(flap.noSession),
         });
       }
       const next = schedule.next({
@@ -328,7 +354,9 @@ export function connectTransport(options: TransportOptions): Transport {
       log.warn("broker-hangs-up", {
         broker,
         times,
-        message: "the broker closes every CONNECT, also one without the Last Will: retrying",
+        message:
+          "the broker closes every CONNECT, also one without the Last Will: a load balancer with no broker behind it, " +
+          "or a clustered broker without quorum (NATS JetStream, RabbitMQ quorum queues)? Check its logs; retrying",
       });
     });
   }

@@ -10,9 +10,9 @@
  * - A connection lost with several replies in flight makes them all *suspects*: they are sent again one at a
  *   time, each only when nothing else is in flight, until each is acknowledged or proven bad. Healthy replies
  *   go out as usual in between (never while a suspect is in flight).
- * - A reply refused, or in flight alone when the connection was lost, gets a *strike*. Strikes are kept in
- *   memory: a restart counts afresh, and the bound still ends it (the first loss after a restart makes
- *   suspects, isolation then finds the culprit again).
+ * - A reply refused, or in flight alone when the broker hung up (not when the node went away: `loss.ts`), gets
+ *   a *strike*. Strikes are kept in memory: a restart counts afresh, and the bound still ends it (the first loss
+ *   after a restart makes suspects, isolation then finds the culprit again).
  * - After `maxStrikes` strikes (at once when the refusal is certain) the entry is replaced durably, in one
  *   commit, by its truncated form (same SourceID, ErrorCode and Idem facts, the Body replaced by
  *   `{Message, AdditionalInfo: {Truncated: true, Bytes}}`) on the same topic; when that is refused as well, by
@@ -67,7 +67,7 @@ export class Outbox {
   /** Read before (seq ≤ #handed) and to be sent again at the next chance. */
   readonly #again = new Set<number>();
   /** Reported lost by one connection's close, gathered until the end of the current turn. */
-  #lost: OutboxEntry[] = [];
+  #lost: Array<{ entry: OutboxEntry; error: PublishLost }> = [];
   #idle: Array<() => void> = [];
 
   constructor(journal: Journal, options: OutboxOptions) {
@@ -190,7 +190,7 @@ export class Outbox {
     this.#inflight.delete(seq);
     if (error instanceof PublishLost) {
       // Every publish of the closed connection is reported in the same turn: count them all, then judge.
-      if (this.#lost.push(entry) === 1) queueMicrotask(() => this.#judgeLoss());
+      if (this.#lost.push({ entry, error }) === 1) queueMicrotask(() => this.#judgeLoss());
     } else {
       // Refused on a live connection: whatever it is, it did not make the broker hang up.
       this.#suspects.delete(seq);
@@ -212,17 +212,29 @@ export class Outbox {
 
   #judgeLoss(): void {
     const lost = this.#lost.splice(0);
-    for (const entry of lost) this.#suspects.add(entry.seq);
+    for (const { entry } of lost) this.#suspects.add(entry.seq);
     const [alone] = lost;
     if (lost.length === 1 && alone) {
-      this.#strike(
-        alone,
-        "the broker closed the connection while this reply was the only one in flight",
-        false,
-      );
+      this.#judgeAlone(alone.entry, alone.error);
     } else {
       this.#log.warn("outbox-isolating", { suspects: this.#suspects.size, lost: lost.length });
     }
+  }
+
+  /**
+   * A reply lost alone with its connection: a strike only when the broker refused it, not when the node went away
+   * (`loss.ts` asks the node). Held, not sent again, until judged: its strikes stay in order.
+   */
+  #judgeAlone(entry: OutboxEntry, error: PublishLost): void {
+    const { seq } = entry;
+    this.#held.add(seq);
+    const verdict = error.connection?.verdict() ?? Promise.resolve({ reply: false, why: error.message });
+    void verdict.then(({ reply, why }) => {
+      this.#held.delete(seq);
+      if (reply) this.#strike(entry, why, false);
+      else this.#log.info("reply-lost", { ...this.#fields(entry), counted: false, reason: why });
+      this.flush();
+    });
   }
 
   #strike(entry: OutboxEntry, reason: string, certain: boolean): void {

@@ -14,22 +14,27 @@
  * mqtt { listen: 127.0.0.1:MQTT, stream_replicas: 3 }
  * cluster { name: idem, listen: 127.0.0.1:ROUTE, routes: [nats-route://127.0.0.1:ROUTE2, …] }
  * ```
- * `start()` resolves once every node accepts connections, the JetStream meta group has a leader that every
- * running node agrees on (`/jsz`), and every running node reports itself healthy (`/healthz`: its streams caught
- * up), all polled on the nodes' monitoring ports: before that, an MQTT CONNECT is accepted on TCP but the gateway
- * cannot load sessions, and a node that just came back may not yet deliver to its subscribers.
+ * `start()` resolves once every node accepts connections and the cluster serves MQTT sessions
+ * ({@link NatsCluster.waitUntilServing}): before that, an MQTT CONNECT is accepted on TCP but the gateway cannot
+ * load sessions, and a node that just came back may not yet deliver to its subscribers.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { metaLeaderOf, mqttRoundTrip, serverHealth } from "./nats_readiness.ts";
 import { freePort, ServerProcess } from "./server_process.ts";
 
 export interface NatsClusterOptions {
   /** How many nodes. Default 3 (what `stream_replicas: 3` needs). */
   size?: number;
-  /** How long to wait for the nodes' ports, and then for a JetStream leader. Default 30 000 ms each. */
+  /** How long to wait for the nodes' ports. Default 30 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * How long to wait, after the ports, for the cluster to serve MQTT sessions (a node that rejoins took 0.7–2 s
+   * here; the bound only says when to give up). Default 90 000 ms.
+   */
+  readyTimeoutMs?: number;
 }
 
 interface NodePorts {
@@ -66,42 +71,17 @@ export class NatsNode extends ServerProcess {
   get url(): string {
     return `mqtt://${this.host}:${this.ports.mqtt}`;
   }
-
-  /**
-   * Whether the node says it is healthy (`/healthz`: 200 once its JetStream assets are current; a node that just
-   * came back answers 503 while it catches up).
-   */
-  async healthy(): Promise<boolean> {
-    try {
-      const response = await fetch(`http://${this.host}:${this.ports.monitor}/healthz`);
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The JetStream meta leader this node sees (`/jsz`), or undefined when it sees none (or cannot be asked). */
-  async metaLeader(): Promise<string | undefined> {
-    try {
-      const response = await fetch(`http://${this.host}:${this.ports.monitor}/jsz`);
-      const body = (await response.json()) as { meta_cluster?: { leader?: string } };
-      return body.meta_cluster?.leader || undefined;
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 export class NatsCluster {
   readonly nodes: readonly NatsNode[];
   readonly dir: string;
-  readonly #startTimeoutMs: number;
+  readonly #readyTimeoutMs: number;
 
-  constructor(nodes: readonly NatsNode[], dir: string, startTimeoutMs: number) {
+  constructor(nodes: readonly NatsNode[], dir: string, readyTimeoutMs: number) {
     this.nodes = nodes;
     this.dir = dir;
-    this.#startTimeoutMs = startTimeoutMs;
+    this.#readyTimeoutMs = readyTimeoutMs;
   }
 
   /** Every node's MQTT URL, in order: the agent's `broker.urls`. */
@@ -116,31 +96,54 @@ export class NatsCluster {
     return node;
   }
 
-  /** Starts every node that is not running, then waits for an agreed JetStream leader. */
+  /** Starts every node that is not running, then waits until the cluster serves MQTT sessions. */
   async start(): Promise<void> {
     await Promise.all(this.nodes.filter((node) => !node.running).map((node) => node.start()));
-    await this.waitForLeader();
+    await this.waitUntilServing();
   }
 
   /**
-   * Resolves with the JetStream meta leader's name once every running node names the same one and says it is
-   * healthy (polled every 100 ms); fails after the start timeout with each node's answer and log tail.
+   * Resolves with the JetStream meta leader's name once the running nodes serve MQTT sessions: every one names
+   * the same meta leader (`/jsz`), says it is current with it (`/healthz?js-server-only=true`), and takes a clean
+   * MQTT session whose QoS 1 subscription gets a message published through another node (`nats_readiness.ts`
+   * says why these checks and not the plain `/healthz`). Polled every 250 ms; fails after the ready timeout with
+   * what each node answered last and its log tail.
    */
-  async waitForLeader(): Promise<string> {
-    const deadline = Date.now() + this.#startTimeoutMs;
-    let seen: (string | undefined)[] = [];
+  async waitUntilServing(): Promise<string> {
+    const deadline = Date.now() + this.#readyTimeoutMs;
+    let problems: string[] = [];
     while (Date.now() < deadline) {
-      const running = this.nodes.filter((node) => node.running);
-      seen = await Promise.all(running.map((node) => node.metaLeader()));
-      const [first] = seen;
-      const agreed = first !== undefined && seen.every((leader) => leader === first);
-      if (agreed && (await Promise.all(running.map((node) => node.healthy()))).every(Boolean)) return first;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const check = await this.#check();
+      if (check.leader !== undefined && check.problems.length === 0) return check.leader;
+      problems = check.problems;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const logs = this.nodes.map((node) => `--- ${node.name} ---\n${node.log.slice(-10).join("\n")}`);
     throw new Error(
-      `The NATS cluster has no agreed JetStream leader after ${this.#startTimeoutMs} ms (nodes see ${JSON.stringify(seen)}):\n${logs.join("\n")}`,
+      `The NATS cluster does not serve MQTT sessions after ${this.#readyTimeoutMs} ms: ${problems.join("; ")}. ` +
+        `Look for "JetStream cluster" and "mqtt" lines in the node logs:\n${logs.join("\n")}`,
     );
+  }
+
+  /** The agreed meta leader, and why the running nodes do not serve MQTT sessions yet (empty: they do). */
+  async #check(): Promise<{ leader?: string; problems: string[] }> {
+    const running = this.nodes.filter((node) => node.running);
+    if (running.length === 0) return { problems: ["no node is running"] };
+    const leaders = await Promise.all(running.map((node) => metaLeaderOf(node)));
+    const [leader] = leaders;
+    if (leader === undefined || !leaders.every((seen) => seen === leader)) {
+      const names = running.map((node) => node.name).join(", ");
+      return { problems: [`the nodes ${names} see the meta leaders ${JSON.stringify(leaders)}`] };
+    }
+    const health = await Promise.all(running.map(async (node) => [node.name, await serverHealth(node)]));
+    const unhealthy = health
+      .filter(([, problem]) => problem !== undefined)
+      .map(([name, p]) => `${name}: ${p}`);
+    if (unhealthy.length > 0) return { leader, problems: unhealthy };
+    const trips = await Promise.all(
+      running.map((node, i) => mqttRoundTrip(node, running[(i + 1) % running.length] as NatsNode)),
+    );
+    return { leader, problems: trips.filter((problem) => problem !== undefined) };
   }
 
   /** Kills every node still running (SIGKILL by PID) and removes the cluster's folder. For `after` hooks. */
@@ -154,6 +157,7 @@ export class NatsCluster {
 export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const size = options.size ?? 3;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const dir = await mkdtemp(join(tmpdir(), "idem-nats-cluster-"));
   const taken = new Set<number>();
   const port = async () => {
@@ -185,7 +189,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     writeFileSync(join(dir, `${name}.conf`), config);
     return new NatsNode(name, ports, dir, startTimeoutMs);
   });
-  const cluster = new NatsCluster(nodes, dir, startTimeoutMs);
+  const cluster = new NatsCluster(nodes, dir, readyTimeoutMs);
   try {
     await cluster.start();
   } catch (error) {

@@ -12,8 +12,15 @@
  *   without a usable folder, no cache. Deno (which keeps its own code cache) gets the heap limit through
  *   `--v8-flags` and no permission but `--allow-env` (the bundle's modules read IDEM_* settings as they load):
  *   no files, network or processes;
- * - dist/idem (the single executable): the executable itself with BODY_WORKER_ARG, the heap limit through
- *   NODE_OPTIONS (a SEA reads no Node options from its command line).
+ * - dist/idem (the single executable): the executable itself with BODY_WORKER_ARG. It starts with the V8 flags
+ *   built into the executable, which are the agent's (build.mjs `V8_FLAGS`: its optimizing compilers off, to save
+ *   memory); `--node-options="..."` as its first argument (SEA `execArgvExtension: "cli"`) adds the worker's own
+ *   (build.mjs `WORKER_V8_FLAGS`: the compilers back, as loops in Bodies need them) and the heap limit. The
+ *   executable ignores NODE_OPTIONS.
+ *
+ * The agent's own flags reach no worker in the other forms: a worker is started by `process.execPath` or
+ * `Deno.execPath()` with only the flags above, so it runs on the runtime's defaults (optimizing compilers on)
+ * whatever the agent was started with (`node --no-turbofan … dist/idem.mjs`, docs/deploy.md).
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +30,10 @@ import { BODY_WORKER_ARG } from "./worker_protocol.ts";
 
 /** Set by build.mjs in a bundle: "esm" (dist/idem.mjs) or "sea" (dist/idem); absent in the sources. */
 declare const __IDEM_TARGET__: string | undefined;
+/** Set by build.mjs in a bundle: the executable's Body worker's V8 flags (`WORKER_V8_FLAGS`); [] in dist/idem.mjs. */
+declare const __IDEM_WORKER_V8_FLAGS__: string[] | undefined;
+/** Set by build.mjs in a bundle: the agent's V8 flags (`V8_FLAGS`), those the docs say to run it with. */
+declare const __IDEM_V8_FLAGS__: string[] | undefined;
 
 export interface WorkerCommand {
   file: string;
@@ -39,10 +50,16 @@ export function workerCommand(memoryMB: number): WorkerCommand {
   const heap = `--max-old-space-size=${v8HeapMB(memoryMB)}`;
   const env = { ...process.env };
   if (target === "sea") {
+    const flags = typeof __IDEM_WORKER_V8_FLAGS__ === "undefined" ? [] : __IDEM_WORKER_V8_FLAGS__;
     return {
       file: process.execPath,
-      args: [BODY_WORKER_ARG, `${memoryMB}`, `${process.pid}`],
-      env: { ...env, NODE_OPTIONS: heap },
+      args: [
+        `--node-options=${[...flags, heap].join(" ")}`,
+        BODY_WORKER_ARG,
+        `${memoryMB}`,
+        `${process.pid}`,
+      ],
+      env,
     };
   }
   const file = target === "esm" ? import.meta.url : new URL("./worker_main.ts", import.meta.url).href;
@@ -51,16 +68,34 @@ export function workerCommand(memoryMB: number): WorkerCommand {
   if (deno) {
     return {
       file: deno.execPath(),
-      args: ["run", "--quiet", "--no-prompt", "--allow-env", `--v8-flags=${heap}`, ...entry],
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--allow-env",
+        `--v8-flags=${[heap, ...sameStack(typeof __IDEM_V8_FLAGS__ === "undefined" ? [] : __IDEM_V8_FLAGS__)].join(",")}`,
+        ...entry,
+      ],
       env,
     };
   }
   const cache = target === "esm" ? compileCacheDir() : null;
   return {
     file: process.execPath,
-    args: [heap, ...entry],
+    args: [heap, ...sameStack(process.execArgv), ...entry],
     env: cache ? { ...env, NODE_COMPILE_CACHE: cache } : env,
   };
+}
+
+/**
+ * The agent's `--stack-size` (V8's stack limit, KB) among `flags`: the worker gets the same, so that a Body nested
+ * as deep as the compiler allows (docs/murano.md "The Body's Python, exactly": about 3,000 levels) evaluates alike
+ * in the agent (a Body bounded by construction) and in a worker (build.mjs `V8_FLAGS` says why it is raised). On
+ * Node the agent's own flags (`process.execArgv`); Deno shows none to the program, so there the ones build.mjs
+ * baked into the bundle, which docs/deploy.md says to run it with.
+ */
+function sameStack(flags: readonly string[]): string[] {
+  return flags.filter((arg) => arg.startsWith("--stack-size="));
 }
 
 let compileCache: string | null | undefined;

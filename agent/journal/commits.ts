@@ -1,0 +1,190 @@
+/**
+ * The journal's writes: {@link Commits.commit} runs one write callback in one transaction and resolves only once
+ * it is fsynced (the environment is opened with overlappingSync off, so "resolved" means "durable"). A commit
+ * that cannot become durable rejects with {@link JournalUnavailable} (the environment's fault, SPEC 5.4); whatever
+ * the write callback throws is rethrown as it is.
+ *
+ * Commits issued in the same event-loop turn share one LMDB write batch, so one fsync (lmdb-js batches them;
+ * measured: two `commit()`s in one turn, or one turn and a few microtasks apart, make one `fdatasync`). Each is
+ * still its own child transaction: one that throws leaves the others' writes alone.
+ *
+ * Writes that no guarantee needs durable at once (a script's process group, an acknowledged reply's removal) go
+ * through {@link Commits.defer}: they ride in the next commit's batch, whoever issues it, and cost no fsync of
+ * their own unless nothing commits within {@link DEFER_MS} (docs/reliability.md, "deferred writes").
+ */
+import type { Database, RootDatabase } from "lmdb";
+import { describe, JournalUnavailable } from "../errors.ts";
+import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
+import type { ExpiryIndex } from "./expiry_index.ts";
+import type { JournalRecord } from "./record_shape.ts";
+
+/**
+ * How long a deferred write may wait for a commit to ride in before it is committed on its own, in ms: an
+ * operator sees a running script's process group within about this long.
+ */
+export const DEFER_MS = 1_000;
+
+/** The journal's LMDB tables, as `journal.ts` opened them. */
+export interface Tables {
+  root: RootDatabase;
+  records: Database<JournalRecord, string>;
+  queue: Database<QueueEntry, number>;
+  outbox: Database<OutboxEntry, number>;
+  meta: Database<number | string, string>;
+  seen: Database<SeenEntry, string>;
+  deliveries: Database<number, string>;
+  expiry: ExpiryIndex;
+}
+
+/** A write waiting for the next commit ({@link Commits.defer}). */
+interface Deferred {
+  write: (tx: JournalWriter) => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Commits {
+  readonly #tables: Tables;
+  /** The journal's folder, for messages. */
+  readonly #path: string;
+  #queueSeq: number;
+  #outboxSeq: number;
+  #deferred: Deferred[] = [];
+  #deferTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(tables: Tables, path: string) {
+    this.#tables = tables;
+    this.#path = path;
+    this.#queueSeq = lastKey(tables.queue);
+    this.#outboxSeq = lastKey(tables.outbox);
+  }
+
+  /** True while deferred writes wait for a commit. */
+  get deferring(): boolean {
+    return this.#deferred.length > 0;
+  }
+
+  /**
+   * Runs `write` in one transaction and resolves once it is durable on disk; a throw aborts all of it. Writes
+   * deferred before ({@link defer}) are committed in the same batch, ahead of it, in a transaction of their own.
+   */
+  async commit(write: (tx: JournalWriter) => void): Promise<void> {
+    this.#flushDeferred();
+    return this.#transact(write);
+  }
+
+  /**
+   * Queues `write` (run inside a transaction, like {@link commit}'s) for the next commit's batch, or a commit of
+   * its own after {@link DEFER_MS} when none comes: nothing waits for its fsync. Deferred writes are applied in
+   * the order they were deferred, before any write committed after them. Resolves once durable; rejects with
+   * what the write threw (then none of the deferred writes of that batch are kept) or {@link JournalUnavailable}.
+   * For writes whose loss in a crash is harmless by design (docs/reliability.md lists them).
+   */
+  defer(write: (tx: JournalWriter) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#deferred.push({ write, resolve, reject });
+      if (this.#deferTimer !== undefined) return;
+      this.#deferTimer = setTimeout(() => this.#flushDeferred(), DEFER_MS);
+      this.#deferTimer.unref();
+    });
+  }
+
+  /** Commits the deferred writes now, in one transaction of the current batch (not awaited here). */
+  #flushDeferred(): void {
+    clearTimeout(this.#deferTimer);
+    this.#deferTimer = undefined;
+    if (this.#deferred.length === 0) return;
+    const taken = this.#deferred.splice(0);
+    this.#transact((tx) => {
+      for (const { write } of taken) write(tx);
+    }).then(
+      () => {
+        for (const { resolve } of taken) resolve();
+      },
+      (error: unknown) => {
+        for (const { reject } of taken) reject(error);
+      },
+    );
+  }
+
+  async #transact(write: (tx: JournalWriter) => void): Promise<void> {
+    const { root, records, queue, outbox, meta, seen, deliveries, expiry } = this.#tables;
+    const tx: JournalWriter = {
+      // The expiry index changes in the same transaction as what it indexes (`expiry_index.ts`).
+      putRecord: (record) => {
+        expiry.recordChanged(record.key, record);
+        void records.put(record.key, record);
+      },
+      removeRecord: (key) => {
+        expiry.recordChanged(key, undefined);
+        void records.remove(key);
+      },
+      enqueue: (entry) => {
+        const seq = ++this.#queueSeq;
+        queue.put(seq, { since: new Date().toISOString(), ...entry, seq });
+        return seq;
+      },
+      dequeue: (seq) => void queue.remove(seq),
+      addOutbox: (entry) => {
+        const seq = ++this.#outboxSeq;
+        outbox.put(seq, { since: new Date().toISOString(), ...entry, seq });
+        return seq;
+      },
+      setHighWater: (generation) => void meta.put("generation", generation),
+      setInstance: (id) => void meta.put("instance", id),
+      markSeen: (planId, entry) => {
+        expiry.seenChanged(planId, entry);
+        void seen.put(planId, entry);
+      },
+      forgetSeen: (planId) => {
+        expiry.seenChanged(planId, undefined);
+        void seen.remove(planId);
+      },
+      clearDeliveries: (hash) => {
+        if (deliveries.get(hash) !== undefined) deliveries.remove(hash);
+      },
+    };
+    // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
+    // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
+    let thrown: { error: unknown } | undefined;
+    try {
+      await root.childTransaction(() => {
+        try {
+          write(tx);
+        } catch (error) {
+          thrown = { error };
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (thrown) throw thrown.error;
+      throw await commitFailure(error, this.#path);
+    }
+  }
+}
+
+/**
+ * lmdb rejects a failed commit with a generic error whose `commitError` is a second, rejected promise holding
+ * the cause (ENOSPC, say). Unobserved, that promise would crash the process: observe it and say what failed.
+ */
+export async function commitFailure(error: unknown, path: string): Promise<JournalUnavailable> {
+  const pending = (error as { commitError?: Promise<unknown> } | null)?.commitError;
+  let cause: unknown = error;
+  if (pending && typeof pending.then === "function") {
+    cause = await pending.then(
+      () => error,
+      (inner: unknown) => inner,
+    );
+  }
+  const code = (cause as { code?: unknown } | null)?.code;
+  const errno = typeof code === "string" ? code : undefined;
+  return new JournalUnavailable(`Cannot commit to the journal in ${path}: ${describe(cause)}`, {
+    cause,
+    ...(errno === undefined ? {} : { errno }),
+  });
+}
+
+function lastKey(db: Database<unknown, number>): number {
+  for (const key of db.getKeys({ reverse: true, limit: 1 })) return key;
+  return 0;
+}
