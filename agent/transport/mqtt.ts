@@ -152,9 +152,14 @@ export function connectTransport(options: TransportOptions): Transport {
       };
       const kind = route(message.topic, topics.statusTopic, options.controlTopic);
       if (paused) {
-        // Never acknowledged: the broker keeps a plan for the next session. A status is still read.
-        if (kind === "status") statusReceived(message);
-        return;
+        // A plan (or a control request) is never acknowledged now: the broker keeps it for the next session. MQTT.js
+        // must still read on — the PUBACK of the agent's own offline status and its echo on the status topic come
+        // after it, and a DISCONNECT waits for them (else the 3 s force and the Last Will). A status is still read.
+        if (kind === "status") {
+          statusReceived(message);
+          return callback();
+        }
+        return callback(ACK_LATER);
       }
       if (packet.properties?.responseTopic) message.responseTopic = packet.properties.responseTopic;
       if (packet.properties?.correlationData) message.correlationData = packet.properties.correlationData;

@@ -84,7 +84,7 @@ test("SIGTERM with nothing running: exit code 0 and the agent itself publishes t
   // A clean disconnect sends no Last Will; the Will's form was built before the session was up.
   assert.ok(
     Date.parse(String(offline.Since)) >= Date.parse(String(online.Since)),
-    `the offline status is the one published at stop: ${JSON.stringify({ online, offline })}`,
+    `the offline status is the one published at stop: ${JSON.stringify({ online, offline })}\n${agent.tail()}`,
   );
 });
 
