@@ -122,17 +122,18 @@ function streamPlan(round: string, i: number): { plan: MuranoPlan; marker: strin
 }
 
 /**
- * Sends the stream through `engine` (results and status read through `receiver`, default the same) and kills the agent's node with `kill -9` once {@link KILL_AFTER} plans are
+ * Sends the stream through `engine` (results and status read through `receiverFor(victim)`, default `engine`) and kills the agent's node with `kill -9` once {@link KILL_AFTER} plans are
  * answered; then re-sends ten of the run-once-ever plans (fresh IDs, same keys) once the agent is online again.
  * Checks every guarantee and returns the failover time (kill → `online` on another node, from the log's time).
  */
 async function streamThroughKill(
   round: string,
   engine: Engine,
-  receiver: Engine = engine,
+  receiverFor: (victim: NatsNode) => Promise<Engine> = async () => engine,
 ): Promise<{ from: NatsNode; to: NatsNode; ms: number }> {
   const stream = Array.from({ length: PLANS }, (_, i) => streamPlan(round, i));
   const victim = onlineNode();
+  const receiver = await receiverFor(victim);
   const since = agent.mark();
   const sending = (async () => {
     for (const { plan } of stream) await engine.send(plan);
@@ -227,9 +228,11 @@ test("the killed node returns and the agent's new node is killed: the same guara
   // never reached a subscriber on the rejoined node, whose JetStream consumers NATS reports "not current" for up to
   // 45 s; the cause is not proven (notes of session 4), so the test reads where NATS is settled.
   const engine = await engineThrough(returning);
-  const stable = cluster.nodes.find((node) => node.running && node !== returning && node !== onlineNode());
-  assert.ok(stable, "a third node is up");
-  const { from, to, ms } = await streamThroughKill("b", engine, await engineThrough(stable));
+  const { from, to, ms } = await streamThroughKill("b", engine, (victim) => {
+    const stable = cluster.nodes.find((node) => node.running && node !== returning && node !== victim);
+    assert.ok(stable, `a third node is up besides ${returning.name} and the agent's ${victim.name}`);
+    return engineThrough(stable);
+  });
   assert.notEqual(from, returning);
   console.log(
     `# failover B: ${from.name} killed -> online on ${to.name} in ${ms} ms (${PLANS} plans, 0 lost, 0 run twice)`,

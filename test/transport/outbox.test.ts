@@ -14,24 +14,15 @@ import { test } from "node:test";
 import { connect, type MqttClient } from "mqtt";
 import { Journal, type OutboxEntry } from "../../agent/journal/journal.ts";
 import { createLogger } from "../../agent/log.ts";
-import { type ResultFacts, resultPayload } from "../../agent/pipeline/reply.ts";
+import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
 import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type BrokerOptions, type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { resultFacts } from "../helpers/result_facts.ts";
 
-const facts: ResultFacts = {
-  agentId: "vm-outbox",
-  generation: 1,
-  key: "sha256:00",
-  fingerprint: "sha256:00",
-  policy: "always",
-  decision: "run",
-  attempt: 1,
-  ranAs: null,
-  replayed: false,
-};
+const facts = resultFacts("vm-outbox");
 
 const DEFAULT_TOPIC = "idem/vm-outbox/results";
 

@@ -25,6 +25,7 @@ import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
 import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { resultFacts } from "../helpers/result_facts.ts";
 
 const TOPIC = "idem/vm-crash/results";
 const KILLS = 3;
@@ -72,17 +73,7 @@ for (const protocol of [4, 5] as const) {
       sourceId: "crash-plan",
       errorCode: 0,
       body,
-      facts: {
-        agentId: "vm-crash",
-        generation: 1,
-        key: "sha256:00",
-        fingerprint: "sha256:00",
-        policy: "always",
-        decision: "run",
-        attempt: 1,
-        ranAs: null,
-        replayed: false,
-      },
+      facts: resultFacts("vm-crash"),
     });
     await journal.commit((tx) => tx.addOutbox({ topic: TOPIC, payload }));
 

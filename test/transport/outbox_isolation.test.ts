@@ -16,25 +16,16 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
 import { createLogger } from "../../agent/log.ts";
-import { type ResultFacts, resultPayload } from "../../agent/pipeline/reply.ts";
+import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
 import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { resultFacts } from "../helpers/result_facts.ts";
 
 const REPLIES = 8;
-const facts: ResultFacts = {
-  agentId: "vm-isolation",
-  generation: 1,
-  key: "sha256:00",
-  fingerprint: "sha256:00",
-  policy: "always",
-  decision: "run",
-  attempt: 1,
-  ranAs: null,
-  replayed: false,
-};
+const facts = resultFacts("vm-isolation");
 
 test("after a broker crash with replies in flight, each suspect goes out once the previous one is acknowledged, not once its removal is committed", {
   timeout: 60_000,
