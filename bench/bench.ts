@@ -148,7 +148,7 @@ function report(run: Run): void {
   const last = run.extra.at(-1);
   const worker = run.extra.map((x) => x.workerIdleRssKb).filter((kb) => kb !== undefined);
   console.log(
-    `idem's Body worker (a child process; every Body runs in one, kept 30 s idle): idle RSS ${
+    `idem's Body worker (a child process for Bodies not bounded by construction, kept 30 s idle): idle RSS ${
       worker.length ? `${(pct(worker, 50) / 1024).toFixed(0)} MB` : "n/a (none running)"
     }, cold start ${last?.workerColdMs === undefined ? "n/a" : ms(last.workerColdMs)} (one round trip after it ended, minus the warm p50)`,
   );

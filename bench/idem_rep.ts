@@ -123,7 +123,11 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
     const rssAfter500Kb = rssKb(agent.pid);
 
     const soakRssKb = options.soak ? await soak(driver, agent, options.soak) : [];
-    const workerColdMs = options.coldWorker ? await coldWorker(driver, agent, pct(latencyMs, 50)) : undefined;
+    // Only when this plan's Body went to a worker at all (a bounded Body runs in the agent: no worker, no cold start).
+    const workerColdMs =
+      options.coldWorker && (worker ?? busyWorker) !== undefined
+        ? await coldWorker(driver, agent, pct(latencyMs, 50))
+        : undefined;
     driver.check();
     const exit = await agent.stop();
     if (exit.code !== 0) throw new Error(`The agent's stop exited ${JSON.stringify(exit)}\n${agent.tail()}`);
