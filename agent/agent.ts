@@ -14,6 +14,7 @@ import { scriptUser } from "./murano/script_user.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
+import { DecodedPlans } from "./pipeline/decoded_plans.ts";
 import { takeMessage } from "./pipeline/guard.ts";
 import { Runner } from "./pipeline/run.ts";
 import { loadPolicies } from "./policies.ts";
@@ -140,6 +141,7 @@ export async function startAgent(
     policies,
     log,
     defaultReplyTopic: topic("results"),
+    decodedPlans: new DecodedPlans(),
     generation,
     facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
     emit: (event) => events.emit(event),

@@ -144,12 +144,13 @@ async function decideAgain(
       message: `Cannot decide plan "${entry.planId}" again as the journal no longer holds it as a plan idem takes`,
     };
   }
-  const { plan } = queued;
+  const { plan, exact } = queued;
   const options = plan.Idempotency?.Options ?? {};
   const request: PlanRequest = {
     planId: entry.planId,
     plan,
     text: entry.planText,
+    exact,
     target: entry.reply,
     key: entry.key,
     explicitKey: entry.key !== entry.fingerprint,

@@ -137,6 +137,11 @@ export class Journal {
     return this.#tables.outbox.getKeysCount();
   }
 
+  /** The queue's seqs in arrival order (keys only: no entry is decoded). */
+  queuedSeqs(): Iterable<number> {
+    return this.#tables.queue.getKeys();
+  }
+
   /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */
   *pending(): Iterable<QueueEntry> {
     for (const { value } of this.#tables.queue.getRange()) yield value;

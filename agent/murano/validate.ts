@@ -47,13 +47,18 @@ export function validatePlan(plan: unknown): Plan {
 /** The Plan schema compiled once, at the first plan (12× faster than `Value.Check` per plan, issue 11). */
 let checkPlan: ((value: unknown) => boolean) | undefined;
 
-/** The plan as {@link Plan} once the rules above passed; the schema's own words if they missed something. */
-function typed(plan: Dict): Plan {
+/** True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). */
+export function isPlan(value: unknown): value is Plan {
   if (checkPlan === undefined) {
     const compiled = Compile(Plan);
-    checkPlan = (value) => compiled.Check(value);
+    checkPlan = (candidate) => compiled.Check(candidate);
   }
-  if (checkPlan(plan)) return plan as Plan;
+  return checkPlan(value);
+}
+
+/** The plan as {@link Plan} once the rules above passed; the schema's own words if they missed something. */
+function typed(plan: Dict): Plan {
+  if (isPlan(plan)) return plan;
   const [error] = Value.Errors(Plan, plan);
   const where = error?.instancePath ? error.instancePath.slice(1).replaceAll("/", ".") : "The plan";
   invalid(`${where} ${error?.message ?? "is malformed"}`);

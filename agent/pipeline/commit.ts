@@ -11,6 +11,7 @@ import { failpoint } from "../failpoint.ts";
 import type { JournalWriter } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
 import type { Decision, ReplyTarget } from "../mod.ts";
+import type { Plan } from "../murano/plan.ts";
 import type { AgentEventName, PipelineContext, PlanRequest } from "./context.ts";
 import type { Decided } from "./decide.ts";
 import { errorBody, type ResultDecision, replyTo, resultPayload } from "./reply.ts";
@@ -41,6 +42,7 @@ export async function commitDecision(
     policy: request.policyName,
   };
   let conflict = false;
+  let queuedSeq = 0;
   failpoint("before-commit");
   const committed = journal.commit((tx) => {
     const current = journal.record(request.key);
@@ -64,6 +66,11 @@ export async function commitDecision(
             timeoutSeconds: request.timeoutSeconds,
           })
         : 0;
+    if (seq > 0) {
+      // Kept before the commit resolves: the runner may start the entry as soon as it does.
+      ctx.decodedPlans.keep(seq, { plan: request.plan as Plan, exact: request.exact }, request.text.length);
+      queuedSeq = seq;
+    }
     const next = nextRecord(current, decision, request, seq);
     if (next) tx.putRecord(next);
     if (decision.kind === "replay") {
@@ -95,7 +102,12 @@ export async function commitDecision(
     }
   });
   onIssued?.(committed);
-  await committed;
+  try {
+    await committed;
+  } catch (error) {
+    ctx.decodedPlans.drop(queuedSeq);
+    throw error;
+  }
   if (conflict) {
     ctx.log.debug("redecide", { plan: request.planId, key: request.key });
     return false;

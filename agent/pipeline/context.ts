@@ -2,10 +2,12 @@
 import type { Config } from "../config.ts";
 import type { Supersession } from "../incarnation.ts";
 import type { Journal } from "../journal/journal.ts";
+import type { JsonObject } from "../json/parse.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyTarget } from "../mod.ts";
 import type { Plan } from "../murano/plan.ts";
 import type { PolicyRegistry } from "../policies.ts";
+import type { DecodedPlans } from "./decoded_plans.ts";
 
 export type AgentEventName =
   | "run"
@@ -37,6 +39,8 @@ export interface PipelineContext {
   readonly policies: PolicyRegistry;
   readonly log: Logger;
   readonly defaultReplyTopic: string;
+  /** Plans decided `run` by this process, decoded, until their execution takes them (`decoded_plans.ts`). */
+  readonly decodedPlans: DecodedPlans;
   /** The agent's generation G = max(configured, high-water mark), as of now. */
   generation(): number;
   /** The result facts that do not depend on the plan. */
@@ -59,6 +63,8 @@ export interface PlanRequest {
   plan: Readonly<Plan>;
   /** The payload text, queued as it is so that a restart can run it again. */
   text: string;
+  /** The exact tree of that text's one parse (`plan` is its plain view): with `plan`, what execution reads. */
+  exact: JsonObject;
   target: ReplyTarget;
   key: string;
   /** True when the key came from `Idempotency.Key`. */

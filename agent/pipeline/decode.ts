@@ -5,11 +5,11 @@
  * parse: the plain view (validation, policies), the exact tree (fingerprint). A plan journaled at intake is read
  * again by {@link decodeQueued} when it runs or is decided again after a restart: one parse each time.
  */
-import { Value } from "typebox/value";
 import { ErrorCode } from "../errors.ts";
 import { type JsonObject, type ParseOutcome, parseJson } from "../json/parse.ts";
 import { type PlainObject, toPlainObject } from "../json/plain.ts";
-import { type DecodedPlan, Plan } from "../murano/plan.ts";
+import type { DecodedPlan } from "../murano/plan.ts";
+import { isPlan } from "../murano/validate.ts";
 
 /**
  * `plan` is the plain view (integers as JS numbers, null-prototype objects), not validated yet;
@@ -123,5 +123,5 @@ export function decodeQueued(text: string): DecodedPlan | undefined {
   const parsed = parseJson(text);
   if (!parsed.ok || !(parsed.value instanceof Map)) return undefined;
   const plan = toPlainObject(parsed.value);
-  return Value.Check(Plan, plan) ? { plan, exact: parsed.value } : undefined;
+  return isPlan(plan) ? { plan, exact: parsed.value } : undefined;
 }

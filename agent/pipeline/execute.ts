@@ -75,7 +75,7 @@ export async function executeEntry(
   // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
   let outcome: ExecutionOutcome = await retry(
     () =>
-      executePlan(planOf(entry), {
+      executePlan(planOf(ctx, entry), {
         workRoot: join(config.dataDir, "work"),
         timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
         killGraceMs: config.killGraceSeconds * 1000,
@@ -149,9 +149,12 @@ function recordPgid(ctx: PipelineContext, entry: QueueEntry, pgid: number): void
     );
 }
 
-/** The queued plan, typed, and its exact tree (its text was decoded and validated at intake: it reads as a Plan). */
-function planOf(entry: QueueEntry): DecodedPlan {
-  const queued = decodeQueued(entry.planText);
+/**
+ * The queued plan, typed, and its exact tree: as intake decoded it, when this process queued it
+ * (`decoded_plans.ts`), else decoded again from the journal's text (validated at intake: it reads as a Plan).
+ */
+function planOf(ctx: PipelineContext, entry: QueueEntry): DecodedPlan {
+  const queued = ctx.decodedPlans.take(entry.seq) ?? decodeQueued(entry.planText);
   if (queued === undefined) throw new Error(`Cannot read queued plan "${entry.planId}" as a plan idem takes`);
   return queued;
 }

@@ -140,6 +140,7 @@ export async function intake(
     planId,
     plan,
     text: decoded.text,
+    exact: decoded.exact,
     target: addressed.target,
     key: sameKey(journal.seen(planId), print) ?? idempotency.Key ?? print,
     explicitKey: idempotency.Key !== undefined,

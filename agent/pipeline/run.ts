@@ -78,9 +78,12 @@ export class Runner {
     const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
     if (this.#draining || this.#rebooting > 0 || full()) return;
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
-    for (const entry of this.#ctx.journal.pending()) {
+    // Seqs first: the entries already running or stuck are skipped without being read.
+    for (const seq of this.#ctx.journal.queuedSeqs()) {
       if (full()) return;
-      if (this.#running.has(entry.seq) || this.#stuck.has(entry.seq)) continue;
+      if (this.#running.has(seq) || this.#stuck.has(seq)) continue;
+      const entry = this.#ctx.journal.queueEntry(seq);
+      if (entry === undefined) continue;
       if (busyKeys.has(entry.key)) continue;
       busyKeys.add(entry.key);
       const abort = new AbortController();

@@ -2,6 +2,7 @@
  * The real intake without a transport: real policies, a real LMDB journal in a fresh folder, events collected.
  * For pipeline tests that feed `takeMessage` directly (test/pipeline/*). Close it with `close()`.
  */
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { resolveConfig } from "../../agent/config.ts";
 import { Journal } from "../../agent/journal/journal.ts";
 import { createLogger } from "../../agent/log.ts";
 import type { AgentEvent, PipelineContext } from "../../agent/pipeline/context.ts";
+import { DecodedPlans } from "../../agent/pipeline/decoded_plans.ts";
 import { loadPolicies } from "../../agent/policies.ts";
 
 export interface IntakeScene {
@@ -31,6 +33,7 @@ export async function intakeScene(name: string): Promise<IntakeScene> {
     policies: await loadPolicies([]),
     log: createLogger({ write: () => {} }),
     defaultReplyTopic: "idem/vm-1/results",
+    decodedPlans: new DecodedPlans(),
     generation: () => Math.max(config.generation ?? 0, journal.highWater()),
     facts: () => ({ agentId: config.agentId, generation: ctx.generation() }),
     emit: (event) => void events.push(event),

@@ -88,6 +88,7 @@ class World {
       planId,
       plan: { ID: planId, Body: "", Scripts: {}, Files: {} },
       text: "{}",
+      exact: new Map(),
       target: { topic: "idem/vm-1/results", sourceId: planId },
       key,
       explicitKey: command.explicitKey !== null,
