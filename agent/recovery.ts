@@ -1,15 +1,18 @@
 /**
  * Start-up recovery (SPEC 5.1): before any plan is taken, (1) kill what an earlier agent process left running
- * (a `kill -9` of the agent does not kill its scripts), (2) turn every execution that was `running` in an
+ * (a `kill -9` of the agent does not kill its scripts) and remove the work directories it left (in the
+ * background: nothing uses them any more), (2) turn every execution that was `running` in an
  * earlier boot into `interrupted` and let its policy decide again whether it runs, and (3) leave `accepted`
  * plans queued: they were acknowledged, so the broker will not send them again. An execution an operator
  * cancelled, or one awaiting the reboot it asked for, is not interrupted: the runner finishes or resumes it.
  */
+import { join } from "node:path";
 import { ErrorCode } from "./errors.ts";
 import { failpoint } from "./failpoint.ts";
 import type { QueueEntry } from "./journal/journal.ts";
 import * as machine from "./journal/record.ts";
 import type { Decision } from "./mod.ts";
+import { removeLeftoverWorkDirs } from "./murano/workdir.ts";
 import type { PipelineContext, PlanRequest } from "./pipeline/context.ts";
 import { callPolicy, policyContext, settle } from "./pipeline/decide.ts";
 import { decodeQueued } from "./pipeline/decode.ts";
@@ -23,6 +26,10 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   const { journal, log } = ctx;
   const reaped = await reapOrphans(journal.path);
   if (reaped > 0) log.warn("orphans-killed", { processes: reaped });
+  void removeLeftoverWorkDirs(join(ctx.config.dataDir, "work")).then(
+    (removed) => removed > 0 && log.info("work-dirs-removed", { count: removed }),
+    (error: unknown) => log.warn("work-dirs-not-removed", { message: String(error) }),
+  );
 
   // Each key's oldest queued plan is the one that may have been running. The queue is read, not the records
   // (there may be a million of those).

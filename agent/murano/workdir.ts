@@ -17,8 +17,10 @@
  *
  * The small file operations (mkdtemp, mkdir, write, symlink, chmod, chown) are synchronous: each takes microseconds
  * on a local disk, while the same operation through the thread pool cost ~10× that in CPU (a hand-off, a wake-up
- * and a callback each; issue 11 measured ~25 of them per plan). Downloads and the removal of the directory (whose
- * size is the scripts' doing) stay asynchronous.
+ * and a callback each; issue 11 measured ~25 of them per plan). Downloads stay asynchronous. The removal, whose
+ * size is the scripts' doing, is synchronous for the first {@link SYNC_REMOVAL_ENTRIES} entries (a plan's own
+ * files: 0.3 ms instead of 0.8 ms of CPU and 1 ms of wall time with `fs.promises.rm`, measured) and hands what is
+ * left of a larger tree to `fs.promises.rm`, so that a script's big checkout never blocks the agent.
  */
 import {
   chmodSync,
@@ -28,11 +30,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
@@ -133,6 +137,7 @@ export async function createWorkDir(
       return result;
     },
     async remove() {
+      if (removeSmallTree(path)) return;
       await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
     },
   };
@@ -163,6 +168,50 @@ async function storeFile(
     writeFileSync(target, bytes);
   }
   return target;
+}
+
+/**
+ * Removes the work directories in `workRoot` (`run-*`), one after another; resolves with how many it removed.
+ * For start-up, after the orphans of an earlier process are dead (recovery.ts): a crash mid-run leaves its
+ * execution's directory behind, with the plan's files in it.
+ */
+export async function removeLeftoverWorkDirs(workRoot: string): Promise<number> {
+  let names: string[];
+  try {
+    names = (await readdir(workRoot)).filter((name) => name.startsWith("run-"));
+  } catch {
+    return 0; // no work root yet
+  }
+  for (const name of names) await rm(join(workRoot, name), { recursive: true, force: true, maxRetries: 2 });
+  return names.length;
+}
+
+/** Entries a work directory's removal deletes synchronously before it hands the rest to the thread pool. */
+export const SYNC_REMOVAL_ENTRIES = 256;
+
+/**
+ * Removes directory `path` and everything below it (links themselves, never their targets) synchronously, as
+ * long as it holds at most {@link SYNC_REMOVAL_ENTRIES} entries. True when `path` is gone; false when the tree
+ * was bigger or an entry could not be removed (what is left is for `fs.promises.rm`, with its retries).
+ */
+export function removeSmallTree(path: string): boolean {
+  let budget = SYNC_REMOVAL_ENTRIES;
+  const removeDir = (dir: string): boolean => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (--budget < 0) return false;
+      const child = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!removeDir(child)) return false;
+      } else unlinkSync(child);
+    }
+    rmdirSync(dir);
+    return true;
+  };
+  try {
+    return removeDir(path);
+  } catch {
+    return false;
+  }
 }
 
 /** Gives `path` and everything below it (links themselves, not their targets) to `owner`. */

@@ -4,6 +4,8 @@
  * code 304), and a skip-if-identical plan runs again once — only after the orphaned first run is dead.
  */
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
@@ -54,6 +56,9 @@ test("a run-once-ever plan interrupted by kill -9 is answered 304 and never star
   );
   // SPEC 8: every decision is an event, the interruption found at start-up included.
   await scene.engine.waitForEvents({ Event: "interrupted", SourceID: plan.ID }, 1, 5_000);
+  // The killed run's work dir (its plan's files) is removed by the next start, once its orphan is dead.
+  await second.waitForLog(/\bevent=work-dirs-removed count=1\b/);
+  assert.deepEqual(readdirSync(join(scene.dataDir, "work")), []);
 });
 
 test("a skip-if-identical plan interrupted by kill -9 runs again once, after its orphan is dead, and succeeds", {

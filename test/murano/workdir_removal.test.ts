@@ -1,0 +1,61 @@
+/**
+ * A work directory's removal (agent/murano/workdir.ts): synchronous for a small tree, handed to `fs.promises.rm`
+ * beyond SYNC_REMOVAL_ENTRIES entries; links are removed, never followed. Real directories under the temp dir.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { createWorkDir, removeSmallTree, SYNC_REMOVAL_ENTRIES } from "../../agent/murano/workdir.ts";
+
+const root = mkdtempSync(join(tmpdir(), "idem-workdir-removal-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A folder outside the work root that links inside a work dir point at: it must survive every removal. */
+const outside = join(root, "outside");
+mkdirSync(outside);
+writeFileSync(join(outside, "keep.txt"), "keep");
+
+function tree(name: string, files: number): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, "run", "deep"), { recursive: true });
+  for (let i = 0; i < files; i++) writeFileSync(join(dir, "run", "deep", `f${i}`), `${i}`);
+  writeFileSync(join(dir, "script"), "#!/bin/sh\necho ok");
+  symlinkSync("../script", join(dir, "run", "run.sh"));
+  symlinkSync(outside, join(dir, "run", "outside-dir"));
+  symlinkSync(join(outside, "keep.txt"), join(dir, "run", "outside-file"));
+  symlinkSync(join(root, "nowhere"), join(dir, "run", "dangling"));
+  return dir;
+}
+
+test("a small tree is removed at once, its links with it and their targets untouched", () => {
+  const dir = tree("small", 10);
+  assert.equal(removeSmallTree(dir), true);
+  assert.equal(existsSync(dir), false);
+  assert.deepEqual(readdirSync(outside), ["keep.txt"]);
+});
+
+test("a tree beyond the synchronous budget is left for fs.promises.rm, and WorkDir.remove() removes it all", async () => {
+  const work = join(root, "work");
+  const workDir = await createWorkDir(work, {});
+  const big = join(workDir.path, "checkout");
+  mkdirSync(big);
+  for (let i = 0; i < SYNC_REMOVAL_ENTRIES + 50; i++) writeFileSync(join(big, `f${i}`), "x");
+  symlinkSync(outside, join(workDir.path, "outside-dir"));
+
+  assert.equal(removeSmallTree(join(workDir.path, "checkout")), false, "over the budget");
+  assert.ok(existsSync(big), "the rest is still there for the asynchronous removal");
+  await workDir.remove();
+  assert.equal(existsSync(workDir.path), false);
+  assert.deepEqual(readdirSync(work), []);
+  assert.deepEqual(readdirSync(outside), ["keep.txt"]);
+});
+
+test("a missing directory is not an error: remove() resolves", async () => {
+  const workDir = await createWorkDir(join(root, "work2"), {});
+  rmSync(workDir.path, { recursive: true });
+  assert.equal(removeSmallTree(workDir.path), false);
+  await workDir.remove();
+  assert.equal(existsSync(workDir.path), false);
+});
