@@ -20,7 +20,7 @@ import * as machine from "../journal/record.ts";
 import type { StoredResult } from "../mod.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import type { PipelineContext } from "./context.ts";
-import { errorBody, replyTo, resultPayload } from "./reply.ts";
+import { entryAnswers, errorBody } from "./reply.ts";
 
 /** The runner as cancel sees it: which entries run in this process, and how to stop one. */
 export interface CancelRunner {
@@ -198,25 +198,13 @@ function dequeue(
   tx.dequeue(entry.seq);
   const seen = ctx.journal.seen(entry.planId);
   if (seen) tx.markSeen(entry.planId, { ...seen, result });
-  const answer = (sourceId: string, decision: "run" | "join") =>
-    resultPayload({
-      sourceId,
-      errorCode,
-      body,
-      time,
-      maxBytes: ctx.config.maxResultBytes,
-      facts: {
-        ...ctx.facts(),
-        key: entry.key,
-        fingerprint: entry.fingerprint,
-        policy: entry.policy,
-        decision,
-        attempt: record.attempts,
-        ranAs: null,
-        replayed: false,
-      },
-    });
-  tx.addOutbox(replyTo(entry.reply, answer(entry.planId, "run")));
-  for (const waiter of done.waiters) tx.addOutbox(replyTo(waiter, answer(waiter.sourceId, "join")));
+  const answers = entryAnswers(ctx, entry, done.waiters, {
+    errorCode,
+    body,
+    time,
+    attempt: record.attempts,
+    ranAs: null,
+  });
+  for (const answer of answers) tx.addOutbox(answer);
   return done.record;
 }

@@ -12,7 +12,7 @@ import type { StoredResult } from "../mod.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import type { PipelineContext } from "./context.ts";
 import { durably } from "./durably.ts";
-import { errorBody, replyTo, resultPayload } from "./reply.ts";
+import { entryAnswers, errorBody } from "./reply.ts";
 
 /** When the execution ended: its attempt number, the time (ISO 8601), and how long it ran (s; none: not run). */
 export interface FinishAt {
@@ -34,25 +34,6 @@ export async function finishEntry(
   options: FinishAt & { written: () => void },
 ): Promise<void> {
   const { journal } = ctx;
-  const base = {
-    ...ctx.facts(),
-    key: entry.key,
-    fingerprint: entry.fingerprint,
-    policy: entry.policy,
-    attempt: options.attempt,
-    ranAs: entry.planId,
-    replayed: false,
-  };
-  const answer = (decision: "run" | "join", sourceId: string) =>
-    resultPayload({
-      sourceId,
-      errorCode: outcome.errorCode,
-      body: outcome.body,
-      time: options.time,
-      maxBytes: ctx.config.maxResultBytes,
-      facts: { ...base, decision },
-    });
-
   let waiters = 0;
   const durable = durably(ctx, { step: "finish", entry }, () =>
     journal.commit((tx) => {
@@ -81,8 +62,14 @@ export async function finishEntry(
         const joined = journal.seen(waiter.sourceId);
         if (joined) tx.markSeen(waiter.sourceId, { ...joined, ranAs: entry.planId });
       }
-      tx.addOutbox(replyTo(entry.reply, answer("run", entry.planId)));
-      for (const waiter of finished.waiters) tx.addOutbox(replyTo(waiter, answer("join", waiter.sourceId)));
+      const answers = entryAnswers(ctx, entry, finished.waiters, {
+        errorCode: outcome.errorCode,
+        body: outcome.body,
+        time: options.time,
+        attempt: options.attempt,
+        ranAs: entry.planId,
+      });
+      for (const answer of answers) tx.addOutbox(answer);
       waiters = finished.waiters.length;
     }),
   );
@@ -121,23 +108,6 @@ export async function giveUp(ctx: PipelineContext, entry: QueueEntry, error: unk
   });
   const time = new Date().toISOString();
   const message = `Cannot run plan "${entry.planId}": the agent failed on it (${describe(error)})`;
-  const reply = (sourceId: string, decision: "run" | "join") =>
-    resultPayload({
-      sourceId,
-      errorCode: ErrorCode.InvalidPlan,
-      body: errorBody(message),
-      time,
-      facts: {
-        ...ctx.facts(),
-        key: entry.key,
-        fingerprint: entry.fingerprint,
-        policy: entry.policy,
-        decision,
-        attempt: 0,
-        ranAs: null,
-        replayed: false,
-      },
-    });
   try {
     await durably(ctx, { step: "give-up", entry }, () =>
       journal.commit((tx) => {
@@ -151,8 +121,14 @@ export async function giveUp(ctx: PipelineContext, entry: QueueEntry, error: unk
           waiters = given.waiters;
         }
         tx.dequeue(entry.seq);
-        tx.addOutbox(replyTo(entry.reply, reply(entry.planId, "run")));
-        for (const waiter of waiters) tx.addOutbox(replyTo(waiter, reply(waiter.sourceId, "join")));
+        const answers = entryAnswers(ctx, entry, waiters, {
+          errorCode: ErrorCode.InvalidPlan,
+          body: errorBody(message),
+          time,
+          attempt: 0,
+          ranAs: null,
+        });
+        for (const answer of answers) tx.addOutbox(answer);
       }),
     );
     ctx.afterCommit();

@@ -146,6 +146,54 @@ function bodyBytes(payload: string, result: Record<string, unknown>, parts: Resu
 }
 
 /** An outbox entry answering `target`. */
+/** An execution's outcome as its answers carry it: the result's ErrorCode, Body (JSON text), time and Idem facts. */
+export interface EntryOutcome {
+  errorCode: number;
+  body: string;
+  /** ISO time of the result; default now. */
+  time?: string;
+  /** The key's attempts so far (`Idem.Attempt`). */
+  attempt: number;
+  /** The plan ID whose execution produced it (`Idem.RanAs`); null when nothing ran. */
+  ranAs: string | null;
+}
+
+/**
+ * The replies that answer queue entry `entry` with `outcome`: its own plan's (decision `run`), then one per
+ * waiter (`join`, in their order), each capped at `maxResultBytes` (SPEC 2) and addressed as the plan asked. The
+ * one way a finished, cancelled or abandoned execution is answered (finish.ts, cancel.ts).
+ */
+export function entryAnswers(
+  context: { facts(): { agentId: string; generation: number }; config: { maxResultBytes: number } },
+  entry: { planId: string; key: string; fingerprint: string; policy: string; reply: ReplyTarget },
+  waiters: readonly ReplyTarget[],
+  outcome: EntryOutcome,
+): Omit<OutboxEntry, "seq">[] {
+  const time = outcome.time ?? new Date().toISOString();
+  const answer = (sourceId: string, decision: "run" | "join") =>
+    resultPayload({
+      sourceId,
+      errorCode: outcome.errorCode,
+      body: outcome.body,
+      time,
+      maxBytes: context.config.maxResultBytes,
+      facts: {
+        ...context.facts(),
+        key: entry.key,
+        fingerprint: entry.fingerprint,
+        policy: entry.policy,
+        decision,
+        attempt: outcome.attempt,
+        ranAs: outcome.ranAs,
+        replayed: false,
+      },
+    });
+  return [
+    replyTo(entry.reply, answer(entry.planId, "run")),
+    ...waiters.map((waiter) => replyTo(waiter, answer(waiter.sourceId, "join"))),
+  ];
+}
+
 export function replyTo(target: ReplyTarget, payload: string): Omit<OutboxEntry, "seq"> {
   return target.correlationData === undefined
     ? { topic: target.topic, payload }
