@@ -47,15 +47,36 @@ interface RowSpec {
   peer: (rep: Rep) => number;
   idem: (rep: Rep, extra: IdemExtra) => number | undefined;
   unit: (value: number) => string;
-  goal?: { text: string; met: (ratio: number) => boolean };
+  goal?: Goal;
   floor?: string;
+  /** The floor in the row's unit, where one was measured: a goal beyond it is marked in the table. */
+  floorValue?: number;
+}
+
+/** A goal on the ratio idem ÷ peer: at most `limit` (lower is better) or at least `limit` (higher is better). */
+interface Goal {
+  text: string;
+  limit: number;
+  higher: boolean;
+  met: (ratio: number) => boolean;
 }
 
 const seconds = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
 const millis = (v: number) => (v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`);
 const perS = (v: number) => `${v.toFixed(1)}/s`;
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
-const atMost = (limit: number) => ({ text: `≤ ${limit}`, met: (ratio: number) => ratio <= limit });
+const atMost = (limit: number): Goal => ({
+  text: `≤ ${limit}`,
+  limit,
+  higher: false,
+  met: (ratio) => ratio <= limit,
+});
+const atLeast = (limit: number): Goal => ({
+  text: `≥ ${limit}`,
+  limit,
+  higher: true,
+  met: (ratio) => ratio >= limit,
+});
 
 function rows(floor: Floor): RowSpec[] {
   return [
@@ -66,6 +87,7 @@ function rows(floor: Floor): RowSpec[] {
       unit: seconds,
       goal: atMost(0.12),
       floor: `${seconds(floor.execMs)} (exec of dist/idem --version)`,
+      floorValue: floor.execMs,
     },
     {
       name: "sequential round trip p50",
@@ -74,6 +96,7 @@ function rows(floor: Floor): RowSpec[] {
       unit: millis,
       goal: atMost(0.25),
       floor: `${millis(floor.planMs)} (one plan)`,
+      floorValue: floor.planMs,
     },
     {
       name: "sequential round trip p90",
@@ -92,8 +115,9 @@ function rows(floor: Floor): RowSpec[] {
       peer: (r) => r.plansPerS,
       idem: (r) => r.plansPerS,
       unit: perS,
-      goal: { text: "≥ 4", met: (ratio) => ratio >= 4 },
+      goal: atLeast(4),
       floor: perS(floor.plansPerS),
+      floorValue: floor.plansPerS,
     },
     {
       name: "agent CPU per plan",
@@ -102,6 +126,7 @@ function rows(floor: Floor): RowSpec[] {
       unit: millis,
       goal: atMost(0.5),
       floor: millis(floor.cpuMsPerPlan),
+      floorValue: floor.cpuMsPerPlan,
     },
     {
       name: "  + idem's Body worker",
@@ -127,6 +152,19 @@ function rows(floor: Floor): RowSpec[] {
   ];
 }
 
+/**
+ * The goal in the row's unit on this run (the peer's median × the goal's ratio), marked `(beyond the floor)`
+ * when even the floor measured in the same run does not reach it: work dir, spawn and commits alone take longer.
+ */
+function goalHere(spec: RowSpec, peerMedian: number | undefined): string {
+  const { goal } = spec;
+  if (goal === undefined || peerMedian === undefined) return "–";
+  const value = peerMedian * goal.limit;
+  const beyond =
+    spec.floorValue !== undefined && (goal.higher ? spec.floorValue < value : spec.floorValue > value);
+  return `${goal.higher ? "≥" : "≤"} ${spec.unit(value)}${beyond ? " (beyond the floor)" : ""}`;
+}
+
 /** Median [min..max] of the defined values, formatted; undefined when there are none. */
 function cell(
   values: Array<number | undefined>,
@@ -148,7 +186,7 @@ export interface Summary {
 
 /** The table of the reps (peer and idem interleaved, same count or fewer) and the floor. */
 export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: Floor): Summary {
-  const header = ["", "murano-agent", "idem", "ratio idem/peer", "goal", "met?", "floor"];
+  const header = ["", "murano-agent", "idem", "ratio idem/peer", "goal", "goal here", "met?", "floor"];
   const body: string[][] = [];
   const goals: Summary["goals"] = {};
   for (const spec of rows(floor)) {
@@ -166,6 +204,7 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
       i.text,
       ratio === undefined ? "n/a" : ratio.toFixed(2),
       spec.goal?.text ?? "–",
+      goalHere(spec, p.median),
       met === undefined ? "–" : met ? "yes" : "no",
       spec.floor ?? "–",
     ]);
@@ -193,6 +232,7 @@ function soakRow(soak: number[], plans: number, peer: Rep[], goals: Summary["goa
     `${mb(last)} (every 1,000: ${samples})`,
     ratio.toFixed(2),
     "≤ 1, flat",
+    `≤ ${mb(peerAfter)}, flat`,
     met ? "yes" : "no",
     "–",
   ];
