@@ -52,6 +52,11 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  *   and without it a Body nested as deep as the compiler allows (`'x'.strip()` chained 1,494 times, `1**1**…`
  *   2,981 deep) ran out of stack in the agent: RecursionError instead of CPython's value. The Body worker runs
  *   with the same stack (agent/python/worker/worker_command.ts).
+ * - `--gc-memory-reducer-start-delay-ms=2000` (V8's default 8000): V8's memory reducer, the full GC that compacts
+ *   the heap and gives its free pages back once the process has gone quiet, runs 2 s after the agent goes idle
+ *   rather than 8 s: the idle RSS 5 s after a plan is 1.5–2 MB lower (what it is after 8 s anyway); as many
+ *   reducer GCs as before (at most 2 after each full GC), only sooner (docs/benchmarks.md, "Start-up and idle
+ *   memory"). Node 20, Node 24 and Deno 2 know the flag.
  */
 const V8_FLAGS = [
   "--max-semi-space-size=1",
@@ -59,6 +64,7 @@ const V8_FLAGS = [
   "--no-maglev",
   "--optimize-for-size",
   "--stack-size=1500",
+  "--gc-memory-reducer-start-delay-ms=2000",
 ];
 /**
  * What the executable's Body worker adds to V8_FLAGS: it is the same executable, started with the blob's

@@ -4,6 +4,7 @@
  * MemoryError; every other RangeError (an argument out of range inside the interpreter) is a bug, never either.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { IdemError } from "../../agent/errors.ts";
 import { compile, evaluate } from "../../agent/python/mod.ts";
@@ -65,4 +66,24 @@ test("a Body that runs the JavaScript stack out is code 1 RecursionError", () =>
   assert.equal(error.code, 1);
   assert.equal(error.cause, "RecursionError");
   assert.match(error.message, /^maximum recursion depth exceeded/);
+});
+
+test("the limits are learned on the first question, not at load: a start does not run the stack out", () => {
+  // The main thread's stack, as the kernel has grown it (VmStk, kB), in a fresh Node with the executable's
+  // --stack-size (build.mjs V8_FLAGS): after the import, then after the first RangeError asked about.
+  const module = new URL("../../agent/python/runtime/engine_limits.ts", import.meta.url).href;
+  const script = `
+    import { readFileSync } from "node:fs";
+    const stack = () => Number(/^VmStk:\\s+(\\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+    const { engineLimit } = await import(${JSON.stringify(module)});
+    const loaded = stack();
+    const limit = engineLimit(new RangeError("not a limit"));
+    console.log(JSON.stringify({ loaded, limit, asked: stack() }));`;
+  const out = execFileSync(process.execPath, ["--stack-size=1500", "--input-type=module", "-e", script], {
+    encoding: "utf8",
+  });
+  const { loaded, limit, asked } = JSON.parse(out) as { loaded: number; limit: null; asked: number };
+  assert.equal(limit, null);
+  assert.ok(loaded < 512, `the stack grew to ${loaded} kB at load`);
+  assert.ok(asked > 1000, `the stack grew only to ${asked} kB when asked: the limits were not learned`);
 });

@@ -4,9 +4,12 @@
  * hold (CPython: MemoryError: the Body asked for more memory than there is), and also for arguments out of range
  * (`toFixed(120)`, `String.fromCodePoint(0x110000)`, `BigInt(1.5)`), which inside the interpreter are its own
  * bugs. The type alone cannot tell them apart, and the messages are the engine's (they differ between engines
- * and versions), so each limit is provoked once here, at load, and a thrown RangeError is that limit only when
- * it is the same kind of error with the same message as the one the engine gave for it: no message text is
- * written in this file.
+ * and versions), so each limit is provoked once here, and a thrown RangeError is that limit only when it is the
+ * same kind of error with the same message as the one the engine gave for it: no message text is written in this
+ * file. The limits are provoked when the first RangeError is asked about, not at load: running the stack out
+ * touches all of it (≈ 1.5 MB of RSS with the executable's `--stack-size=1500`) and costs ≈ 2 ms, which a start
+ * and an agent whose Bodies never hit a RangeError need not pay (issue 11, idle RSS; docs/benchmarks.md). The
+ * question comes from a `catch` that the overflow has unwound to, so the stack is there to learn on.
  *
  * - stack: a function calling itself until the engine refuses;
  * - memory: `"x".repeat(2 ** 31)` (longer than any string: refused before anything is allocated), a BigInt
@@ -15,8 +18,8 @@
 
 export type EngineLimit = "stack" | "memory";
 
-/** The RangeError message each limit gives on this engine, learned at load. */
-const limits = new Map<string, EngineLimit>();
+/** The RangeError message each limit gives on this engine, learned on first use ({@link learned}). */
+let limits: Map<string, EngineLimit> | undefined;
 
 function provoke(action: () => unknown): string | null {
   try {
@@ -31,20 +34,26 @@ function recurse(depth: number): number {
   return recurse(depth + 1) + 1;
 }
 
-function learn(limit: EngineLimit, action: () => unknown): void {
-  const message = provoke(action);
-  if (message !== null && !limits.has(message)) limits.set(message, limit);
+/** Each limit provoked once, its message kept (a message two limits share stays the first one's). */
+function learned(): Map<string, EngineLimit> {
+  if (limits) return limits;
+  const found = new Map<string, EngineLimit>();
+  const learn = (limit: EngineLimit, action: () => unknown) => {
+    const message = provoke(action);
+    if (message !== null && !found.has(message)) found.set(message, limit);
+  };
+  learn("stack", () => recurse(0));
+  learn("memory", () => "x".repeat(2 ** 31));
+  learn("memory", () => 1n << (2n ** 40n));
+  learn("memory", () => new Array(2 ** 32));
+  limits = found;
+  return found;
 }
-
-learn("stack", () => recurse(0));
-learn("memory", () => "x".repeat(2 ** 31));
-learn("memory", () => 1n << (2n ** 40n));
-learn("memory", () => new Array(2 ** 32));
 
 /** The engine limit `error` stands for, or null when it is none (a bug of the interpreter, say). */
 export function engineLimit(error: unknown): EngineLimit | null {
   if (!(error instanceof RangeError)) return null;
-  return limits.get(error.message) ?? null;
+  return learned().get(error.message) ?? null;
 }
 
 /** Whether `error` is the engine's stack running out. */
