@@ -36,7 +36,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
@@ -171,19 +171,22 @@ async function storeFile(
 }
 
 /**
- * Removes the work directories in `workRoot` (`run-*`), one after another; resolves with how many it removed.
- * For start-up, after the orphans of an earlier process are dead (recovery.ts): a crash mid-run leaves its
- * execution's directory behind, with the plan's files in it.
+ * Removes the work directories in `workRoot` (`run-*`) as they are now: listed before this returns, removed one
+ * after another in the background; resolves with how many. For start-up, after the orphans of an earlier process
+ * are dead and before this process starts an execution (recovery.ts): a crash mid-run leaves its execution's
+ * directory behind, with the plan's files in it, and a directory made after the listing is never touched.
  */
-export async function removeLeftoverWorkDirs(workRoot: string): Promise<number> {
+export function removeLeftoverWorkDirs(workRoot: string): Promise<number> {
   let names: string[];
   try {
-    names = (await readdir(workRoot)).filter((name) => name.startsWith("run-"));
+    names = readdirSync(workRoot).filter((name) => name.startsWith("run-"));
   } catch {
-    return 0; // no work root yet
+    return Promise.resolve(0); // no work root yet
   }
-  for (const name of names) await rm(join(workRoot, name), { recursive: true, force: true, maxRetries: 2 });
-  return names.length;
+  return (async () => {
+    for (const name of names) await rm(join(workRoot, name), { recursive: true, force: true, maxRetries: 2 });
+    return names.length;
+  })();
 }
 
 /** Entries a work directory's removal deletes synchronously before it hands the rest to the thread pool. */

@@ -7,7 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { createWorkDir, removeSmallTree, SYNC_REMOVAL_ENTRIES } from "../../agent/murano/workdir.ts";
+import {
+  createWorkDir,
+  removeLeftoverWorkDirs,
+  removeSmallTree,
+  SYNC_REMOVAL_ENTRIES,
+} from "../../agent/murano/workdir.ts";
 
 const root = mkdtempSync(join(tmpdir(), "idem-workdir-removal-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -58,4 +63,16 @@ test("a missing directory is not an error: remove() resolves", async () => {
   assert.equal(removeSmallTree(workDir.path), false);
   await workDir.remove();
   assert.equal(existsSync(workDir.path), false);
+});
+
+test("leftover work dirs: the run-* folders listed at the call are removed; one made after it is not", async () => {
+  const work = join(root, "leftovers");
+  for (const name of ["run-a", "run-b/run", "other"]) mkdirSync(join(work, name), { recursive: true });
+  writeFileSync(join(work, "run-b", "f"), "x");
+  const removing = removeLeftoverWorkDirs(work);
+  // The new process's first execution, right after the start listed the folder.
+  mkdirSync(join(work, "run-c"));
+  assert.equal(await removing, 2);
+  assert.deepEqual(readdirSync(work).sort(), ["other", "run-c"]);
+  assert.equal(await removeLeftoverWorkDirs(join(root, "no-such-work-root")), 0);
 });
