@@ -2,35 +2,38 @@
  * Decoded plans handed from intake to execution: a plan decided `run` is queued as its text (the journal's,
  * for a restart), and its execution would otherwise parse and check that text again (issue 11: "no per-plan
  * work that could be done once"). Intake keeps the plan it already decoded and validated under its queue
- * entry's seq; execution takes it from here, or, when it is not here (queued by an earlier process, or evicted),
+ * entry's seq; execution takes it from here, or, when it is not here (queued by an earlier process, or not kept: the bounds below),
  * decodes the journal's text as before (`decode.ts` `decodeQueued`), which yields the same plan.
  *
- * Bounded: at most {@link MAX_TEXT_BYTES} of plan text (UTF-16 code units, the text's `length`) and
- * {@link MAX_PLANS} plans are kept, the oldest evicted first, so a long backlog costs no more memory than a
- * few of its plans; an evicted plan is decoded again when it runs.
+ * Bounded by an upper estimate of the decoded trees' heap, {@link WEIGHT_PER_CHAR} bytes per character of
+ * their text (measured: plans of 4 MB of `[{},{},…]` hold ≈ 140 bytes per character in their two trees, of
+ * integers ≈ 25, of strings ≈ 3), at most {@link MAX_WEIGHT} in all and {@link MAX_PLANS} plans. When the bound
+ * is reached a new plan is not kept: the ones kept are the queue's oldest, which run first (a backlog keeps its
+ * head decoded, its tail is decoded again when its turn comes).
  */
 import type { DecodedPlan } from "../murano/plan.ts";
 
-/** Plan text kept at most, summed over the kept plans (code units). */
-export const MAX_TEXT_BYTES = 8 * 1024 * 1024;
+/** Estimated heap of a decoded plan per character of its text, in bytes (an upper bound; see above). */
+export const WEIGHT_PER_CHAR = 256;
+/** Estimated heap kept at most, summed over the kept plans, in bytes. */
+export const MAX_WEIGHT = 16 * 1024 * 1024;
 /** Plans kept at most. */
-export const MAX_PLANS = 256;
+export const MAX_PLANS = 64;
 
 export class DecodedPlans {
-  readonly #plans = new Map<number, { plan: DecodedPlan; size: number }>();
-  #size = 0;
+  readonly #plans = new Map<number, { plan: DecodedPlan; weight: number }>();
+  #weight = 0;
 
-  /** Keeps `plan` (its text is `textLength` long) for queue entry `seq`, evicting the oldest beyond the bounds. */
+  /**
+   * Keeps `plan` (its text is `textLength` long) for queue entry `seq`, unless that would exceed the bounds:
+   * then it is not kept (and is decoded again when it runs).
+   */
   keep(seq: number, plan: DecodedPlan, textLength: number): void {
-    if (textLength > MAX_TEXT_BYTES) return;
     this.drop(seq);
-    this.#plans.set(seq, { plan, size: textLength });
-    this.#size += textLength;
-    for (const [oldest, kept] of this.#plans) {
-      if (this.#size <= MAX_TEXT_BYTES && this.#plans.size <= MAX_PLANS) break;
-      this.#plans.delete(oldest);
-      this.#size -= kept.size;
-    }
+    const weight = textLength * WEIGHT_PER_CHAR;
+    if (this.#plans.size >= MAX_PLANS || this.#weight + weight > MAX_WEIGHT) return;
+    this.#plans.set(seq, { plan, weight });
+    this.#weight += weight;
   }
 
   /** The plan kept for `seq`, now no longer kept; undefined when none is. */
@@ -46,11 +49,11 @@ export class DecodedPlans {
     const kept = this.#plans.get(seq);
     if (kept === undefined) return;
     this.#plans.delete(seq);
-    this.#size -= kept.size;
+    this.#weight -= kept.weight;
   }
 
-  /** How many plans are kept, and their text's total length. */
-  get stats(): { plans: number; textLength: number } {
-    return { plans: this.#plans.size, textLength: this.#size };
+  /** How many plans are kept, and their estimated heap in bytes. */
+  get stats(): { plans: number; weight: number } {
+    return { plans: this.#plans.size, weight: this.#weight };
   }
 }

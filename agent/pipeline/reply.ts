@@ -145,7 +145,6 @@ function bodyBytes(payload: string, result: Record<string, unknown>, parts: Resu
   return Buffer.byteLength(JSON.stringify(result.Body ?? null));
 }
 
-/** An outbox entry answering `target`. */
 /** An execution's outcome as its answers carry it: the result's ErrorCode, Body (JSON text), time and Idem facts. */
 export interface EntryOutcome {
   errorCode: number;
@@ -194,6 +193,7 @@ export function entryAnswers(
   ];
 }
 
+/** An outbox entry answering `target`. */
 export function replyTo(target: ReplyTarget, payload: string): Omit<OutboxEntry, "seq"> {
   return target.correlationData === undefined
     ? { topic: target.topic, payload }

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import type { DecodedPlan } from "../../agent/murano/plan.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
 import { decode, decodeQueued } from "../../agent/pipeline/decode.ts";
-import { DecodedPlans, MAX_PLANS, MAX_TEXT_BYTES } from "../../agent/pipeline/decoded_plans.ts";
+import { DecodedPlans, MAX_PLANS, MAX_WEIGHT, WEIGHT_PER_CHAR } from "../../agent/pipeline/decoded_plans.ts";
 import { CORPUS_CASES } from "../helpers/corpus.ts";
 
 const stub = (id: string): DecodedPlan => ({
@@ -46,24 +46,27 @@ test("take gives the kept plan once; drop and a second take give nothing", () =>
   assert.equal(plans.take(1), undefined);
   plans.drop(2);
   assert.equal(plans.take(2), undefined);
-  assert.deepEqual(plans.stats, { plans: 0, textLength: 0 });
+  assert.deepEqual(plans.stats, { plans: 0, weight: 0 });
 });
 
-test("the oldest plans are evicted beyond MAX_PLANS and MAX_TEXT_BYTES; a plan above the text bound is not kept", () => {
+test("beyond MAX_PLANS or MAX_WEIGHT a new plan is not kept: the queue's head stays, room comes back on take", () => {
   const plans = new DecodedPlans();
   for (let seq = 1; seq <= MAX_PLANS + 5; seq++) plans.keep(seq, stub(`p${seq}`), 100);
   assert.equal(plans.stats.plans, MAX_PLANS);
-  for (let seq = 1; seq <= 5; seq++) assert.equal(plans.take(seq), undefined, `seq ${seq} evicted`);
-  assert.ok(plans.take(6));
+  assert.ok(plans.take(1), "the oldest (runs first) is kept");
+  assert.equal(plans.take(MAX_PLANS + 1), undefined, "the newest beyond the bound is not");
+  plans.keep(MAX_PLANS + 6, stub("late"), 100);
+  assert.ok(plans.take(MAX_PLANS + 6), "a take makes room");
 
-  const big = new DecodedPlans();
-  const half = Math.floor(MAX_TEXT_BYTES / 2);
-  big.keep(1, stub("a"), half);
-  big.keep(2, stub("b"), half);
-  big.keep(3, stub("c"), half);
-  assert.deepEqual(big.stats, { plans: 2, textLength: 2 * half });
-  assert.equal(big.take(1), undefined);
-  big.keep(4, stub("d"), MAX_TEXT_BYTES + 1);
-  assert.equal(big.take(4), undefined);
-  assert.ok(big.stats.textLength <= MAX_TEXT_BYTES);
+  const heavy = new DecodedPlans();
+  const third = Math.floor(MAX_WEIGHT / WEIGHT_PER_CHAR / 3);
+  heavy.keep(1, stub("a"), third);
+  heavy.keep(2, stub("b"), third);
+  heavy.keep(3, stub("c"), third);
+  heavy.keep(4, stub("d"), third);
+  assert.deepEqual(heavy.stats, { plans: 3, weight: 3 * third * WEIGHT_PER_CHAR });
+  assert.equal(heavy.take(4), undefined);
+  const alone = new DecodedPlans();
+  alone.keep(1, stub("huge"), Math.ceil(MAX_WEIGHT / WEIGHT_PER_CHAR) + 1);
+  assert.deepEqual(alone.stats, { plans: 0, weight: 0 });
 });
