@@ -26,10 +26,11 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   const { journal, log } = ctx;
   const reaped = await reapOrphans(journal.path);
   if (reaped > 0) log.warn("orphans-killed", { processes: reaped });
-  void removeLeftoverWorkDirs(join(ctx.config.dataDir, "work")).then(
-    (removed) => removed > 0 && log.info("work-dirs-removed", { count: removed }),
-    (error: unknown) => log.warn("work-dirs-not-removed", { message: String(error) }),
-  );
+  void removeLeftoverWorkDirs(join(ctx.config.dataDir, "work")).then(({ removed, failed }) => {
+    if (removed > 0) log.info("work-dirs-removed", { count: removed });
+    if (failed.length > 0)
+      log.warn("work-dirs-not-removed", { count: failed.length, message: failed.join("; ") });
+  });
 
   // Each key's oldest queued plan is the one that may have been running. The queue is read, not the records
   // (there may be a million of those).

@@ -172,20 +172,27 @@ async function storeFile(
 
 /**
  * Removes the work directories in `workRoot` (`run-*`) as they are now: listed before this returns, removed one
- * after another in the background; resolves with how many. For start-up, after the orphans of an earlier process
+ * after another in the background, each tried whatever the others did; resolves with how many were removed and
+ * what failed (path: message). For start-up, after the orphans of an earlier process
  * are dead and before this process starts an execution (recovery.ts): a crash mid-run leaves its execution's
  * directory behind, with the plan's files in it, and a directory made after the listing is never touched.
  */
-export function removeLeftoverWorkDirs(workRoot: string): Promise<number> {
+export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: number; failed: string[] }> {
   let names: string[];
   try {
     names = readdirSync(workRoot).filter((name) => name.startsWith("run-"));
   } catch {
-    return Promise.resolve(0); // no work root yet
+    return Promise.resolve({ removed: 0, failed: [] }); // no work root yet
   }
   return (async () => {
-    for (const name of names) await rm(join(workRoot, name), { recursive: true, force: true, maxRetries: 2 });
-    return names.length;
+    const failed: string[] = [];
+    for (const name of names) {
+      const path = join(workRoot, name);
+      await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((error: unknown) =>
+        failed.push(`${path}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
+    return { removed: names.length - failed.length, failed };
   })();
 }
 

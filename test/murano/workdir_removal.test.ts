@@ -81,9 +81,9 @@ test("leftover work dirs: the run-* folders listed at the call are removed; one 
   const removing = removeLeftoverWorkDirs(work);
   // The new process's first execution, right after the start listed the folder.
   mkdirSync(join(work, "run-c"));
-  assert.equal(await removing, 2);
+  assert.deepEqual(await removing, { removed: 2, failed: [] });
   assert.deepEqual(readdirSync(work).sort(), ["other", "run-c"]);
-  assert.equal(await removeLeftoverWorkDirs(join(root, "no-such-work-root")), 0);
+  assert.deepEqual(await removeLeftoverWorkDirs(join(root, "no-such-work-root")), { removed: 0, failed: [] });
 });
 
 test("a folder too big to list at once is not listed synchronously: nothing of it goes, WorkDir.remove() removes it all", async (t) => {
