@@ -253,6 +253,9 @@ export function runCommand(
     /** The whole environment of the program; default PATH, HOME and LANG only (never the agent's own). */
     env?: Record<string, string | undefined>;
     signal?: AbortSignal;
+    /** Run as this uid and gid; default the agent's. The child changes into `cwd` before it drops to them. */
+    uid?: number;
+    gid?: number;
   } = {},
 ): Promise<CommandResult> {
   const [program, ...args] = argv;
@@ -260,6 +263,7 @@ export function runCommand(
     const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env ?? scriptEnvironment({}),
+      ...identity(options),
       detached: true,
       stdio: sealedStdio(["ignore", "pipe", "pipe"]),
     });

@@ -42,6 +42,7 @@ import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
 import { download } from "./download.ts";
 import type { PlanFile, Script } from "./plan.ts";
+import { runCommand } from "./script_runner.ts";
 
 export type { PlanFile };
 
@@ -137,6 +138,7 @@ export async function createWorkDir(
       return result;
     },
     async remove() {
+      if (owner) return await removeAsOwner(path, owner);
       if (removeSmallTree(path)) return;
       await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
     },
@@ -186,14 +188,45 @@ export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: num
   }
   return (async () => {
     const failed: string[] = [];
+    const agent = process.getuid?.();
     for (const name of names) {
       const path = join(workRoot, name);
+      const stat = lstatSync(path, { throwIfNoEntry: false });
+      if (stat === undefined) continue;
+      // A `runAs` user's folder is emptied with that user's rights, as after a run (removeAsOwner).
+      if (stat.isDirectory() && agent !== undefined && stat.uid !== agent) {
+        await removeAsOwner(path, { uid: stat.uid, gid: stat.gid });
+        if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) failed.push(`${path}: not empty`);
+        continue;
+      }
       await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((error: unknown) =>
         failed.push(`${path}: ${error instanceof Error ? error.message : String(error)}`),
       );
     }
     return { removed: names.length - failed.length, failed };
   })();
+}
+
+/**
+ * Removes a work directory that belongs to the scripts' user (`runAs`, SPEC 9a least privilege): its contents
+ * with that user's rights, by `find . -mindepth 1 -delete` started in it as that user (find never follows a link;
+ * the agent could not reach the folder as that user otherwise: the data dir is its own), then the folder itself,
+ * which the agent removes once it is empty. Whatever the scripts left there — links anywhere, a process of theirs
+ * still swapping a folder for a link while it is removed — the removal reaches nothing that user could not remove
+ * itself; removed by the agent (root), it could reach anything. What the user cannot remove stays, with the folder
+ * (never an error: the caller has nothing to do about it).
+ */
+export async function removeAsOwner(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  await runCommand(["find", ".", "-mindepth", "1", "-delete"], {
+    cwd: path,
+    uid: owner.uid,
+    gid: owner.gid,
+  }).catch(() => {});
+  try {
+    rmdirSync(path);
+  } catch {
+    // not empty (what the user could not remove), or gone
+  }
 }
 
 /** Entries a work directory's removal deletes synchronously before it hands the rest to the thread pool. */

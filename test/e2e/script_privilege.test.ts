@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { executableForAnyUser, startAgent } from "../helpers/agent_process.ts";
@@ -124,6 +124,8 @@ test("with runAs, a script runs as that user, in a work dir it owns (0700), with
     `workdir=${uid} 700`,
     "work root closed",
   ]);
+  // Emptied with the user's rights (workdir.ts removeAsOwner), then removed: nothing left in the work root.
+  assert.deepEqual(readdirSync(join(scene.dataDir, "work")), []);
 });
 
 test("a runAs script orphaned by kill -9 of the agent is still found by its IDEM_JOURNAL mark and killed at start", {

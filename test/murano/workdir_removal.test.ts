@@ -1,10 +1,14 @@
 /**
  * A work directory's removal (agent/murano/workdir.ts): synchronous for a small tree, handed to `fs.promises.rm`
- * beyond SYNC_REMOVAL_ENTRIES entries; links are removed, never followed. Real directories under the temp dir.
+ * beyond SYNC_REMOVAL_ENTRIES entries; links are removed, never followed; a `runAs` user's work dir is emptied with
+ * that user's rights. Real directories under the temp dir, a real user (created for the test, as root).
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import {
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -18,6 +22,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import {
   createWorkDir,
+  removeAsOwner,
   removeLeftoverWorkDirs,
   removeSmallTree,
   SYNC_REMOVAL_ENTRIES,
@@ -101,5 +106,45 @@ test("a folder too big to list at once is not listed synchronously: nothing of i
   assert.equal(removeSmallTree(workDir.path), false);
   assert.equal(readdirSync(flat).length, 3000, "not listed, so nothing of it removed synchronously");
   await workDir.remove();
+  assert.equal(existsSync(workDir.path), false);
+});
+
+const isRoot = process.getuid?.() === 0;
+
+test("a runAs user's work dir is emptied with that user's rights: a link out or a root-only folder reaches nothing", {
+  skip: isRoot ? false : "needs root to create a user",
+}, async (t) => {
+  const user = `idemw${randomUUID().slice(0, 8)}`;
+  execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user]);
+  t.after(() => execFileSync("userdel", [user], { stdio: "ignore" }));
+  const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }));
+  const gid = Number(execFileSync("id", ["-g", user], { encoding: "utf8" }));
+  const work = join(root, "owned-work");
+  const workDir = await createWorkDir(
+    work,
+    { f1: { Name: "run.sh", BodyType: "Text", Body: "#!/bin/sh" } },
+    {
+      owner: { uid, gid },
+    },
+  );
+  await workDir.placeScript("run", { EntryPoint: "f1", Files: [] });
+  // What a script of that user leaves: its output, and a link to a folder only root may change.
+  const victim = mkdtempSync(join(root, "victim-"));
+  writeFileSync(join(victim, "keep.txt"), "keep");
+  writeFileSync(join(workDir.path, "run", "out.txt"), "x");
+  symlinkSync(victim, join(workDir.path, "run", "victim"));
+  for (const name of ["out.txt", "victim"]) lchownSync(join(workDir.path, "run", name), uid, gid);
+  // A folder the user cannot empty (root's, 0700): it stays, so the removal ran with the user's rights.
+  mkdirSync(join(workDir.path, "root-only"), { mode: 0o700 });
+  writeFileSync(join(workDir.path, "root-only", "f"), "root's");
+
+  await workDir.remove();
+  assert.equal(existsSync(join(workDir.path, "run")), false, "the user's files are removed");
+  assert.equal(existsSync(join(workDir.path, "root-only", "f")), true, "what the user cannot remove stays");
+  assert.deepEqual(readdirSync(victim), ["keep.txt"]);
+
+  // Emptied of what only root could remove, the folder goes too.
+  rmSync(join(workDir.path, "root-only"), { recursive: true });
+  await removeAsOwner(workDir.path, { uid, gid });
   assert.equal(existsSync(workDir.path), false);
 });
