@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { BODY_WORKER_ARG } from "../agent/python/worker/worker_protocol.ts";
 import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { benchPlan, Driver } from "./idem_driver.ts";
-import { cpuMs, pct, rssKb } from "./lab.ts";
+import { cpuMs, pct, rssKb, rssSplitKb } from "./lab.ts";
 import { evictFromPageCache } from "./page_cache.ts";
 import type { IdemExtra, Rep } from "./peer_table.ts";
 
@@ -122,7 +122,9 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
     await sleep(2_000);
     const rssAfter500Kb = rssKb(agent.pid);
 
-    const soakRssKb = options.soak ? await soak(driver, agent, options.soak) : [];
+    const { total: soakRssKb, anon: soakAnonKb } = options.soak
+      ? await soak(driver, agent, options.soak)
+      : { total: [], anon: [] };
     // Only when this plan's Body went to a worker at all (a bounded Body runs in the agent: no worker, no cold start).
     const workerColdMs =
       options.coldWorker && (worker ?? busyWorker) !== undefined
@@ -141,7 +143,14 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
         cpuMsPerPlan: cpu / 500,
         rssAfter500Kb,
       },
-      extra: { workerIdleRssKb, workerCpuMsPerPlan, soakRssKb, soakPlans: options.soak ?? 0, workerColdMs },
+      extra: {
+        workerIdleRssKb,
+        workerCpuMsPerPlan,
+        soakRssKb,
+        soakAnonKb,
+        soakPlans: options.soak ?? 0,
+        workerColdMs,
+      },
     };
   } finally {
     await agent?.stop().catch(() => agent?.kill9());
@@ -149,9 +158,14 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
   }
 }
 
-/** `total` more plans in batches of 1,000 (each published back to back); RSS after each batch. */
-async function soak(driver: Driver, agent: AgentProcess, total: number): Promise<number[]> {
+/** `total` more plans in batches of 1,000 (each published back to back); RSS and its anonymous part after each. */
+async function soak(
+  driver: Driver,
+  agent: AgentProcess,
+  total: number,
+): Promise<{ total: number[]; anon: number[] }> {
   const samples: number[] = [];
+  const anon: number[] = [];
   for (let done = 0; done < total; done += 1000) {
     const batch = Array.from({ length: Math.min(1000, total - done) }, benchPlan);
     for (const plan of batch) driver.send(plan);
@@ -159,9 +173,11 @@ async function soak(driver: Driver, agent: AgentProcess, total: number): Promise
       batch.map((p) => p.ID),
       agent,
     );
-    samples.push(rssKb(agent.pid));
+    const rss = rssSplitKb(agent.pid);
+    samples.push(rss.total);
+    anon.push(rss.anon);
   }
-  return samples;
+  return { total: samples, anon };
 }
 
 /** Waits for the idle worker to end, then one round trip; returns its excess over `warmMs`. */

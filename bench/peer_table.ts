@@ -33,6 +33,11 @@ export interface IdemExtra {
   workerCpuMsPerPlan: number | undefined;
   /** RSS after each further 1,000 plans of a `--soak` (empty without it). */
   soakRssKb: number[];
+  /**
+   * The anonymous part of each of those (`RssAnon`: the agent's own memory, without the journal's and the
+   * executable's mapped file pages); absent in figures from before it was recorded.
+   */
+  soakAnonKb?: number[];
   /** How many plans the soak sent (0 without it). */
   soakPlans: number;
   /** One round trip after the idle worker ended (30 s idle), minus the warm p50 (undefined: not measured). */
@@ -211,6 +216,7 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
   }
   const soaked = extra.find((x) => x.soakRssKb.length > 0);
   if (soaked) body.push(soakRow(soaked.soakRssKb, soaked.soakPlans, peer, goals));
+  if (soaked?.soakAnonKb?.length) body.push(soakAnonRow(soaked.soakAnonKb));
   return { header, body, goals };
 }
 
@@ -241,4 +247,19 @@ function soakRow(soak: number[], plans: number, peer: Rep[], goals: Summary["goa
 /** Prints the table. */
 export function printSummary(summary: Summary): void {
   printTable(summary.header, summary.body);
+}
+
+/** The soak's anonymous RSS (no goal: what the agent's own memory does while the journal's mapped pages grow). */
+function soakAnonRow(anon: number[]): string[] {
+  const flat = (anon.at(-1) as number) <= (anon[0] as number) * 1.1;
+  return [
+    "  its anonymous part",
+    "–",
+    `${mb(anon.at(-1) as number)} (every 1,000: ${anon.map(mb).join(", ")})`,
+    "–",
+    "–",
+    "–",
+    flat ? "flat" : "not flat",
+    "–",
+  ];
 }
