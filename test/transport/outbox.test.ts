@@ -13,13 +13,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connect, type MqttClient } from "mqtt";
 import { Journal, type OutboxEntry } from "../../agent/journal/journal.ts";
-import { createLogger } from "../../agent/log.ts";
 import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
-import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type BrokerOptions, type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { recordedLog } from "../helpers/recorded_log.ts";
 import { resultFacts } from "../helpers/result_facts.ts";
 
 const facts = resultFacts("vm-outbox");
@@ -111,15 +110,7 @@ async function openRig(
   await journal.commit((tx) => {
     for (const entry of entries) tx.addOutbox(entry);
   });
-  const lines: string[] = [];
-  const log = createLogger({
-    level: "debug",
-    write: (line) => {
-      lines.push(line);
-      if (process.env.IDEM_TEST_VERBOSE === "1") process.stderr.write(`${line}\n`);
-      waitable.notify();
-    },
-  });
+  const { log, lines, events, tail } = recordedLog(() => waitable.notify());
   const outbox = new Outbox(journal, {
     log,
     defaultTopic: options.defaultTopic ?? DEFAULT_TOPIC,
@@ -155,9 +146,9 @@ async function openRig(
       waitable.until(
         () => sourceIds.every((id) => received.some((r) => r.result.SourceID === id)),
         () =>
-          `results ${sourceIds.filter((id) => !received.some((r) => r.result.SourceID === id)).join(", ")}\n${lines.slice(-30).join("\n")}`,
+          `results ${sourceIds.filter((id) => !received.some((r) => r.result.SourceID === id)).join(", ")}\n${tail()}`,
       ),
-    events: (name) => lines.filter((line) => line.includes(` event=${name} `)).map(parseLogfmt),
+    events,
   };
   return rig;
 }

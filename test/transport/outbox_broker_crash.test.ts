@@ -18,13 +18,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connect, type MqttClient } from "mqtt";
 import { Journal } from "../../agent/journal/journal.ts";
-import { createLogger } from "../../agent/log.ts";
 import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
-import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { recordedLog } from "../helpers/recorded_log.ts";
 import { resultFacts } from "../helpers/result_facts.ts";
 
 const TOPIC = "idem/vm-crash/results";
@@ -81,18 +80,7 @@ for (const protocol of [4, 5] as const) {
     const changed = () => {
       for (const check of [...changes]) check();
     };
-    const lines: string[] = [];
-    const log = createLogger({
-      level: "debug",
-      write: (line) => {
-        lines.push(line);
-        if (process.env.IDEM_TEST_VERBOSE === "1") process.stderr.write(`${line}\n`);
-        changed();
-      },
-    });
-    const events = (name: string) =>
-      lines.filter((line) => line.includes(` event=${name} `)).map(parseLogfmt);
-    const tail = () => lines.slice(-30).join("\n");
+    const { log, lines, events, tail } = recordedLog(changed);
     const outbox = new Outbox(journal, { log, defaultTopic: TOPIC, retryDelayMs: 20 });
     let readies = 0;
     transport = connectTransport({

@@ -15,13 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
-import { createLogger } from "../../agent/log.ts";
 import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
 import type { Transport } from "../../agent/transport/port.ts";
-import { parseLogfmt } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { recordedLog } from "../helpers/recorded_log.ts";
 import { resultFacts } from "../helpers/result_facts.ts";
 
 const REPLIES = 8;
@@ -43,17 +42,10 @@ test("after a broker crash with replies in flight, each suspect goes out once th
   });
   broker = await startBroker({ durable: false });
   journal = Journal.open(dir);
-  const lines: string[] = [];
   const waiters = new Set<() => void>();
-  const log = createLogger({
-    level: "debug",
-    write: (line) => {
-      lines.push(line);
-      if (process.env.IDEM_TEST_VERBOSE === "1") process.stderr.write(`${line}\n`);
-      for (const waiter of [...waiters]) waiter();
-    },
+  const { log, lines, events, tail } = recordedLog(() => {
+    for (const waiter of [...waiters]) waiter();
   });
-  const events = (name: string) => lines.filter((l) => l.includes(` event=${name} `)).map(parseLogfmt);
   const until = (what: string, condition: () => boolean) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -64,7 +56,7 @@ test("after a broker crash with replies in flight, each suspect goes out once th
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`Timed out waiting for ${what}:\n${lines.slice(-30).join("\n")}`));
+        reject(new Error(`Timed out waiting for ${what}:\n${tail()}`));
       }, 20_000);
       waiters.add(check);
       check();
@@ -127,6 +119,6 @@ test("after a broker crash with replies in flight, each suspect goes out once th
   holding = false;
   for (const release of held.splice(0)) release();
   await outbox.settle(10_000);
-  assert.deepEqual(journal.outbox(), [], `the outbox ends empty:\n${lines.slice(-20).join("\n")}`);
+  assert.deepEqual(journal.outbox(), [], `the outbox ends empty:\n${tail(20)}`);
   assert.deepEqual(events("reply-refused"), [], "no reply was struck: each was acknowledged");
 });
