@@ -29,7 +29,7 @@ export async function recover(ctx: PipelineContext): Promise<void> {
   void removeLeftoverWorkDirs(join(ctx.config.dataDir, "work")).then(({ removed, failed }) => {
     if (removed > 0) log.info("work-dirs-removed", { count: removed });
     if (failed.length > 0)
-      log.warn("work-dirs-not-removed", { count: failed.length, message: failed.join("; ") });
+      log.warn("work-dirs-not-removed", { count: failed.length, paths: failed.join(" ") });
   });
 
   // Each key's oldest queued plan is the one that may have been running. The queue is read, not the records

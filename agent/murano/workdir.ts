@@ -20,7 +20,8 @@
  * and a callback each; issue 11 measured ~25 of them per plan). Downloads stay asynchronous. The removal, whose
  * size is the scripts' doing, is synchronous for the first {@link SYNC_REMOVAL_ENTRIES} entries (a plan's own
  * files: 0.3 ms instead of 0.8 ms of CPU and 1 ms of wall time with `fs.promises.rm`, measured) and hands what is
- * left of a larger tree to `fs.promises.rm`, so that a script's big checkout never blocks the agent.
+ * left of a larger tree to `fs.promises.rm`, so that a script's big checkout never blocks the agent. A work
+ * directory of the scripts' user (`runAs`) is emptied with that user's rights instead ({@link removeAsOwner}).
  */
 import {
   chmodSync,
@@ -138,9 +139,7 @@ export async function createWorkDir(
       return result;
     },
     async remove() {
-      if (owner) return await removeAsOwner(path, owner);
-      if (removeSmallTree(path)) return;
-      await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
+      await removeWorkDir(path, owner);
     },
   };
 }
@@ -173,9 +172,20 @@ async function storeFile(
 }
 
 /**
+ * Removes work directory `path` (never throws; true when it is gone): with `owner` (the scripts' user, `runAs`)
+ * by {@link removeAsOwner}; else a small tree at once ({@link removeSmallTree}), the rest by `fs.promises.rm`.
+ */
+async function removeWorkDir(path: string, owner?: { uid: number; gid: number }): Promise<boolean> {
+  if (owner) await removeAsOwner(path, owner);
+  else if (!removeSmallTree(path))
+    await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
+  return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+}
+
+/**
  * Removes the work directories in `workRoot` (`run-*`) as they are now: listed before this returns, removed one
- * after another in the background, each tried whatever the others did; resolves with how many were removed and
- * what failed (path: message). For start-up, after the orphans of an earlier process
+ * after another in the background (each as after a run: {@link removeWorkDir}, as its owner when that is another
+ * user), each tried whatever the others did; resolves with how many were removed and the paths left. For start-up, after the orphans of an earlier process
  * are dead and before this process starts an execution (recovery.ts): a crash mid-run leaves its execution's
  * directory behind, with the plan's files in it, and a directory made after the listing is never touched.
  */
@@ -193,15 +203,11 @@ export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: num
       const path = join(workRoot, name);
       const stat = lstatSync(path, { throwIfNoEntry: false });
       if (stat === undefined) continue;
-      // A `runAs` user's folder is emptied with that user's rights, as after a run (removeAsOwner).
-      if (stat.isDirectory() && agent !== undefined && stat.uid !== agent) {
-        await removeAsOwner(path, { uid: stat.uid, gid: stat.gid });
-        if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) failed.push(`${path}: not empty`);
-        continue;
-      }
-      await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((error: unknown) =>
-        failed.push(`${path}: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      const owner =
+        stat.isDirectory() && agent !== undefined && stat.uid !== agent
+          ? { uid: stat.uid, gid: stat.gid }
+          : undefined;
+      if (!(await removeWorkDir(path, owner))) failed.push(path);
     }
     return { removed: names.length - failed.length, failed };
   })();
