@@ -26,10 +26,14 @@
 import {
   chmodSync,
   chownSync,
+  closeSync,
+  constants,
+  fchmodSync,
   lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   rmdirSync,
   rmSync,
@@ -135,7 +139,9 @@ export async function createWorkDir(
         promise.catch(() => placed.delete(name));
       }
       const result = await promise;
-      chmodSync(join(result.cwd, result.entryPoint), 0o500);
+      // The stored file the entry point links to, never through a link: a script of the `runAs` user may have
+      // replaced it (or the link) since, and the agent (root) must not chmod what it points at.
+      chmodNoFollow(await store(script.EntryPoint, options.signal), 0o500);
       return result;
     },
     async remove() {
@@ -157,8 +163,10 @@ async function storeFile(
   options: { signal?: AbortSignal | undefined; env?: Record<string, string> | undefined },
 ): Promise<string> {
   const target = join(dir, id);
+  // Created afresh, never through what is there: a script that ran before this file's first use (as the `runAs`
+  // user, who owns the work dir) may have put a link at its name, which the agent (root) must not follow.
   if ("Type" in file) {
-    await mkdir(target, { recursive: true });
+    await mkdir(target);
     await download(file.URL, target, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
@@ -166,9 +174,22 @@ async function storeFile(
   } else {
     const bytes =
       file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
-    writeFileSync(target, bytes);
+    writeFileSync(target, bytes, { flag: "wx" });
   }
   return target;
+}
+
+/**
+ * `chmod` of `path` itself, refused (ELOOP) when it is a link; opened non-blocking, so that a FIFO put there
+ * cannot hold the agent.
+ */
+function chmodNoFollow(path: string, mode: number): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
