@@ -152,7 +152,7 @@ async function callScript(
     commandline,
     input,
     env: environmentOf(ex.options),
-    ...(ex.options.user?.other ? { uid: ex.options.user.uid, gid: ex.options.user.gid } : {}),
+    ...(ex.options.user?.other ? { user: { uid: ex.options.user.uid, gid: ex.options.user.gid } } : {}),
     outputCapBytes: ex.options.outputCapBytes,
     captureStdout: option(scriptOptions, "captureStdout"),
     captureStderr: option(scriptOptions, "captureStderr"),

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { sealedStdio } from "../sealed_stdio.ts";
-import { scriptEnvironment } from "./script_user.ts";
+import { scriptEnvironment, setprivPath } from "./script_user.ts";
 
 export interface RunScriptOptions {
   /** The script's folder: the directory of the entry point. */
@@ -24,11 +24,10 @@ export interface RunScriptOptions {
   /** The whole environment of the script (`script_user.ts`: nothing of the agent's own). */
   env: Record<string, string | undefined>;
   /**
-   * Run as this uid and gid (`runAs`); default the agent's. The child changes into `cwd` before it drops to them,
-   * so `cwd` need not be reachable by that user from `/` (the data dir is the agent's alone).
+   * Run as this user (`runAs`); default the agent's. Started through setpriv ({@link asUser}): the child changes
+   * into `cwd` as the agent, so `cwd` need not be reachable by that user from `/` (the data dir is the agent's).
    */
-  uid?: number;
-  gid?: number;
+  user?: RunAsUser;
   /** Keep at most this many bytes of each captured stream; the rest is counted and dropped. */
   outputCapBytes: number;
   /** Capture stdout / stderr (murano `captureStdout` / `captureStderr`, default true); else discard it. */
@@ -67,10 +66,10 @@ export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
       reject(new Error("Cannot start the script as its execution was already aborted"));
       return;
     }
-    const child = spawn("/bin/sh", ["-c", command], {
+    const [file, ...args] = asUser(["/bin/sh", "-c", command], options.user);
+    const child = spawn(file, args, {
       cwd: options.cwd,
       env: options.env,
-      ...identity(options),
       detached: true,
       stdio: sealedStdio([
         options.input === null ? "ignore" : "pipe",
@@ -180,12 +179,24 @@ function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
   };
 }
 
-/** spawn's `uid`/`gid` options, only when given. */
-function identity(options: { uid?: number; gid?: number }): { uid?: number; gid?: number } {
-  return {
-    ...(options.uid === undefined ? {} : { uid: options.uid }),
-    ...(options.gid === undefined ? {} : { gid: options.gid }),
-  };
+/** A uid and gid that a process is to run as (`runAs`, script_user.ts). */
+export interface RunAsUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The argv that runs `argv` as `user` (unchanged without one): setpriv, started as the agent, switches uid, gid
+ * and groups (none) and execs `argv`. Never Node's spawn `uid`/`gid`: those switch in the child before its exec,
+ * which libuv waits for synchronously, so a process of that user could stop (SIGSTOP) the child there and freeze
+ * the agent's event loop for good; a process of the agent (root) cannot be stopped by that user. Throws when
+ * setpriv is missing (script_user.ts refuses such a `runAs` at start).
+ */
+function asUser(argv: readonly [string, ...string[]], user: RunAsUser | undefined): [string, ...string[]] {
+  if (user === undefined) return [...argv];
+  const setpriv = setprivPath();
+  if (setpriv === undefined) throw new Error("Cannot switch to the runAs user as setpriv is not installed");
+  return [setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", ...argv];
 }
 
 function destroyStdio(child: ChildProcess): void {
@@ -244,7 +255,7 @@ export interface CommandResult {
 /**
  * Runs a program (no shell) in its own process group and resolves with its exit code and output (each capped at
  * 64 KiB). Rejects with the spawn error (`code: "ENOENT"` when the program is not installed). Aborting kills
- * the group at once.
+ * the group at once, and so does `timeoutMs` running out (the exit code is then -9, SIGKILL).
  */
 export function runCommand(
   argv: readonly [string, ...string[]],
@@ -253,17 +264,17 @@ export function runCommand(
     /** The whole environment of the program; default PATH, HOME and LANG only (never the agent's own). */
     env?: Record<string, string | undefined>;
     signal?: AbortSignal;
-    /** Run as this uid and gid; default the agent's. The child changes into `cwd` before it drops to them. */
-    uid?: number;
-    gid?: number;
+    /** Run as this user; default the agent's. Started in `cwd` as the agent, then switched ({@link asUser}). */
+    user?: RunAsUser;
+    /** Kill the group after this many ms (default: no limit). */
+    timeoutMs?: number;
   } = {},
 ): Promise<CommandResult> {
-  const [program, ...args] = argv;
   return new Promise((resolve, reject) => {
+    const [program, ...args] = asUser(argv, options.user);
     const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env ?? scriptEnvironment({}),
-      ...identity(options),
       detached: true,
       stdio: sealedStdio(["ignore", "pipe", "pipe"]),
     });
@@ -277,12 +288,20 @@ export function runCommand(
       }
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.once("error", (error) => {
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(onAbort, Math.min(options.timeoutMs, 2 ** 31 - 1));
+    const cleanup = () => {
+      clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
+    };
+    child.once("error", (error) => {
+      cleanup();
       reject(error);
     });
     child.once("close", (code, signal) => {
-      options.signal?.removeEventListener("abort", onAbort);
+      cleanup();
       resolve({
         exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
         stdout: stdout.text() ?? "",

@@ -3,15 +3,19 @@
  *
  * - **User.** `runAs` (`{user, group?}`, names or numeric ids; names looked up with `getent`, so NSS users work,
  *   else in /etc/passwd and /etc/group) makes every script run with that uid and gid (the user's primary group
- *   unless `group` says otherwise; no supplementary groups: Node's spawn clears them), and its work folder belong
- *   to that user. An agent that is not root can only run scripts as itself: any other `runAs` is refused at start.
+ *   unless `group` says otherwise; no supplementary groups), and the folders and files of its scripts belong to that
+ *   user. The agent (root) starts each such process through util-linux's `setpriv` ({@link SETPRIV_PATHS}),
+ *   which switches to the user after its own exec: libuv waits synchronously for a child's exec, and a child that
+ *   switched before it (Node's spawn `uid`/`gid`) could be stopped there by any process of that user, freezing the
+ *   agent. An agent that is not root can only run scripts as itself, and one without setpriv cannot run them as
+ *   another user: either `runAs` is refused at start.
  * - **Environment.** A script sees PATH (the agent's, else a standard one), HOME (its user's), LANG (the agent's,
  *   else C.UTF-8), the config's `environment`, and the agent's marks `IDEM_JOURNAL` / `IDEM_EXECUTION` (which
  *   the orphan reaper relies on, so they win over `environment`). Nothing else of the agent's own environment:
  *   no broker password, no cloud credentials.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Config } from "../config.ts";
 import { ErrorCode, IdemError } from "../errors.ts";
@@ -24,7 +28,7 @@ export interface ScriptUser {
   name: string;
   /** The user's home folder, from the user database ("/" when it has none). */
   home: string;
-  /** True when it is not the agent's own uid and gid: scripts are spawned with `uid`/`gid`, folders chowned. */
+  /** True when it is not the agent's own uid and gid: scripts are started through setpriv, their files given. */
   other: boolean;
 }
 
@@ -32,13 +36,15 @@ export interface ResolveOptions {
   /** The agent's effective uid and gid (default: the process's). */
   euid?: number;
   egid?: number;
+  /** Where setpriv is (default {@link setprivPath}); undefined: not installed. */
+  setpriv?: () => string | undefined;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * The user that `runAs` names, or undefined without `runAs` (scripts run as the agent). Throws IdemError(2)
- * when it names nobody, or another user than the agent's when the agent is not root.
+ * when it names nobody, or another user than the agent's when the agent is not root or has no setpriv.
  */
 export function resolveRunAs(runAs: Config["runAs"], options: ResolveOptions = {}): ScriptUser | undefined {
   if (runAs === undefined) return undefined;
@@ -62,7 +68,34 @@ export function resolveRunAs(runAs: Config["runAs"], options: ResolveOptions = {
       `Cannot run scripts as ${describeUser(runAs)} (uid ${uid}, gid ${gid}) as the agent itself runs as uid ${euid}, gid ${egid}, not as root: start the agent as root, or leave runAs out to run scripts as the agent's own user`,
     );
   }
+  if (other && (options.setpriv ?? setprivPath)() === undefined) {
+    throw new IdemError(
+      ErrorCode.InvalidPlan,
+      `Cannot run scripts as ${describeUser(runAs)} (uid ${uid}, gid ${gid}) as setpriv is not installed (looked in ${SETPRIV_PATHS.join(", ")}): the agent starts such scripts through it; install util-linux's setpriv (Debian, Ubuntu, RHEL: util-linux; Alpine: setpriv), or leave runAs out`,
+    );
+  }
   return { uid, gid, name: passwd?.[0] ?? String(uid), home: passwd?.[5] || "/", other };
+}
+
+/** Where setpriv is looked for (fixed places: never a PATH a config or an environment could point elsewhere). */
+export const SETPRIV_PATHS = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"];
+
+let setpriv: string | null | undefined;
+
+/** The first executable of {@link SETPRIV_PATHS}, looked up once per process; undefined when there is none. */
+export function setprivPath(): string | undefined {
+  if (setpriv === undefined) {
+    setpriv =
+      SETPRIV_PATHS.find((path) => {
+        try {
+          accessSync(path, constants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }) ?? null;
+  }
+  return setpriv ?? undefined;
 }
 
 /** The id a user or group database entry gives, else the number given; a name nobody knows is refused. */

@@ -10,10 +10,15 @@
  * under `<name>` instead of its own Name (murano-agent 10.0.0 accepts such entries in validation but crashes on
  * them at run time). The entry point is made `r-x------` before every run, as murano-agent does.
  *
- * The work root and every work directory are mode 0700 (`private_files.ts`). With `runAs` the work directory and
- * everything in it belong to that user; its links are relative, so that the script reaches its files from its
- * own folder although the data dir above it is the agent's alone (the script is started in its folder before it
- * drops to its user, `script_runner.ts`).
+ * The work root and every work directory are mode 0700 (`private_files.ts`). With `runAs` the work directory
+ * stays the agent's (mode 0711: the user passes through, lists and changes nothing) and what is in it — stored
+ * files, download folders, script folders — belongs to that user; the links are relative, so that the script
+ * reaches its files from its own folder although the data dir above it is the agent's alone (the script is
+ * started in its folder before it switches to its user, `script_runner.ts`). The agent (root) therefore never
+ * works by path inside a folder of that user's, where a process of theirs (one an earlier script of the plan
+ * left running) could swap a name for a link: it creates in its own folders (a script's folder and a download
+ * folder are the agent's, mode 0700, until complete), gives the contents before their folder, and has that user's
+ * folders emptied by that user.
  *
  * The small file operations (mkdtemp, mkdir, write, symlink, chmod, chown) are synchronous: each takes microseconds
  * on a local disk, while the same operation through the thread pool cost ~10× that in CPU (a hand-off, a wake-up
@@ -29,6 +34,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   lchownSync,
   lstatSync,
   mkdirSync,
@@ -41,7 +47,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
@@ -76,7 +82,10 @@ export interface WorkDirOptions {
   env?: Record<string, string>;
 }
 
-/** Creates a fresh, empty work directory (mode 0700) below `workRoot` (made mode 0700 too). */
+/**
+ * Creates a fresh, empty work directory below `workRoot` (made mode 0700 too): mode 0700, or with `owner` the
+ * agent's still but 0711, so that the user's scripts pass through it to their files and change nothing in it.
+ */
 export async function createWorkDir(
   workRoot: string,
   files: Readonly<Record<string, PlanFile>>,
@@ -86,8 +95,7 @@ export async function createWorkDir(
   const path = mkdtempSync(join(workRoot, "run-"));
   const { owner } = options;
   try {
-    chmodSync(path, 0o700);
-    if (owner) chownSync(path, owner.uid, owner.gid);
+    chmodSync(path, owner ? 0o711 : 0o700);
   } catch (error) {
     rmSync(path, { recursive: true, force: true });
     throw error;
@@ -98,34 +106,48 @@ export async function createWorkDir(
   const store = (id: string, signal: AbortSignal | undefined): Promise<string> => {
     let promise = stored.get(id);
     if (promise === undefined) {
-      promise = storeFile(path, id, fileOf(files, id), { signal, env: options.env });
+      promise = storeFile(path, id, fileOf(files, id), { signal, env: options.env, owner });
       stored.set(id, promise);
     }
     return promise;
   };
 
-  const place = async (script: string, id: string, name: string, signal?: AbortSignal): Promise<string> => {
+  const place = async (folder: string, id: string, name: string, signal?: AbortSignal): Promise<string> => {
     const target = await store(id, signal);
-    const link = join(path, script, name);
+    const link = join(folder, name);
     mkdirSync(dirname(link), { recursive: true });
     if (!exists(link)) symlinkSync(relative(dirname(link), target), link);
     return link;
   };
 
+  // The script's folder is built as the agent's, mode 0700 (no process of the user can reach into it, even one an
+  // earlier script of the plan left running), and given to the user once complete, its contents first.
   const placeAll = async (name: string, script: PlanScript, signal?: AbortSignal): Promise<PlacedScript> => {
-    mkdirSync(join(path, name), { recursive: true });
-    for (const entry of script.Files ?? []) {
-      if (typeof entry === "string") {
-        await place(name, entry, fileOf(files, entry).Name, signal);
-      } else {
-        const [id, rename] = Object.entries(entry)[0] ?? [];
-        if (id === undefined) continue;
-        await place(name, id, typeof rename === "string" ? rename : fileOf(files, id).Name, signal);
+    const folder = join(path, name);
+    mkdirSync(folder, owner ? { mode: 0o700 } : {});
+    try {
+      for (const entry of script.Files ?? []) {
+        if (typeof entry === "string") {
+          await place(folder, entry, fileOf(files, entry).Name, signal);
+        } else {
+          const [id, rename] = Object.entries(entry)[0] ?? [];
+          if (id === undefined) continue;
+          await place(folder, id, typeof rename === "string" ? rename : fileOf(files, id).Name, signal);
+        }
       }
+      const entryPoint = await place(
+        folder,
+        script.EntryPoint,
+        fileOf(files, script.EntryPoint).Name,
+        signal,
+      );
+      if (owner) giveTree(folder, owner);
+      return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
+    } catch (error) {
+      // Still the agent's alone (given last): removed so that the next call places it afresh.
+      rmSync(folder, { recursive: true, force: true });
+      throw error;
     }
-    const entryPoint = await place(name, script.EntryPoint, fileOf(files, script.EntryPoint).Name, signal);
-    if (owner) giveTree(path, owner);
-    return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
   };
 
   return {
@@ -139,13 +161,13 @@ export async function createWorkDir(
         promise.catch(() => placed.delete(name));
       }
       const result = await promise;
-      // The stored file the entry point links to, never through a link: a script of the `runAs` user may have
-      // replaced it (or the link) since, and the agent (root) must not chmod what it points at.
+      // The stored file itself, in the agent's folder: the user may have changed its content since (it is
+      // theirs), never what the name is.
       chmodNoFollow(await store(script.EntryPoint, options.signal), 0o500);
       return result;
     },
     async remove() {
-      await removeWorkDir(path, owner);
+      await removeWorkDir(path, owner !== undefined);
     },
   };
 }
@@ -156,25 +178,41 @@ function fileOf(files: Readonly<Record<string, PlanFile>>, id: string): PlanFile
   return file;
 }
 
+/**
+ * Stores file `id` as `<dir>/<id>` (`dir` is the agent's): a Text/Base64 file written, a Downloadable file's folder
+ * filled. With `owner` each is given to that user: the file through its descriptor as it is created, the folder
+ * once filled (the agent's, mode 0700, until then: git and svn resolve their folder's absolute path, which the
+ * user could not, the data dir being the agent's alone).
+ */
 async function storeFile(
   dir: string,
   id: string,
   file: PlanFile,
-  options: { signal?: AbortSignal | undefined; env?: Record<string, string> | undefined },
+  options: {
+    signal?: AbortSignal | undefined;
+    env?: Record<string, string> | undefined;
+    owner?: { uid: number; gid: number } | undefined;
+  },
 ): Promise<string> {
+  const { owner } = options;
   const target = join(dir, id);
-  // Created afresh, never through what is there: a script that ran before this file's first use (as the `runAs`
-  // user, who owns the work dir) may have put a link at its name, which the agent (root) must not follow.
   if ("Type" in file) {
-    await mkdir(target);
+    mkdirSync(target, owner ? { mode: 0o700 } : {});
     await download(file.URL, target, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
+    if (owner) giveTree(target, owner);
   } else {
     const bytes =
       file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
-    writeFileSync(target, bytes, { flag: "wx" });
+    const fd = openSync(target, "wx");
+    try {
+      if (owner) fchownSync(fd, owner.uid, owner.gid);
+      writeFileSync(fd, bytes);
+    } finally {
+      closeSync(fd);
+    }
   }
   return target;
 }
@@ -193,22 +231,51 @@ function chmodNoFollow(path: string, mode: number): void {
 }
 
 /**
- * Removes work directory `path` (never throws; true when it is gone): with `owner` (the scripts' user, `runAs`)
- * by {@link removeAsOwner}; else a small tree at once ({@link removeSmallTree}), the rest by `fs.promises.rm`.
+ * Removes work directory `path` (never throws; true when it is gone). The folders in it that belong to another
+ * user (the scripts', `runAs`; looked for when `othersInside`) are emptied as that user first
+ * ({@link removeAsOwner}); the rest is the agent's: a small tree at once ({@link removeSmallTree}), the rest by
+ * `fs.promises.rm`. A folder of another user that cannot be emptied keeps the whole work dir (never removed by
+ * the agent: a path swapped inside it mid-removal could make the agent delete anything). A work dir that is
+ * another user's itself (made before 2026-11-30, left by a killed agent) is removed as that user.
  */
-async function removeWorkDir(path: string, owner?: { uid: number; gid: number }): Promise<boolean> {
-  if (owner) await removeAsOwner(path, owner);
-  else if (!removeSmallTree(path))
-    await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
-  return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+async function removeWorkDir(path: string, othersInside: boolean): Promise<boolean> {
+  const agent = process.getuid?.();
+  const ownerOf = (at: string) => {
+    const stat = lstatSync(at, { throwIfNoEntry: false });
+    return stat?.isDirectory() && agent !== undefined && stat.uid !== agent
+      ? { uid: stat.uid, gid: stat.gid }
+      : undefined;
+  };
+  const gone = () => lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  try {
+    const owner = ownerOf(path);
+    if (owner) {
+      await removeAsOwner(path, owner);
+      return gone();
+    }
+    if (othersInside) {
+      // The work dir is the agent's and nobody else may change it: its entries are what the agent made.
+      for (const entry of readdirSync(path, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const folder = join(path, entry.name);
+        const user = ownerOf(folder);
+        if (user && !(await removeAsOwner(folder, user))) return false;
+      }
+    }
+  } catch {
+    return gone(); // the work dir is not there (or cannot be listed: then it stays)
+  }
+  if (!removeSmallTree(path)) await rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
+  return gone();
 }
 
 /**
  * Removes the work directories in `workRoot` (`run-*`) as they are now: listed before this returns, removed one
- * after another in the background (each as after a run: {@link removeWorkDir}, as its owner when that is another
- * user), each tried whatever the others did; resolves with how many were removed and the paths left. For start-up, after the orphans of an earlier process
- * are dead and before this process starts an execution (recovery.ts): a crash mid-run leaves its execution's
- * directory behind, with the plan's files in it, and a directory made after the listing is never touched.
+ * after another in the background (each as after a run: {@link removeWorkDir}), each tried whatever the others
+ * did; resolves with how many were removed and the paths left. For start-up, after the orphans of an earlier
+ * process are dead and before this process starts an execution (recovery.ts): a crash mid-run leaves its
+ * execution's directory behind, with the plan's files in it, and a directory made after the listing is never
+ * touched.
  */
 export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: number; failed: string[] }> {
   let names: string[];
@@ -219,41 +286,43 @@ export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: num
   }
   return (async () => {
     const failed: string[] = [];
-    const agent = process.getuid?.();
     for (const name of names) {
       const path = join(workRoot, name);
-      const stat = lstatSync(path, { throwIfNoEntry: false });
-      if (stat === undefined) continue;
-      const owner =
-        stat.isDirectory() && agent !== undefined && stat.uid !== agent
-          ? { uid: stat.uid, gid: stat.gid }
-          : undefined;
-      if (!(await removeWorkDir(path, owner))) failed.push(path);
+      if (!(await removeWorkDir(path, true))) failed.push(path);
     }
     return { removed: names.length - failed.length, failed };
   })();
 }
 
+/** How long a removal as the scripts' user may take before its processes are killed (what is left stays). */
+export const OWNER_REMOVAL_TIMEOUT_MS = 60_000;
+
 /**
- * Removes a work directory that belongs to the scripts' user (`runAs`, SPEC 9a least privilege): its contents
- * with that user's rights, by `find . -mindepth 1 -delete` started in it as that user (find never follows a link;
- * the agent could not reach the folder as that user otherwise: the data dir is its own), then the folder itself,
- * which the agent removes once it is empty. Whatever the scripts left there — links anywhere, a process of theirs
- * still swapping a folder for a link while it is removed — the removal reaches nothing that user could not remove
- * itself; removed by the agent (root), it could reach anything. What the user cannot remove stays, with the folder
- * (never an error: the caller has nothing to do about it).
+ * Removes folder `path`, which belongs to the scripts' user (`runAs`, SPEC 9a least privilege): its contents with
+ * that user's rights, by `find . -mindepth 1 -delete` started in it as that user (find never follows a link),
+ * then the folder itself, which the agent removes once it is empty (its parent is the agent's: the user cannot
+ * have swapped it). Whatever the scripts left there — links anywhere, a process of theirs still swapping a
+ * folder for a link while it is removed — the removal reaches nothing that user could not remove itself;
+ * removed by the agent (root), it could reach anything. Bounded by `timeoutMs` (a process of that user may stop
+ * find): then find's group is killed. Never throws; true when the folder is gone. What the user cannot remove
+ * stays, with the folder (the caller has nothing to do about it).
  */
-export async function removeAsOwner(path: string, owner: { uid: number; gid: number }): Promise<void> {
+export async function removeAsOwner(
+  path: string,
+  owner: { uid: number; gid: number },
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
   await runCommand(["find", ".", "-mindepth", "1", "-delete"], {
     cwd: path,
-    uid: owner.uid,
-    gid: owner.gid,
+    user: owner,
+    timeoutMs: options.timeoutMs ?? OWNER_REMOVAL_TIMEOUT_MS,
   }).catch(() => {});
   try {
     rmdirSync(path);
   } catch {
     // not empty (what the user could not remove), or gone
   }
+  return lstatSync(path, { throwIfNoEntry: false }) === undefined;
 }
 
 /** Entries a work directory's removal deletes synchronously before it hands the rest to the thread pool. */
@@ -297,11 +366,16 @@ export function removeSmallTree(path: string): boolean {
   }
 }
 
-/** Gives `path` and everything below it (links themselves, not their targets) to `owner`. */
+/**
+ * Gives `path` and everything below it (links themselves, not their targets) to `owner`, the contents before the
+ * folder that holds them: `path` is the agent's until its own turn (mode 0700), so no process of that user can
+ * change what is walked.
+ */
 function giveTree(path: string, owner: { uid: number; gid: number }): void {
+  if (lstatSync(path).isDirectory()) {
+    for (const entry of readdirSync(path)) giveTree(join(path, entry), owner);
+  }
   lchownSync(path, owner.uid, owner.gid);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const entry of readdirSync(path)) giveTree(join(path, entry), owner);
 }
 
 function exists(path: string): boolean {

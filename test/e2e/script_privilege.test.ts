@@ -93,7 +93,7 @@ test("a script sees PATH, HOME, LANG, the IDEM_* marks and the config's environm
   for (const name of ["PATH", "HOME", "LANG"]) assert.ok(env.get(name), `${name} is set`);
 });
 
-test("with runAs, a script runs as that user, in a work dir it owns (0700), with that user's HOME", {
+test("with runAs, a script runs as that user, in a folder it owns (0700) of a work dir it cannot change, with that user's HOME", {
   timeout: 60_000,
   skip: isRoot ? false : "needs root to create a user and to switch to it",
 }, async (t) => {
@@ -112,7 +112,9 @@ test("with runAs, a script runs as that user, in a work dir it owns (0700), with
   const plan = shellPlan(
     [
       'echo "uid=$(id -u) gid=$(id -g) home=$HOME"',
+      'echo "folder=$(stat -c "%u %a" .)"',
       'echo "workdir=$(stat -c "%u %a" ..)"',
+      'if touch out && touch ../out 2>/dev/null; then echo "work dir writable"; else echo "work dir closed"; fi',
       'if ls ../.. >/dev/null 2>&1; then echo "work root listable"; else echo "work root closed"; fi',
     ].join("\n"),
   );
@@ -121,7 +123,9 @@ test("with runAs, a script runs as that user, in a work dir it owns (0700), with
   assert.equal(result.ErrorCode, 0, JSON.stringify(result));
   assert.deepEqual(String(result.Body).split("\n"), [
     `uid=${uid} gid=${gid} home=${home}`,
-    `workdir=${uid} 700`,
+    `folder=${uid} 700`,
+    "workdir=0 711",
+    "work dir closed",
     "work root closed",
   ]);
   // Emptied with the user's rights (workdir.ts removeAsOwner), then removed: nothing left in the work root.

@@ -33,6 +33,18 @@ describe("resolveRunAs", () => {
         /runs as uid 1000, gid 1000, not as root: start the agent as root/.test(error.message),
     );
   });
+  test("a machine without setpriv cannot run scripts as another user: refused with what to install", () => {
+    assert.throws(
+      () => resolveRunAs({ user: "nobody" }, { euid: 0, egid: 0, setpriv: () => undefined }),
+      (error: Error & { code?: number }) =>
+        error.code === 2 && /setpriv is not installed .*install util-linux's setpriv/.test(error.message),
+    );
+    // Its own user needs no switch, hence no setpriv.
+    assert.equal(
+      resolveRunAs({ user: 0, group: 0 }, { euid: 0, egid: 0, setpriv: () => undefined })?.other,
+      false,
+    );
+  });
   test("a user or group nobody has is refused", () => {
     assert.throws(() => resolveRunAs({ user: "idem-no-such-user-x" }, { euid: 0, egid: 0 }), /no such user/);
     assert.throws(() => resolveRunAs({ user: "nobody", group: "idem-no-such-group" }), /no such group/);
