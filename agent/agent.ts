@@ -11,6 +11,7 @@ import { takeJournal } from "./journal/take.ts";
 import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
+import { spawnMethod } from "./native/posix_spawn.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
@@ -67,6 +68,8 @@ export async function startAgent(
     ...(options.resetJournal ? { reset: true } : {}),
   });
   const { journal, ownership } = taken;
+  // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why.
+  log.info("process-spawn", spawnMethod());
   let embedded: EmbeddedBroker | undefined;
   const embeddedMatch = EMBEDDED.exec(config.broker.url);
   if (embeddedMatch) {

@@ -1,7 +1,9 @@
 /**
  * The machine's floor for one trivial plan (issue 11): what any agent must do for `#!/bin/sh\necho ok` whatever
  * its design, measured in the same run as the agents. Per plan: a fresh work dir, `run.sh` written into it,
- * `/bin/sh -c ./run.sh` spawned from Node with its output read, plus the durable commits the ack rule needs (SPEC
+ * `/bin/sh -c ./run.sh` spawned from Node with its output read (with libc's posix_spawn, the cheapest start open to
+ * a Node program and the agent's own: agent/native/posix_spawn.ts; libuv's fork costs ~6 ms of CPU more on a
+ * VM where page faults are dear), plus the durable commits the ack rule needs (SPEC
  * 5.1: the decision before the PUBACK, the start before the script, the finish before the result: three awaited
  * LMDB puts). `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
  *
@@ -11,11 +13,12 @@
  * broker). Medians of `n` samples (default 200; 5 for the exec). Nothing here fails on a slow machine; a wrong
  * script output throws.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open } from "lmdb";
+import { startProcess } from "../agent/native/posix_spawn.ts";
 import { pct } from "./lab.ts";
 
 export interface Floor {
@@ -109,22 +112,22 @@ async function spawnsInWorkDirs(parent: string, n: number): Promise<{ ms: number
   return { ms: pct(times, 50), cpuMs: cpuMsSince(cpu) / n };
 }
 
-function run(cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", "./run.sh"], {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      out += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`Cannot measure the floor as run.sh exited ${code}`)),
-    );
+async function run(cwd: string): Promise<string> {
+  const child = await startProcess({
+    file: "/bin/sh",
+    args: ["-c", "./run.sh"],
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  let out = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr?.resume();
+  const { code } = await child.closed;
+  if (code !== 0) throw new Error(`Cannot measure the floor as run.sh exited ${code}`);
+  return out;
 }
 
 function execs(executable: string, n: number): number {

@@ -1,15 +1,14 @@
 /**
- * The process runner: the only module that starts processes (node:child_process).
+ * The process runner: the only module that starts scripts and helper programs (through native/posix_spawn.ts).
  *
  * `runScript` runs a Murano Application script as murano-agent's ApplicationExecutor does —
  * `./"<entry point>" <commandline>` through `/bin/sh -c`, in the entry point's folder, stdin = input — but in its
  * own process group, with capped output capture, and with TERM-then-KILL of the whole group on abort or timeout.
  * `runCommand` runs a helper program (git, svn) without a shell for the file downloads.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
-import { sealedStdio } from "../sealed_stdio.ts";
+import { type StartedProcess, startProcess } from "../native/posix_spawn.ts";
 import { scriptEnvironment, setprivPath } from "./script_user.ts";
 
 export interface RunScriptOptions {
@@ -57,86 +56,70 @@ export interface ScriptRun {
 }
 
 /** Runs one script to its end (or until it is killed) and resolves with what it produced. */
-export function runScript(options: RunScriptOptions): Promise<ScriptRun> {
+export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   const command = `./"${options.entryPoint}" ${options.commandline}`;
   const captureStdout = options.captureStdout ?? true;
   const captureStderr = options.captureStderr ?? true;
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new Error("Cannot start the script as its execution was already aborted"));
-      return;
-    }
-    const [file, ...args] = asUser(["/bin/sh", "-c", command], options.user);
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: sealedStdio([
-        options.input === null ? "ignore" : "pipe",
-        captureStdout ? "pipe" : "ignore",
-        captureStderr ? "pipe" : "ignore",
-      ]),
-    });
-    const pgid = child.pid;
-    if (pgid === undefined) {
-      child.once("error", (error) => reject(error));
-      return;
-    }
-    try {
-      options.onSpawn?.(pgid);
-    } catch (error) {
-      process.kill(-pgid, "SIGKILL");
-      reject(error);
-      return;
-    }
-    const stdout = capture(child.stdout, options.outputCapBytes);
-    const stderr = capture(child.stderr, options.outputCapBytes);
-    if (child.stdin) {
-      child.stdin.on("error", () => {}); // a script that does not read its input closes the pipe: EPIPE
-      child.stdin.end(options.input ?? "", "utf8");
-    }
-    let killed: ScriptRun["killed"] = null;
-    const stopper = groupStopper(child, pgid, options.killGraceMs ?? 10_000);
-    const kill = (why: "abort" | "timeout") => {
-      if (killed !== null) return;
-      killed = why;
-      stopper.start();
-    };
-    const onAbort = () => kill("abort");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => kill("timeout"), Math.min(options.timeoutMs, 2 ** 31 - 1));
-    child.once("error", (error) => {
-      cleanup();
-      reject(error);
-    });
-    child.once("close", async (code, signal) => {
-      if (killed !== null) await stopper.gone;
-      cleanup();
-      resolve({
-        exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
-        stdout: captureStdout ? stdout.text() : null,
-        stderr: captureStderr ? stderr.text() : null,
-        droppedBytes: { stdout: stdout.dropped(), stderr: stderr.dropped() },
-        killed,
-        pgid,
-      });
-    });
-    function cleanup() {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      stopper.stop();
-    }
+  if (options.signal?.aborted)
+    throw new Error("Cannot start the script as its execution was already aborted");
+  const [file, ...args] = asUser(["/bin/sh", "-c", command], options.user);
+  const child = await startProcess({
+    file,
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [
+      options.input === null ? "ignore" : "pipe",
+      captureStdout ? "pipe" : "ignore",
+      captureStderr ? "pipe" : "ignore",
+    ],
   });
+  const pgid = child.pid;
+  try {
+    options.onSpawn?.(pgid);
+  } catch (error) {
+    process.kill(-pgid, "SIGKILL");
+    throw error;
+  }
+  const stdout = capture(child.stdout, options.outputCapBytes);
+  const stderr = capture(child.stderr, options.outputCapBytes);
+  child.stdin?.end(options.input ?? "", "utf8");
+  let killed: ScriptRun["killed"] = null;
+  const stopper = groupStopper(child, pgid, options.killGraceMs ?? 10_000);
+  const kill = (why: "abort" | "timeout") => {
+    if (killed !== null) return;
+    killed = why;
+    stopper.start();
+  };
+  const onAbort = () => kill("abort");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => kill("timeout"), Math.min(options.timeoutMs, 2 ** 31 - 1));
+  try {
+    const { code, signal } = await child.closed;
+    if (killed !== null) await stopper.gone;
+    return {
+      exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+      stdout: captureStdout ? stdout.text() : null,
+      stderr: captureStderr ? stderr.text() : null,
+      droppedBytes: { stdout: stdout.dropped(), stderr: stderr.dropped() },
+      killed,
+      pgid,
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    stopper.stop();
+  }
 }
 
 /**
  * TERM to the group now, KILL after the grace. `gone` resolves once no process of the group is left (zombies
  * included: they still count until init reaps them), so that a caller told "killed" can rely on it.
  */
-function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
+function groupStopper(child: StartedProcess, pgid: number, graceMs: number) {
   const timers: NodeJS.Timeout[] = [];
   const signalGroup = (signal: NodeJS.Signals | 0) => {
     try {
@@ -159,7 +142,7 @@ function groupStopper(child: ChildProcess, pgid: number, graceMs: number) {
         clearInterval(poll);
         markGone();
         // A grandchild that left the group (setsid) may still hold a pipe open: do not wait for it.
-        timers.push(setTimeout(() => destroyStdio(child), 200));
+        timers.push(setTimeout(() => child.destroyStdio(), 200));
       }, 20);
       timers.push(poll);
       timers.push(
@@ -197,12 +180,6 @@ function asUser(argv: readonly [string, ...string[]], user: RunAsUser | undefine
   const setpriv = setprivPath();
   if (setpriv === undefined) throw new Error("Cannot switch to the runAs user as setpriv is not installed");
   return [setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", ...argv];
-}
-
-function destroyStdio(child: ChildProcess): void {
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  child.stdin?.destroy();
 }
 
 /** Keeps the first `cap` bytes of a stream and counts the rest. */
@@ -257,7 +234,7 @@ export interface CommandResult {
  * 64 KiB). Rejects with the spawn error (`code: "ENOENT"` when the program is not installed). Aborting kills
  * the group at once, and so does `timeoutMs` running out (the exit code is then -9, SIGKILL).
  */
-export function runCommand(
+export async function runCommand(
   argv: readonly [string, ...string[]],
   options: {
     cwd?: string;
@@ -270,43 +247,36 @@ export function runCommand(
     timeoutMs?: number;
   } = {},
 ): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const [program, ...args] = asUser(argv, options.user);
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: options.env ?? scriptEnvironment({}),
-      detached: true,
-      stdio: sealedStdio(["ignore", "pipe", "pipe"]),
-    });
-    const stdout = capture(child.stdout, 64 * 1024);
-    const stderr = capture(child.stderr, 64 * 1024);
-    const onAbort = () => {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(onAbort, Math.min(options.timeoutMs, 2 ** 31 - 1));
-    const cleanup = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-    };
-    child.once("error", (error) => {
-      cleanup();
-      reject(error);
-    });
-    child.once("close", (code, signal) => {
-      cleanup();
-      resolve({
-        exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
-        stdout: stdout.text() ?? "",
-        stderr: stderr.text() ?? "",
-      });
-    });
+  const [program, ...args] = asUser(argv, options.user);
+  const child = await startProcess({
+    file: program,
+    args,
+    cwd: options.cwd,
+    env: options.env ?? scriptEnvironment({}),
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const stdout = capture(child.stdout, 64 * 1024);
+  const stderr = capture(child.stderr, 64 * 1024);
+  const onAbort = () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(onAbort, Math.min(options.timeoutMs, 2 ** 31 - 1));
+  try {
+    const { code, signal } = await child.closed;
+    return {
+      exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+      stdout: stdout.text() ?? "",
+      stderr: stderr.text() ?? "",
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * Issue 9 item 4, SPEC 9a: dist/idem loads its native addon only when the file's content hashes to the SHA-256
- * built into it, from a cache folder of the agent's user that nobody else may write to. A planted `<sha256>.node`
- * (right name and size, other content) is not loaded: it is replaced by the embedded addon, with a warning. A
+ * Issue 9 item 4, SPEC 9a: dist/idem loads each of its native addons (lmdb's, koffi's) only when the file's content
+ * hashes to the SHA-256 built into it, from a cache folder of the agent's user that nobody else may write to. A
+ * planted `<sha256>.node` (right name and size, other content) is not loaded: it is replaced by the embedded addon,
+ * with a warning. A
  * world-writable cache folder, or one of another user, stops the executable at start with a message naming it and
  * what to do.
  */
@@ -17,8 +18,8 @@ import { EXECUTABLE, ensureBuilt } from "./runtimes.ts";
 const isRoot = process.getuid?.() === 0;
 let broker: MosquittoBroker;
 let folder: string;
-/** The addon's cache file name and size, as a clean first start writes it. */
-let addon: { name: string; size: number };
+/** The addons' cache file names and sizes, as a clean first start writes them. */
+let addons: Array<{ name: string; size: number }>;
 
 /** Starts dist/idem with `IDEM_CACHE_DIR=cache` (IDEM_LMDB_ADDON cleared: the embedded addon is used). */
 function startExecutable(name: string, cache: string, waitOnline: boolean) {
@@ -41,10 +42,11 @@ before(async () => {
   const cache = join(folder, "cache-clean");
   const agent = await startExecutable("clean", cache, true);
   assert.equal((await agent.stop()).code, 0, agent.tail());
-  const [name] = readdirSync(cache).filter((file) => file.endsWith(".node"));
-  assert.ok(name, "the first start wrote the addon");
-  addon = { name, size: statSync(join(cache, name)).size };
-  assert.equal(`${sha256(join(cache, name))}.node`, name, "named by its content");
+  const names = readdirSync(cache).filter((file) => file.endsWith(".node"));
+  assert.equal(names.length, 2, "the first start wrote both addons (lmdb's and koffi's)");
+  addons = names.map((name) => ({ name, size: statSync(join(cache, name)).size }));
+  for (const { name } of addons)
+    assert.equal(`${sha256(join(cache, name))}.node`, name, "named by its content");
   assert.equal(statSync(cache).mode & 0o777, 0o700);
 });
 
@@ -53,22 +55,28 @@ after(async () => {
   if (folder) await removeDir(folder);
 });
 
-test("a planted addon of the right name and size is not loaded: it is replaced, with a warning", async () => {
+test("planted addons of the right name and size are not loaded: each is replaced, with a warning", async () => {
   const cache = join(folder, "cache-planted");
   mkdirSync(cache, { mode: 0o700 });
-  const planted = join(cache, addon.name);
-  writeFileSync(planted, randomBytes(addon.size)); // loading this would fail ("invalid ELF header")
+  for (const addon of addons) {
+    // Loading this would fail ("invalid ELF header").
+    writeFileSync(join(cache, addon.name), randomBytes(addon.size));
+  }
   const agent = await startExecutable("planted", cache, true);
-  const [warning] = agent.matching(/\bevent=native-addon-replaced\b/);
-  assert.ok(warning, agent.tail());
-  assert.ok(warning.includes(planted) && /is not the addon built in/.test(warning), warning);
-  assert.equal(`${sha256(planted)}.node`, addon.name, "the embedded addon took its place");
+  const warnings = agent.matching(/\bevent=native-addon-replaced\b/);
+  for (const addon of addons) {
+    const planted = join(cache, addon.name);
+    const warning = warnings.find((line) => line.includes(planted));
+    assert.ok(warning && /is not the addon built in/.test(warning), agent.tail());
+    assert.equal(`${sha256(planted)}.node`, addon.name, "the embedded addon took its place");
+  }
   assert.equal((await agent.stop()).code, 0, agent.tail());
 });
 
 test("an addon file others may write to is replaced, although its content is right", async () => {
   const cache = join(folder, "cache-open-file");
   mkdirSync(cache, { mode: 0o700 });
+  const addon = addons[0] as { name: string };
   const file = join(cache, addon.name);
   writeFileSync(file, readFileSync(join(folder, "cache-clean", addon.name)));
   chmodSync(file, 0o666);
@@ -100,7 +108,7 @@ for (const [what, prepare, reason] of [
     const exit = await agent.waitForExit();
     const log = agent.lines.join("\n");
     assert.equal(exit.code, 2, log);
-    assert.ok(log.includes(`cache folder of the lmdb native addon ${cache}`), log);
+    assert.ok(log.includes(`cache folder of the native addons ${cache}`), log);
     assert.match(log, reason);
     assert.match(log, /set IDEM_CACHE_DIR to a folder that only the agent's user can write to/);
     assert.deepEqual(readdirSync(cache), [], "nothing written there");

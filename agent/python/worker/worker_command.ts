@@ -24,7 +24,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { nativeCacheDir } from "../../native/lmdb_addon.ts";
+import { nativeCacheDir } from "../../native/addon.ts";
 import { privateDir } from "../../private_files.ts";
 import { BODY_WORKER_ARG } from "./worker_protocol.ts";
 
