@@ -20,6 +20,13 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** The environment of git/svn: the scripts' (`script_user.ts`), never the agent's own. Default PATH, HOME, LANG. */
   env?: Record<string, string>;
+  /**
+   * The scripts run as another user (`runAs`): git and svn (run as the agent, into the agent's folder) then read
+   * no configuration that user may write (its HOME: a `core.hooksPath` or `credential.helper` there would run as
+   * root), and fetch nothing local (`file://`, a path): a plan could otherwise copy out a repository only root
+   * may read. `configDir` is an empty folder of the agent's for svn's own configuration.
+   */
+  confined?: { configDir: string };
 }
 
 /** Fetches `url` into the existing, empty `folder`. Throws `IdemError(1)` naming the URL on failure. */
@@ -27,15 +34,13 @@ export async function download(url: string, folder: string, options: DownloadOpt
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) && !url.startsWith("//")) {
     throw new IdemError(ErrorCode.BodyFailed, `Provided URL is not valid ${url}`);
   }
+  const confined = options.confined;
   if (isGitRepository(url)) {
-    await fetchWith(
-      "git",
-      url,
-      ["git", "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder],
-      options,
-    );
+    const guard = confined ? ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never"] : [];
+    await fetchWith("git", url, ["git", ...guard, "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder], options);
   } else if (isSvnRepository(url)) {
-    const argv = ["svn", "checkout", url, folder, "--non-interactive", "--trust-server-cert"] as const;
+    const guard = confined ? ["--config-dir", confined.configDir] : [];
+    const argv = ["svn", "checkout", url, folder, "--non-interactive", "--trust-server-cert", ...guard] as const;
     await fetchWith("svn", url, argv, options);
   } else {
     await downloadFile(url, folder, options);
@@ -63,7 +68,7 @@ async function fetchWith(
   let result: Awaited<ReturnType<typeof runCommand>>;
   try {
     result = await runCommand(argv, {
-      env: { ...(options.env ?? scriptEnvironment({})), GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      env: { ...toolEnvironment(options), GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
@@ -75,6 +80,15 @@ async function fetchWith(
     const reason = firstError(result.stderr) || `${tool} exited with code ${result.exitCode}`;
     throw new IdemError(ErrorCode.BodyFailed, `Cannot ${action} ${url}: ${reason}`);
   }
+}
+
+/** git's and svn's environment: the scripts', and with `confined` no configuration of the scripts' user. */
+function toolEnvironment(options: DownloadOptions): Record<string, string> {
+  const env = { ...(options.env ?? scriptEnvironment({})) };
+  if (!options.confined) return env;
+  delete env.XDG_CONFIG_HOME;
+  // "/" is root's: no .gitconfig, .config/git or .subversion a script could have written.
+  return { ...env, HOME: "/", GIT_CONFIG_GLOBAL: "/dev/null" };
 }
 
 async function downloadFile(url: string, folder: string, options: DownloadOptions): Promise<void> {

@@ -148,6 +148,7 @@ async function callScript(
   const scriptOptions = script.Options ?? {};
   const run = runScript({
     cwd: placed.cwd,
+    ...(placed.subfolder ? { subfolder: placed.subfolder } : {}),
     entryPoint: placed.entryPoint,
     commandline,
     input,

@@ -18,6 +18,12 @@ export interface RunScriptOptions {
   entryPoint: string;
   /** Appended verbatim after the entry point (murano-agent: `'"{0}" {1}'.format(name, commandline)`). */
   commandline: string;
+  /**
+   * The entry point's folder relative to `cwd`, entered by the XX rather than
+   * by the agent: with `user`, a folder below `cwd` is that user's, and the agent changing into it before the
+   * switch would follow a link the user put there.
+   */
+  subfolder?: string;
   /** Written to stdin (UTF-8), then stdin is closed; null: stdin is /dev/null. */
   input: string | null;
   /** The whole environment of the script (`script_user.ts`: nothing of the agent's own). */
@@ -57,7 +63,8 @@ export interface ScriptRun {
 
 /** Runs one script to its end (or until it is killed) and resolves with what it produced. */
 export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
-  const command = `./"${options.entryPoint}" ${options.commandline}`;
+  const run = `./"${options.entryPoint}" ${options.commandline}`;
+  const command = options.subfolder ? `cd -P -- ${shellQuote(options.subfolder)} && ${run}` : run;
   const captureStdout = options.captureStdout ?? true;
   const captureStderr = options.captureStderr ?? true;
   if (options.signal?.aborted)
@@ -162,6 +169,11 @@ function groupStopper(child: StartedProcess, pgid: number, graceMs: number) {
   };
 }
 
+/** `text` as one word for /bin/sh: single-quoted, each `'` as `'\''`. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /** A uid and gid that a process is to run as (`runAs`, script_user.ts). */
 export interface RunAsUser {
   uid: number;
@@ -245,15 +257,21 @@ export async function runCommand(
     user?: RunAsUser;
     /** Kill the group after this many ms (default: no limit). */
     timeoutMs?: number;
+    /**
+     * False: stdout and stderr go to /dev/null (the result's are empty) and the run ends with the program's exit,
+     * not with the pipes' end — which a process the program started (or one that attached to it) could hold.
+     */
+    output?: boolean;
   } = {},
 ): Promise<CommandResult> {
   const [program, ...args] = asUser(argv, options.user);
+  const piped = options.output !== false;
   const child = await startProcess({
     file: program,
     args,
     cwd: options.cwd,
     env: options.env ?? scriptEnvironment({}),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", piped ? "pipe" : "ignore", piped ? "pipe" : "ignore"],
   });
   const stdout = capture(child.stdout, 64 * 1024);
   const stderr = capture(child.stderr, 64 * 1024);

@@ -35,7 +35,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
-  lchownSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -47,7 +47,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { rm } from "node:fs/promises";
+import { lchown, lstat, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
@@ -61,9 +61,14 @@ export type { PlanFile };
 export type PlanScript = Pick<Script, "EntryPoint" | "Files">;
 
 export interface PlacedScript {
-  /** The entry point's folder: where the script runs. */
+  /** Where the script's process starts: the entry point's folder, or with `runAs` the script's own folder. */
   cwd: string;
-  /** The entry point's file name inside `cwd`. */
+  /**
+   * With `runAs`, the entry point's folder relative to `cwd` when it is below it (a Name with a folder): the
+   * script's shell enters it as the user (script_runner.ts); the agent never changes into a folder of the user's.
+   */
+  subfolder?: string;
+  /** The entry point's file name inside its folder. */
   entryPoint: string;
 }
 
@@ -141,8 +146,11 @@ export async function createWorkDir(
         fileOf(files, script.EntryPoint).Name,
         signal,
       );
-      if (owner) giveTree(folder, owner);
-      return { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
+      if (owner) await giveTree(folder, owner);
+      const subfolder = relative(folder, dirname(entryPoint));
+      return owner && subfolder !== ""
+        ? { cwd: folder, subfolder, entryPoint: basename(entryPoint) }
+        : { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
     } catch (error) {
       // Still the agent's alone (given last): removed so that the next call places it afresh.
       rmSync(folder, { recursive: true, force: true });
@@ -161,9 +169,9 @@ export async function createWorkDir(
         promise.catch(() => placed.delete(name));
       }
       const result = await promise;
-      // The stored file itself, in the agent's folder: the user may have changed its content since (it is
-      // theirs), never what the name is.
-      chmodNoFollow(await store(script.EntryPoint, options.signal), 0o500);
+      const placedPath = join(result.cwd, result.subfolder ?? "", result.entryPoint);
+      if (owner) makeExecutableAsOwner(placedPath, await store(script.EntryPoint, options.signal), owner);
+      else chmodSync(placedPath, 0o500); // through the link, as murano-agent does
       return result;
     },
     async remove() {
@@ -198,11 +206,15 @@ async function storeFile(
   const target = join(dir, id);
   if ("Type" in file) {
     mkdirSync(target, owner ? { mode: 0o700 } : {});
+    // With runAs git and svn run as the agent, confined (download.ts): svn's configuration in a folder of the
+    // agent's, in its work dir.
+    const confined = owner ? { configDir: mkdtempSync(join(dir, ".svn-config-")) } : undefined;
     await download(file.URL, target, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(confined ? { confined } : {}),
     });
-    if (owner) giveTree(target, owner);
+    if (owner) await giveTree(target, owner);
   } else {
     const bytes =
       file.BodyType === "Base64" ? Buffer.from(file.Body, "base64") : Buffer.from(file.Body, "utf8");
@@ -215,6 +227,29 @@ async function storeFile(
     }
   }
   return target;
+}
+
+/**
+ * Makes a `runAs` script's entry point `r-x------` before a run without the agent (root) following a link of the
+ * user's: the file at `placed` itself when it is a regular file of the user's (a script replaced its link with a
+ * file: the user could chmod it too), else the stored file `stored` in the agent's folder, which the placed link
+ * points at unless the user changed it (then it runs what the user's link points at, with the user's rights).
+ * Nothing else is changed: not a file of another owner (a hard link to one), not what a link points at.
+ */
+function makeExecutableAsOwner(placed: string, stored: string, owner: { uid: number; gid: number }): void {
+  let fd: number;
+  try {
+    fd = openSync(placed, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") chmodNoFollow(stored, 0o500);
+    return; // gone: the run says so (sh: not found)
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.uid === owner.uid) fchmodSync(fd, 0o500);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -316,6 +351,9 @@ export async function removeAsOwner(
     cwd: path,
     user: owner,
     timeoutMs: options.timeoutMs ?? OWNER_REMOVAL_TIMEOUT_MS,
+    // Ends with find's exit: a process of the user that attached to find (ptrace) could start one that keeps
+    // pipes open for good.
+    output: false,
   }).catch(() => {});
   try {
     rmdirSync(path);
@@ -369,13 +407,13 @@ export function removeSmallTree(path: string): boolean {
 /**
  * Gives `path` and everything below it (links themselves, not their targets) to `owner`, the contents before the
  * folder that holds them: `path` is the agent's until its own turn (mode 0700), so no process of that user can
- * change what is walked.
+ * change what is walked. Asynchronous (a checkout of 200,000 files took 2 s of lchown calls): the event loop goes on.
  */
-function giveTree(path: string, owner: { uid: number; gid: number }): void {
-  if (lstatSync(path).isDirectory()) {
-    for (const entry of readdirSync(path)) giveTree(join(path, entry), owner);
+async function giveTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  if ((await lstat(path)).isDirectory()) {
+    for (const entry of await readdir(path)) await giveTree(join(path, entry), owner);
   }
-  lchownSync(path, owner.uid, owner.gid);
+  await lchown(path, owner.uid, owner.gid);
 }
 
 function exists(path: string): boolean {
