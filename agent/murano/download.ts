@@ -37,10 +37,23 @@ export async function download(url: string, folder: string, options: DownloadOpt
   const confined = options.confined;
   if (isGitRepository(url)) {
     const guard = confined ? ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never"] : [];
-    await fetchWith("git", url, ["git", ...guard, "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder], options);
+    await fetchWith(
+      "git",
+      url,
+      ["git", ...guard, "clone", "--quiet", "--", url.replace(/^git\+/, ""), folder],
+      options,
+    );
   } else if (isSvnRepository(url)) {
     const guard = confined ? ["--config-dir", confined.configDir] : [];
-    const argv = ["svn", "checkout", url, folder, "--non-interactive", "--trust-server-cert", ...guard] as const;
+    const argv = [
+      "svn",
+      "checkout",
+      url,
+      folder,
+      "--non-interactive",
+      "--trust-server-cert",
+      ...guard,
+    ] as const;
     await fetchWith("svn", url, argv, options);
   } else {
     await downloadFile(url, folder, options);

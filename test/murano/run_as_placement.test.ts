@@ -204,7 +204,7 @@ test(
         outputCapBytes: 4096,
       });
     const first = await run();
-  assert.equal(first.stdout?.split("\n")[0], join(workDir.path, "s", "sub"), JSON.stringify(first));
+    assert.equal(first.stdout?.split("\n")[0], join(workDir.path, "s", "sub"), JSON.stringify(first));
     // A process of the user swaps the folder for a link to one only root may enter.
     const locked = mkdtempSync(join(root, "locked-"));
     mkdirSync(join(locked, "open"));

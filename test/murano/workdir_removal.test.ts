@@ -1,5 +1,5 @@
 /**
- * A work directory's removal (agent/murano/workdir.ts): synchronous for a small tree, handed to `fs.promises.rm`
+ * A work directory's removal (agent/murano/workdir.ts): synchronous for a small tree, handed to `rm -rf` in a child process
  * beyond SYNC_REMOVAL_ENTRIES entries; links are removed, never followed; a `runAs` user's work dir is emptied with
  * that user's rights. Real directories under the temp dir, a real user (created for the test, as root).
  */
@@ -56,7 +56,7 @@ test("a small tree is removed at once, its links with it and their targets untou
   assert.deepEqual(readdirSync(outside), ["keep.txt"]);
 });
 
-test("a tree beyond the synchronous budget is left for fs.promises.rm, and WorkDir.remove() removes it all", async () => {
+test("a tree beyond the synchronous budget is left for rm -rf, and WorkDir.remove() removes it all", async () => {
   const work = join(root, "work");
   const workDir = await createWorkDir(work, {});
   const big = join(workDir.path, "checkout");
