@@ -11,6 +11,7 @@ import { takeJournal } from "./journal/take.ts";
 import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
+import { QuietTrim } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
@@ -138,6 +139,8 @@ export async function startAgent(
   let superseded: Supersession | undefined;
   // This process lost a session the way a takeover does: a same-generation Last Will may be a live rival's.
   let takenOver = false;
+  // glibc's free memory back to the system once quiet (native/malloc_trim.ts).
+  const trim = new QuietTrim();
   const ctx: PipelineContext = {
     config,
     journal,
@@ -152,6 +155,7 @@ export async function startAgent(
       outbox.flush();
       runner?.kick();
       refresh.changed();
+      trim.poke();
     },
     supersede: (by) => supersede(by),
   };
@@ -266,6 +270,7 @@ export async function startAgent(
       log.info("stopping", { running: runner?.busy ?? 0, graceSeconds: config.drainGraceSeconds });
       live.pause();
       refresh.stop();
+      trim.stop();
       await runner?.drain(config.drainGraceSeconds * 1000);
       await pruning.stop();
       if (live.connected) {

@@ -26,24 +26,12 @@
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants as fsConstants } from "node:fs";
-import { createRequire } from "node:module";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { sealedStdio } from "../sealed_stdio.ts";
-import { type AddonSpec, buildTarget, loadAddon } from "./addon.ts";
-
-/** Set by build.mjs: SHA-256 of the embedded koffi addon. */
-declare const __IDEM_KOFFI_SHA256__: string | undefined;
-
-export const KOFFI: AddonSpec = {
-  name: "koffi",
-  file: "koffi.node",
-  envVar: "IDEM_KOFFI_ADDON",
-  digest: typeof __IDEM_KOFFI_SHA256__ === "string" ? __IDEM_KOFFI_SHA256__ : undefined,
-  npmFile: "koffi's linux_x64/koffi.node (npm package @koromix/koffi-linux-x64)",
-};
+import { type LibcFunctions, libc } from "./libc.ts";
 
 export type StdioKind = "pipe" | "ignore";
 
@@ -135,28 +123,6 @@ function startWithChildProcess(options: StartOptions): Promise<StartedProcess> {
 // ---------------------------------------------------------------------------------------------------------------
 // posix_spawn through koffi
 
-type Fn = (...args: unknown[]) => number;
-
-interface Libc {
-  posix_spawn: Fn;
-  waitpid: Fn;
-  pipe2: Fn;
-  close: Fn;
-  fa_init: Fn;
-  fa_destroy: Fn;
-  fa_adddup2: Fn;
-  fa_addopen: Fn;
-  fa_addchdir: Fn;
-  fa_addclosefrom: Fn;
-  attr_init: Fn;
-  attr_destroy: Fn;
-  attr_setflags: Fn;
-  attr_setsigdefault: Fn;
-  attr_setsigmask: Fn;
-  sigfillset: Fn;
-  sigemptyset: Fn;
-}
-
 type Spawner = { start(options: StartOptions): StartedProcess } | { reason: string };
 
 let spawner: Spawner | undefined;
@@ -178,16 +144,13 @@ const SIGSET_BYTES = 256;
 
 function makePosixSpawner(): Spawner {
   if (process.env.IDEM_SPAWN === "child_process") return { reason: "IDEM_SPAWN=child_process" };
-  if ((globalThis as { Deno?: unknown }).Deno !== undefined) return { reason: "Deno" };
-  if (process.platform !== "linux") return { reason: `not Linux (${process.platform})` };
-  let libc: Libc;
-  let koffi: Koffi;
-  try {
-    koffi = koffiModule();
-    libc = bindLibc(koffi);
-  } catch (error) {
-    return { reason: (error as Error).message.split("\n")[0] ?? "koffi" };
-  }
+  const bound = libc();
+  if ("reason" in bound) return bound;
+  const { functions: lib, errno } = bound;
+  return spawnerWith(lib, errno);
+}
+
+function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
   const all = Buffer.alloc(SIGSET_BYTES);
   const none = Buffer.alloc(SIGSET_BYTES);
   libc.sigfillset(all);
@@ -205,10 +168,10 @@ function makePosixSpawner(): Spawner {
         if (options.stdio[stream] !== "pipe") continue;
         const fds = [0, 0];
         if (libc.pipe2(fds, O_CLOEXEC) !== 0) {
-          const errno = koffi.errno();
+          const code = errno();
           closeAll(0);
           closeAll(1);
-          throw Object.assign(spawnError(errno, file), { syscall: "pipe2" });
+          throw Object.assign(spawnError(code, file), { syscall: "pipe2" });
         }
         const [read, write] = fds as [number, number];
         pipes[stream] = stream === 0 ? [read, write] : [write, read];
@@ -276,52 +239,8 @@ function pipeSocket(fd: number | undefined, direction: "read" | "write"): Socket
   return socket;
 }
 
-/** What this module uses of koffi's addon. */
-interface Koffi {
-  load(path: string): { func(declaration: string): Fn };
-  /** errno as the last call through koffi left it. */
-  errno(): number;
-}
-
-/** The koffi addon's exports: from node_modules when running the sources, else as the bundles carry it. */
-function koffiModule(): Koffi {
-  if (buildTarget() !== "source") return loadAddon(KOFFI) as unknown as Koffi;
-  const require = createRequire(import.meta.url);
-  const arch = process.arch;
-  const folder = dirname(require.resolve(`@koromix/koffi-linux-${arch}/package.json`));
-  return require(join(folder, `linux_${arch}`, "koffi.node")) as Koffi;
-}
-
-function bindLibc(koffi: Koffi): Libc {
-  const lib = koffi.load("libc.so.6");
-  const fn = (declaration: string) => lib.func(declaration);
-  return {
-    posix_spawn: fn(
-      "int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)",
-    ),
-    waitpid: fn("int waitpid(int pid, _Out_ int *status, int options)"),
-    pipe2: fn("int pipe2(_Out_ int *fds, int flags)"),
-    close: fn("int close(int fd)"),
-    fa_init: fn("int posix_spawn_file_actions_init(void *actions)"),
-    fa_destroy: fn("int posix_spawn_file_actions_destroy(void *actions)"),
-    fa_adddup2: fn("int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)"),
-    fa_addopen: fn(
-      "int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, uint32_t mode)",
-    ),
-    fa_addchdir: fn("int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)"),
-    fa_addclosefrom: fn("int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)"),
-    attr_init: fn("int posix_spawnattr_init(void *attr)"),
-    attr_destroy: fn("int posix_spawnattr_destroy(void *attr)"),
-    attr_setflags: fn("int posix_spawnattr_setflags(void *attr, short flags)"),
-    attr_setsigdefault: fn("int posix_spawnattr_setsigdefault(void *attr, void *set)"),
-    attr_setsigmask: fn("int posix_spawnattr_setsigmask(void *attr, void *set)"),
-    sigfillset: fn("int sigfillset(void *set)"),
-    sigemptyset: fn("int sigemptyset(void *set)"),
-  };
-}
-
 /** Waits for the exit of children this module started (see the module comment). */
-function childReaper(libc: Libc) {
+function childReaper(libc: LibcFunctions) {
   const waiting = new Map<number, (exit: Exit) => void>();
   let poll: NodeJS.Timeout | undefined;
   const reap = () => {
