@@ -15,7 +15,7 @@
  * knows why. A Body beyond its memory limit is code 1 "MemoryError: …"; a fault of the interpreter itself is
  * code 1 with a Python-style SystemError message, its JavaScript details only in the log. A script exiting 194 or
  * 195 asks for a reboot (`reboot.ts`): the Body stops there and the outcome carries `reboot`. The work dir is
- * removed at the end, whatever happened.
+ * removed at the end, whatever happened (by the caller, with `deferRemoval`, while it commits the result).
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
 import { compile, evaluatePlanBody, InternalError, type Program } from "../python/mod.ts";
@@ -51,6 +51,27 @@ interface Execution {
  * as they are, never parsed again).
  */
 export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions): Promise<ExecutionOutcome> {
+  let removal: (() => Promise<void>) | undefined;
+  let outcome: ExecutionOutcome;
+  try {
+    outcome = await execute(decoded, options, (remove) => {
+      removal = remove;
+    });
+  } catch (error) {
+    await removal?.();
+    throw error;
+  }
+  if (removal && options.deferRemoval) options.deferRemoval(removal);
+  else await removal?.();
+  return outcome;
+}
+
+/** {@link executePlan} but for the work dir's removal, which it hands to `removeLater` at its end. */
+async function execute(
+  decoded: DecodedPlan,
+  options: ExecuteOptions,
+  removeLater: (remove: () => Promise<void>) => void,
+): Promise<ExecutionOutcome> {
   const { plan } = decoded;
   const source = plan.Body;
   const scripts = plan.Scripts;
@@ -119,7 +140,8 @@ export async function executePlan(decoded: DecodedPlan, options: ExecuteOptions)
       evaluation?.catch(() => {}),
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
-    await ex.workDir?.remove();
+    const workDir = ex.workDir;
+    if (workDir) removeLater(() => workDir.remove());
   }
 }
 

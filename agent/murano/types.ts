@@ -37,6 +37,12 @@ export interface ExecuteOptions {
    * it anyway, and refuses it with the same error, before any script runs.
    */
   checked?: boolean;
+  /**
+   * Called with the work dir's removal instead of awaiting it when the execution ends with an outcome: the caller
+   * runs it while the result's commit is written (pipeline/execute.ts). An execution that throws removes its work
+   * dir before it does.
+   */
+  deferRemoval?: (remove: () => Promise<void>) => void;
 }
 
 /** The outcome of one execution: a Murano result's ErrorCode and Body (as JSON text, key order preserved). */

@@ -70,6 +70,35 @@ export async function executeEntry(
   failpoint("after-running");
   log.info("start", { plan: entry.planId, key: entry.key, attempt });
   const began = performance.now();
+  // The work dir's removal, handed over by the execution: run while the result's commit is written (its fsync
+  // and the removal's syscalls overlap), always before the result goes out, and at the latest on the way out.
+  const removals: Array<() => Promise<void>> = [];
+  const removeWorkDirs = async () => {
+    for (let remove = removals.shift(); remove; remove = removals.shift()) await remove();
+  };
+  try {
+    await runAndFinish(ctx, entry, hooks, { attempt, began, removals, removeWorkDirs });
+  } finally {
+    await removeWorkDirs();
+  }
+}
+
+/** The execution and its end, once the start is durable. */
+async function runAndFinish(
+  ctx: PipelineContext,
+  entry: QueueEntry,
+  hooks: ExecutionHooks,
+  run: {
+    attempt: number;
+    began: number;
+    removals: Array<() => Promise<void>>;
+    removeWorkDirs: () => Promise<void>;
+  },
+): Promise<void> {
+  const { journal, config, log } = ctx;
+  const { steering } = hooks;
+  const { signal } = steering;
+  const { attempt, began } = run;
 
   // The environment's fault before any script started (a full disk while the files are written) runs the plan
   // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
@@ -86,6 +115,7 @@ export async function executeEntry(
         environment: config.environment,
         user: scriptUser(config.runAs),
         checked: true, // intake compiled the Body (validate.ts); the worker compiles it again
+        deferRemoval: (remove) => run.removals.push(remove),
         onSpawn: (pgid) => {
           recordPgid(ctx, entry, pgid);
           failpoint("after-spawn");
@@ -128,7 +158,13 @@ export async function executeEntry(
     return;
   }
   const seconds = (performance.now() - began) / 1000;
-  await finishEntry(ctx, entry, outcome, { attempt, time, seconds, written: hooks.written });
+  await finishEntry(ctx, entry, outcome, {
+    attempt,
+    time,
+    seconds,
+    written: hooks.written,
+    whileDurable: run.removeWorkDirs,
+  });
 }
 
 /**
