@@ -8,7 +8,7 @@
  */
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
-import { type StartedProcess, startProcess } from "../native/posix_spawn.ts";
+import { returnCode, type StartedProcess, startProcess } from "../native/posix_spawn.ts";
 import { scriptEnvironment, setprivPath } from "./script_user.ts";
 
 export interface RunScriptOptions {
@@ -105,10 +105,10 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
       ? undefined
       : setTimeout(() => kill("timeout"), Math.min(options.timeoutMs, 2 ** 31 - 1));
   try {
-    const { code, signal } = await child.closed;
+    const exit = await child.closed;
     if (killed !== null) await stopper.gone;
     return {
-      exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+      exitCode: returnCode(exit),
       stdout: captureStdout ? stdout.text() : null,
       stderr: captureStderr ? stderr.text() : null,
       droppedBytes: { stdout: stdout.dropped(), stderr: stderr.dropped() },
@@ -287,9 +287,8 @@ export async function runCommand(
       ? undefined
       : setTimeout(onAbort, Math.min(options.timeoutMs, 2 ** 31 - 1));
   try {
-    const { code, signal } = await child.closed;
     return {
-      exitCode: code ?? -(signal ? (constants.signals[signal] ?? 0) : 0),
+      exitCode: returnCode(await child.closed),
       stdout: stdout.text() ?? "",
       stderr: stderr.text() ?? "",
     };

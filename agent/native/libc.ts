@@ -19,7 +19,10 @@ export const KOFFI: AddonSpec = {
   npmFile: "koffi's linux_x64/koffi.node (npm package @koromix/koffi-linux-x64)",
 };
 
-type Fn = (...args: unknown[]) => number;
+type Fn = ((...args: unknown[]) => number) & {
+  /** The same call on one of koffi's worker threads; `done(error, result)` on the event loop. */
+  async(...args: unknown[]): void;
+};
 
 /** The bound functions, named as in libc (`fa_` = `posix_spawn_file_actions_`, `attr_` = `posix_spawnattr_`). */
 export interface LibcFunctions {

@@ -3,7 +3,7 @@
  * (libc.ts) {@link QUIET_MS} after the last commit. glibc keeps freed memory in its arenas (one per thread that
  * allocated: the main thread, V8's and libuv's workers) for reuse; V8's memory reducer does the same for the
  * JavaScript heap (its GC 2 s after going idle, build.mjs V8 flags). Measured on the agent idle after a plan:
- * RssAnon −1.8 MB (docs/benchmarks.md, "Session 6"); the call takes well under a millisecond.
+ * RssAnon −1.8 MB (docs/benchmarks.md, "Session 6").
  * Without libc's functions (libc.ts: Deno, musl, older glibc) it does nothing.
  */
 import { libc } from "./libc.ts";
@@ -40,10 +40,13 @@ export class QuietTrim {
   }
 }
 
-/** `malloc_trim(0)` now; false when libc's functions are not available. */
-export function trimNow(): boolean {
+/**
+ * `malloc_trim(0)`, off the event loop (koffi's worker thread: after a plan that freed much fragmented memory the
+ * call took 37 ms for 12 MB and 413 ms for 100 MB, measured); resolves true once done, false when libc's functions
+ * are not available.
+ */
+export function trimNow(): Promise<boolean> {
   const bound = libc();
-  if ("reason" in bound) return false;
-  bound.functions.malloc_trim(0);
-  return true;
+  if ("reason" in bound) return Promise.resolve(false);
+  return new Promise((resolve) => bound.functions.malloc_trim.async(0, () => resolve(true)));
 }

@@ -25,7 +25,7 @@
  * most a second).
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
@@ -51,6 +51,18 @@ export interface Exit {
   /** The exit status; null when a signal ended it. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The signal's number (a real-time signal has no name), when a signal ended it and the number is known. */
+  signalNumber?: number;
+}
+
+/**
+ * What a caller reports for `exit`: the status, or minus the signal's number (Python's `Popen.returncode`); -1 when
+ * neither is known (an exit status taken by another `waitpid`: never in the agent).
+ */
+export function returnCode(exit: Exit): number {
+  if (exit.code !== null) return exit.code;
+  const signal = exit.signalNumber ?? (exit.signal ? osConstants.signals[exit.signal] : undefined);
+  return signal === undefined ? -1 : -signal;
 }
 
 /** A child process and the agent's ends of its pipes. */
@@ -158,6 +170,7 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
   const reaper = childReaper(libc);
   return {
     start(options) {
+      refuseNul(options);
       const file = findProgram(options.file, options.env.PATH);
       // [child's end, agent's end] of each stream's pipe; null: /dev/null.
       const pipes: Array<[number, number] | null> = [null, null, null];
@@ -196,7 +209,23 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
         const env = Object.entries(options.env)
           .filter(([, value]) => value !== undefined)
           .map(([name, value]) => `${name}=${value}`);
-        rc = libc.posix_spawn(pid, file, actions, attr, [file, ...options.args, null], [...env, null]);
+        // argv[0] as given, as execvp and libuv pass it.
+        rc = libc.posix_spawn(
+          pid,
+          file,
+          actions,
+          attr,
+          [options.file, ...options.args, null],
+          [...env, null],
+        );
+        if (rc === osConstants.errno.ENOEXEC) {
+          // No `#!` line: run it with /bin/sh, as execvp does (a `rebootCommand` script, say).
+          const argv = ["/bin/sh", file, ...options.args, null];
+          rc = libc.posix_spawn(pid, "/bin/sh", actions, attr, argv, [...env, null]);
+        }
+      } catch (error) {
+        closeAll(1); // a bad argument (koffi refused it): none of the agent's ends stays open
+        throw error;
       } finally {
         libc.fa_destroy(actions);
         libc.attr_destroy(attr);
@@ -215,6 +244,13 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
       const ended = [stdout, stderr].map((stream) =>
         stream === null ? Promise.resolve() : new Promise<void>((done) => stream.once("close", () => done())),
       );
+      // As Node's ChildProcess: once the child is gone its input is closed, and output nobody reads is drained, so
+      // that `closed` comes.
+      void exited.then(() => {
+        stdin?.destroy();
+        stdout?.resume();
+        stderr?.resume();
+      });
       return {
         pid: child,
         stdin,
@@ -243,7 +279,16 @@ function pipeSocket(fd: number | undefined, direction: "read" | "write"): Socket
 function childReaper(libc: LibcFunctions) {
   const waiting = new Map<number, (exit: Exit) => void>();
   let poll: NodeJS.Timeout | undefined;
+  // One pass per loop turn, however many SIGCHLDs and starts asked for one: a pass calls waitpid for every child
+  // still running, so a pass per signal would cost the square of the children running (200 at once: 168 ms).
+  let queued = false;
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    setImmediate(reap);
+  };
   const reap = () => {
+    queued = false;
     for (const [pid, done] of waiting) {
       const status = [0];
       const got = libc.waitpid(pid, status, WNOHANG);
@@ -257,35 +302,54 @@ function childReaper(libc: LibcFunctions) {
       poll = undefined;
     }
   };
-  process.on("SIGCHLD", reap);
+  process.on("SIGCHLD", schedule);
   return {
     wait(pid: number): Promise<Exit> {
       const exit = new Promise<Exit>((done) => waiting.set(pid, done));
-      poll ??= setInterval(reap, 1000);
+      poll ??= setInterval(schedule, 1000);
       // It may have exited already (its SIGCHLD came before it was listed here).
-      setImmediate(reap);
+      schedule();
       return exit;
     },
   };
 }
 
-/** The exit of a `waitpid` status: WIFEXITED → the code, WIFSIGNALED → the signal's name. */
+/** The exit of a `waitpid` status: WIFEXITED → the code, WIFSIGNALED → the signal (its name when it has one). */
 function exitOf(status: number): Exit {
   const signal = status & 0x7f;
   if (signal === 0) return { code: (status >> 8) & 0xff, signal: null };
   const name = Object.entries(osConstants.signals).find(([, number]) => number === signal)?.[0];
-  return { code: null, signal: (name ?? "SIGKILL") as NodeJS.Signals };
+  return { code: null, signal: (name ?? null) as NodeJS.Signals | null, signalNumber: signal };
 }
 
-/** `file` itself when it has a slash, else the first executable `file` in `path`'s folders (libuv's rule). */
+/** Node's refusal of a NUL byte in a program, argument, folder or environment entry (C strings end there). */
+function refuseNul(options: StartOptions): void {
+  const texts = [
+    options.file,
+    ...options.args,
+    options.cwd ?? "",
+    ...Object.entries(options.env).flatMap(([name, value]) => [name, value ?? ""]),
+  ];
+  if (texts.some((text) => text.includes("\0"))) {
+    throw Object.assign(
+      new TypeError(`The arguments of spawn ${options.file} must be strings without null bytes`),
+      { code: "ERR_INVALID_ARG_VALUE" },
+    );
+  }
+}
+
+/**
+ * `file` itself when it has a slash, else the first executable regular file `file` in `path`'s folders
+ * (execvp's rule; without PATH, libuv's default `/usr/bin:/bin`).
+ */
 function findProgram(file: string, path: string | undefined): string {
   if (file.includes("/")) return file;
-  for (const folder of (path ?? "").split(delimiter)) {
+  for (const folder of (path ?? "/usr/bin:/bin").split(delimiter)) {
     if (folder === "") continue;
     const candidate = join(folder, file);
     try {
       accessSync(candidate, fsConstants.X_OK);
-      return candidate;
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       // the next folder
     }

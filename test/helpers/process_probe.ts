@@ -4,7 +4,10 @@
  * (test/murano/process_start.test.ts), the two must agree with each other and with what libuv's `detached` spawn
  * gives. Real processes, real /proc.
  */
-import { startProcess } from "../../agent/native/posix_spawn.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type StartedProcess, startProcess } from "../../agent/native/posix_spawn.ts";
 
 async function run(
   script: string,
@@ -74,5 +77,48 @@ export async function probe(): Promise<Record<string, unknown>> {
       (error: NodeJS.ErrnoException) => error.code,
     ),
     pidIsNumber: Number.isInteger(pid) && pid > 0,
+    // A NUL byte would end a C string early: refused, never cut.
+    nulRefused: await startProcess({
+      file: "/bin/sh",
+      args: ["-c", "echo a\0; echo injected"],
+      env: {},
+      stdio: ["ignore", "ignore", "ignore"],
+    }).then(
+      () => "started",
+      (error: NodeJS.ErrnoException) => error.code,
+    ),
+    // argv[0] as given (execvp), not the path it was found at.
+    argv0: await startProcess({
+      file: "sh",
+      args: ["-c", 'printf %s "$0"'],
+      env: { PATH: "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "ignore"],
+    }).then(read),
+    // A program without a `#!` line runs with /bin/sh (execvp's fallback).
+    noShebang: await startProcess({
+      file: NO_SHEBANG,
+      args: ["x"],
+      env: { PATH: "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "ignore"],
+    }).then(read),
+    // Output nobody reads does not keep the end from coming.
+    unreadOutput: await startProcess({
+      file: "/bin/sh",
+      args: ["-c", "echo unread"],
+      env: {},
+      stdio: ["ignore", "pipe", "pipe"],
+    }).then((child) => child.closed),
   };
+}
+
+/** A script without a `#!` line (made once, readable and executable by all). */
+const NO_SHEBANG = join(mkdtempSync(join(tmpdir(), "idem-probe-")), "no-shebang");
+writeFileSync(NO_SHEBANG, 'printf "no shebang %s" "$1"\n', { mode: 0o755 });
+
+/** What the started child printed on stdout. */
+async function read(child: StartedProcess): Promise<string> {
+  const out: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+  await child.closed;
+  return Buffer.concat(out).toString();
 }

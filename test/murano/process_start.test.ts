@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { spawnMethod } from "../../agent/native/posix_spawn.ts";
+import { returnCode, spawnMethod, startProcess } from "../../agent/native/posix_spawn.ts";
 import { probe } from "../helpers/process_probe.ts";
 
 const PROBE = join(import.meta.dirname, "../helpers/process_probe.ts");
@@ -49,6 +49,10 @@ test("posix_spawn and child_process.spawn start a child alike and report its end
     pathLookup: { code: 0, signal: null },
     missingProgram: "ENOENT",
     pidIsNumber: true,
+    nulRefused: "ERR_INVALID_ARG_VALUE",
+    argv0: "sh",
+    noShebang: "no shebang x",
+    unreadOutput: { code: 0, signal: null },
   };
   const posix = await probe();
   const fallback = probeWithChildProcess();
@@ -61,4 +65,14 @@ test("posix_spawn and child_process.spawn start a child alike and report its end
     { ...expected, signals: "SigBlk:\t0000000000000000\nSigIgn:\t0000000180000000\n" },
     "posix_spawn",
   );
+});
+
+test("a death by a real-time signal (no name) is reported with its number, as Python's returncode", async () => {
+  const child = await startProcess({
+    file: "/bin/sh",
+    args: ["-c", "kill -s 36 $$"],
+    env: {},
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  assert.equal(returnCode(await child.closed), -36);
 });
