@@ -67,6 +67,7 @@ export async function startAgent(
   const taken = await takeJournal(config.dataDir, {
     ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
     ...(options.resetJournal ? { reset: true } : {}),
+    ...(runAs?.other ? { passable: true } : {}),
   });
   const { journal, ownership } = taken;
   // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why.

@@ -20,14 +20,25 @@ export interface PrivateDirOptions {
   refuseWritable?: boolean;
   /** A folder on a read-only file system keeps its mode, when nobody else may write to it. Default false. */
   allowReadOnly?: boolean;
+  /**
+   * Mode 0711 instead of 0700: others may pass through it to what they know the name of (and may open), never
+   * list or change it. For the data dir and the work root when scripts run as another user (`runAs`): a script's
+   * shell resolves its own folder's absolute path (dash's `cd dir`, `$(pwd)/file`), which must be passable for
+   * that user; what the data dir holds besides is 0700/0600. Without it, a 0711 folder is left as it is (an agent
+   * with `runAs` made it so), anything more open is made 0700.
+   */
+  passable?: boolean;
 }
 
-/** Makes `path` (created if missing, with its parents) a folder of mode 0700 owned by the agent's user. */
+/**
+ * Makes `path` (created if missing, with its parents) a folder of mode 0700 (0711 with `passable`) owned by the
+ * agent's user.
+ */
 export function privateDir(path: string, options: PrivateDirOptions): void {
   const { what } = options;
   const advice = options.advice ?? "give it to the agent's user (chown) or choose another folder";
   try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    mkdirSync(path, { recursive: true, mode: options.passable ? 0o711 : 0o700 });
   } catch (cause) {
     const hint = options.advice === undefined ? "" : `: ${options.advice}`;
     throw new IdemError(
@@ -51,7 +62,8 @@ export function privateDir(path: string, options: PrivateDirOptions): void {
     );
   }
   const mode = stat.mode & 0o7777;
-  if (mode === 0o700) return;
+  const target = options.passable ? 0o711 : 0o700;
+  if (mode === target || (!options.passable && mode === 0o711)) return;
   if (options.refuseWritable && (mode & 0o022) !== 0) {
     throw new IdemError(
       ErrorCode.InvalidPlan,
@@ -59,13 +71,13 @@ export function privateDir(path: string, options: PrivateDirOptions): void {
     );
   }
   try {
-    chmodSync(path, 0o700);
+    chmodSync(path, target);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (options.allowReadOnly && code === "EROFS" && (mode & 0o022) === 0) return;
     throw new IdemError(
       ErrorCode.InvalidPlan,
-      `Cannot make the ${what} ${path} private (mode 0700, it is ${octal(mode)}) as ${describe(cause)}: ${advice}`,
+      `Cannot make the ${what} ${path} private (mode ${octal(target)}, it is ${octal(mode)}) as ${describe(cause)}: ${advice}`,
       { cause },
     );
   }

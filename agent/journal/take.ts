@@ -50,6 +50,8 @@ export interface TakeOptions {
   reset?: boolean;
   /** Who takes it ("run", "forget", "fence"): told to a second process. Default "run". */
   command?: string;
+  /** Scripts run as another user (`runAs`): the data dir is made 0711, passable (private_files.ts). */
+  passable?: boolean;
 }
 
 /** The marker of a journal being made, inside its folder. */
@@ -76,7 +78,7 @@ export async function takeJournal(dataDir: string, options: TakeOptions = {}): P
   let journal: Journal | undefined;
   try {
     // The journal holds plan parameters and script output: the data dir is the agent's alone (SPEC 9a).
-    privateDir(dataDir, { what: "data dir" });
+    privateDir(dataDir, { what: "data dir", ...(options.passable ? { passable: true } : {}) });
     const aside: TakenJournal["setAside"] = [];
     if (options.reset) {
       const path = setAside(dataDir, "reset");

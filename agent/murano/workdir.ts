@@ -88,15 +88,16 @@ export interface WorkDirOptions {
 }
 
 /**
- * Creates a fresh, empty work directory below `workRoot` (made mode 0700 too): mode 0700, or with `owner` the
- * agent's still but 0711, so that the user's scripts pass through it to their files and change nothing in it.
+ * Creates a fresh, empty work directory below `workRoot` (made mode 0700 too, 0711 with `owner`): mode 0700, or
+ * with `owner` the agent's still but 0711, so that the user's scripts pass through it to their files and change
+ * nothing in it.
  */
 export async function createWorkDir(
   workRoot: string,
   files: Readonly<Record<string, PlanFile>>,
   options: WorkDirOptions = {},
 ): Promise<WorkDir> {
-  privateDir(workRoot, { what: "work folder" });
+  privateDir(workRoot, { what: "work folder", ...(options.owner ? { passable: true } : {}) });
   const path = mkdtempSync(join(workRoot, "run-"));
   const { owner } = options;
   try {
@@ -189,8 +190,7 @@ function fileOf(files: Readonly<Record<string, PlanFile>>, id: string): PlanFile
 /**
  * Stores file `id` as `<dir>/<id>` (`dir` is the agent's): a Text/Base64 file written, a Downloadable file's folder
  * filled. With `owner` each is given to that user: the file through its descriptor as it is created, the folder
- * once filled (the agent's, mode 0700, until then: git and svn resolve their folder's absolute path, which the
- * user could not, the data dir being the agent's alone).
+ * once filled (the agent's, mode 0700, until then: git and svn run as the agent, confined, download.ts).
  */
 async function storeFile(
   dir: string,

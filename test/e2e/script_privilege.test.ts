@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { executableForAnyUser, startAgent } from "../helpers/agent_process.ts";
@@ -115,6 +115,8 @@ test("with runAs, a script runs as that user, in a folder it owns (0700) of a wo
       'echo "folder=$(stat -c "%u %a" .)"',
       'echo "workdir=$(stat -c "%u %a" ..)"',
       'if touch out && touch ../out 2>/dev/null; then echo "work dir writable"; else echo "work dir closed"; fi',
+      // A shell resolves its folder's absolute path (dash's cd, $(pwd)): the path to it must be passable.
+      'mkdir made && cd made && cd .. && ls "$(pwd)/out" >/dev/null && echo "cd and absolute paths work"',
       'if ls ../.. >/dev/null 2>&1; then echo "work root listable"; else echo "work root closed"; fi',
     ].join("\n"),
   );
@@ -126,10 +128,16 @@ test("with runAs, a script runs as that user, in a folder it owns (0700) of a wo
     `folder=${uid} 700`,
     "workdir=0 711",
     "work dir closed",
+    "cd and absolute paths work",
     "work root closed",
   ]);
   // Emptied with the user's rights (workdir.ts removeAsOwner), then removed: nothing left in the work root.
   assert.deepEqual(readdirSync(join(scene.dataDir, "work")), []);
+  // Passable, not listable, for the scripts' user; the journal stays the agent's alone.
+  const modes = ["", "work", "journal"].map((path) =>
+    (statSync(join(scene.dataDir, path)).mode & 0o777).toString(8),
+  );
+  assert.deepEqual(modes, ["711", "711", "700"]);
 });
 
 test("a runAs script orphaned by kill -9 of the agent is still found by its IDEM_JOURNAL mark and killed at start", {
