@@ -12,7 +12,7 @@ import { failpoint } from "./failpoint.ts";
 import type { QueueEntry } from "./journal/journal.ts";
 import * as machine from "./journal/record.ts";
 import type { Decision } from "./mod.ts";
-import { removeLeftoverWorkDirs } from "./murano/workdir.ts";
+import { removeLeftoverWorkDirs } from "./murano/workdir_removal.ts";
 import type { PipelineContext, PlanRequest } from "./pipeline/context.ts";
 import { callPolicy, policyContext, settle } from "./pipeline/decide.ts";
 import { decodeQueued } from "./pipeline/decode.ts";

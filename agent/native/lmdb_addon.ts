@@ -32,14 +32,10 @@ export function prepareNativeAddon(options: { cacheDir?: string } = {}): NativeA
   if (options.cacheDir !== undefined) setNativeCacheDir(options.cacheDir);
   if (buildTarget() === "source") return { source: "node_modules", path: "lmdb" };
   loadLmdbAddon();
-  return addonOriginOf();
+  return addonOrigin(LMDB) as NativeAddonOrigin;
 }
 
 /** The loader build.mjs puts in place of lmdb's; returns the addon's exports. */
 export function loadLmdbAddon(): Record<string, unknown> {
   return loadAddon(LMDB);
-}
-
-function addonOriginOf(): NativeAddonOrigin {
-  return addonOrigin(LMDB) as NativeAddonOrigin;
 }

@@ -21,13 +21,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { createWorkDir } from "../../agent/murano/workdir.ts";
 import {
-  createWorkDir,
   removeAsOwner,
   removeLeftoverWorkDirs,
   removeSmallTree,
   SYNC_REMOVAL_ENTRIES,
-} from "../../agent/murano/workdir.ts";
+} from "../../agent/murano/workdir_removal.ts";
 
 const root = mkdtempSync(join(tmpdir(), "idem-workdir-removal-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -185,7 +185,7 @@ test("a leftover process of the runAs user that stops every process of that user
       "-e",
       `let ticks = 0;
        setInterval(() => ticks++, 20);
-       const { removeAsOwner } = await import(${JSON.stringify(join(import.meta.dirname, "../../agent/murano/workdir.ts"))});
+       const { removeAsOwner } = await import(${JSON.stringify(join(import.meta.dirname, "../../agent/murano/workdir_removal.ts"))});
        const gone = await removeAsOwner(${JSON.stringify(folder)}, ${JSON.stringify(owner)}, { timeoutMs: 1500 });
        process.stdout.write(JSON.stringify({ gone, ticked: ticks > 0 }));
        process.exit(0);`,
