@@ -3,12 +3,14 @@
  *
  * `runScript` runs a Murano Application script as murano-agent's ApplicationExecutor does —
  * `./"<entry point>" <commandline>` through `/bin/sh -c`, in the entry point's folder, stdin = input — but in its
- * own process group, with capped output capture, and with TERM-then-KILL of the whole group on abort or timeout.
+ * own process group, with capped output capture, and with TERM-then-KILL of the whole group on abort or timeout;
+ * without the shell where it would change nothing (`direct_exec.ts`).
  * `runCommand` runs a helper program (git, svn) without a shell for the file downloads.
  */
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { returnCode, type StartedProcess, startProcess } from "../native/posix_spawn.ts";
+import { directStart, shellEnd } from "./direct_exec.ts";
 import { scriptEnvironment, setprivPath } from "./script_user.ts";
 
 export interface RunScriptOptions {
@@ -69,18 +71,18 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   const captureStderr = options.captureStderr ?? true;
   if (options.signal?.aborted)
     throw new Error("Cannot start the script as its execution was already aborted");
+  const stdio = [
+    options.input === null ? "ignore" : "pipe",
+    captureStdout ? "pipe" : "ignore",
+    captureStderr ? "pipe" : "ignore",
+  ] as const;
+  // Without the shell when it would change nothing (`direct_exec.ts`); the shell's own run when that start fails.
+  const direct =
+    options.user === undefined && options.subfolder === undefined ? directStart(options) : undefined;
+  const started =
+    direct && (await startProcess({ ...direct, cwd: options.cwd, stdio }).catch(() => undefined));
   const [file, ...args] = asUser(["/bin/sh", "-c", command], options.user);
-  const child = await startProcess({
-    file,
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    stdio: [
-      options.input === null ? "ignore" : "pipe",
-      captureStdout ? "pipe" : "ignore",
-      captureStderr ? "pipe" : "ignore",
-    ],
-  });
+  const child = started ?? (await startProcess({ file, args, cwd: options.cwd, env: options.env, stdio }));
   const pgid = child.pid;
   try {
     options.onSpawn?.(pgid);
@@ -107,8 +109,10 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   try {
     const exit = await child.closed;
     if (killed !== null) await stopper.gone;
+    const end = started ? shellEnd(exit, killed !== null) : { exitCode: returnCode(exit) };
+    if (end.stderr !== undefined) stderr.write(Buffer.from(end.stderr));
     return {
-      exitCode: returnCode(exit),
+      exitCode: end.exitCode,
       stdout: captureStdout ? stdout.text() : null,
       stderr: captureStderr ? stderr.text() : null,
       droppedBytes: { stdout: stdout.dropped(), stderr: stderr.dropped() },
@@ -199,7 +203,7 @@ function capture(stream: Readable | null, cap: number) {
   const chunks: Buffer[] = [];
   let kept = 0;
   let dropped = 0;
-  stream?.on("data", (chunk: Buffer) => {
+  const write = (chunk: Buffer) => {
     const room = cap - kept;
     if (room >= chunk.length) {
       chunks.push(chunk);
@@ -209,9 +213,14 @@ function capture(stream: Readable | null, cap: number) {
       kept += Math.max(room, 0);
       dropped += chunk.length - Math.max(room, 0);
     }
-  });
+  };
+  stream?.on("data", write);
   stream?.on("error", () => {});
   return {
+    /** Adds bytes after the stream's own (what the shell would have written to the same pipe). */
+    write(chunk: Buffer) {
+      if (stream !== null) write(chunk);
+    },
     dropped: () => dropped,
     text(): string | null {
       const decoded = new TextDecoder("utf-8").decode(Buffer.concat(chunks));

@@ -53,6 +53,8 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   /** The signal's number (a real-time signal has no name), when a signal ended it and the number is known. */
   signalNumber?: number;
+  /** A signal ended it and it dumped core (WCOREDUMP); posix_spawn only (Node's spawn does not say). */
+  coreDumped?: boolean;
 }
 
 /**
@@ -314,12 +316,16 @@ function childReaper(libc: LibcFunctions) {
   };
 }
 
-/** The exit of a `waitpid` status: WIFEXITED → the code, WIFSIGNALED → the signal (its name when it has one). */
+/**
+ * The exit of a `waitpid` status: WIFEXITED → the code, WIFSIGNALED → the signal (its name when it has one) and
+ * WCOREDUMP.
+ */
 function exitOf(status: number): Exit {
   const signal = status & 0x7f;
   if (signal === 0) return { code: (status >> 8) & 0xff, signal: null };
   const name = Object.entries(osConstants.signals).find(([, number]) => number === signal)?.[0];
-  return { code: null, signal: (name ?? null) as NodeJS.Signals | null, signalNumber: signal };
+  const exit: Exit = { code: null, signal: (name ?? null) as NodeJS.Signals | null, signalNumber: signal };
+  return (status & 0x80) === 0 ? exit : { ...exit, coreDumped: true };
 }
 
 /** Node's refusal of a NUL byte in a program, argument, folder or environment entry (C strings end there). */
