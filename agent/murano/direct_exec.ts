@@ -1,6 +1,7 @@
 /**
- * Starting an Application script without `/bin/sh -c` when the shell would change nothing (issue 11: the shell
- * costs a fork and an exec per script, ≈ 3–4 ms of each plan's round trip on a VM where page faults are dear).
+ * Starting an Application script without `/bin/sh -c` when the shell would change nothing but the process tree
+ * (issue 11: the shell costs a fork and an exec per script, ≈ 3–4 ms of each plan's round trip on a VM where page
+ * faults are dear).
  *
  * murano-agent runs `./"<entry point>" <commandline>` through `/bin/sh -c` (script_runner.ts). When the command
  * line is only plain words and the environment only plain names, dash would split the words on blanks, remove the
@@ -14,7 +15,17 @@
  *   or sets them; `OPTIND=x` even makes it fail) → the shell;
  * - the entry point cannot be started (missing, not executable: ENOENT, EACCES, …) → the shell, whose message and
  *   status (127, 126) the result then carries, as before;
- * - no `#!` line (ENOEXEC): `/bin/sh <file> <args>` (native/posix_spawn.ts), as dash does itself.
+ * - no `#!` line (ENOEXEC): `/bin/sh <file> <args>` (native/posix_spawn.ts), as dash does itself;
+ * - loader variables (`LD_*`, `GLIBC_TUNABLES`, `MALLOC_*`: they act on dash too) and a command line longer than
+ *   one argument may be (128 KiB: the shell's start fails with E2BIG) → the shell.
+ *
+ * What does change is the process tree: the script is its session's and process group's leader and the agent is
+ * its parent, where dash was both. A script that acts on those sees it: `kill $PPID` signals the agent, `kill 0`
+ * ends the script alone (143 and `Terminated` instead of −15), `setsid` as a command forks (the script is a group
+ * leader), a tty the script opens becomes its controlling terminal. None of the 575 files of the Murano corpus
+ * does any of these (`$PPID`, `$$`, `kill 0`, `setsid`, `/dev/tty`, `nohup`: none), and bash, `/bin/sh` on RHEL,
+ * execs the command of `sh -c` itself, so murano-agent's scripts see the same there. Also: when a signal ends the
+ * script, dash's line (`Killed`) comes after every byte of stderr, even one a background child wrote later.
  *
  * Its end is reported as dash reports it ({@link shellEnd}). Only where `/bin/sh` is dash (Debian, Ubuntu: the
  * platform idem ships for; bash, RHEL's `/bin/sh`, sets `SHLVL` and `_` and reports ends otherwise) and with
@@ -39,6 +50,10 @@ const SPECIAL_IN_QUOTES = /["$`\\]/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables dash sets or resets at start and then exports (`PWD` it sets from the working directory). */
 const SHELL_SET = new Set(["IFS", "OPTIND", "PPID", "PWD"]);
+/** Variables that act on every dynamically linked program, dash included (ld.so, glibc's malloc). */
+const LOADER = /^(LD_|GLIBC_TUNABLES$|MALLOC_)/;
+/** Linux's MAX_ARG_STRLEN: a longer `sh -c` argument fails (E2BIG), and so must the direct start. */
+const MAX_ARG_BYTES = 32 * 4096;
 
 let dash: boolean | undefined;
 
@@ -76,10 +91,11 @@ export function directStart(options: {
   if (!PRINTABLE.test(name) || SPECIAL_IN_QUOTES.test(name)) return undefined;
   const words = options.commandline.split(BLANKS).filter((word) => word !== "");
   if (!words.every((word) => PLAIN_WORD.test(word))) return undefined;
-  const env: Record<string, string> = {};
+  if (Buffer.byteLength(`./"${name}" ${options.commandline}`) >= MAX_ARG_BYTES) return undefined;
+  const env: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(options.env)) {
     if (value === undefined) continue;
-    if (!IDENTIFIER.test(name) || SHELL_SET.has(name)) return undefined;
+    if (!IDENTIFIER.test(name) || SHELL_SET.has(name) || LOADER.test(name)) return undefined;
     env[name] = value;
   }
   let pwd: string;
@@ -118,7 +134,7 @@ function dashOrder(env: Readonly<Record<string, string>>, pwd: string): Record<s
   for (const name of DASH_INIT) add(name);
   for (const name of Object.keys(env)) add(name);
   add("PWD");
-  const ordered: Record<string, string> = {};
+  const ordered: Record<string, string> = Object.create(null);
   for (const name of chains.flat()) {
     const value = name === "PWD" ? pwd : env[name];
     if (value !== undefined) ordered[name] = value;

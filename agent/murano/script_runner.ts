@@ -7,7 +7,6 @@
  * without the shell where it would change nothing (`direct_exec.ts`).
  * `runCommand` runs a helper program (git, svn) without a shell for the file downloads.
  */
-import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { returnCode, type StartedProcess, startProcess } from "../native/posix_spawn.ts";
 import { directStart, shellEnd } from "./direct_exec.ts";
@@ -94,10 +93,17 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   const stderr = capture(child.stderr, options.outputCapBytes);
   child.stdin?.end(options.input ?? "", "utf8");
   let killed: ScriptRun["killed"] = null;
+  // Whether the group was killed while the started process was alive (a shell would then die of it).
+  let killedAlive = false;
+  let alive = true;
+  void child.exited.then(() => {
+    alive = false;
+  });
   const stopper = groupStopper(child, pgid, options.killGraceMs ?? 10_000);
   const kill = (why: "abort" | "timeout") => {
     if (killed !== null) return;
     killed = why;
+    killedAlive = alive;
     stopper.start();
   };
   const onAbort = () => kill("abort");
@@ -109,7 +115,7 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   try {
     const exit = await child.closed;
     if (killed !== null) await stopper.gone;
-    const end = started ? shellEnd(exit, killed !== null) : { exitCode: returnCode(exit) };
+    const end = started ? shellEnd(exit, killedAlive) : { exitCode: returnCode(exit) };
     if (end.stderr !== undefined) stderr.write(Buffer.from(end.stderr));
     return {
       exitCode: end.exitCode,

@@ -76,6 +76,8 @@ export interface StartedProcess {
   readonly stderr: Readable | null;
   /** Resolves once the process has exited and its stdout and stderr have ended (Node's `close`). */
   readonly closed: Promise<Exit>;
+  /** Resolves once the process itself has exited (reaped), whatever holds its pipes. */
+  readonly exited: Promise<Exit>;
   /** Closes the agent's ends of the pipes (a grandchild that holds them must not keep `closed` waiting). */
   destroyStdio(): void;
 }
@@ -113,6 +115,7 @@ function startWithChildProcess(options: StartOptions): Promise<StartedProcess> {
       stdio: sealedStdio([...options.stdio]),
     });
     const closed = new Promise<Exit>((done) => child.once("close", (code, signal) => done({ code, signal })));
+    const exited = new Promise<Exit>((done) => child.once("exit", (code, signal) => done({ code, signal })));
     child.stdin?.on("error", () => {}); // EPIPE from a child that does not read its input
     child.once("error", reject);
     child.once("spawn", () => {
@@ -124,6 +127,7 @@ function startWithChildProcess(options: StartOptions): Promise<StartedProcess> {
         stdout: child.stdout,
         stderr: child.stderr,
         closed,
+        exited,
         destroyStdio() {
           child.stdout?.destroy();
           child.stderr?.destroy();
@@ -259,6 +263,7 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
         stdout,
         stderr,
         closed: Promise.all([exited, ...ended]).then(([exit]) => exit),
+        exited,
         destroyStdio() {
           stdin?.destroy();
           stdout?.destroy();

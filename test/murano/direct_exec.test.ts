@@ -30,6 +30,7 @@ case "$1" in
   kill=*) kill -s "\${1#kill=}" $$ ;;
   core) ulimit -c unlimited; kill -s SEGV $$ ;;
   trap) trap 'echo caught; exit 5' TERM; echo ready >&2; while :; do sleep 0.05; done ;;
+  background) (sleep 3) & exit 4 ;;
 esac
 `;
 
@@ -209,6 +210,37 @@ test("a script the agent kills is reported as the shell's death by TERM, even wh
   const seen = await sameAsShell({ commandline: "trap", timeoutMs: 300 });
   assert.equal(seen.killed, "timeout");
   assert.equal(seen.exitCode, -15);
+});
+
+test("a group killed after the script itself ended reports the script's own end, as the shell's would be", async () => {
+  // The script exits 4 at once; its background child holds the pipes until the timeout kills the group.
+  const seen = await sameAsShell({ commandline: "background", timeoutMs: 500 });
+  assert.deepEqual([seen.killed, seen.exitCode], ["timeout", 4]);
+});
+
+test("names that act on dash itself (the loader's, malloc's) leave the script to the shell", async () => {
+  for (const extra of [
+    { LD_PRELOAD: "/nonexistent.so" },
+    { LD_LIBRARY_PATH: "/x" },
+    { GLIBC_TUNABLES: "" },
+  ]) {
+    const env = { ...BASE_ENV, ...extra };
+    assert.equal(directStart({ cwd: showDir, entryPoint: "show.sh", commandline: "", env }), undefined);
+    const { plain } = await both({ env });
+    assert.equal(plain.direct, false, JSON.stringify(extra));
+  }
+});
+
+test("an environment name __proto__ reaches the script as the shell passes it", async () => {
+  const env = JSON.parse('{"PATH":"/usr/bin:/bin","__proto__":"polluted","LANG":"C.UTF-8"}');
+  const seen = await sameAsShell({ env });
+  assert.ok(seen.stdout?.includes("__proto__=polluted\n"), seen.stdout ?? "");
+});
+
+test("a command line too long for the shell's argument fails as it did through the shell", async () => {
+  const commandline = Array.from({ length: 14_000 }, () => "wordwordw").join(" ");
+  assert.equal(directStart({ cwd: showDir, entryPoint: "show.sh", commandline, env: BASE_ENV }), undefined);
+  await assert.rejects(run({ commandline }, false), /E2BIG/);
 });
 
 test("an entry point that cannot be started gets the shell's own message and status", async () => {
