@@ -23,7 +23,7 @@
  * an asset. The plugin below swaps that loader for agent/native/lmdb_addon.ts, and makes lmdb initialise on the
  * first open() rather than at start, when the agent knows its cache folder (IDEM_CACHE_DIR or <data dir>/cache).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -229,6 +229,8 @@ async function bundle({ format, outfile }) {
   let text = readFileSync(outfile, "utf8");
   text = text.replace(/[\u{80}-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   if (esm && !text.startsWith("#!")) text = `#!/usr/bin/env node\n${text}`;
+  // The executable compiles the CommonJS bundle inside a function (agent/native/sea_main.ts): no `#!` line there.
+  if (!esm && text.startsWith("#!")) text = `//${text.slice(2)}`;
   writeFileSync(outfile, text);
   if (esm) chmodSync(outfile, 0o755);
 }
@@ -326,15 +328,55 @@ async function singleExecutable() {
     throw new Error(`Cannot build the executable: ${node} is ${version}, not Node 24`);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
-  const main = join(WORK, "idem.cjs");
-  await bundle({ format: "cjs", outfile: main });
+  const source = join(WORK, "idem.cjs");
+  await bundle({ format: "cjs", outfile: source });
+  // The executable's main script compiles the bundle (an asset) with the code cache of a training run
+  // (agent/native/sea_main.ts): first an executable without a cache, trained, then the one with it.
+  const main = join(WORK, "sea-main.cjs");
+  await esbuild.build({
+    entryPoints: [join(ROOT, "agent/native/sea_main.ts")],
+    outfile: main,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node24",
+    logLevel: "warning",
+  });
+  const exe = join(DIST, "idem");
+  const assets = {
+    "lmdb.node": compressed(addon),
+    "koffi.node": compressed(koffiAddon),
+    "idem.cjs": source,
+  };
+  inject(node, exe, { main, assets });
+  const cache = join(WORK, "idem.cache");
+  const trained = entry === join(ROOT, "agent/main.ts");
+  if (trained) await train(exe, cache);
+  else writeCompileCache(node, source, cache);
+  inject(node, exe, { main, assets: { ...assets, "idem.cache": cache } });
+  const smoke = spawnSync(exe, ["--version"], {
+    encoding: "utf8",
+    env: { ...process.env, IDEM_DEBUG_CODE_CACHE: "1" },
+  });
+  if (smoke.status !== 0) throw new Error(`${exe} --version failed: ${smoke.stderr}`);
+  if (!smoke.stderr.includes("code cache taken")) {
+    const message = `V8 did not take the executable's code cache (${smoke.stderr.trim()})`;
+    if (trained) throw new Error(message);
+    console.warn(`warning: ${message}: each start compiles the bundle from its source`);
+  }
+  built.push(exe);
+  console.log(`${relative(ROOT, exe)} --version: ${smoke.stdout.trim()} (base ${version})`);
+}
 
+/** Builds the executable `exe`: Node 24 stripped, with the SEA blob of `main` and `assets` injected. */
+function inject(node, exe, { main, assets }) {
   const blob = join(WORK, "idem.blob");
   const config = {
     main,
     output: blob,
     disableExperimentalSEAWarning: true,
-    useCodeCache: true,
+    // The main script is a loader of a few lines; the agent's bundle has its own cache (sea_main.ts).
+    useCodeCache: false,
     useSnapshot: false,
     // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
     execArgv,
@@ -342,19 +384,15 @@ async function singleExecutable() {
     // NODE_OPTIONS (then ignored) takes only a few: how the Body worker gets WORKER_V8_FLAGS and its heap limit
     // (agent/python/worker/worker_command.ts).
     execArgvExtension: "cli",
-    // Brotli-compressed: Node maps the whole blob at start, so an asset costs the agent its size in RSS (1.9 MB
-    // for both as they are, 0.35 MB compressed); agent/native/addon.ts decompresses one when it writes the cache.
-    assets: { "lmdb.node": compressed(addon), "koffi.node": compressed(koffiAddon) },
+    // The addons brotli-compressed: Node maps the whole blob at start, so an asset costs the agent its size in
+    // RSS (1.9 MB for both as they are, 0.35 MB compressed); agent/native/addon.ts decompresses one when it
+    // writes the cache.
+    assets,
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
-  // The blob (its code cache above all) must come from the very Node binary it is injected into, run with the
-  // executable's V8 flags: V8 rejects a code cache made under other flags (`--lite-mode`, `--jitless`, …) and then
-  // compiles everything from the source at each start.
   execFileSync(node, [...execArgv, "--experimental-sea-config", join(WORK, "sea-config.json")], {
     stdio: "pipe",
   });
-
-  const exe = join(DIST, "idem");
   rmSync(exe, { force: true });
   copyFileSync(node, exe);
   chmodSync(exe, 0o755);
@@ -364,12 +402,116 @@ async function singleExecutable() {
   execFileSync(process.execPath, [postject, exe, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
     stdio: "pipe",
   });
-  const smoke = execFileSync(exe, ["--version"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
-  built.push(exe);
-  console.log(`${relative(ROOT, exe)} --version: ${smoke} (base ${version})`);
+}
+
+/**
+ * The training run (agent/native/sea_main.ts): `exe` runs as an agent against a broker of this process (aedes),
+ * answers plans of the kinds a start meets first (a script and its Body, a Body of Python alone, a refused plan),
+ * and at its exit writes V8's code cache of what it compiled to `out`. Throws, with the agent's log, when the run
+ * fails: a build without its cache would start 50 ms slower, unnoticed.
+ */
+async function train(exe, out) {
+  const { Aedes } = require("aedes");
+  const mqtt = require("mqtt");
+  const net = await import("node:net");
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = server.address().port;
+  const dataDir = join(WORK, "training-data");
+  rmSync(dataDir, { recursive: true, force: true });
+  const agentId = "build-training";
+  const { spawn } = await import("node:child_process");
+  let log = "";
+  const child = spawn(
+    exe,
+    [
+      ...["run", "--broker", `mqtt://127.0.0.1:${port}`, "--broker-protocol", "4"],
+      ...["--agent-id", agentId, "--data-dir", dataDir],
+    ],
+    { env: { ...process.env, IDEM_BUILD_CODE_CACHE: out }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr.setEncoding("utf8").on("data", (chunk) => (log += chunk));
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+  try {
+    const results = new Map();
+    client.on("message", (_topic, payload) => {
+      const result = JSON.parse(payload.toString("utf8"));
+      results.set(result.SourceID, result);
+    });
+    await client.subscribeAsync(`idem/${agentId}/results`, { qos: 1 });
+    // Plans are published once the agent is online (subscribed): aedes keeps none for a client not yet there.
+    const online = Date.now() + 30_000;
+    while (!log.includes("event=online")) {
+      if (Date.now() > online) throw new Error("the training agent did not come online");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const plans = trainingPlans();
+    for (const plan of plans) {
+      await client.publishAsync(`idem/${agentId}/plans`, JSON.stringify(plan), { qos: 1 });
+      const deadline = Date.now() + 30_000;
+      while (!results.has(plan.ID)) {
+        if (Date.now() > deadline) throw new Error(`no result for training plan ${plan.ID}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    child.kill("SIGTERM");
+    const exit = await exited;
+    if (exit.code !== 0) throw new Error(`the training agent exited ${JSON.stringify(exit)}`);
+    statSync(out);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`Cannot train the executable's code cache: ${error.message}\n${log}`);
+  } finally {
+    await client.endAsync(true);
+    server.close();
+    broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The training run's plans: as an engine sends them (FormatVersion 2.1.0, IDs of their own). */
+function trainingPlans() {
+  const id = (n) => `build-training-${n}-${Date.now()}`;
+  const script = {
+    Type: "Application",
+    Version: "1.0.0",
+    EntryPoint: "run.sh",
+    Files: [],
+    Options: { captureStdout: true, captureStderr: true },
+  };
+  const base = { FormatVersion: "2.1.0", Version: "1.0.0", Action: "Execute", Stamp: 1 };
+  return [
+    {
+      ...base,
+      Name: "script",
+      ID: id(1),
+      Parameters: { n: 1 },
+      Body: "return run().stdout",
+      Scripts: { run: { ...script, EntryPoint: "f1" } },
+      Files: { f1: { Name: "run.sh", BodyType: "Text", Body: "#!/bin/sh\necho ok" } },
+    },
+    {
+      ...base,
+      Name: "body",
+      ID: id(2),
+      Parameters: { items: ["a", "b"], n: 3 },
+      Body: "out = []\nfor i, x in enumerate(args.items * args.n):\n    out.append('%d:%s' % (i, x.upper()))\nreturn {'joined': ','.join(out), 'n': len(out)}",
+      Scripts: {},
+      Files: {},
+    },
+    { ...base, Name: "refused", ID: id(3), Body: "return 1", Scripts: {}, Files: {}, FormatVersion: "9.0.0" },
+  ];
+}
+
+/** Without a training run (another `--entry`): V8's cache of the bundle compiled, not run (as Node's own). */
+function writeCompileCache(node, source, out) {
+  const program = `const vm = require("node:vm"); const fs = require("node:fs");
+    const text = fs.readFileSync(${JSON.stringify(source)}, "utf8");
+    const script = new vm.Script("(function (exports, require, module, __filename, __dirname) {" + text + "\\n})");
+    fs.writeFileSync(${JSON.stringify(out)}, script.createCachedData());`;
+  execFileSync(node, [...execArgv, "-e", program], { stdio: "pipe" });
 }
 
 /** `file` brotli-compressed (best quality) into the SEA work folder; its path. */

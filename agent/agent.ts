@@ -13,6 +13,7 @@ import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
 import { QuietTrim } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
+import { releaseStartPages } from "./native/start_pages.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
@@ -250,6 +251,9 @@ export async function startAgent(
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
       if (transport) events.release(transport);
       outbox.flush({ everything: true });
+      // The start is over: the executable's pages only it read go back (native/start_pages.ts).
+      const released = releaseStartPages();
+      if (released > 0) log.debug("start-pages-released", { bytes: released });
       log.info("online", {
         agent: config.agentId,
         broker: transport?.broker,

@@ -1,7 +1,7 @@
 /**
  * The libc functions idem calls directly, through koffi's C FFI (its napi addon, loaded as native/addon.ts says;
- * koffi's own JavaScript is not used): `posix_spawn` and what it needs (posix_spawn.ts), and `malloc_trim`
- * (malloc_trim.ts). Bound once, on first use. Linux with glibc ≥ 2.34 only (`posix_spawn_file_actions_addchdir_np`
+ * koffi's own JavaScript is not used): `posix_spawn` and what it needs (posix_spawn.ts), `malloc_trim`
+ * (malloc_trim.ts) and `madvise` (start_pages.ts). Bound once, on first use. Linux with glibc ≥ 2.34 only (`posix_spawn_file_actions_addchdir_np`
  * and `..._addclosefrom_np`); elsewhere {@link libc} says why not, and the callers fall back.
  */
 import { createRequire } from "node:module";
@@ -44,6 +44,7 @@ export interface LibcFunctions {
   sigfillset: Fn;
   sigemptyset: Fn;
   malloc_trim: Fn;
+  madvise: Fn;
 }
 
 export type Libc = { functions: LibcFunctions; errno(): number } | { reason: string };
@@ -109,5 +110,7 @@ function bindFunctions(koffi: Koffi): LibcFunctions {
     sigfillset: fn("int sigfillset(void *set)"),
     sigemptyset: fn("int sigemptyset(void *set)"),
     malloc_trim: fn("int malloc_trim(size_t pad)"),
+    // The address as an integer (start_pages.ts computes it from /proc/self/maps): same ABI as `void *`.
+    madvise: fn("int madvise(uintptr_t addr, size_t length, int advice)"),
   };
 }

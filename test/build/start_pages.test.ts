@@ -1,0 +1,95 @@
+/**
+ * The executable's start (agent/native/sea_main.ts, start_pages.ts): it compiles the agent's bundle with the code
+ * cache of build.mjs's training run, and once online the pages of its SEA blob (read only to start) are no longer
+ * in its RSS. Real executable, real broker, the agent's /proc/PID/smaps.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, realpathSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { mappedPages, seaBlobInFile } from "../../agent/native/start_pages.ts";
+import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
+import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { EXECUTABLE, ensureBuilt } from "./runtimes.ts";
+
+let broker: MosquittoBroker;
+let folder: string;
+
+before(async () => {
+  ensureBuilt({ executable: true });
+  broker = await startBroker({ durable: false });
+  folder = await makeTempDir("start-pages");
+});
+
+after(async () => {
+  await broker?.dispose();
+  if (folder) await removeDir(folder);
+});
+
+/** kB of resident pages of `pid` within [address, address + length), from smaps (whole VMAs that overlap). */
+function residentKb(pid: number, address: bigint, length: bigint): { kb: number; vmas: number } {
+  let kb = 0;
+  let vmas = 0;
+  let inside = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (head) {
+      const from = BigInt(`0x${head[1]}`);
+      const to = BigInt(`0x${head[2]}`);
+      inside = from < address + length && to > address;
+      if (inside) vmas++;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && inside) kb += Number(rss[1]);
+  }
+  return { kb, vmas };
+}
+
+test("the executable takes the code cache its build trained", () => {
+  const run = spawnSync(EXECUTABLE, ["--version"], {
+    encoding: "utf8",
+    env: { ...process.env, IDEM_DEBUG_CODE_CACHE: "1" },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /code cache taken/);
+});
+
+test("once online, the agent holds none of its SEA blob's pages", async () => {
+  const exe = realpathSync(EXECUTABLE);
+  const blob = seaBlobInFile(exe);
+  assert.ok(blob && blob.size > 1_000_000, `no SEA blob note in ${exe}`);
+  const agent = await startAgent({
+    broker: broker.url,
+    agentId: uniqueAgentId("pages"),
+    dataDir: `${folder}/data`,
+    command: [exe],
+    extraArgs: ["--log-level", "debug"],
+  });
+  try {
+    const pages = mappedPages(readFileSync(`/proc/${agent.pid}/maps`, "utf8"), exe, blob);
+    assert.ok(pages, "the blob is not mapped in one piece");
+    const { kb, vmas } = residentKb(agent.pid, pages.address, pages.length);
+    assert.ok(vmas >= 1);
+    // Its own VMA (a LOAD segment of notes): a few pages stay (the other notes, the blob's header that Node reads
+    // again); without the release all 5.5 MB do.
+    assert.ok(kb <= 128, `${kb} kB of the blob's ${Number(pages.length) / 1024} kB are resident`);
+    assert.equal(agent.matching(/event=start-pages-released/).length, 1);
+  } finally {
+    await agent.stop();
+  }
+});
+
+test("mappedPages places a file range with the process's maps, whole pages only", () => {
+  const maps = [
+    "00400000-00746000 r--p 00000000 fe:00 12 /opt/idem",
+    "0e7c0000-0ed40000 r--p 067c0000 fe:00 12 /opt/idem",
+    "7f0000000000-7f0000001000 r--p 00000000 fe:00 13 /opt/other",
+  ].join("\n");
+  assert.deepEqual(mappedPages(maps, "/opt/idem", { offset: 0x67c019c, size: 0x40e158 }), {
+    address: 0xe7c1000n,
+    length: 0x40d000n,
+  });
+  assert.equal(mappedPages(maps, "/opt/idem", { offset: 0x7000000, size: 10 }), undefined);
+  assert.equal(mappedPages(maps, "/opt/other2", { offset: 0, size: 10 }), undefined);
+});
