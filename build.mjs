@@ -29,7 +29,6 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, wri
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import * as esbuild from "esbuild";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -344,8 +343,8 @@ async function singleExecutable() {
   });
   const exe = join(DIST, "idem");
   const assets = {
-    "lmdb.node": compressed(addon),
-    "koffi.node": compressed(koffiAddon),
+    "lmdb.node": addon,
+    "koffi.node": koffiAddon,
     "idem.cjs": source,
   };
   inject(node, exe, { main, assets });
@@ -384,9 +383,8 @@ function inject(node, exe, { main, assets }) {
     // NODE_OPTIONS (then ignored) takes only a few: how the Body worker gets WORKER_V8_FLAGS and its heap limit
     // (agent/python/worker/worker_command.ts).
     execArgvExtension: "cli",
-    // The addons brotli-compressed: Node maps the whole blob at start, so an asset costs the agent its size in
-    // RSS (1.9 MB for both as they are, 0.35 MB compressed); agent/native/addon.ts decompresses one when it
-    // writes the cache.
+    // The addons as they are: the blob's pages leave the agent's RSS once it is online (start_pages.ts), so a
+    // compressed addon would only cost a decompression at each start that writes the cache (15 ms for both).
     assets,
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
@@ -512,16 +510,6 @@ function writeCompileCache(node, source, out) {
     const script = new vm.Script("(function (exports, require, module, __filename, __dirname) {" + text + "\\n})");
     fs.writeFileSync(${JSON.stringify(out)}, script.createCachedData());`;
   execFileSync(node, [...execArgv, "-e", program], { stdio: "pipe" });
-}
-
-/** `file` brotli-compressed (best quality) into the SEA work folder; its path. */
-function compressed(file) {
-  const out = join(WORK, `${relative(DIST, file).replaceAll("/", "_")}.br`);
-  const data = brotliCompressSync(readFileSync(file), {
-    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY },
-  });
-  writeFileSync(out, data);
-  return out;
 }
 
 function report() {

@@ -11,9 +11,9 @@ import { takeJournal } from "./journal/take.ts";
 import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
-import { QuietTrim } from "./native/malloc_trim.ts";
+import { QuietTrim, trimNow } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
-import { releaseStartPages } from "./native/start_pages.ts";
+import { releaseExecutablePages, releaseStartPages } from "./native/start_pages.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
@@ -53,6 +53,9 @@ export interface StartOptions {
 
 const EMBEDDED = /^embedded(?::(\d+))?$/;
 
+/** How long after the first quiet trim the executable's pages are released (native/start_pages.ts). */
+const EXECUTABLE_PAGES_AFTER_MS = 2500;
+
 export async function startAgent(
   config: Config,
   log: Logger,
@@ -71,8 +74,6 @@ export async function startAgent(
     ...(runAs?.other ? { passable: true } : {}),
   });
   const { journal, ownership } = taken;
-  // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why.
-  log.info("process-spawn", spawnMethod());
   let embedded: EmbeddedBroker | undefined;
   const embeddedMatch = EMBEDDED.exec(config.broker.url);
   if (embeddedMatch) {
@@ -141,8 +142,16 @@ export async function startAgent(
   let superseded: Supersession | undefined;
   // This process lost a session the way a takeover does: a same-generation Last Will may be a live rival's.
   let takenOver = false;
-  // glibc's free memory back to the system once quiet (native/malloc_trim.ts).
-  const trim = new QuietTrim();
+  // glibc's free memory back to the system once quiet (native/malloc_trim.ts); the first time, the executable's
+  // pages too (native/start_pages.ts).
+  const trim = new QuietTrim(() => {
+    void trimNow();
+    // After V8's memory reducer (its GC 2 s into the quiet, build.mjs), which would fault its code back in.
+    setTimeout(() => {
+      const released = releaseExecutablePages();
+      if (released > 0) log.debug("executable-pages-released", { bytes: released });
+    }, EXECUTABLE_PAGES_AFTER_MS).unref();
+  });
   const ctx: PipelineContext = {
     config,
     journal,
@@ -254,6 +263,7 @@ export async function startAgent(
       // The start is over: the executable's pages only it read go back (native/start_pages.ts).
       const released = releaseStartPages();
       if (released > 0) log.debug("start-pages-released", { bytes: released });
+      trim.poke(); // quiet from now on unless a plan comes
       log.info("online", {
         agent: config.agentId,
         broker: transport?.broker,
@@ -266,6 +276,9 @@ export async function startAgent(
       });
     },
   });
+  // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why. Its
+  // addon is loaded here, while the broker answers the connect just sent (≈ 20 ms of a start, overlapped).
+  log.info("process-spawn", spawnMethod());
   outbox.attach(transport);
 
   return {

@@ -6,8 +6,7 @@
  * taken from, in this order:
  *
  * 1. its environment variable (`IDEM_LMDB_ADDON`, `IDEM_KOFFI_ADDON`): an explicit `.node` file;
- * 2. in the single executable, its embedded asset (`lmdb.node`, `koffi.node`, brotli-compressed), written once,
- *    decompressed, to the cache folder as
+ * 2. in the single executable, its embedded asset (`lmdb.node`, `koffi.node`), written once to the cache folder as
  *    `<sha256>.node` (temp file + rename, so concurrent starts are safe) and loaded from there — only from a
  *    folder of the agent's user that nobody else may write to, and only once the file's content hashes to the
  *    SHA-256 built into the executable (a file planted under that name is replaced, never loaded);
@@ -26,7 +25,6 @@ import {
   constants,
   existsSync,
   fstatSync,
-  fsyncSync,
   openSync,
   readFileSync,
   renameSync,
@@ -179,13 +177,8 @@ function dlopen(spec: AddonSpec, origin: NativeAddonOrigin, loadPath: string): R
 function extractAsset(spec: AddonSpec, dir: string): Verified {
   const sea = process.getBuiltinModule("node:sea") as typeof import("node:sea");
   // The asset is a view of the executable's mapped blob: read only when the cached file must be written (or no
-  // digest is built in), so that a start that finds its addon cached does not fault in its 0.7 MB (idle RSS).
-  // Brotli-compressed by build.mjs: Node maps the whole SEA blob at start (its pages count in the agent's RSS),
-  // so each addon costs its compressed size there, 0.35 MB for both instead of 1.9 MB (measured).
-  const asset = (): Uint8Array => {
-    const zlib = process.getBuiltinModule("node:zlib") as typeof import("node:zlib");
-    return new Uint8Array(zlib.brotliDecompressSync(new Uint8Array(sea.getRawAsset(spec.file))));
-  };
+  // digest is built in). Its pages leave the agent's RSS once it is online (start_pages.ts).
+  const asset = (): Uint8Array => new Uint8Array(sea.getRawAsset(spec.file));
   const digest = spec.digest ?? createHash("sha256").update(asset()).digest("hex");
   privateDir(dir, {
     what: "cache folder of the native addons",
@@ -207,17 +200,24 @@ function extractAsset(spec: AddonSpec, dir: string): Verified {
       })}\n`,
     );
   }
+  const data = asset();
+  if (createHash("sha256").update(data).digest("hex") !== digest) {
+    throw new IdemError(
+      START_ERROR,
+      `Cannot load the ${spec.name} native addon as the copy this executable carries is damaged (its SHA-256 is not the one built in): reinstall the executable`,
+    );
+  }
+  // Written through a descriptor of its own and loaded through it (/proc/self/fd): the bytes loaded are the ones
+  // just written, whatever is renamed meanwhile. Not fsync'ed: a file a crash left torn fails its check at the
+  // next start and is written again (above).
   const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  let fd: number | undefined;
   try {
-    const fd = openSync(temp, "wx", 0o600);
-    try {
-      writeSync(fd, asset());
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(temp, "wx+", 0o600);
+    writeSync(fd, data);
     renameSync(temp, file);
   } catch (cause) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
     const code = (cause as NodeJS.ErrnoException).code ?? "";
     const why = WRITE_FAILURES[code] ?? `cannot be written to (${(cause as Error).message})`;
@@ -229,12 +229,8 @@ function extractAsset(spec: AddonSpec, dir: string): Verified {
       { cause },
     );
   }
-  const written = openVerified(file, digest);
-  if (written.kind === "ok") return written.verified;
-  throw new IdemError(
-    START_ERROR,
-    `Cannot load the ${spec.name} native addon from the cache folder ${dir} as the file just written there is refused (${written.kind === "bad" ? written.reason : "it is gone"}): set IDEM_CACHE_DIR to a folder that only the agent's user can write to`,
-  );
+  const loadPath = existsSync(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : file;
+  return { path: file, loadPath, fd };
 }
 
 /** The addon beside the ESM bundle, loaded only when its content is the one the bundle was built with. */

@@ -1,47 +1,78 @@
 /**
- * Gives back the pages of the single executable that only its start reads: the SEA blob (the agent's bundle as
- * source, its V8 code cache, the compressed addons — agent/native/sea_main.ts, addon.ts). Node maps the blob with
- * the executable; the start reads it whole (the source is copied into V8's heap, the cache deserialized, an addon
- * decompressed when its cache file is written), and nothing reads it afterwards, yet its pages stay in the
- * agent's RSS: 5.5 MB of 69 (issue 11, idle RSS; docs/benchmarks.md "Session 7").
+ * Gives back pages of the single executable that the agent no longer uses, so that they leave its RSS (issue 11,
+ * idle RSS; docs/benchmarks.md "Session 7"):
  *
- * `madvise(MADV_DONTNEED)` over the blob drops them from the agent's mapping: they are clean pages of a file
- * mapped read-only, so nothing is lost — they stay in the page cache, and a read of one (none is expected) faults
- * it in again from there. Found without trusting a fixed address: the blob is the ELF note `NODE_SEA_BLOB`
- * (postject's, which Node looks up the same way) in `/proc/self/exe`, placed with `/proc/self/maps`.
+ * - {@link releaseStartPages}, once online: the SEA blob (the agent's bundle as source, its V8 code cache, the
+ *   addons — agent/native/sea_main.ts, addon.ts), read whole by the start and never again: 5.5 MB.
+ * - {@link releaseExecutablePages}, once, the first time the agent has gone quiet: Node's code and constants (the
+ *   executable's read-only segments) as far as they are resident, most of them touched only by the start (Node's
+ *   bootstrap, its built-in modules' sources, ICU and V8's start-up data): the agent's next plan faults the
+ *   pages it uses back in (minor faults, from the page cache), the rest stays out: ≈ 17 MB.
  *
- * Only in the single executable on Linux with libc's functions (libc.ts); elsewhere it does nothing.
+ * Both with `madvise(MADV_DONTNEED)` on clean pages of the file mapped read-only: nothing is lost — they stay in
+ * the page cache, and a read faults a page back in from there. A mapping with any page written (the relocated
+ * RELRO, say) or anonymous is never touched. The blob is found without trusting a fixed address: it is the ELF
+ * note `NODE_SEA_BLOB` (postject's, which Node looks up the same way) in `/proc/self/exe`, placed with
+ * `/proc/self/maps`.
+ *
+ * Only in the single executable on Linux with libc's functions (libc.ts); elsewhere they do nothing.
  */
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { libc } from "./libc.ts";
 
+const PT_LOAD = 1;
 const PT_NOTE = 4;
+const PF_W = 2;
 const MADV_DONTNEED = 4;
 const PAGE = 4096;
 const BLOB_NOTE = "NODE_SEA_BLOB";
 
-/** File range of the SEA blob in `exe` (the desc of its `NODE_SEA_BLOB` note), or undefined when it has none. */
-export function seaBlobInFile(exe: string): { offset: number; size: number } | undefined {
+interface Segment {
+  type: number;
+  flags: number;
+  offset: number;
+  size: number;
+}
+
+/** The program headers of the 64-bit little-endian ELF file open as `fd` (the executable is Node for Linux). */
+function segments(read: (position: number, length: number) => Buffer): Segment[] | undefined {
+  const header = read(0, 64);
+  if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return undefined;
+  const phoff = Number(header.readBigUInt64LE(32));
+  const phentsize = header.readUInt16LE(54);
+  const phnum = header.readUInt16LE(56);
+  const table = read(phoff, phentsize * phnum);
+  return Array.from({ length: phnum }, (_, i) => {
+    const entry = table.subarray(i * phentsize);
+    return {
+      type: entry.readUInt32LE(0),
+      flags: entry.readUInt32LE(4),
+      offset: Number(entry.readBigUInt64LE(8)),
+      size: Number(entry.readBigUInt64LE(32)),
+    };
+  });
+}
+
+function withFile<T>(exe: string, use: (read: (position: number, length: number) => Buffer) => T): T {
   const fd = openSync(exe, "r");
   try {
-    const read = (position: number, length: number) => {
+    return use((position, length) => {
       const buffer = Buffer.alloc(length);
       const got = readSync(fd, buffer, 0, length, position);
       return buffer.subarray(0, got);
-    };
-    const header = read(0, 64);
-    // 64-bit little-endian ELF only (the executable is Node for linux-x64 / arm64).
-    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return undefined;
-    const phoff = Number(header.readBigUInt64LE(32));
-    const phentsize = header.readUInt16LE(54);
-    const phnum = header.readUInt16LE(56);
-    const table = read(phoff, phentsize * phnum);
-    for (let i = 0; i < phnum; i++) {
-      const entry = table.subarray(i * phentsize);
-      if (entry.readUInt32LE(0) !== PT_NOTE) continue;
-      const start = Number(entry.readBigUInt64LE(8));
-      const end = start + Number(entry.readBigUInt64LE(32));
-      for (let at = start; at + 12 <= end; ) {
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** File range of the SEA blob in `exe` (the desc of its `NODE_SEA_BLOB` note), or undefined when it has none. */
+export function seaBlobInFile(exe: string): { offset: number; size: number } | undefined {
+  return withFile(exe, (read) => {
+    for (const segment of segments(read) ?? []) {
+      if (segment.type !== PT_NOTE) continue;
+      const end = segment.offset + segment.size;
+      for (let at = segment.offset; at + 12 <= end; ) {
         const note = read(at, 12 + 16);
         const nameSize = note.readUInt32LE(0);
         const descSize = note.readUInt32LE(4);
@@ -55,9 +86,49 @@ export function seaBlobInFile(exe: string): { offset: number; size: number } | u
       }
     }
     return undefined;
-  } finally {
-    closeSync(fd);
+  });
+}
+
+/** File ranges of the read-only loaded segments of `exe` (code, constants; PF_W unset). */
+export function readOnlySegments(exe: string): Array<{ offset: number; size: number }> {
+  return withFile(exe, (read) =>
+    (segments(read) ?? [])
+      .filter((segment) => segment.type === PT_LOAD && (segment.flags & PF_W) === 0)
+      .map(({ offset, size }) => ({ offset, size })),
+  );
+}
+
+/** One mapping of /proc/self/smaps: its addresses, file offset and path, and whether any page of it was written. */
+export interface Mapping {
+  from: bigint;
+  to: bigint;
+  offset: number;
+  path: string;
+  /** Private_Dirty or Anonymous pages: dropping them would lose what was written. */
+  written: boolean;
+}
+
+/** The mappings of an smaps text. */
+export function mappingsOf(smaps: string): Mapping[] {
+  const found: Mapping[] = [];
+  let current: Mapping | undefined;
+  for (const line of smaps.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      current = {
+        from: BigInt(`0x${head[1]}`),
+        to: BigInt(`0x${head[2]}`),
+        offset: Number.parseInt(head[3] as string, 16),
+        path: head[4] ?? "",
+        written: false,
+      };
+      found.push(current);
+      continue;
+    }
+    const field = /^(Private_Dirty|Anonymous):\s+(\d+) kB/.exec(line);
+    if (field && current && Number(field[2]) > 0) current.written = true;
   }
+  return found;
 }
 
 function align4(n: number): number {
@@ -109,6 +180,38 @@ export function releaseStartPages(): number {
     if (!pages) return 0;
     if (bound.functions.madvise(pages.address, pages.length, MADV_DONTNEED) !== 0) return 0;
     return Number(pages.length);
+  } catch {
+    return 0; // nothing lost: the pages stay where they were
+  }
+}
+
+let codeReleased = false;
+
+/**
+ * Drops the resident pages of the executable's read-only segments from the agent's mapping (once; later calls
+ * do nothing), skipping any mapping with a written or anonymous page. Returns the bytes of the mappings advised
+ * (their resident part is what leaves the RSS), 0 when there was nothing to do.
+ */
+export function releaseExecutablePages(): number {
+  if (codeReleased) return 0;
+  codeReleased = true;
+  const sea = process.getBuiltinModule?.("node:sea") as typeof import("node:sea") | undefined;
+  if (!sea?.isSea()) return 0;
+  const bound = libc();
+  if ("reason" in bound) return 0;
+  try {
+    const exe = readlinkSync("/proc/self/exe");
+    const ranges = readOnlySegments(exe);
+    let advised = 0n;
+    for (const mapping of mappingsOf(readFileSync("/proc/self/smaps", "utf8"))) {
+      if (mapping.path !== exe || mapping.written) continue;
+      const length = mapping.to - mapping.from;
+      const start = mapping.offset;
+      // A mapping is made for one segment (its last page may reach into the next one's alignment gap).
+      if (!ranges.some((range) => start >= range.offset && start < range.offset + range.size)) continue;
+      if (bound.functions.madvise(mapping.from, length, MADV_DONTNEED) === 0) advised += length;
+    }
+    return Number(advised);
   } catch {
     return 0; // nothing lost: the pages stay where they were
   }

@@ -1,15 +1,18 @@
 /**
  * The executable's start (agent/native/sea_main.ts, start_pages.ts): it compiles the agent's bundle with the code
- * cache of build.mjs's training run, and once online the pages of its SEA blob (read only to start) are no longer
- * in its RSS. Real executable, real broker, the agent's /proc/PID/smaps.
+ * cache of build.mjs's training run; once online the pages of its SEA blob (read only to start) are no longer in
+ * its RSS, and once it has gone quiet neither are most of Node's code and constants, while plans still run.
+ * Real executable, real broker, the agent's /proc/PID/smaps.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { mappedPages, seaBlobInFile } from "../../agent/native/start_pages.ts";
+import { mappedPages, mappingsOf, readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
+import { connectEngine } from "../helpers/engine.ts";
+import { applicationPlan } from "../helpers/plans.ts";
 import { EXECUTABLE, ensureBuilt } from "./runtimes.ts";
 
 let broker: MosquittoBroker;
@@ -46,6 +49,16 @@ function residentKb(pid: number, address: bigint, length: bigint): { kb: number;
   return { kb, vmas };
 }
 
+/** kB of the executable's read-only segments resident in process `pid`. */
+function residentReadOnlyKb(pid: number, exe: string): number {
+  const readOnly = readOnlySegments(exe);
+  return mappingsOf(readFileSync(`/proc/${pid}/smaps`, "utf8"))
+    .filter(
+      (m) => m.path === exe && readOnly.some((r) => m.offset >= r.offset && m.offset < r.offset + r.size),
+    )
+    .reduce((sum, m) => sum + residentKb(pid, m.from, m.to - m.from).kb, 0);
+}
+
 test("the executable takes the code cache its build trained", () => {
   const run = spawnSync(EXECUTABLE, ["--version"], {
     encoding: "utf8",
@@ -78,6 +91,68 @@ test("once online, the agent holds none of its SEA blob's pages", async () => {
   } finally {
     await agent.stop();
   }
+});
+
+test("once quiet, the agent holds little of Node's code and constants, and plans still run", async () => {
+  const exe = realpathSync(EXECUTABLE);
+  // As after a boot: a file just built sits in the page cache in large folios, and a page faulted back in would
+  // map its whole folio (docs/benchmarks.md, "Start-up and idle memory").
+  execFileSync("dd", [`if=${exe}`, "iflag=nocache", "count=0", "status=none"]);
+  const agentId = uniqueAgentId("quiet");
+  const agent = await startAgent({
+    broker: broker.url,
+    agentId,
+    dataDir: `${folder}/quiet`,
+    command: [exe],
+    extraArgs: ["--log-level", "debug"],
+  });
+  const engine = await connectEngine(broker, { agentId });
+  const effects = `${folder}/quiet-effects.log`;
+  try {
+    const first = applicationPlan({ effects, tag: "one" });
+    await engine.send(first);
+    assert.equal((await engine.waitForResult(first.ID)).ErrorCode, 0);
+    // Read at once: the release comes 3.5 s after the agent went quiet (agent.ts).
+    const before = residentReadOnlyKb(agent.pid, exe);
+    await agent.waitForLog(/event=executable-pages-released/, { timeoutMs: 15_000 });
+    const after = residentReadOnlyKb(agent.pid, exe);
+    // Measured: 33 MB before (Node's text 20, its constants 13), 8 after (what the idle agent touches again: V8's
+    // builtins, timers, GC).
+    assert.ok(
+      after < before / 2,
+      `resident read-only pages of the executable: ${before} kB, then ${after} kB`,
+    );
+    const second = applicationPlan({ effects, tag: "two" });
+    await engine.send(second);
+    const result = await engine.waitForResult(second.ID);
+    assert.deepEqual([result.ErrorCode, result.Idem?.Decision], [0, "run"], JSON.stringify(result));
+  } finally {
+    await engine.close();
+    await agent.stop();
+  }
+});
+
+test("mappingsOf tells a mapping with written pages from a clean one", () => {
+  const smaps = [
+    "00400000-00746000 r--p 00000000 fe:00 12                       /opt/idem",
+    "Rss:                2008 kB",
+    "Private_Dirty:         0 kB",
+    "Anonymous:             0 kB",
+    "06b52000-06b56000 r--p 06751000 fe:00 12                       /opt/idem",
+    "Private_Dirty:        16 kB",
+    "Anonymous:            16 kB",
+    "7f0000000000-7f0000001000 rw-p 00000000 00:00 0",
+    "Anonymous:             4 kB",
+  ].join("\n");
+  const found = mappingsOf(smaps);
+  assert.deepEqual(
+    found.map((m) => [m.offset, m.path, m.written]),
+    [
+      [0, "/opt/idem", false],
+      [0x6751000, "/opt/idem", true],
+      [0, "", true],
+    ],
+  );
 });
 
 test("mappedPages places a file range with the process's maps, whole pages only", () => {
