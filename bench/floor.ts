@@ -1,9 +1,10 @@
 /**
  * The machine's floor for one trivial plan (issue 11): what any agent must do for `#!/bin/sh\necho ok` whatever
  * its design, measured in the same run as the agents. Per plan: a fresh work dir, `run.sh` written into it,
- * `/bin/sh -c ./run.sh` spawned from Node with its output read (with libc's posix_spawn, the cheapest start open to
- * a Node program and the agent's own: agent/native/posix_spawn.ts; libuv's fork costs ~6 ms of CPU more on a
- * VM where page faults are dear), plus the durable commits the ack rule needs (SPEC
+ * `./run.sh` spawned from Node with its output read (without a shell between, as the agent starts a plain command
+ * line since session 7, agent/murano/direct_exec.ts; with libc's posix_spawn, the cheapest start open to a Node
+ * program and the agent's own: agent/native/posix_spawn.ts; libuv's fork costs ~6 ms of CPU more on a VM where
+ * page faults are dear), plus the durable commits the ack rule needs (SPEC
  * 5.1: the decision before the PUBACK, the start before the script, the finish before the result: three awaited
  * LMDB puts). `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
  *
@@ -26,7 +27,7 @@ export interface Floor {
   fdatasyncMs: number;
   /** One awaited `put` of 500 B (`overlappingSync: false`, as the journal opens LMDB), median, ms. */
   lmdbPutMs: number;
-  /** Fresh work dir + write run.sh + spawn `/bin/sh -c ./run.sh` + its output read to the exit, median, ms. */
+  /** Fresh work dir + write run.sh + spawn `./run.sh` + its output read to the exit, median, ms. */
   workdirSpawnMs: number;
   /** This process's CPU (user + system) per work dir + spawn and per 3 puts, ms. */
   cpuMsPerPlan: number;
@@ -114,8 +115,8 @@ async function spawnsInWorkDirs(parent: string, n: number): Promise<{ ms: number
 
 async function run(cwd: string): Promise<string> {
   const child = await startProcess({
-    file: "/bin/sh",
-    args: ["-c", "./run.sh"],
+    file: "./run.sh",
+    args: [],
     cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -2,12 +2,15 @@
  * One rep of idem, measuring exactly what peerbench's engine.py `one_rep` measures for murano-agent, on the same
  * broker node (RabbitMQ 3.10's MQTT plugin; the peer uses its AMQP side):
  *
- * - session: the agent (the shipped executable, concurrency 1, MQTT 3.1.1) starts once on a throw-away data dir
- *   and stops, so that its persistent session holds its subscription (engine.py declares the peer's queue).
- * - (c) start-up: a plan is queued (PUBACK received), the executable's pages are dropped from the page cache
- *   (`evict`: as a VM's agent started after boot finds them, bench/page_cache.ts), then the agent is spawned on a
- *   new empty data dir; time from the spawn to that plan's result. Idle RSS 5 s later, and the idle Body worker's
- *   (a child process).
+ * - session: the executable's pages are dropped from the page cache (`evict`: as a VM's agent started after boot
+ *   finds them, bench/page_cache.ts), then the agent (the shipped executable, concurrency 1, MQTT 3.1.1) starts
+ *   once on a throw-away data dir — its exec → online is the cold start, reported apart, idem only — and stops, so
+ *   that its persistent session holds its subscription (engine.py declares the peer's queue).
+ * - (c) start-up: a plan is queued (PUBACK received), then the agent is spawned on a new empty data dir; time from
+ *   the spawn to that plan's result. Its pages are in the page cache, as the peer's are (engine.py imports the
+ *   same libraries right before it starts murano-agent, and each rep reads them); they were read back by the
+ *   session's start, not left from the build (a file just written sits in large folios and inflates the RSS,
+ *   docs/benchmarks.md). Idle RSS 5 s later, and the idle Body worker's (a child process).
  * - (a) 50 sequential round trips on the warm agent: publish → matching result.
  * - (b) 500 plans published back to back: first publish → 500th result, plans/s, the agent's own CPU
  *   (`/proc/PID/stat` utime + stime, children excluded) and its Body worker's, RSS 2 s after.
@@ -36,7 +39,7 @@ export interface IdemRepOptions {
   work: string;
   soak?: number;
   coldWorker?: boolean;
-  /** Files to drop from the page cache before the start-up (c): the executable (`npm run bench` passes it). */
+  /** Files to drop from the page cache before the session's start: the executable (`npm run bench` passes it). */
   evict?: readonly string[];
 }
 
@@ -74,7 +77,10 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
   const driver = await Driver.open(options.port, agentId);
   let agent: AgentProcess | undefined;
   try {
+    evictFromPageCache(options.evict ?? []);
+    const coldLaunched = performance.now();
     agent = await startAgent({ ...agentOptions, dataDir: join(options.work, "session") });
+    const coldOnlineMs = performance.now() - coldLaunched;
     const stopped = await agent.stop();
     if (stopped.code !== 0)
       throw new Error(`The agent's first start exited ${JSON.stringify(stopped)}\n${agent.tail()}`);
@@ -82,7 +88,6 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
     // (c) start-up with a plan already queued
     const first = benchPlan();
     await driver.queue(first);
-    evictFromPageCache(options.evict ?? []);
     const launched = performance.now();
     agent = await startAgent({ ...agentOptions, dataDir: join(options.work, "data"), waitOnline: false });
     const [arrival] = await driver.waitAll([first.ID], agent);
@@ -144,6 +149,7 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
         rssAfter500Kb,
       },
       extra: {
+        coldOnlineMs,
         workerIdleRssKb,
         workerCpuMsPerPlan,
         soakRssKb,

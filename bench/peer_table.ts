@@ -27,6 +27,8 @@ export interface Rep {
 
 /** What only idem's reps have: its Body worker (a child process; the peer runs Bodies in its own process). */
 export interface IdemExtra {
+  /** Exec → online of the rep's first start, its executable's pages dropped from the page cache before. */
+  coldOnlineMs?: number;
   /** The idle Body worker's RSS, read with the agent's idle RSS (undefined: no worker was running). */
   workerIdleRssKb: number | undefined;
   /** The worker's CPU over the 500 ÷ 500 (undefined: the worker changed during the run). */
@@ -214,6 +216,8 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
       spec.floor ?? "–",
     ]);
   }
+  const cold = extra.map((x) => x.coldOnlineMs).filter((v): v is number => v !== undefined);
+  if (cold.length > 0) body.push(coldRow(cold));
   const soaked = extra.find((x) => x.soakRssKb.length > 0);
   if (soaked) body.push(soakRow(soaked.soakRssKb, soaked.soakPlans, peer, goals));
   if (soaked?.soakAnonKb?.length) body.push(soakAnonRow(soaked.soakAnonKb));
@@ -242,6 +246,12 @@ function soakRow(soak: number[], plans: number, peer: Rep[], goals: Summary["goa
     met ? "yes" : "no",
     "–",
   ];
+}
+
+/** idem's start with its executable's pages not in the page cache (as after a boot), exec → online; no goal. */
+function coldRow(cold: number[]): string[] {
+  const values = cell(cold, seconds);
+  return ["  idem, pages not cached: exec → online", "–", values.text, "–", "–", "–", "–", "–"];
 }
 
 /** Prints the table. */
