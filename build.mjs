@@ -347,11 +347,14 @@ async function singleExecutable() {
     "koffi.node": koffiAddon,
     "idem.cjs": source,
   };
-  inject(node, exe, { main, assets });
+  // The untrained executable is built beside, never as dist/idem: a failed training leaves no executable.
+  const untrained = join(WORK, "idem-untrained");
+  inject(node, untrained, { main, assets });
   const cache = join(WORK, "idem.cache");
   const trained = entry === join(ROOT, "agent/main.ts");
-  if (trained) await train(exe, cache);
+  if (trained) await train(untrained, cache);
   else writeCompileCache(node, source, cache);
+  rmSync(untrained, { force: true });
   inject(node, exe, { main, assets: { ...assets, "idem.cache": cache } });
   const smoke = spawnSync(exe, ["--version"], {
     encoding: "utf8",
@@ -421,18 +424,42 @@ async function train(exe, out) {
   const agentId = "build-training";
   const { spawn } = await import("node:child_process");
   let log = "";
+  // A clean environment: an IDEM_* setting of the builder's (a log format, a broker, a config file) must not
+  // change the training agent.
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: dataDir,
+    LANG: "C.UTF-8",
+    IDEM_BUILD_CODE_CACHE: out,
+  };
   const child = spawn(
     exe,
     [
       ...["run", "--broker", `mqtt://127.0.0.1:${port}`, "--broker-protocol", "4"],
       ...["--agent-id", agentId, "--data-dir", dataDir],
     ],
-    { env: { ...process.env, IDEM_BUILD_CODE_CACHE: out }, stdio: ["ignore", "ignore", "pipe"] },
+    { env, stdio: ["ignore", "ignore", "pipe"] },
   );
   child.stderr.setEncoding("utf8").on("data", (chunk) => (log += chunk));
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+  let exit;
+  const exited = new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    }),
+  );
+  const until = async (done, what) => {
+    const deadline = Date.now() + 30_000;
+    while (!done()) {
+      if (exit) throw new Error(`the training agent exited ${JSON.stringify(exit)} while ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`the training agent did not answer within 30 s while ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  let client;
   try {
+    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 0 });
     const results = new Map();
     client.on("message", (_topic, payload) => {
       const result = JSON.parse(payload.toString("utf8"));
@@ -440,29 +467,23 @@ async function train(exe, out) {
     });
     await client.subscribeAsync(`idem/${agentId}/results`, { qos: 1 });
     // Plans are published once the agent is online (subscribed): aedes keeps none for a client not yet there.
-    const online = Date.now() + 30_000;
-    while (!log.includes("event=online")) {
-      if (Date.now() > online) throw new Error("the training agent did not come online");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const plans = trainingPlans();
-    for (const plan of plans) {
+    await until(() => log.includes("event=online"), "coming online");
+    for (const plan of trainingPlans()) {
       await client.publishAsync(`idem/${agentId}/plans`, JSON.stringify(plan), { qos: 1 });
-      const deadline = Date.now() + 30_000;
-      while (!results.has(plan.ID)) {
-        if (Date.now() > deadline) throw new Error(`no result for training plan ${plan.ID}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await until(() => results.has(plan.ID), `answering plan ${plan.Name}`);
     }
     child.kill("SIGTERM");
-    const exit = await exited;
-    if (exit.code !== 0) throw new Error(`the training agent exited ${JSON.stringify(exit)}`);
+    const stopped = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    if (stopped?.code !== 0)
+      throw new Error(`the training agent's stop ended ${JSON.stringify(stopped ?? "late")}`);
     statSync(out);
   } catch (error) {
     child.kill("SIGKILL");
+    await exited;
+    rmSync(out, { force: true });
     throw new Error(`Cannot train the executable's code cache: ${error.message}\n${log}`);
   } finally {
-    await client.endAsync(true);
+    await client?.endAsync(true);
     server.close();
     broker.close();
     rmSync(dataDir, { recursive: true, force: true });

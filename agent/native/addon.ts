@@ -114,9 +114,13 @@ export function loadAddon(spec: AddonSpec): Record<string, unknown> {
   }
   try {
     loaded.set(spec.name, { exports: dlopen(spec, origin, verified?.loadPath ?? origin.path), origin });
-  } finally {
+  } catch (error) {
     if (verified?.fd !== undefined) closeSync(verified.fd);
+    throw error;
   }
+  // A loaded addon's descriptor stays open for the process's life: glibc's dlopen knows a library by the name it
+  // was opened with, and `/proc/self/fd/N` of a closed N could name the next addon, which would then get this
+  // one's exports.
   return loadAddon(spec);
 }
 
@@ -127,7 +131,7 @@ export function addonOrigin(spec: AddonSpec): NativeAddonOrigin | undefined {
 
 /**
  * A file whose content was checked: `loadPath` is what to dlopen — `/proc/self/fd/N` of the very file that was
- * hashed (`fd`, closed after loading), so that nothing can swap it between the check and the load.
+ * hashed (`fd`, kept open once loaded), so that nothing can swap it between the check and the load.
  */
 interface Verified {
   path: string;
@@ -214,7 +218,12 @@ function extractAsset(spec: AddonSpec, dir: string): Verified {
   let fd: number | undefined;
   try {
     fd = openSync(temp, "wx+", 0o600);
-    writeSync(fd, data);
+    // Every byte, or an error: a short write (a file size limit, a disk that fills) must never reach dlopen.
+    for (let written = 0; written < data.length; ) {
+      const wrote = writeSync(fd, data, written, data.length - written);
+      if (wrote <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+      written += wrote;
+    }
     renameSync(temp, file);
   } catch (cause) {
     if (fd !== undefined) closeSync(fd);

@@ -16,6 +16,7 @@ import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { getAsset, getRawAsset } from "node:sea";
 import { constants, Script } from "node:vm";
+import { BODY_WORKER_ARG } from "../python/worker/worker_arg.ts";
 
 declare const module: NodeJS.Module;
 
@@ -23,6 +24,9 @@ const SOURCE_ASSET = "idem.cjs";
 const CACHE_ASSET = "idem.cache";
 
 function cache(): Buffer | undefined {
+  // A Body worker runs with V8 flags of its own (worker_command.ts): V8 would refuse the agent's cache, and
+  // reading it would only fault its pages into the worker.
+  if (process.argv[2] === BODY_WORKER_ARG) return undefined;
   try {
     return Buffer.from(getRawAsset(CACHE_ASSET));
   } catch {

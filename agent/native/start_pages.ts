@@ -11,13 +11,14 @@
  *
  * Both with `madvise(MADV_DONTNEED)` on clean pages of the file mapped read-only: nothing is lost — they stay in
  * the page cache, and a read faults a page back in from there. A mapping with any page written (the relocated
- * RELRO, say) or anonymous is never touched. The blob is found without trusting a fixed address: it is the ELF
- * note `NODE_SEA_BLOB` (postject's, which Node looks up the same way) in `/proc/self/exe`, placed with
- * `/proc/self/maps`.
+ * RELRO, say), swapped or anonymous is never touched, and only mappings of the running executable's own inode
+ * are (`/proc/self/exe`, never a path that may name another file by now). The blob is found without trusting a
+ * fixed address: it is the ELF note `NODE_SEA_BLOB` (postject's, which Node looks up the same way), placed with
+ * `/proc/self/smaps`.
  *
  * Only in the single executable on Linux with libc's functions (libc.ts); elsewhere they do nothing.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { libc } from "./libc.ts";
 
 const PT_LOAD = 1;
@@ -98,13 +99,17 @@ export function readOnlySegments(exe: string): Array<{ offset: number; size: num
   );
 }
 
-/** One mapping of /proc/self/smaps: its addresses, file offset and path, and whether any page of it was written. */
+/** One mapping of /proc/self/smaps: its addresses, the file it maps (device, inode, path) and where, and whether
+ * any page of it was written. */
 export interface Mapping {
   from: bigint;
   to: bigint;
   offset: number;
+  /** `major:minor` in hex, as maps writes it. */
+  device: string;
+  inode: number;
   path: string;
-  /** Private_Dirty or Anonymous pages: dropping them would lose what was written. */
+  /** Private_Dirty, Anonymous or Swap pages: dropping them would lose what was written. */
   written: boolean;
 }
 
@@ -113,19 +118,21 @@ export function mappingsOf(smaps: string): Mapping[] {
   const found: Mapping[] = [];
   let current: Mapping | undefined;
   for (const line of smaps.split("\n")) {
-    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s*(.*)$/.exec(line);
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
     if (head) {
       current = {
         from: BigInt(`0x${head[1]}`),
         to: BigInt(`0x${head[2]}`),
         offset: Number.parseInt(head[3] as string, 16),
-        path: head[4] ?? "",
+        device: head[4] as string,
+        inode: Number(head[5]),
+        path: head[6] ?? "",
         written: false,
       };
       found.push(current);
       continue;
     }
-    const field = /^(Private_Dirty|Anonymous):\s+(\d+) kB/.exec(line);
+    const field = /^(Private_Dirty|Anonymous|Swap):\s+(\d+) kB/.exec(line);
     if (field && current && Number(field[2]) > 0) current.written = true;
   }
   return found;
@@ -135,29 +142,53 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/**
- * The whole pages of `range` (a file range of `exe`) as this process maps them, from `/proc/self/maps`; undefined
- * when the range is not mapped in one piece.
- */
-export function mappedPages(
-  maps: string,
-  exe: string,
+/** The whole pages of the file range `range` that `mapping` maps, or undefined when none. */
+export function pagesOf(
+  mapping: Mapping,
   range: { offset: number; size: number },
 ): { address: bigint; length: bigint } | undefined {
-  for (const line of maps.split("\n")) {
-    const fields = line.split(/\s+/);
-    if (fields.length < 6 || fields.slice(5).join(" ") !== exe) continue;
-    const [from, to] = (fields[0] as string).split("-").map((hex) => BigInt(`0x${hex}`)) as [bigint, bigint];
-    const offset = BigInt(`0x${fields[2]}`);
-    const begin = BigInt(range.offset);
-    const end = begin + BigInt(range.size);
-    if (begin < offset || end > offset + (to - from)) continue;
-    const page = BigInt(PAGE);
-    const first = ((from + begin - offset + page - 1n) / page) * page;
-    const last = ((from + end - offset) / page) * page;
-    return last > first ? { address: first, length: last - first } : undefined;
-  }
-  return undefined;
+  const start = BigInt(Math.max(range.offset, mapping.offset));
+  const end = BigInt(Math.min(range.offset + range.size, mapping.offset + Number(mapping.to - mapping.from)));
+  const page = BigInt(PAGE);
+  const base = mapping.from - BigInt(mapping.offset);
+  const first = ((base + start + page - 1n) / page) * page;
+  const last = ((base + end) / page) * page;
+  return last > first ? { address: first, length: last - first } : undefined;
+}
+
+/** This process's executable as the kernel knows it: its mappings are found by device and inode, never by a
+ * path that may name another file by now (a rename, a mount over it). */
+const SELF = "/proc/self/exe";
+
+function identity(): { device: string; inode: number } {
+  const stat = statSync(SELF);
+  // Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 (and 20–31); maps writes them in hex.
+  const dev = BigInt(stat.dev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return {
+    device: `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`,
+    inode: Number(stat.ino),
+  };
+}
+
+/** The clean mappings of this process's executable (none written, swapped or anonymous). */
+function cleanMappingsOfSelf(): Mapping[] {
+  const self = identity();
+  return mappingsOf(readFileSync("/proc/self/smaps", "utf8")).filter(
+    (m) => m.device === self.device && m.inode === self.inode && !m.written,
+  );
+}
+
+function advise(pages: { address: bigint; length: bigint }): bigint {
+  const bound = libc();
+  if ("reason" in bound) return 0n;
+  return bound.functions.madvise(pages.address, pages.length, MADV_DONTNEED) === 0 ? pages.length : 0n;
+}
+
+function inExecutable(): boolean {
+  const sea = process.getBuiltinModule?.("node:sea") as typeof import("node:sea") | undefined;
+  return sea?.isSea() === true && !("reason" in libc());
 }
 
 let released = false;
@@ -169,17 +200,16 @@ let released = false;
 export function releaseStartPages(): number {
   if (released) return 0;
   released = true;
-  const sea = process.getBuiltinModule?.("node:sea") as typeof import("node:sea") | undefined;
-  if (!sea?.isSea()) return 0;
-  const bound = libc();
-  if ("reason" in bound) return 0;
+  if (!inExecutable()) return 0;
   try {
-    const exe = readlinkSync("/proc/self/exe");
-    const range = seaBlobInFile(exe);
-    const pages = range && mappedPages(readFileSync("/proc/self/maps", "utf8"), exe, range);
-    if (!pages) return 0;
-    if (bound.functions.madvise(pages.address, pages.length, MADV_DONTNEED) !== 0) return 0;
-    return Number(pages.length);
+    const blob = seaBlobInFile(SELF);
+    if (!blob) return 0;
+    let advised = 0n;
+    for (const mapping of cleanMappingsOfSelf()) {
+      const pages = pagesOf(mapping, blob);
+      if (pages) advised += advise(pages);
+    }
+    return Number(advised);
   } catch {
     return 0; // nothing lost: the pages stay where they were
   }
@@ -189,27 +219,21 @@ let codeReleased = false;
 
 /**
  * Drops the resident pages of the executable's read-only segments from the agent's mapping (once; later calls
- * do nothing), skipping any mapping with a written or anonymous page. Returns the bytes of the mappings advised
- * (their resident part is what leaves the RSS), 0 when there was nothing to do.
+ * do nothing), skipping any mapping with a written, swapped or anonymous page. Returns the bytes of the mappings
+ * advised (their resident part is what leaves the RSS), 0 when there was nothing to do.
  */
 export function releaseExecutablePages(): number {
   if (codeReleased) return 0;
   codeReleased = true;
-  const sea = process.getBuiltinModule?.("node:sea") as typeof import("node:sea") | undefined;
-  if (!sea?.isSea()) return 0;
-  const bound = libc();
-  if ("reason" in bound) return 0;
+  if (!inExecutable()) return 0;
   try {
-    const exe = readlinkSync("/proc/self/exe");
-    const ranges = readOnlySegments(exe);
     let advised = 0n;
-    for (const mapping of mappingsOf(readFileSync("/proc/self/smaps", "utf8"))) {
-      if (mapping.path !== exe || mapping.written) continue;
-      const length = mapping.to - mapping.from;
-      const start = mapping.offset;
-      // A mapping is made for one segment (its last page may reach into the next one's alignment gap).
-      if (!ranges.some((range) => start >= range.offset && start < range.offset + range.size)) continue;
-      if (bound.functions.madvise(mapping.from, length, MADV_DONTNEED) === 0) advised += length;
+    for (const range of readOnlySegments(SELF)) {
+      for (const mapping of cleanMappingsOfSelf()) {
+        // A mapping is made for one segment (its last page may reach into the next one's alignment gap).
+        if (mapping.offset < range.offset || mapping.offset >= range.offset + range.size) continue;
+        advised += advise({ address: mapping.from, length: mapping.to - mapping.from });
+      }
     }
     return Number(advised);
   } catch {

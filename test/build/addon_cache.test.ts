@@ -115,3 +115,21 @@ for (const [what, prepare, reason] of [
     assert.equal(agent.matching(/\bevent=online\b/).length, 0);
   });
 }
+
+test("an addon the cache folder takes only in part (a file size limit) stops the start with a message, never a crash", async () => {
+  const cache = join(folder, "cache-short");
+  // The first addon is 0.7 MB, the second 1.1 MB: a 500 kB file size limit cuts the first write short.
+  const agent = await startAgent({
+    broker,
+    agentId: uniqueAgentId("addon-short"),
+    dataDir: join(folder, "data-short"),
+    command: ["sh", "-c", 'ulimit -f 500; exec "$0" "$@"', EXECUTABLE],
+    env: { IDEM_CACHE_DIR: cache, IDEM_LMDB_ADDON: "" },
+    waitOnline: false,
+  });
+  const exit = await agent.waitForExit();
+  const log = agent.lines.join("\n");
+  assert.deepEqual([exit.code, exit.signal], [2, null], log);
+  assert.match(log, /Cannot write the lmdb native addon to the cache folder .* as it cannot be written to \(/);
+  assert.deepEqual(readdirSync(cache).filter((name) => name.endsWith(".node")), [], "no addon file left");
+});

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { mappedPages, mappingsOf, readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
+import { mappingsOf, pagesOf, readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
 import { connectEngine } from "../helpers/engine.ts";
@@ -80,8 +80,11 @@ test("once online, the agent holds none of its SEA blob's pages", async () => {
     extraArgs: ["--log-level", "debug"],
   });
   try {
-    const pages = mappedPages(readFileSync(`/proc/${agent.pid}/maps`, "utf8"), exe, blob);
-    assert.ok(pages, "the blob is not mapped in one piece");
+    const mapping = mappingsOf(readFileSync(`/proc/${agent.pid}/smaps`, "utf8")).find(
+      (m) => m.path === exe && pagesOf(m, blob) !== undefined,
+    );
+    const pages = mapping && pagesOf(mapping, blob);
+    assert.ok(pages, "the blob is not mapped");
     const { kb, vmas } = residentKb(agent.pid, pages.address, pages.length);
     assert.ok(vmas >= 1);
     // Its own VMA (a LOAD segment of notes): a few pages stay (the other notes, the blob's header that Node reads
@@ -136,6 +139,7 @@ test("mappingsOf tells a mapping with written pages from a clean one", () => {
   const smaps = [
     "00400000-00746000 r--p 00000000 fe:00 12                       /opt/idem",
     "Rss:                2008 kB",
+    "Swap:                  0 kB",
     "Private_Dirty:         0 kB",
     "Anonymous:             0 kB",
     "06b52000-06b56000 r--p 06751000 fe:00 12                       /opt/idem",
@@ -143,6 +147,8 @@ test("mappingsOf tells a mapping with written pages from a clean one", () => {
     "Anonymous:            16 kB",
     "7f0000000000-7f0000001000 rw-p 00000000 00:00 0",
     "Anonymous:             4 kB",
+    "7f0000002000-7f0000003000 r-xp 00100000 fe:00 12                       /opt/idem",
+    "Swap:                  4 kB",
   ].join("\n");
   const found = mappingsOf(smaps);
   assert.deepEqual(
@@ -151,20 +157,23 @@ test("mappingsOf tells a mapping with written pages from a clean one", () => {
       [0, "/opt/idem", false],
       [0x6751000, "/opt/idem", true],
       [0, "", true],
+      [0x100000, "/opt/idem", true],
     ],
   );
 });
 
-test("mappedPages places a file range with the process's maps, whole pages only", () => {
-  const maps = [
-    "00400000-00746000 r--p 00000000 fe:00 12 /opt/idem",
-    "0e7c0000-0ed40000 r--p 067c0000 fe:00 12 /opt/idem",
-    "7f0000000000-7f0000001000 r--p 00000000 fe:00 13 /opt/other",
-  ].join("\n");
-  assert.deepEqual(mappedPages(maps, "/opt/idem", { offset: 0x67c019c, size: 0x40e158 }), {
+test("pagesOf places a file range in a mapping, whole pages only", () => {
+  const [mapping] = mappingsOf("0e7c0000-0ed40000 r--p 067c0000 fe:00 12                       /opt/idem");
+  assert.ok(mapping);
+  assert.deepEqual(pagesOf(mapping, { offset: 0x67c019c, size: 0x40e158 }), {
     address: 0xe7c1000n,
     length: 0x40d000n,
   });
-  assert.equal(mappedPages(maps, "/opt/idem", { offset: 0x7000000, size: 10 }), undefined);
-  assert.equal(mappedPages(maps, "/opt/other2", { offset: 0, size: 10 }), undefined);
+  // Partly outside the mapping: only what it maps.
+  assert.deepEqual(pagesOf(mapping, { offset: 0x67bf000, size: 0x3000 }), {
+    address: 0xe7c0000n,
+    length: 0x2000n,
+  });
+  assert.equal(pagesOf(mapping, { offset: 0x7000000, size: 10 }), undefined);
+  assert.equal(pagesOf(mapping, { offset: 0x67c0010, size: 10 }), undefined);
 });

@@ -21,8 +21,7 @@ import type { JsonValue } from "../../json/parse.ts";
 import type { ScriptOutcome } from "../eval/script.ts";
 import { InternalError } from "../runtime/internal_error.ts";
 
-/** The command line argument that makes the agent's own executable (a bundle, the SEA) a Body worker. */
-export const BODY_WORKER_ARG = "__idem-body-worker";
+export { BODY_WORKER_ARG } from "./worker_arg.ts";
 
 /** An error as data. `python` is the Python exception's name when the IdemError stands for one. */
 export type WireError =
