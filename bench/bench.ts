@@ -9,9 +9,11 @@
  *    starts with the MQTT plugin on a free loopback port: both agents use that one node (murano-agent over AMQP,
  *    idem over MQTT 3.1.1).
  * 2. `--reps` interleaved reps, peer then idem (A B A B …): peer.ts runs engine.py `perf 1`, idem_rep.ts the
- *    same measurements on idem, the executable's pages dropped from the page cache before each start (a build just
- *    written would show ≈ 10 MB more file-backed RSS than a VM's agent after boot: bench/page_cache.ts). The last idem rep also measures the Body worker's cold start and, with `--soak`,
- *    RSS over 10,000 (or N) more plans.
+ *    same measurements on idem, the executable's pages dropped from the page cache before each rep's first start
+ *    (a build just written would show ≈ 10 MB more file-backed RSS than a VM's agent after boot:
+ *    bench/page_cache.ts), whose exec → online is the cold start's row; the launch measured is the second start,
+ *    its pages cached as the peer's are. The last idem rep also measures the Body worker's cold start and, with
+ *    `--soak`, RSS over 10,000 (or N) more plans.
  * 3. floor.ts: work dir + spawn + three awaited LMDB puts per plan, and exec of the executable.
  * 4. The node is stopped (also on an error or Ctrl-C: every process by its PID or process group id), the table is
  *    printed (peer_table.ts: medians [min..max], ratio idem/peer, goal, met?, floor) and written as JSON to
@@ -135,7 +137,7 @@ function report(run: Run): void {
       `load before ${load(run.loadBefore)}, after ${load(loadavg())}`,
   );
   console.log(
-    `murano-agent 10.0.0 (+ upstream write-mode fix) over AMQP vs idem (dist/idem, concurrency 1, its pages dropped from the page cache before each start) over MQTT 3.1.1, ` +
+    `murano-agent 10.0.0 (+ upstream write-mode fix) over AMQP vs idem (dist/idem, concurrency 1, its pages dropped from the page cache before each rep's first start) over MQTT 3.1.1, ` +
       `one RabbitMQ 3.10 node (${PEER_DIR}); ${REPS} interleaved reps, median [min..max]`,
   );
   const summary = summarize(run.peer, run.idem, run.extra, run.floor);
