@@ -191,52 +191,47 @@ function inExecutable(): boolean {
   return sea?.isSea() === true && !("reason" in libc());
 }
 
-let released = false;
+/** `release` at most once, in the executable only; 0 when it did not run, and nothing lost when it throws. */
+function once(release: () => bigint): () => number {
+  let done = false;
+  return () => {
+    if (done || !inExecutable()) return 0;
+    done = true;
+    try {
+      return Number(release());
+    } catch {
+      return 0; // the pages stay where they were
+    }
+  };
+}
 
 /**
  * Drops the SEA blob's pages from the agent's mapping (once; later calls do nothing). Returns the bytes given
  * up, or 0 when there was nothing to do (not the executable, no libc functions, no such note or mapping).
  */
-export function releaseStartPages(): number {
-  if (released) return 0;
-  released = true;
-  if (!inExecutable()) return 0;
-  try {
-    const blob = seaBlobInFile(SELF);
-    if (!blob) return 0;
-    let advised = 0n;
-    for (const mapping of cleanMappingsOfSelf()) {
-      const pages = pagesOf(mapping, blob);
-      if (pages) advised += advise(pages);
-    }
-    return Number(advised);
-  } catch {
-    return 0; // nothing lost: the pages stay where they were
+export const releaseStartPages: () => number = once(() => {
+  const blob = seaBlobInFile(SELF);
+  let advised = 0n;
+  for (const mapping of blob ? cleanMappingsOfSelf() : []) {
+    const pages = pagesOf(mapping, blob as { offset: number; size: number });
+    if (pages) advised += advise(pages);
   }
-}
-
-let codeReleased = false;
+  return advised;
+});
 
 /**
  * Drops the resident pages of the executable's read-only segments from the agent's mapping (once; later calls
  * do nothing), skipping any mapping with a written, swapped or anonymous page. Returns the bytes of the mappings
  * advised (their resident part is what leaves the RSS), 0 when there was nothing to do.
  */
-export function releaseExecutablePages(): number {
-  if (codeReleased) return 0;
-  codeReleased = true;
-  if (!inExecutable()) return 0;
-  try {
-    let advised = 0n;
-    for (const range of readOnlySegments(SELF)) {
-      for (const mapping of cleanMappingsOfSelf()) {
-        // A mapping is made for one segment (its last page may reach into the next one's alignment gap).
-        if (mapping.offset < range.offset || mapping.offset >= range.offset + range.size) continue;
-        advised += advise({ address: mapping.from, length: mapping.to - mapping.from });
-      }
-    }
-    return Number(advised);
-  } catch {
-    return 0; // nothing lost: the pages stay where they were
+export const releaseExecutablePages: () => number = once(() => {
+  const ranges = readOnlySegments(SELF);
+  let advised = 0n;
+  for (const mapping of cleanMappingsOfSelf()) {
+    // A mapping is made for one segment (its last page may reach into the next one's alignment gap).
+    if (!ranges.some((range) => mapping.offset >= range.offset && mapping.offset < range.offset + range.size))
+      continue;
+    advised += advise({ address: mapping.from, length: mapping.to - mapping.from });
   }
-}
+  return advised;
+});
