@@ -130,6 +130,13 @@ test("an addon the cache folder takes only in part (a file size limit) stops the
   const exit = await agent.waitForExit();
   const log = agent.lines.join("\n");
   assert.deepEqual([exit.code, exit.signal], [2, null], log);
-  assert.match(log, /Cannot write the lmdb native addon to the cache folder .* as it cannot be written to \(/);
-  assert.deepEqual(readdirSync(cache).filter((name) => name.endsWith(".node")), [], "no addon file left");
+  assert.match(
+    log,
+    /Cannot write the lmdb native addon to the cache folder .* as it cannot be written to \(/,
+  );
+  assert.deepEqual(
+    readdirSync(cache).filter((name) => name.endsWith(".node")),
+    [],
+    "no addon file left",
+  );
 });
