@@ -93,10 +93,10 @@ export function directStart(options: {
   if (!words.every((word) => PLAIN_WORD.test(word))) return undefined;
   if (Buffer.byteLength(`./"${name}" ${options.commandline}`) >= MAX_ARG_BYTES) return undefined;
   const env: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(options.env)) {
+  for (const [variable, value] of Object.entries(options.env)) {
     if (value === undefined) continue;
-    if (!IDENTIFIER.test(name) || SHELL_SET.has(name) || LOADER.test(name)) return undefined;
-    env[name] = value;
+    if (!IDENTIFIER.test(variable) || SHELL_SET.has(variable) || LOADER.test(variable)) return undefined;
+    env[variable] = value;
   }
   let pwd: string;
   try {
@@ -104,7 +104,7 @@ export function directStart(options: {
   } catch {
     return undefined; // the shell's start reports the missing folder as before
   }
-  return { file: `./${options.entryPoint}`, args: words, env: dashOrder(env, pwd) };
+  return { file: `./${name}`, args: words, env: dashOrder(env, pwd) };
 }
 
 /** dash's own variables, in the order its `varinit` table creates them (before it imports the environment). */

@@ -6,7 +6,7 @@
  * it, so it holds the top-level code only and every function is compiled again at each start, when first called.
  * build.mjs makes `idem.cache` instead by a training run of the executable (a broker, plans, results: the
  * functions a start and a first plan call), written by this script at exit when `IDEM_BUILD_CODE_CACHE` names a
- * file (build time only). Measured: exec → first result −50 ms (docs/benchmarks.md, "Session 7").
+ * file (build time only). Measured: exec → first result −34..41 ms (docs/benchmarks.md, "Session 7").
  *
  * V8 takes a cache only from the same V8 with the same flags: a process started with other flags (the Body worker,
  * `--node-options=--cpu-prof`) compiles from the source, as it would without a cache; `IDEM_DEBUG_CODE_CACHE=1`
