@@ -93,21 +93,18 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptRun> {
   const stderr = capture(child.stderr, options.outputCapBytes);
   child.stdin?.end(options.input ?? "", "utf8");
   let killed: ScriptRun["killed"] = null;
-  // Whether the group was killed while the started process was alive (a shell would then die of it).
+  // Whether the group was killed while the started process had not exited (a shell would then die of it).
   let killedAlive = false;
-  let alive = true;
-  void child.exited.then(() => {
-    alive = false;
-  });
   const stopper = groupStopper(child, pgid, options.killGraceMs ?? 10_000);
   const kill = (why: "abort" | "timeout") => {
     if (killed !== null) return;
     killed = why;
-    killedAlive = alive;
+    killedAlive = !child.ended();
     stopper.start();
   };
   const onAbort = () => kill("abort");
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort(); // aborted since the start (from onSpawn, say): the listener came late
   const timer =
     options.timeoutMs === undefined
       ? undefined

@@ -25,7 +25,7 @@
  * most a second).
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
@@ -76,8 +76,11 @@ export interface StartedProcess {
   readonly stderr: Readable | null;
   /** Resolves once the process has exited and its stdout and stderr have ended (Node's `close`). */
   readonly closed: Promise<Exit>;
-  /** Resolves once the process itself has exited (reaped), whatever holds its pipes. */
-  readonly exited: Promise<Exit>;
+  /**
+   * Whether the process itself has exited, now: reaped, or a zombie not yet reaped (the agent reaps on its event
+   * loop, a turn or more after the exit). Whatever holds its pipes.
+   */
+  ended(): boolean;
   /** Closes the agent's ends of the pipes (a grandchild that holds them must not keep `closed` waiting). */
   destroyStdio(): void;
 }
@@ -115,7 +118,6 @@ function startWithChildProcess(options: StartOptions): Promise<StartedProcess> {
       stdio: sealedStdio([...options.stdio]),
     });
     const closed = new Promise<Exit>((done) => child.once("close", (code, signal) => done({ code, signal })));
-    const exited = new Promise<Exit>((done) => child.once("exit", (code, signal) => done({ code, signal })));
     child.stdin?.on("error", () => {}); // EPIPE from a child that does not read its input
     child.once("error", reject);
     child.once("spawn", () => {
@@ -127,7 +129,7 @@ function startWithChildProcess(options: StartOptions): Promise<StartedProcess> {
         stdout: child.stdout,
         stderr: child.stderr,
         closed,
-        exited,
+        ended: () => child.exitCode !== null || child.signalCode !== null || isZombie(child.pid as number),
         destroyStdio() {
           child.stdout?.destroy();
           child.stderr?.destroy();
@@ -242,7 +244,11 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
         throw spawnError(rc, file);
       }
       const child = pid[0] as number;
-      const exited = reaper.wait(child);
+      let reaped = false;
+      const exited = reaper.wait(child).then((exit) => {
+        reaped = true;
+        return exit;
+      });
       const end = (stream: number) => pipes[stream]?.[1];
       const stdin = pipeSocket(end(0), "write");
       const stdout = pipeSocket(end(1), "read");
@@ -263,7 +269,7 @@ function spawnerWith(libc: LibcFunctions, errno: () => number): Spawner {
         stdout,
         stderr,
         closed: Promise.all([exited, ...ended]).then(([exit]) => exit),
-        exited,
+        ended: () => reaped || isZombie(child),
         destroyStdio() {
           stdin?.destroy();
           stdout?.destroy();
@@ -331,6 +337,16 @@ function exitOf(status: number): Exit {
   const name = Object.entries(osConstants.signals).find(([, number]) => number === signal)?.[0];
   const exit: Exit = { code: null, signal: (name ?? null) as NodeJS.Signals | null, signalNumber: signal };
   return (status & 0x80) === 0 ? exit : { ...exit, coreDumped: true };
+}
+
+/** Whether `pid` has exited and waits to be reaped (state Z in /proc/PID/stat); false when that cannot be read. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.charAt(stat.lastIndexOf(")") + 2) === "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** Node's refusal of a NUL byte in a program, argument, folder or environment entry (C strings end there). */

@@ -7,7 +7,7 @@
  * kernel gave it, in its order (/proc/$$/environ), its folder and its input.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -54,6 +54,8 @@ interface Case {
   env?: Record<string, string>;
   input?: string | null;
   timeoutMs?: number;
+  /** Aborts the run once the started process has exited, before the agent could reap it (its event loop held). */
+  abortAfterExit?: boolean;
 }
 
 function run(c: Case, shell: boolean): Promise<ScriptRun> {
@@ -67,7 +69,25 @@ function run(c: Case, shell: boolean): Promise<ScriptRun> {
     outputCapBytes: 1 << 20,
     killGraceMs: 2000,
     ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }),
+    ...(c.abortAfterExit ? abortAfterExit() : {}),
   });
+}
+
+/** An abort signal and an onSpawn that, holding the event loop, waits for the process to exit, then aborts. */
+function abortAfterExit() {
+  const controller = new AbortController();
+  return {
+    signal: controller.signal,
+    onSpawn(pid: number) {
+      // Synchronously, so that the agent's reaper (on the event loop) cannot run in between: /proc says when the
+      // process is a zombie.
+      const deadline = Date.now() + 10_000;
+      while (!readFileSync(`/proc/${pid}/stat`, "latin1").match(/\) Z /)) {
+        if (Date.now() > deadline) throw new Error(`process ${pid} did not exit`);
+      }
+      controller.abort();
+    },
+  };
 }
 
 /** Runs the case both ways; returns both with the `ppid=` line taken out of stdout and whether each was direct. */
@@ -207,15 +227,23 @@ test("input reaches the script's stdin", async () => {
 });
 
 test("a script the agent kills is reported as the shell's death by TERM, even when it traps TERM", async () => {
-  const seen = await sameAsShell({ commandline: "trap", timeoutMs: 300 });
-  assert.equal(seen.killed, "timeout");
-  assert.equal(seen.exitCode, -15);
+  // Whether the TERM finds the trap set depends on how far the script got in 300 ms: its output may differ between
+  // the two runs, its end may not.
+  const { plain, shell } = await both({ commandline: "trap", timeoutMs: 300 });
+  assert.equal(plain.direct, true);
+  for (const seen of [plain.seen, shell.seen])
+    assert.deepEqual([seen.killed, seen.exitCode], ["timeout", -15]);
 });
 
 test("a group killed after the script itself ended reports the script's own end, as the shell's would be", async () => {
   // The script exits 4 at once; its background child holds the pipes until the timeout kills the group.
   const seen = await sameAsShell({ commandline: "background", timeoutMs: 500 });
   assert.deepEqual([seen.killed, seen.exitCode], ["timeout", 4]);
+});
+
+test("a group killed after the script exited but before the agent reaped it reports the script's own end", async () => {
+  const seen = await sameAsShell({ commandline: "exit=0", abortAfterExit: true });
+  assert.deepEqual([seen.killed, seen.exitCode], ["abort", 0]);
 });
 
 test("names that act on dash itself (the loader's, malloc's) leave the script to the shell", async () => {
