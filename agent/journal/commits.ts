@@ -14,6 +14,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import { describe, JournalUnavailable } from "../errors.ts";
+import type { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import type { ExpiryIndex } from "./expiry_index.ts";
 import type { JournalRecord } from "./record_shape.ts";
@@ -34,6 +35,12 @@ export interface Tables {
   seen: Database<SeenEntry, string>;
   deliveries: Database<number, string>;
   expiry: ExpiryIndex;
+  /** The reads of records, queue entries and plan IDs, decoded once per stored version (`decoded_cache.ts`). */
+  decoded: {
+    records: DecodedCache<string, JournalRecord>;
+    queue: DecodedCache<number, QueueEntry>;
+    seen: DecodedCache<string, SeenEntry>;
+  };
 }
 
 /** A write waiting for the next commit ({@link Commits.defer}). */
@@ -51,12 +58,15 @@ export class Commits {
   #outboxSeq: number;
   #deferred: Deferred[] = [];
   #deferTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What every write callback gets: one object for the journal's life (it holds no state of a transaction). */
+  readonly #writer: JournalWriter;
 
   constructor(tables: Tables, path: string) {
     this.#tables = tables;
     this.#path = path;
     this.#queueSeq = lastKey(tables.queue);
     this.#outboxSeq = lastKey(tables.outbox);
+    this.#writer = this.#makeWriter();
   }
 
   /** True while deferred writes wait for a commit. */
@@ -107,13 +117,14 @@ export class Commits {
     );
   }
 
-  async #transact(write: (tx: JournalWriter) => void): Promise<void> {
-    const { root, records, queue, outbox, meta, seen, deliveries, expiry } = this.#tables;
-    const tx: JournalWriter = {
+  #makeWriter(): JournalWriter {
+    const { records, queue, outbox, meta, seen, deliveries, expiry, decoded } = this.#tables;
+    return {
       // The expiry index changes in the same transaction as what it indexes (`expiry_index.ts`).
       putRecord: (record) => {
         expiry.recordChanged(record.key, record);
         void records.put(record.key, record);
+        decoded.records.remember(record.key, record);
       },
       removeRecord: (key) => {
         expiry.recordChanged(key, undefined);
@@ -121,7 +132,9 @@ export class Commits {
       },
       enqueue: (entry) => {
         const seq = ++this.#queueSeq;
-        queue.put(seq, { since: new Date().toISOString(), ...entry, seq });
+        const queued = { since: new Date().toISOString(), ...entry, seq };
+        queue.put(seq, queued);
+        decoded.queue.remember(seq, queued);
         return seq;
       },
       dequeue: (seq) => void queue.remove(seq),
@@ -135,6 +148,7 @@ export class Commits {
       markSeen: (planId, entry) => {
         expiry.seenChanged(planId, entry);
         void seen.put(planId, entry);
+        decoded.seen.remember(planId, entry);
       },
       forgetSeen: (planId) => {
         expiry.seenChanged(planId, undefined);
@@ -144,6 +158,11 @@ export class Commits {
         if (deliveries.get(hash) !== undefined) deliveries.remove(hash);
       },
     };
+  }
+
+  async #transact(write: (tx: JournalWriter) => void): Promise<void> {
+    const { root, decoded } = this.#tables;
+    const tx = this.#writer;
     // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
     // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
     let thrown: { error: unknown } | undefined;
@@ -158,6 +177,8 @@ export class Commits {
       });
     } catch (error) {
       if (thrown) throw thrown.error;
+      // Nothing decoded while this batch was being written outlives it (the bytes would tell, but cheaply sure).
+      for (const cache of Object.values(decoded)) cache.clear();
       throw await commitFailure(error, this.#path);
     }
   }

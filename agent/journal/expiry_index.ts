@@ -14,6 +14,7 @@
  * batches ({@link ExpiryIndex.catchUp}) — start-up never reads every record.
  */
 import type { Database, RootDatabase } from "lmdb";
+import type { DecodedReads } from "./decoded_cache.ts";
 import { expired, type JournalRecord } from "./record_shape.ts";
 
 /** What the index reads of a remembered plan ID (the journal's `SeenEntry`). */
@@ -54,6 +55,8 @@ export class ExpiryIndex {
   readonly #db: Database<string, IndexKey>;
   readonly #records: Database<JournalRecord, string>;
   readonly #seen: Database<SeenEntry, string>;
+  /** Single reads go through the journal's decoded values (`decoded_cache.ts`); ranges through the databases. */
+  readonly #reads: { records: DecodedReads<string, JournalRecord>; seen: DecodedReads<string, SeenEntry> };
   readonly #meta: Database<number | string, string>;
 
   constructor(
@@ -63,22 +66,24 @@ export class ExpiryIndex {
       seen: Database<SeenEntry, string>;
       meta: Database<number | string, string>;
     },
+    reads: { records: DecodedReads<string, JournalRecord>; seen: DecodedReads<string, SeenEntry> } = dbs,
   ) {
     this.#db = root.openDB({ name: "byExpiry" });
     this.#records = dbs.records;
     this.#seen = dbs.seen;
+    this.#reads = reads;
     this.#meta = dbs.meta;
   }
 
   /** Inside a write transaction, before record `key` is written as `next` (undefined: removed). */
   recordChanged(key: string, next: JournalRecord | undefined): void {
-    const before = this.#records.get(key);
+    const before = this.#reads.records.get(key);
     this.#move(0, key, before && recordExpiry(before), next && recordExpiry(next));
   }
 
   /** Inside a write transaction, before plan ID `planId` is remembered as `next` (undefined: forgotten). */
   seenChanged(planId: string, next: SeenEntry | undefined): void {
-    const before = this.#seen.get(planId);
+    const before = this.#reads.seen.get(planId);
     this.#move(1, planId, before && seenExpiry(before), next && seenExpiry(next));
   }
 
@@ -105,7 +110,7 @@ export class ExpiryIndex {
 
   /** Inside a write transaction: removes `entry` when the index no longer agrees with what it names. */
   repair(entry: ExpiryEntry): void {
-    const current = entry.kind === 0 ? this.#records.get(entry.id) : this.#seen.get(entry.id);
+    const current = entry.kind === 0 ? this.#reads.records.get(entry.id) : this.#reads.seen.get(entry.id);
     const time =
       current === undefined
         ? undefined

@@ -22,6 +22,7 @@ import { IdemError } from "../errors.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import { privateDir, privateFile } from "../private_files.ts";
 import { Commits, commitFailure, type Tables } from "./commits.ts";
+import { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import { ExpiryIndex } from "./expiry_index.ts";
 import { checkJournalFiles } from "./precheck.ts";
@@ -63,8 +64,13 @@ export class Journal {
     const meta = root.openDB<number | string, string>({ name: "meta" });
     const seen = root.openDB<SeenEntry, string>({ name: "seen" });
     const deliveries = root.openDB<number, string>({ name: "deliveries" });
-    const expiry = new ExpiryIndex(root, { records, seen, meta });
-    this.#tables = { root, records, queue, outbox, meta, seen, deliveries, expiry };
+    const decoded = {
+      records: new DecodedCache(records),
+      queue: new DecodedCache(queue),
+      seen: new DecodedCache(seen),
+    };
+    const expiry = new ExpiryIndex(root, { records, seen, meta }, decoded);
+    this.#tables = { root, records, queue, outbox, meta, seen, deliveries, expiry, decoded };
     this.#commits = new Commits(this.#tables, path);
     upgradeJournal(this.#tables);
   }
@@ -109,8 +115,9 @@ export class Journal {
     }
   }
 
+  /** Key `key`'s record; its nested values are shared with other readers and frozen (`decoded_cache.ts`). */
   record(key: string): JournalRecord | undefined {
-    const stored = this.#tables.records.get(key);
+    const stored = this.#tables.decoded.records.get(key);
     return stored === undefined ? undefined : upgradeRecord(stored);
   }
 
@@ -118,9 +125,9 @@ export class Journal {
     for (const { value } of this.#tables.records.getRange()) yield upgradeRecord(value);
   }
 
-  /** The queue entry `seq`, if it is still queued. */
+  /** The queue entry `seq`, if it is still queued (frozen, shared: `decoded_cache.ts`). */
   queueEntry(seq: number): QueueEntry | undefined {
-    return this.#tables.queue.get(seq);
+    return this.#tables.decoded.queue.get(seq);
   }
 
   queued(): QueueEntry[] {
@@ -157,8 +164,9 @@ export class Journal {
     return this.#tables.outbox.get(seq);
   }
 
+  /** What plan ID `planId` was decided as (frozen, shared: `decoded_cache.ts`). */
   seen(planId: string): SeenEntry | undefined {
-    return this.#tables.seen.get(planId);
+    return this.#tables.decoded.seen.get(planId);
   }
 
   *seenEntries(): Iterable<{ planId: string; entry: SeenEntry }> {
