@@ -46,7 +46,7 @@ import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
 import { download } from "./download.ts";
 import type { PlanFile, Script } from "./plan.ts";
-import { removeWorkDir } from "./workdir_removal.ts";
+import { type MadeEntry, removeMadeTree, removeWorkDir } from "./workdir_removal.ts";
 
 export type { PlanFile };
 
@@ -101,12 +101,18 @@ export async function createWorkDir(
   }
   const stored = new Map<string, Promise<string>>();
   const placed = new Map<string, Promise<PlacedScript>>();
+  // What the agent made here, in order, while it is all the agent knows is here (no runAs, no download, no
+  // nested Name, no failed placement): removed entry by entry then (workdir_removal.ts removeMadeTree).
+  let made: MadeEntry[] | undefined = owner ? undefined : [];
 
   const store = (id: string, signal: AbortSignal | undefined): Promise<string> => {
     let promise = stored.get(id);
     if (promise === undefined) {
-      promise = storeFile(path, id, fileOf(files, id), { signal, env: options.env, owner });
+      const file = fileOf(files, id);
+      if ("Type" in file) made = undefined;
+      promise = storeFile(path, id, file, { signal, env: options.env, owner });
       stored.set(id, promise);
+      made?.push({ kind: "file", path: join(path, id) });
     }
     return promise;
   };
@@ -114,8 +120,15 @@ export async function createWorkDir(
   const place = async (folder: string, id: string, name: string, signal?: AbortSignal): Promise<string> => {
     const target = await store(id, signal);
     const link = join(folder, name);
-    mkdirSync(dirname(link), { recursive: true });
-    if (!exists(link)) symlinkSync(relative(dirname(link), target), link);
+    const linkFolder = dirname(link);
+    if (linkFolder !== folder) {
+      mkdirSync(linkFolder, { recursive: true });
+      made = undefined;
+    }
+    if (!exists(link)) {
+      symlinkSync(relative(linkFolder, target), link);
+      made?.push({ kind: "link", path: link });
+    }
     return link;
   };
 
@@ -124,6 +137,7 @@ export async function createWorkDir(
   const placeAll = async (name: string, script: PlanScript, signal?: AbortSignal): Promise<PlacedScript> => {
     const folder = join(path, name);
     mkdirSync(folder, owner ? { mode: 0o700 } : {});
+    made?.push({ kind: "dir", path: folder });
     try {
       for (const entry of script.Files ?? []) {
         if (typeof entry === "string") {
@@ -147,6 +161,7 @@ export async function createWorkDir(
         : { cwd: dirname(entryPoint), entryPoint: basename(entryPoint) };
     } catch (error) {
       // Still the agent's alone (given last): removed so that the next call places it afresh.
+      made = undefined;
       rmSync(folder, { recursive: true, force: true });
       throw error;
     }
@@ -169,6 +184,7 @@ export async function createWorkDir(
       return result;
     },
     async remove() {
+      if (made && removeMadeTree(path, made)) return;
       await removeWorkDir(path, owner !== undefined);
     },
   };

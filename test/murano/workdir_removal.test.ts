@@ -25,6 +25,7 @@ import { createWorkDir } from "../../agent/murano/workdir.ts";
 import {
   removeAsOwner,
   removeLeftoverWorkDirs,
+  removeMadeTree,
   removeSmallTree,
   SYNC_REMOVAL_ENTRIES,
 } from "../../agent/murano/workdir_removal.ts";
@@ -70,6 +71,52 @@ test("a tree beyond the synchronous budget is left for rm -rf, and WorkDir.remov
   assert.equal(existsSync(workDir.path), false);
   assert.deepEqual(readdirSync(work), []);
   assert.deepEqual(readdirSync(outside), ["keep.txt"]);
+});
+
+/** A work dir as a one-file script leaves it: its stored file, the script's folder, the entry point's link. */
+async function placedWorkDir(name: string) {
+  const workDir = await createWorkDir(join(root, name), {
+    f1: { Name: "run.sh", BodyType: "Text", Body: "#!/bin/sh\necho ok" },
+  });
+  await workDir.placeScript("run", { EntryPoint: "f1", Files: [] });
+  const made = [
+    { kind: "file" as const, path: join(workDir.path, "f1") },
+    { kind: "dir" as const, path: join(workDir.path, "run") },
+    { kind: "link" as const, path: join(workDir.path, "run", "run.sh") },
+  ];
+  return { workDir, made };
+}
+
+test("the tree the agent made is removed entry by entry; anything added or swapped leaves it to the walk", async () => {
+  const exact = await placedWorkDir("made-exact");
+  assert.equal(removeMadeTree(exact.workDir.path, exact.made), true);
+  assert.equal(existsSync(exact.workDir.path), false);
+
+  // A script's output in its folder: the folder is not empty, the fast path stops, remove() still removes it all.
+  const added = await placedWorkDir("made-added");
+  writeFileSync(join(added.workDir.path, "run", "out.txt"), "x");
+  assert.equal(removeMadeTree(added.workDir.path, added.made), false);
+  assert.ok(existsSync(join(added.workDir.path, "run", "out.txt")));
+  await added.workDir.remove();
+  assert.equal(existsSync(added.workDir.path), false);
+
+  // The script's folder swapped for a link out: nothing is unlinked through it.
+  const swapped = await placedWorkDir("made-swapped");
+  const victim = mkdtempSync(join(root, "victim-made-"));
+  writeFileSync(join(victim, "run.sh"), "keep");
+  rmSync(join(swapped.workDir.path, "run"), { recursive: true });
+  symlinkSync(victim, join(swapped.workDir.path, "run"));
+  assert.equal(removeMadeTree(swapped.workDir.path, swapped.made), false);
+  assert.deepEqual(readdirSync(victim), ["run.sh"]);
+  await swapped.workDir.remove();
+  assert.equal(existsSync(swapped.workDir.path), false);
+  assert.deepEqual(readdirSync(victim), ["run.sh"], "the link's target is untouched by the walk too");
+
+  // What a script removed itself is not an obstacle to the walk that follows.
+  const removed = await placedWorkDir("made-removed");
+  rmSync(join(removed.workDir.path, "run", "run.sh"));
+  await removed.workDir.remove();
+  assert.equal(existsSync(removed.workDir.path), false);
 });
 
 test("a missing directory is not an error: remove() resolves", async () => {
