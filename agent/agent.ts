@@ -146,6 +146,10 @@ export async function startAgent(
   // pages too (native/start_pages.ts).
   const trim = new QuietTrim(() => {
     void trimNow();
+    // The start is over: the executable's pages only it read go back (native/start_pages.ts). Not at `online`: it
+    // reads /proc/self/smaps, ≈ 20 ms of CPU and garbage that the first plan would wait for (issue 11).
+    const start = releaseStartPages();
+    if (start > 0) log.debug("start-pages-released", { bytes: start });
     // After V8's memory reducer (its GC 2 s into the quiet, build.mjs), which would fault its code back in.
     setTimeout(() => {
       const released = releaseExecutablePages();
@@ -260,9 +264,6 @@ export async function startAgent(
       transport?.publish(topic("status"), status("online", protocol), { qos: 1, retain: true });
       if (transport) events.release(transport);
       outbox.flush({ everything: true });
-      // The start is over: the executable's pages only it read go back (native/start_pages.ts).
-      const released = releaseStartPages();
-      if (released > 0) log.debug("start-pages-released", { bytes: released });
       trim.poke(); // quiet from now on unless a plan comes
       log.info("online", {
         agent: config.agentId,

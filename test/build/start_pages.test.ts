@@ -68,7 +68,7 @@ test("the executable takes the code cache its build trained", () => {
   assert.match(run.stderr, /code cache taken/);
 });
 
-test("once online, the agent holds none of its SEA blob's pages", async () => {
+test("once it has first gone quiet, the agent holds none of its SEA blob's pages", async () => {
   const exe = realpathSync(EXECUTABLE);
   const blob = seaBlobInFile(exe);
   assert.ok(blob && blob.size > 1_000_000, `no SEA blob note in ${exe}`);
@@ -80,6 +80,8 @@ test("once online, the agent holds none of its SEA blob's pages", async () => {
     extraArgs: ["--log-level", "debug"],
   });
   try {
+    // The first quiet moment (QUIET_MS after online, no plan): not at online, where it would delay a queued plan.
+    await agent.waitForLog(/event=start-pages-released/);
     const mapping = mappingsOf(readFileSync(`/proc/${agent.pid}/smaps`, "utf8")).find(
       (m) => m.path === exe && pagesOf(m, blob) !== undefined,
     );
