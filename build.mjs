@@ -79,6 +79,15 @@ const V8_FLAGS = [
  */
 const WORKER_V8_FLAGS = ["--turbofan", "--maglev", "--no-optimize-for-size", "--no-warnings"];
 /**
+ * Built-in modules the executable loads at their first use instead of at start: a start needs none of them (the
+ * Body worker, the child_process fallback, `runAs` and big-tree removal do), and loading them cost 14 ms of every
+ * start (measured in the executable: fs/promises 6–7 ms, child_process 3.2–3.8, worker_threads 2.7–3.0, v8 1.3).
+ * Each `require` of them in the CommonJS bundle becomes a proxy whose first property read requires the module;
+ * esbuild's code only reads properties of them (`(0, import_x.spawn)(…)`). Not for the ESM bundle (Deno).
+ */
+const LAZY_BUILTINS = ["node:child_process", "node:fs/promises", "node:v8", "node:worker_threads"];
+
+/**
  * Requires of dependencies that a start does not need, made lazy in the bundle (issue 11: memory and start-up).
  * MQTT.js builds its table of transports on the first connect and requires every one of them: WebSocket (the
  * `ws` package: http, https, zlib, crypto) and TLS (node:tls, which initialises OpenSSL's tables). An agent on
@@ -232,8 +241,23 @@ async function bundle({ format, outfile }) {
   if (esm && !text.startsWith("#!")) text = `#!/usr/bin/env node\n${text}`;
   // The executable compiles the CommonJS bundle inside a function (agent/native/sea_main.ts): no `#!` line there.
   if (!esm && text.startsWith("#!")) text = `//${text.slice(2)}`;
+  if (!esm) text = lazyBuiltins(text);
   writeFileSync(outfile, text);
   if (esm) chmodSync(outfile, 0o755);
+}
+
+/** Applies {@link LAZY_BUILTINS} to the CommonJS bundle's text. */
+function lazyBuiltins(text) {
+  const helper = `var __idemLazyBuiltin = (id) => { let m; const load = () => (m ??= require(id)); return new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, key) => { const d = Object.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true }; } }); };\n`;
+  let count = 0;
+  const pattern = new RegExp(`require\\("(${LAZY_BUILTINS.join("|")})"\\)`, "g");
+  const replaced = text.replace(pattern, (_, id) => {
+    count++;
+    return `__idemLazyBuiltin("${id}")`;
+  });
+  if (count === 0) throw new Error("LAZY_BUILTINS: no require of them found in the bundle; update build.mjs");
+  const at = replaced.startsWith("//") ? replaced.indexOf("\n") + 1 : 0;
+  return replaced.slice(0, at) + helper + replaced.slice(at);
 }
 
 /** Swaps lmdb's addon loader for agent/native/lmdb_addon.ts and defers lmdb's start to the first open(). */

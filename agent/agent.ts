@@ -278,8 +278,9 @@ export async function startAgent(
     },
   });
   // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why. Its
-  // addon is loaded here, while the broker answers the connect just sent (≈ 20 ms of a start, overlapped).
-  log.info("process-spawn", spawnMethod());
+  // addon is loaded once the connect is on the wire (MQTT.js opens the socket a tick later), while the broker
+  // answers (≈ 5 ms of a start, overlapped; a plan that comes first loads it itself).
+  setImmediate(() => log.info("process-spawn", spawnMethod()));
   outbox.attach(transport);
 
   return {
