@@ -11,6 +11,7 @@ import { takeJournal } from "./journal/take.ts";
 import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
+import { preparePlanCheck } from "./murano/validate.ts";
 import { QuietTrim, trimNow } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
 import { releaseExecutablePages, releaseStartPages } from "./native/start_pages.ts";
@@ -277,10 +278,13 @@ export async function startAgent(
       });
     },
   });
-  // How scripts will be started (native/posix_spawn.ts), said once: the cheap way, or the fallback and why. Its
-  // addon is loaded once the connect is on the wire (MQTT.js opens the socket a tick later), while the broker
-  // answers (≈ 5 ms of a start, overlapped; a plan that comes first loads it itself).
-  setImmediate(() => log.info("process-spawn", spawnMethod()));
+  // While the broker answers the connect (MQTT.js opens the socket a tick later), what the first plan would
+  // otherwise wait for: the process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms) and
+  // the plan schema's checker (≈ 7 ms). A plan that comes first does either itself.
+  setImmediate(() => {
+    log.info("process-spawn", spawnMethod());
+    preparePlanCheck();
+  });
   outbox.attach(transport);
 
   return {

@@ -47,13 +47,22 @@ export function validatePlan(plan: unknown): Plan {
 /** The Plan schema compiled once, at the first plan (12× faster than `Value.Check` per plan, issue 11). */
 let checkPlan: ((value: unknown) => boolean) | undefined;
 
-/** True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). */
-export function isPlan(value: unknown): value is Plan {
+/**
+ * Compiles the Plan schema now if it is not yet (TypeBox generates its checker's code: ≈ 7 ms, no code cache can
+ * hold it): the agent calls it while the broker answers its connect, so that a plan queued for the start does not
+ * wait for it (issue 11, launch).
+ */
+export function preparePlanCheck(): (value: unknown) => boolean {
   if (checkPlan === undefined) {
     const compiled = Compile(Plan);
     checkPlan = (candidate) => compiled.Check(candidate);
   }
-  return checkPlan(value);
+  return checkPlan;
+}
+
+/** True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). */
+export function isPlan(value: unknown): value is Plan {
+  return preparePlanCheck()(value);
 }
 
 /** The plan as {@link Plan} once the rules above passed; the schema's own words if they missed something. */
