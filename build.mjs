@@ -249,11 +249,13 @@ async function bundle({ format, outfile }) {
 /** Applies {@link LAZY_BUILTINS} to the CommonJS bundle's text. */
 function lazyBuiltins(text) {
   const helper = `var __idemLazyBuiltin = (id) => { let m; const load = () => (m ??= require(id)); return new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, key) => { const d = Object.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true }; } }); };\n`;
+  // Only esbuild's own form (`import_x = require("node:x")`): never text inside a string (the Body worker's
+  // watchdog is code eval'd in a thread of its own, where the helper does not exist).
   let count = 0;
-  const pattern = new RegExp(`require\\("(${LAZY_BUILTINS.join("|")})"\\)`, "g");
-  const replaced = text.replace(pattern, (_, id) => {
+  const pattern = new RegExp(`(\\bimport_[\\w$]+ = )require\\("(${LAZY_BUILTINS.join("|")})"\\)`, "g");
+  const replaced = text.replace(pattern, (_, assign, id) => {
     count++;
-    return `__idemLazyBuiltin("${id}")`;
+    return `${assign}__idemLazyBuiltin("${id}")`;
   });
   if (count === 0) throw new Error("LAZY_BUILTINS: no require of them found in the bundle; update build.mjs");
   const at = replaced.startsWith("//") ? replaced.indexOf("\n") + 1 : 0;

@@ -143,6 +143,7 @@ export async function startAgent(
   let superseded: Supersession | undefined;
   // This process lost a session the way a takeover does: a same-generation Last Will may be a live rival's.
   let takenOver = false;
+  let stopping = false;
   // glibc's free memory back to the system once quiet (native/malloc_trim.ts); the first time, the executable's
   // pages too (native/start_pages.ts).
   const trim = new QuietTrim(() => {
@@ -282,14 +283,21 @@ export async function startAgent(
   // otherwise wait for: the process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms) and
   // the plan schema's checker (≈ 7 ms). A plan that comes first does either itself.
   setImmediate(() => {
-    log.info("process-spawn", spawnMethod());
-    preparePlanCheck();
+    if (stopping) return;
+    try {
+      log.info("process-spawn", spawnMethod());
+      preparePlanCheck();
+    } catch (error) {
+      // Only a head start: a plan does either again when it needs it, and says what fails then.
+      log.debug("warm-up-failed", { message: error instanceof Error ? error.message : String(error) });
+    }
   });
   outbox.attach(transport);
 
   return {
     ctx,
     async stop() {
+      stopping = true;
       const live = transport as Transport;
       log.info("stopping", { running: runner?.busy ?? 0, graceSeconds: config.drainGraceSeconds });
       live.pause();

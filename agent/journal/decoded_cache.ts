@@ -20,8 +20,8 @@ export interface DecodedReads<K extends Key, V> {
   get(key: K): V | undefined;
 }
 
-/** Stored bytes kept per database, at most. */
-const MAX_BYTES = 2 * 1024 * 1024;
+/** Stored bytes kept per database, at most: a plan's working set is a few KB; this holds hundreds of them. */
+const MAX_BYTES = 512 * 1024;
 /** A value stored in more bytes than this is decoded on every read, never kept. */
 const MAX_VALUE_BYTES = 64 * 1024;
 

@@ -133,8 +133,12 @@ export type MadeEntry = { kind: "file" | "link" | "dir"; path: string };
  * own rights, and a tree of the scripts' user is never touched by path (removeAsOwner).
  */
 export function removeMadeTree(path: string, made: readonly MadeEntry[]): boolean {
+  // As many calls as the walk would make at once at most: a bigger tree is the walk's (and rm -rf's).
+  if (made.length > SYNC_REMOVAL_ENTRIES) return false;
   try {
     if (!lstatSync(path).isDirectory()) return false;
+    // A folder is checked once; a process the script left could swap it after that, but it runs with the agent's
+    // own rights (no runAs here): it gains nothing it did not have.
     const checked = new Set<string>([path]);
     for (let i = made.length - 1; i >= 0; i--) {
       const entry = made[i] as MadeEntry;

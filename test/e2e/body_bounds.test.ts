@@ -2,13 +2,17 @@
  * Bounded evaluation (SPEC 6) end to end, with a real broker and the agent from its sources: a Body that
  * computes forever never holds up the agent (plans are acknowledged and, with concurrency 2, answered meanwhile),
  * its Timeout answers it 101, and a Body beyond `bodyMemoryMB` is code 1 MemoryError while the same agent
- * process goes on serving. A Body bounded by construction (agent/python/check/bounded.ts) is evaluated by the
+ * process goes on serving — from the sources and in the single executable (its Body worker's watchdog, a thread
+ * of code eval'd from a string, is what enforces the limit). A Body bounded by construction (agent/python/check/bounded.ts) is evaluated by the
  * agent itself: no worker process exists while its script runs; a Body with a loop gets one.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { BODY_WORKER_ARG } from "../../agent/python/worker/worker_protocol.ts";
+import { EXECUTABLE, ensureBuilt } from "../build/runtimes.ts";
+import { isAlive, waitForDeath } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 
@@ -111,31 +115,80 @@ test("a Body computing forever holds up nothing: plans are acknowledged and answ
   assert.equal(agent.exited, undefined);
 });
 
-test("a Body beyond bodyMemoryMB is code 1 MemoryError and the same agent runs the next plan", {
-  timeout: 120_000,
+for (const runtime of ["sources", "executable"] as const) {
+  test(`a Body beyond bodyMemoryMB is code 1 MemoryError and the same agent runs the next plan (${runtime})`, {
+    timeout: 120_000,
+  }, async (t) => {
+    if (runtime === "executable") ensureBuilt({ executable: true });
+    const scene = await openScene(t, `body-memory-${runtime}`);
+    const config = join(scene.root, "agent.json");
+    writeFileSync(config, JSON.stringify({ bodyMemoryMB: 64 }));
+    const agent = await scene.startAgent({
+      extraArgs: ["--config", config],
+      ...(runtime === "executable" ? { command: [EXECUTABLE] } : {}),
+    });
+
+    const hungry = applicationPlan({
+      effects: scene.effects,
+      tag: "hungry",
+      body: "y = [[0]*10**7 for i in range(1000)]",
+    });
+    await scene.engine.send(hungry);
+    const failed = await scene.engine.waitForResult(hungry.ID, 60_000);
+    assert.equal(failed.ErrorCode, 1, JSON.stringify(failed));
+    assert.deepEqual(failed.Body, {
+      Message: "MemoryError: the Body needed more memory than its limit of 64 MB (bodyMemoryMB)",
+      AdditionalInfo: null,
+    });
+
+    const next = applicationPlan({ effects: scene.effects, tag: "next" });
+    await scene.engine.send(next);
+    const ran = await scene.engine.waitForResult(next.ID, 30_000);
+    assert.equal(ran.ErrorCode, 0, JSON.stringify(ran));
+    assert.match(String(ran.Body), /^ran \d+ next payload$/);
+    assert.equal(agent.exited, undefined, "the agent survived");
+  });
+}
+
+/** The agent's Body worker (a child whose command line has BODY_WORKER_ARG), once one is up; undefined if none. */
+function bodyWorkerOf(agentPid: number): number | undefined {
+  for (const task of readdirSync(`/proc/${agentPid}/task`)) {
+    for (const child of readFileSync(`/proc/${agentPid}/task/${task}/children`, "utf8").split(" ")) {
+      if (child === "") continue;
+      try {
+        if (readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes(BODY_WORKER_ARG))
+          return Number(child);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+test("(executable) a Body worker computing forever ends by itself when its agent is killed -9 (its watchdog)", {
+  timeout: 60_000,
 }, async (t) => {
-  const scene = await openScene(t, "body-memory");
-  const config = join(scene.root, "agent.json");
-  writeFileSync(config, JSON.stringify({ bodyMemoryMB: 64 }));
-  const agent = await scene.startAgent({ extraArgs: ["--config", config] });
-
-  const hungry = applicationPlan({
+  ensureBuilt({ executable: true });
+  const scene = await openScene(t, "body-watchdog");
+  const agent = await scene.startAgent({ command: [EXECUTABLE] });
+  const forever = applicationPlan({
     effects: scene.effects,
-    tag: "hungry",
-    body: "y = [[0]*10**7 for i in range(1000)]",
+    tag: "forever",
+    body: "n = 0\nfor i in range(10**15):\n  n += 1\nreturn n",
   });
-  await scene.engine.send(hungry);
-  const failed = await scene.engine.waitForResult(hungry.ID, 60_000);
-  assert.equal(failed.ErrorCode, 1, JSON.stringify(failed));
-  assert.deepEqual(failed.Body, {
-    Message: "MemoryError: the Body needed more memory than its limit of 64 MB (bodyMemoryMB)",
-    AdditionalInfo: null,
+  await scene.engine.send(forever);
+  await agent.waitForLog(/\bevent=start\b/);
+  // The worker is spawned for the Body right after the start is logged: observed, not waited for blindly.
+  let worker: number | undefined;
+  const deadline = Date.now() + 10_000;
+  while ((worker = bodyWorkerOf(agent.pid)) === undefined && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(worker !== undefined, "no Body worker came up for a Body with a loop");
+  const pid = worker;
+  t.after(() => {
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
   });
-
-  const next = applicationPlan({ effects: scene.effects, tag: "next" });
-  await scene.engine.send(next);
-  const ran = await scene.engine.waitForResult(next.ID, 30_000);
-  assert.equal(ran.ErrorCode, 0, JSON.stringify(ran));
-  assert.match(String(ran.Body), /^ran \d+ next payload$/);
-  assert.equal(agent.exited, undefined, "the agent survived");
+  await agent.kill9();
+  assert.ok(await waitForDeath(pid, 5_000), "the Body worker outlived its agent");
 });
