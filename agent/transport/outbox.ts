@@ -120,7 +120,11 @@ export class Outbox {
     return count;
   }
 
-  /** Resolves when nothing handed to MQTT.js is waiting for an acknowledgement, or after `timeoutMs`. */
+  /**
+   * Resolves when nothing handed to MQTT.js is waiting for its acknowledgement or its removal commit, or after
+   * `timeoutMs`. Meanwhile the removals go out at once instead of riding in a later commit (a deferred write waits
+   * up to 1 s: a stop took a second longer than its work).
+   */
   settle(timeoutMs: number): Promise<void> {
     if (this.#inflight.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -129,7 +133,13 @@ export class Outbox {
         clearTimeout(timer);
         resolve();
       });
+      this.#hurry();
     });
+  }
+
+  /** Commits the deferred removals now (an empty commit takes them along: journal.ts `commit`). */
+  #hurry(): void {
+    this.#journal.commit(() => {}).catch(() => {}); // a failure is the removal's own to report
   }
 
   #busy(seq: number): boolean {
@@ -184,6 +194,7 @@ export class Outbox {
           this.#done(seq);
         },
       );
+      if (this.#idle.length > 0) this.#hurry();
       if (this.#suspects.size > 0) this.flush();
       return;
     }
