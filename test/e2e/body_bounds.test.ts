@@ -180,10 +180,12 @@ test("(executable) a Body worker computing forever ends by itself when its agent
   await scene.engine.send(forever);
   await agent.waitForLog(/\bevent=start\b/);
   // The worker is spawned for the Body right after the start is logged: observed, not waited for blindly.
-  let worker: number | undefined;
   const deadline = Date.now() + 10_000;
-  while ((worker = bodyWorkerOf(agent.pid)) === undefined && Date.now() < deadline)
+  let worker = bodyWorkerOf(agent.pid);
+  while (worker === undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
+    worker = bodyWorkerOf(agent.pid);
+  }
   assert.ok(worker !== undefined, "no Body worker came up for a Body with a loop");
   const pid = worker;
   t.after(() => {
