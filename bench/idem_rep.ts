@@ -21,10 +21,10 @@
  * Every result must be `Idem.Decision` run with ErrorCode 0 (else it throws). The 5 s and 2 s waits are when the
  * RSS is read (as engine.py reads it), not synchronisation.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BODY_WORKER_ARG } from "../agent/python/worker/worker_protocol.ts";
 import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
+import { childrenOf } from "../test/helpers/proc_children.ts";
 import { benchPlan, Driver } from "./idem_driver.ts";
 import { cpuMs, pct, rssKb, rssSplitKb } from "./lab.ts";
 import { evictFromPageCache } from "./page_cache.ts";
@@ -47,21 +47,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long the idle worker may take to end after its 30 s. */
 const WORKER_END_MS = 45_000;
 
-/** The agent's Body worker processes (children whose command line has `__idem-body-worker`), if any are up. */
+/** The agent's Body worker processes (children whose arguments include BODY_WORKER_ARG), if any are up. */
 function workers(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(BODY_WORKER_ARG))
-        found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return childrenOf(pid)
+    .filter((child) => child.argv.includes(BODY_WORKER_ARG))
+    .map((child) => child.pid);
 }
 
 /** Runs the rep; the agent is stopped (SIGTERM, then SIGKILL) whatever happens. */

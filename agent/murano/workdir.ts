@@ -112,7 +112,7 @@ export async function createWorkDir(
       if ("Type" in file) made = undefined;
       promise = storeFile(path, id, file, { signal, env: options.env, owner });
       stored.set(id, promise);
-      made?.push({ kind: "file", path: join(path, id) });
+      made?.push({ folder: false, path: join(path, id) });
     }
     return promise;
   };
@@ -127,7 +127,7 @@ export async function createWorkDir(
     }
     if (!exists(link)) {
       symlinkSync(relative(linkFolder, target), link);
-      made?.push({ kind: "link", path: link });
+      made?.push({ folder: false, path: link });
     }
     return link;
   };
@@ -137,7 +137,7 @@ export async function createWorkDir(
   const placeAll = async (name: string, script: PlanScript, signal?: AbortSignal): Promise<PlacedScript> => {
     const folder = join(path, name);
     mkdirSync(folder, owner ? { mode: 0o700 } : {});
-    made?.push({ kind: "dir", path: folder });
+    made?.push({ folder: true, path: folder });
     try {
       for (const entry of script.Files ?? []) {
         if (typeof entry === "string") {

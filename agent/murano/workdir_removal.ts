@@ -120,8 +120,11 @@ export async function removeAsOwner(
   return lstatSync(path, { throwIfNoEntry: false }) === undefined;
 }
 
-/** What a work directory was made of, in the order it was made (workdir.ts records it when the agent owns it all). */
-export type MadeEntry = { kind: "file" | "link" | "dir"; path: string };
+/**
+ * One entry of a work directory, in the order it was made (workdir.ts records them when the agent owns it all): a
+ * folder (rmdir) or anything else, a file or a link (unlink).
+ */
+export type MadeEntry = { folder: boolean; path: string };
 
 /**
  * Removes a work directory whose every entry the agent made and knows (`made`, in making order; `path` itself
@@ -147,7 +150,7 @@ export function removeMadeTree(path: string, made: readonly MadeEntry[]): boolea
         if (!lstatSync(parent).isDirectory()) return false;
         checked.add(parent);
       }
-      if (entry.kind === "dir") rmdirSync(entry.path);
+      if (entry.folder) rmdirSync(entry.path);
       else unlinkSync(entry.path);
     }
     rmdirSync(path);

@@ -2,10 +2,11 @@
  * Gives back pages of the single executable that the agent no longer uses, so that they leave its RSS (issue 11,
  * idle RSS; docs/benchmarks.md "Session 7"):
  *
- * - {@link releaseStartPages}, the first time the agent has gone quiet: the SEA blob (the agent's bundle as source, its V8 code cache, the
- *   addons — agent/native/sea_main.ts, addon.ts), read whole by the start and never again: 5.5 MB.
- * - {@link releaseExecutablePages}, 2.5 s after that: Node's code and constants (the
- *   executable's read-only segments) as far as they are resident, most of them touched only by the start (Node's
+ * - {@link releaseStartPages}, the first time the agent has gone quiet: the SEA blob (the agent's bundle as
+ *   source, its V8 code cache, the addons — agent/native/sea_main.ts, addon.ts), read whole by the start and never
+ *   again: 5.5 MB.
+ * - {@link releaseExecutablePages}, 2.5 s after that: Node's code and constants (the executable's read-only
+ *   segments) as far as they are resident, most of them touched only by the start (Node's
  *   bootstrap, its built-in modules' sources, ICU and V8's start-up data): the agent's next plan faults the
  *   pages it uses back in (minor faults, from the page cache), the rest stays out: ≈ 17 MB.
  *

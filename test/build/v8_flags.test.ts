@@ -15,14 +15,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { compile } from "../../agent/python/mod.ts";
-import { BODY_WORKER_ARG } from "../../agent/python/worker/worker_protocol.ts";
 import { type MuranoPlan, randomId } from "../helpers/plans.ts";
+import { bodyWorkerOf } from "../helpers/proc_children.ts";
 import { openScene } from "../helpers/scene.ts";
 import { BUNDLE, EXECUTABLE, ensureBuilt, REPO_ROOT } from "./runtimes.ts";
 
@@ -51,18 +50,6 @@ function compilers(values: Set<string>): string[] {
     assert.ok(on || values.has(`--no-${name}`), `V8 printed no value for --${name}`);
     return on ? `--${name}` : `--no-${name}`;
   });
-}
-
-/** The command line (arguments) of the agent's Body worker, a child whose arguments include BODY_WORKER_ARG. */
-function workerArgs(agentPid: number): string[] {
-  const children = readdirSync(`/proc/${agentPid}/task`).flatMap((task) =>
-    readFileSync(`/proc/${agentPid}/task/${task}/children`, "utf8").split(" ").filter(Boolean),
-  );
-  for (const child of children) {
-    const args = readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").slice(1, -1);
-    if (args.includes(BODY_WORKER_ARG)) return args;
-  }
-  throw new Error(`The agent (PID ${agentPid}) has no Body worker among its children ${children.join(", ")}`);
 }
 
 /**
@@ -125,7 +112,9 @@ test("the executable's agent runs with V8_FLAGS; its Body worker with V8's compi
   assert.equal(result.ErrorCode, 0, JSON.stringify(result));
   assert.equal(result.Body, "fetched3");
   // The worker stays up, idle, for 30 s after its Body (worker_process.ts IDLE_MS): ask V8 what its flags give.
-  const args = workerArgs(running.pid);
+  const child = bodyWorkerOf(running.pid);
+  assert.ok(child, `the agent (PID ${running.pid}) has no Body worker among its children`);
+  const args = child.argv.slice(1);
   const options = args.find((arg) => arg.startsWith("--node-options="));
   assert.ok(options, `the worker's command line has no --node-options: ${args.join(" ")}`);
   const worker = flagValues(EXECUTABLE, [`${options} --print-flag-values`, "--version"]);

@@ -7,30 +7,19 @@
  * agent itself: no worker process exists while its script runs; a Body with a loop gets one.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BODY_WORKER_ARG } from "../../agent/python/worker/worker_protocol.ts";
 import { EXECUTABLE, ensureBuilt } from "../build/runtimes.ts";
 import { isAlive, waitForDeath } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
+import { bodyWorkerOf, childrenOf } from "../helpers/proc_children.ts";
 import { openScene } from "../helpers/scene.ts";
 
 const FOREVER = "for x in range(10**12):\n  pass";
 
-/** The command lines of a process's children (all its threads'). */
-function childCommands(pid: number): string[] {
-  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean),
-  );
-  return children.flatMap((child) => {
-    try {
-      return [readFileSync(`/proc/${child}/cmdline`, "utf8").replaceAll("\0", " ")];
-    } catch {
-      return []; // ended meanwhile
-    }
-  });
-}
+/** The command lines of a process's children, space-joined. */
+const childCommands = (pid: number): string[] => childrenOf(pid).map((child) => child.argv.join(" "));
 
 async function untilStarted(effects: string, tag: string): Promise<void> {
   const started = () => existsSync(effects) && readFileSync(effects, "utf8").includes(` ${tag}\n`);
@@ -150,22 +139,6 @@ for (const runtime of ["sources", "executable"] as const) {
   });
 }
 
-/** The agent's Body worker (a child whose command line has BODY_WORKER_ARG), once one is up; undefined if none. */
-function bodyWorkerOf(agentPid: number): number | undefined {
-  for (const task of readdirSync(`/proc/${agentPid}/task`)) {
-    for (const child of readFileSync(`/proc/${agentPid}/task/${task}/children`, "utf8").split(" ")) {
-      if (child === "") continue;
-      try {
-        if (readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes(BODY_WORKER_ARG))
-          return Number(child);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  return undefined;
-}
-
 test("(executable) a Body worker computing forever ends by itself when its agent is killed -9 (its watchdog)", {
   timeout: 60_000,
 }, async (t) => {
@@ -181,10 +154,10 @@ test("(executable) a Body worker computing forever ends by itself when its agent
   await agent.waitForLog(/\bevent=start\b/);
   // The worker is spawned for the Body right after the start is logged: observed, not waited for blindly.
   const deadline = Date.now() + 10_000;
-  let worker = bodyWorkerOf(agent.pid);
+  let worker = bodyWorkerOf(agent.pid)?.pid;
   while (worker === undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    worker = bodyWorkerOf(agent.pid);
+    worker = bodyWorkerOf(agent.pid)?.pid;
   }
   assert.ok(worker !== undefined, "no Body worker came up for a Body with a loop");
   const pid = worker;

@@ -80,9 +80,9 @@ async function placedWorkDir(name: string) {
   });
   await workDir.placeScript("run", { EntryPoint: "f1", Files: [] });
   const made = [
-    { kind: "file" as const, path: join(workDir.path, "f1") },
-    { kind: "dir" as const, path: join(workDir.path, "run") },
-    { kind: "link" as const, path: join(workDir.path, "run", "run.sh") },
+    { folder: false, path: join(workDir.path, "f1") },
+    { folder: true, path: join(workDir.path, "run") },
+    { folder: false, path: join(workDir.path, "run", "run.sh") },
   ];
   return { workDir, made };
 }
