@@ -6,7 +6,8 @@
  * profile of 600 plans). A read here still asks LMDB for the stored bytes — in the caller's transaction or the
  * current read snapshot, exactly as `Database.get` does — and decodes only when they differ from the bytes of the
  * cached value: no invalidation rule to keep, a write (committed, aborted or in the current transaction) changes
- * the bytes, and what a read returns is always what `get` would decode.
+ * the bytes, and what a read returns is what `get` would decode — or, after {@link DecodedCache.remember}, the
+ * writer's own object, the same for the plain data the journal holds.
  *
  * A write tells the cache what it put ({@link DecodedCache.remember}): the read after a commit is then a hit too.
  * The values are shared between readers, so they are deep-frozen: a caller that changes one throws a TypeError

@@ -50,6 +50,11 @@ export interface SeenEntry {
   ranAs?: string;
 }
 
+/**
+ * The writes of one commit (`commits.ts`). A record, queue entry or plan ID put is kept as the decoded form of
+ * what was stored (`decoded_cache.ts`): it and everything nested in it become deep-frozen; build a new value to
+ * change one, as `record.ts` does.
+ */
 export interface JournalWriter {
   putRecord(record: JournalRecord): void;
   removeRecord(key: string): void;

@@ -251,10 +251,17 @@ export class Journal {
     }
   }
 
+  /**
+   * Commits the deferred writes now, if any ({@link defer}); resolves at once when there are none. Each deferred
+   * write's own promise says whether it became durable; this one never rejects.
+   */
+  async commitDeferred(): Promise<void> {
+    if (this.#commits.deferring) await this.commit(() => {}).catch(() => {});
+  }
+
   /** Commits what is deferred (best effort: it need not be durable), then closes the environment. */
   async close(): Promise<void> {
-    const pending = this.#commits.deferring ? this.commit(() => {}).catch(() => {}) : undefined;
-    await pending;
+    await this.commitDeferred();
     await this.#tables.root.close();
   }
 }

@@ -127,8 +127,8 @@ export async function removeAsOwner(
 export type MadeEntry = { folder: boolean; path: string };
 
 /**
- * Removes a work directory whose every entry the agent made and knows (`made`, in making order; `path` itself
- * last) with one unlink or rmdir each — 5 calls for a one-file script instead of ~19 for the walk — when it is
+ * Removes a work directory whose every entry the agent made and knows (`made`, in making order; then `path`
+ * itself) with one unlink or rmdir each — 5 calls for a one-file script instead of ~19 for the walk — when it is
  * still exactly that tree. True when `path` is gone. False as soon as it is not (a script added, removed or
  * replaced something: an rmdir finds the folder not empty, an unlink finds a folder): what is left is for
  * {@link removeWorkDir}. A folder is checked to be a folder (not a link a script put in its place) before

@@ -1,7 +1,8 @@
 /**
  * The outbox publisher: every reply is first committed to the journal's outbox, then published QoS 1; the
  * entry leaves the outbox only when the broker acknowledges it (its removal is a deferred write: it rides in the
- * journal's next commit, without an fsync of its own; a crash before that re-sends the reply). `flush()` runs after each commit and after
+ * journal's next commit, without an fsync of its own — at once while {@link Outbox.settle} waits; a crash before
+ * that re-sends the reply). `flush()` runs after each commit and after
  * every (re)connect; entries already handed to MQTT.js are not handed over twice.
  *
  * No entry blocks the outbox (SPEC 2). A reply the broker will not take shows up as a refusal
@@ -128,18 +129,23 @@ export class Outbox {
   settle(timeoutMs: number): Promise<void> {
     if (this.#inflight.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idle.push(() => {
+      const settled = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // A settle that gives up is no longer waiting: the removals go back to riding in later commits.
+      const timer = setTimeout(() => {
+        this.#idle = this.#idle.filter((waiting) => waiting !== settled);
+        resolve();
+      }, timeoutMs);
+      this.#idle.push(settled);
       this.#hurry();
     });
   }
 
-  /** Commits the deferred removals now (an empty commit takes them along: journal.ts `commit`). */
+  /** Commits the deferred removals now, while a {@link settle} waits (journal.ts `commitDeferred`). */
   #hurry(): void {
-    this.#journal.commit(() => {}).catch(() => {}); // a failure is the removal's own to report
+    void this.#journal.commitDeferred();
   }
 
   #busy(seq: number): boolean {

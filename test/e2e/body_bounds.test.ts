@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { BODY_WORKER_ARG } from "../../agent/python/worker/worker_protocol.ts";
 import { EXECUTABLE, ensureBuilt } from "../build/runtimes.ts";
 import { isAlive, waitForDeath } from "../helpers/effects.ts";
 import { applicationPlan } from "../helpers/plans.ts";
@@ -36,7 +37,7 @@ test("a bounded Body runs in the agent's process; a Body with a loop in a worker
   const scene = await openScene(t, "body-inprocess");
   const agent = await scene.startAgent();
   const isWorker = (command: string) =>
-    command.includes("worker_main.ts") || command.includes("__idem-body-worker");
+    command.includes("worker_main.ts") || command.split(" ").includes(BODY_WORKER_ARG);
 
   const bounded = applicationPlan({ effects: scene.effects, tag: "bounded", sleepSeconds: 2 });
   await scene.engine.send(bounded);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { connect, type MqttClient } from "mqtt";
-import { Journal, type OutboxEntry } from "../../agent/journal/journal.ts";
+import { DEFER_MS, Journal, type OutboxEntry } from "../../agent/journal/journal.ts";
 import { resultPayload } from "../../agent/pipeline/reply.ts";
 import { connectTransport } from "../../agent/transport/mqtt.ts";
 import { Outbox } from "../../agent/transport/outbox.ts";
@@ -318,4 +318,19 @@ test("(MQTT 5) a reply refused on its topic and on the default topic is dropped 
   assert.ok(rig.lines.some((line) => line.includes("level=error event=reply-dropped")));
   assert.equal(rig.received.filter((r) => r.result.SourceID === "doomed").length, 0);
   await assertOutboxEmpty(rig);
+});
+
+test("settle() waits for the acknowledgements and has the removals committed at once, not DEFER_MS later", {
+  timeout: 30_000,
+}, async (t) => {
+  const good = healthy("settle");
+  const rig = await openRig(t, { protocol: 4, entries: good });
+  await rig.arrived(ids(good));
+  // Shorter than the deferred removals' own wait: only a settle that commits them finds the outbox empty.
+  await rig.outbox.settle(DEFER_MS / 2);
+  assert.deepEqual(
+    rig.journal.outbox().map((entry) => entry.seq),
+    [],
+    "the acknowledged replies' removals are committed by the settle itself",
+  );
 });
