@@ -4,9 +4,15 @@
  * that cannot become durable rejects with {@link JournalUnavailable} (the environment's fault, SPEC 5.4); whatever
  * the write callback throws is rethrown as it is.
  *
- * Commits issued in the same event-loop turn share one LMDB write batch, so one fsync (lmdb-js batches them;
- * measured: two `commit()`s in one turn, or one turn and a few microtasks apart, make one `fdatasync`). Each is
- * still its own child transaction: one that throws leaves the others' writes alone.
+ * Commits issued in the same event-loop turn make one batch, committed when the turn ends (`setImmediate`) in one
+ * synchronous LMDB write transaction on the event loop's thread, so one fsync; each is still its own child
+ * transaction: one that throws leaves the others' writes alone. Not lmdb-js's asynchronous transactions: each of
+ * those hands the batch to lmdb's write thread, which calls back into the event loop to run the callbacks, then
+ * commits and signals back — three thread wake-ups per commit, measured at 2.1 ms per awaited commit against
+ * 0.9 ms for the same commit made synchronously, and in the agent 5 ms from issue to durable against 2.4 ms
+ * (docs/benchmarks.md, "Session 9"). The price: the event loop waits for each batch's fsync (0.3–3 ms measured),
+ * and a disk that stops answering stops the agent's event loop with it (docs/reliability.md, "What waits for an
+ * fsync").
  *
  * Writes that no guarantee needs durable at once (a script's process group, an acknowledged reply's removal) go
  * through {@link Commits.defer}: they ride in the next commit's batch, whoever issues it, and cost no fsync of
@@ -43,8 +49,8 @@ export interface Tables {
   };
 }
 
-/** A write waiting for the next commit ({@link Commits.defer}). */
-interface Deferred {
+/** A write waiting for this turn's batch ({@link Commits.commit}) or for the next commit ({@link Commits.defer}). */
+interface Pending {
   write: (tx: JournalWriter) => void;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -56,7 +62,9 @@ export class Commits {
   readonly #path: string;
   #queueSeq: number;
   #outboxSeq: number;
-  #deferred: Deferred[] = [];
+  #deferred: Pending[] = [];
+  /** The writes of this turn's batch, committed together at its end. */
+  #batch: Pending[] = [];
   #deferTimer: ReturnType<typeof setTimeout> | undefined;
   /** What every write callback gets: one object for the journal's life (it holds no state of a transaction). */
   readonly #writer: JournalWriter;
@@ -160,26 +168,51 @@ export class Commits {
     };
   }
 
-  async #transact(write: (tx: JournalWriter) => void): Promise<void> {
+  /**
+   * Queues `write` for this turn's batch (committed when the turn ends: `setImmediate`); resolves once the batch is durable, rejects with
+   * what `write` threw (its child transaction aborted, the batch's other writes kept) or, when the batch could not
+   * be committed, with {@link JournalUnavailable}.
+   */
+  #transact(write: (tx: JournalWriter) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ write, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => this.#commitBatch());
+    });
+  }
+
+  /**
+   * Commits the batch in one synchronous write transaction on this thread, each write in a child transaction of
+   * its own (one that throws leaves the others' writes alone), then settles each write's promise. lmdb commits a
+   * synchronous transaction with its fsync before it returns (overlappingSync off): "resolved" means "durable".
+   */
+  #commitBatch(): void {
+    const batch = this.#batch.splice(0);
     const { root, decoded } = this.#tables;
     const tx = this.#writer;
-    // Transaction callbacks run one after another, so sequence numbers taken inside them never clash. A child
-    // transaction, so that a callback that throws leaves nothing behind (a plain one would keep its writes).
-    let thrown: { error: unknown } | undefined;
+    const thrown = new Map<Pending, unknown>();
     try {
-      await root.childTransaction(() => {
-        try {
-          write(tx);
-        } catch (error) {
-          thrown = { error };
-          throw error;
+      root.transactionSync(() => {
+        for (const pending of batch) {
+          try {
+            root.childTransaction(() => pending.write(tx));
+          } catch (error) {
+            thrown.set(pending, error);
+          }
         }
       });
     } catch (error) {
-      if (thrown) throw thrown.error;
       // Nothing decoded while this batch was being written outlives it (the bytes would tell, but cheaply sure).
       for (const cache of Object.values(decoded)) cache.clear();
-      throw await commitFailure(error, this.#path);
+      const failure = commitFailure(error, this.#path);
+      for (const pending of batch) {
+        if (thrown.has(pending)) pending.reject(thrown.get(pending));
+        else failure.then(pending.reject);
+      }
+      return;
+    }
+    for (const pending of batch) {
+      if (thrown.has(pending)) pending.reject(thrown.get(pending));
+      else pending.resolve();
     }
   }
 }

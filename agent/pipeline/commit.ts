@@ -1,8 +1,8 @@
 /**
  * Commit: one durable journal transaction per decided plan, holding the decision, the record's transition,
  * the queue entry of a run and every reply the decision promises. The transport acknowledges the plan only
- * after this resolves (SPEC 2, ack rule). Commits of several plans issued while one is in flight share one
- * fsync (`journal.ts`); each still resolves only once durable.
+ * after this resolves (SPEC 2, ack rule). Commits of several plans issued in one event-loop turn share one
+ * fsync (`journal/commits.ts`); each still resolves only once durable.
  *
  * A decision rests on the record as read before the policy was asked; if an execution changed it meanwhile
  * (its revision moved), nothing is written and the caller decides again.
