@@ -24,15 +24,14 @@ export interface FinishAt {
 /**
  * Commits `outcome` as queue entry `entry`'s result and answers its plan and waiters; resolves once durable, then
  * emits `finished` and calls `ctx.afterCommit`. `written` is called as soon as the commit is issued (not yet
- * durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`); `whileDurable` runs then
- * too, and is awaited with the commit.
+ * durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`).
  * @throws Error when the key has no record (a bug), after {@link durably}'s retries.
  */
 export async function finishEntry(
   ctx: PipelineContext,
   entry: QueueEntry,
   outcome: ExecutionOutcome,
-  options: FinishAt & { written: () => void; whileDurable?: () => Promise<void> },
+  options: FinishAt & { written: () => void },
 ): Promise<void> {
   const { journal } = ctx;
   let waiters = 0;
@@ -78,8 +77,7 @@ export async function finishEntry(
   // Both become durable together or not at all; a crash before leaves this one `running` (interrupted, as a
   // crash before its result always did) and the next one `accepted`. Its key stays busy until then.
   options.written();
-  // What may overlap the commit's fsync (the work dir's removal): done before the result goes out.
-  await Promise.all([durable, options.whileDurable?.()]);
+  await durable;
   failpoint("after-result-commit");
   ctx.emit({
     Event: "finished",

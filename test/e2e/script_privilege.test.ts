@@ -131,7 +131,9 @@ test("with runAs, a script runs as that user, in a folder it owns (0700) of a wo
     "cd and absolute paths work",
     "work root closed",
   ]);
-  // Emptied with the user's rights (workdir.ts removeAsOwner), then removed: nothing left in the work root.
+  // Emptied with the user's rights (workdir.ts removeAsOwner), then removed, once the result is out and at the
+  // latest on the way out: nothing left in the work root.
+  assert.equal((await agent.stop()).code, 0, agent.tail());
   assert.deepEqual(readdirSync(join(scene.dataDir, "work")), []);
   // Passable, not listable, for the scripts' user; the journal stays the agent's alone.
   const modes = ["", "work", "journal"].map((path) =>

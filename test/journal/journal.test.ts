@@ -117,6 +117,45 @@ describe("journal (a real LMDB directory)", () => {
     await journal.close();
   });
 
+  test("commits issued in one turn share a batch: the one that throws is rejected alone, the others are on disk", async () => {
+    const dir = await dataDir();
+    const journal = Journal.open(dir);
+    const time = new Date().toISOString();
+    const boom = new Error("boom");
+    // Issued in one turn, so committed in one write transaction, each in a child transaction of its own.
+    const settled = await Promise.allSettled([
+      journal.commit((tx) => tx.putRecord(record("before", "accepted", "always", time))),
+      journal.commit((tx) => {
+        tx.putRecord(record("thrown", "accepted", "always", time));
+        throw boom;
+      }),
+      journal.commit((tx) => tx.putRecord(record("after", "accepted", "always", time))),
+    ]);
+    assert.deepEqual(
+      settled.map((outcome) => outcome.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    assert.equal((settled[1] as PromiseRejectedResult).reason, boom, "rejected with what the callback threw");
+    await journal.close();
+    // What the batch kept is on disk: the journal opened again reads it.
+    const reopened = Journal.open(dir);
+    assert.equal(reopened.record("before")?.state, "accepted");
+    assert.equal(reopened.record("after")?.state, "accepted");
+    assert.equal(reopened.record("thrown"), undefined);
+    await reopened.close();
+  });
+
+  test("a commit's writes are readable once it resolves, not before", async () => {
+    const journal = Journal.open(await dataDir());
+    const committed = journal.commit((tx) =>
+      tx.putRecord(record("k1", "accepted", "always", new Date().toISOString())),
+    );
+    assert.equal(journal.record("k1"), undefined, "not written before the turn ends");
+    await committed;
+    assert.equal(journal.record("k1")?.state, "accepted");
+    await journal.close();
+  });
+
   test("retention prunes old finished records, but keeps run-once-ever, queued and recent ones", async () => {
     const journal = Journal.open(await dataDir());
     const old = "2026-01-01T00:00:00.000Z";
