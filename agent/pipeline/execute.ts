@@ -42,7 +42,7 @@ export async function executeEntry(
   entry: QueueEntry,
   hooks: ExecutionHooks,
 ): Promise<void> {
-  const { journal, config, log } = ctx;
+  const { journal, log } = ctx;
   const { steering } = hooks;
   const { signal } = steering;
   failpoint("after-ack");
