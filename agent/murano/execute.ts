@@ -15,7 +15,7 @@
  * knows why. A Body beyond its memory limit is code 1 "MemoryError: …"; a fault of the interpreter itself is
  * code 1 with a Python-style SystemError message, its JavaScript details only in the log. A script exiting 194 or
  * 195 asks for a reboot (`reboot.ts`): the Body stops there and the outcome carries `reboot`. The work dir is
- * removed at the end, whatever happened (by the caller, with `deferRemoval`, while it commits the result).
+ * removed at the end, whatever happened (by the caller with `deferRemoval`, once the result is out).
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
 import { compile, evaluatePlanBody, InternalError, type Program } from "../python/mod.ts";

@@ -39,8 +39,8 @@ export interface ExecuteOptions {
   checked?: boolean;
   /**
    * Called with the work dir's removal instead of awaiting it when the execution ends with an outcome: the caller
-   * runs it while the result's commit is written (pipeline/execute.ts). An execution that throws removes its work
-   * dir before it does.
+   * runs it once the result is out (pipeline/execute.ts). An execution that throws removes its work dir before
+   * it does.
    */
   deferRemoval?: (remove: () => Promise<void>) => void;
 }
