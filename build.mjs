@@ -45,11 +45,14 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  *
  * - `--max-semi-space-size=1`: a young generation of at most 1 MB per semi-space; without it V8 grows it to 16 MB
  *   per semi-space under the allocation of a plan stream, and the agent's RSS with it.
- * - `--no-turbofan --no-maglev --optimize-for-size`: no optimizing compilers (their zones and code, malloc'ed on
- *   V8's threads), V8's memory-saving heuristics: RSS after 500 plans 93–94 MB instead of 125 (anon 29 vs 70 MB),
- *   the agent's CPU per plan unchanged within the noise (its work is spawn, I/O and commits). Not `--lite-mode`
- *   (the same memory): it implies `--jitless`, which removes WebAssembly, and Node's `fetch` parses HTTP in
- *   WebAssembly, so every Downloadable file failed ("WebAssembly is not defined").
+ * - `--no-turbofan --optimize-for-size`: not V8's top-tier compiler (its zones and code, malloc'ed on V8's
+ *   threads), V8's memory-saving heuristics: RSS after 500 plans 93–94 MB instead of 125 (anon 29 vs 70 MB), the
+ *   agent's CPU per plan unchanged within the noise. Maglev, the mid-tier compiler, stays on: since the journal
+ *   commits synchronously (journal/commits.ts) a plan's time is mostly the agent's own JavaScript, and Maglev took
+ *   −20% CPU per plan, +20–30% plans/s and −12% round trip for +15–19 MB anonymous memory, flat over 6,000 plans
+ *   (docs/benchmarks.md, "Session 9"). Not `--lite-mode` (the same memory): it implies `--jitless`, which removes
+ *   WebAssembly, and Node's `fetch` parses HTTP in WebAssembly, so every Downloadable file failed ("WebAssembly
+ *   is not defined").
  * - `--stack-size=1500` (KB; V8's default 984, the main thread's own stack is 8 MB): unoptimized frames are larger,
  *   and without it a Body nested as deep as the compiler allows (`'x'.strip()` chained 1,494 times, `1**1**…`
  *   2,981 deep) ran out of stack in the agent: RecursionError instead of CPython's value. The Body worker runs
@@ -63,7 +66,6 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
 const V8_FLAGS = [
   "--max-semi-space-size=1",
   "--no-turbofan",
-  "--no-maglev",
   "--optimize-for-size",
   "--stack-size=1500",
   "--gc-memory-reducer-start-delay-ms=2000",

@@ -13,7 +13,7 @@
  *   `--v8-flags` and no permission but `--allow-env` (the bundle's modules read IDEM_* settings as they load):
  *   no files, network or processes;
  * - dist/idem (the single executable): the executable itself with BODY_WORKER_ARG. It starts with the V8 flags
- *   built into the executable, which are the agent's (build.mjs `V8_FLAGS`: its optimizing compilers off, to save
+ *   built into the executable, which are the agent's (build.mjs `V8_FLAGS`: TurboFan off, to save
  *   memory); `--node-options="..."` as its first argument (SEA `execArgvExtension: "cli"`) adds the worker's own
  *   (build.mjs `WORKER_V8_FLAGS`: the compilers back, as loops in Bodies need them) and the heap limit. The
  *   executable ignores NODE_OPTIONS.
