@@ -19,14 +19,13 @@
  *
  * Only in the single executable on Linux with libc's functions (libc.ts); elsewhere they do nothing.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { libc } from "./libc.ts";
+import { advise, fileIdentity, type Mapping, mappingsOf, pagesOf } from "./mappings.ts";
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
 const PF_W = 2;
-const MADV_DONTNEED = 4;
-const PAGE = 4096;
 const BLOB_NOTE = "NODE_SEA_BLOB";
 
 interface Segment {
@@ -100,91 +99,20 @@ export function readOnlySegments(exe: string): Array<{ offset: number; size: num
   );
 }
 
-/** One mapping of /proc/self/smaps: its addresses, the file it maps (device, inode, path) and where, and whether
- * any page of it was written. */
-export interface Mapping {
-  from: bigint;
-  to: bigint;
-  offset: number;
-  /** `major:minor` in hex, as maps writes it. */
-  device: string;
-  inode: number;
-  path: string;
-  /** Private_Dirty, Anonymous or Swap pages: dropping them would lose what was written. */
-  written: boolean;
-}
-
-/** The mappings of an smaps text. */
-export function mappingsOf(smaps: string): Mapping[] {
-  const found: Mapping[] = [];
-  let current: Mapping | undefined;
-  for (const line of smaps.split("\n")) {
-    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
-    if (head) {
-      current = {
-        from: BigInt(`0x${head[1]}`),
-        to: BigInt(`0x${head[2]}`),
-        offset: Number.parseInt(head[3] as string, 16),
-        device: head[4] as string,
-        inode: Number(head[5]),
-        path: head[6] ?? "",
-        written: false,
-      };
-      found.push(current);
-      continue;
-    }
-    const field = /^(Private_Dirty|Anonymous|Swap):\s+(\d+) kB/.exec(line);
-    if (field && current && Number(field[2]) > 0) current.written = true;
-  }
-  return found;
-}
-
 function align4(n: number): number {
   return (n + 3) & ~3;
-}
-
-/** The whole pages of the file range `range` that `mapping` maps, or undefined when none. */
-export function pagesOf(
-  mapping: Mapping,
-  range: { offset: number; size: number },
-): { address: bigint; length: bigint } | undefined {
-  const start = BigInt(Math.max(range.offset, mapping.offset));
-  const end = BigInt(Math.min(range.offset + range.size, mapping.offset + Number(mapping.to - mapping.from)));
-  const page = BigInt(PAGE);
-  const base = mapping.from - BigInt(mapping.offset);
-  const first = ((base + start + page - 1n) / page) * page;
-  const last = ((base + end) / page) * page;
-  return last > first ? { address: first, length: last - first } : undefined;
 }
 
 /** This process's executable as the kernel knows it: its mappings are found by device and inode, never by a
  * path that may name another file by now (a rename, a mount over it). */
 const SELF = "/proc/self/exe";
 
-function identity(): { device: string; inode: number } {
-  const stat = statSync(SELF);
-  // Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 (and 20–31); maps writes them in hex.
-  const dev = BigInt(stat.dev);
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return {
-    device: `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`,
-    inode: Number(stat.ino),
-  };
-}
-
 /** The clean mappings of this process's executable (none written, swapped or anonymous). */
 function cleanMappingsOfSelf(): Mapping[] {
-  const self = identity();
+  const self = fileIdentity(SELF);
   return mappingsOf(readFileSync("/proc/self/smaps", "utf8")).filter(
     (m) => m.device === self.device && m.inode === self.inode && !m.written,
   );
-}
-
-function advise(pages: { address: bigint; length: bigint }): bigint {
-  const bound = libc();
-  if ("reason" in bound) return 0n;
-  return bound.functions.madvise(pages.address, pages.length, MADV_DONTNEED) === 0 ? pages.length : 0n;
 }
 
 function inExecutable(): boolean {

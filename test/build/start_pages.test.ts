@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { mappingsOf, pagesOf, readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
+import { mappingsOf, pagesOf } from "../../agent/native/mappings.ts";
+import { readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
 import { connectEngine } from "../helpers/engine.ts";
@@ -137,7 +138,7 @@ test("once quiet, the agent holds little of Node's code and constants, and plans
   }
 });
 
-test("mappingsOf tells a mapping with written pages from a clean one", () => {
+test("mappingsOf tells a mapping with written pages from a clean one, and a shared one from a private one", () => {
   const smaps = [
     "00400000-00746000 r--p 00000000 fe:00 12                       /opt/idem",
     "Rss:                2008 kB",
@@ -151,15 +152,18 @@ test("mappingsOf tells a mapping with written pages from a clean one", () => {
     "Anonymous:             4 kB",
     "7f0000002000-7f0000003000 r-xp 00100000 fe:00 12                       /opt/idem",
     "Swap:                  4 kB",
+    "7f0000004000-7f0000008000 r--s 00000000 fe:00 40                       /data/journal/data.mdb",
+    "Private_Dirty:         0 kB",
   ].join("\n");
   const found = mappingsOf(smaps);
   assert.deepEqual(
-    found.map((m) => [m.offset, m.path, m.written]),
+    found.map((m) => [m.offset, m.path, m.written, m.shared]),
     [
-      [0, "/opt/idem", false],
-      [0x6751000, "/opt/idem", true],
-      [0, "", true],
-      [0x100000, "/opt/idem", true],
+      [0, "/opt/idem", false, false],
+      [0x6751000, "/opt/idem", true, false],
+      [0, "", true, false],
+      [0x100000, "/opt/idem", true, false],
+      [0, "/data/journal/data.mdb", false, true],
     ],
   );
 });

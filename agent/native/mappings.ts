@@ -1,0 +1,89 @@
+/**
+ * The memory mappings of this process as /proc tells them, and `madvise(MADV_DONTNEED)` on some of them: what
+ * `start_pages.ts` (the executable's pages) and `journal_pages.ts` (the journal's memory map) give back with.
+ * Linux only; {@link advise} does nothing without libc's functions (libc.ts).
+ */
+import { statSync } from "node:fs";
+import { libc } from "./libc.ts";
+
+const MADV_DONTNEED = 4;
+const PAGE = 4096;
+
+/** One mapping of /proc/self/smaps: its addresses, the file it maps (device, inode, path) and where, and whether
+ * any page of it was written. */
+export interface Mapping {
+  from: bigint;
+  to: bigint;
+  offset: number;
+  /** `major:minor` in hex, as maps writes it. */
+  device: string;
+  inode: number;
+  path: string;
+  /** Mapped shared (`s` in its permissions): a file's pages, never a private copy of them. */
+  shared: boolean;
+  /** Private_Dirty, Anonymous or Swap pages (smaps only): dropping them would lose what was written. */
+  written: boolean;
+}
+
+/** The mappings of a /proc/PID/smaps (or maps) text. */
+export function mappingsOf(smaps: string): Mapping[] {
+  const found: Mapping[] = [];
+  let current: Mapping | undefined;
+  for (const line of smaps.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      current = {
+        from: BigInt(`0x${head[1]}`),
+        to: BigInt(`0x${head[2]}`),
+        offset: Number.parseInt(head[4] as string, 16),
+        device: head[5] as string,
+        inode: Number(head[6]),
+        path: head[7] ?? "",
+        shared: (head[3] as string)[3] === "s",
+        written: false,
+      };
+      found.push(current);
+      continue;
+    }
+    const field = /^(Private_Dirty|Anonymous|Swap):\s+(\d+) kB/.exec(line);
+    if (field && current && Number(field[2]) > 0) current.written = true;
+  }
+  return found;
+}
+
+/** The whole pages of the file range `range` that `mapping` maps, or undefined when none. */
+export function pagesOf(
+  mapping: Mapping,
+  range: { offset: number; size: number },
+): { address: bigint; length: bigint } | undefined {
+  const start = BigInt(Math.max(range.offset, mapping.offset));
+  const end = BigInt(Math.min(range.offset + range.size, mapping.offset + Number(mapping.to - mapping.from)));
+  const page = BigInt(PAGE);
+  const base = mapping.from - BigInt(mapping.offset);
+  const first = ((base + start + page - 1n) / page) * page;
+  const last = ((base + end) / page) * page;
+  return last > first ? { address: first, length: last - first } : undefined;
+}
+
+/**
+ * The device (`major:minor` in hex, as /proc/PID/maps writes it) and inode of `path` (followed if a link): how a
+ * mapping of that very file is recognised, whatever path names it by now.
+ */
+export function fileIdentity(path: string): { device: string; inode: number } {
+  const stat = statSync(path);
+  // Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 (and 20–31); maps writes them in hex.
+  const dev = BigInt(stat.dev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return {
+    device: `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`,
+    inode: Number(stat.ino),
+  };
+}
+
+/** `madvise(MADV_DONTNEED)` on `pages`; the bytes advised, 0 when it failed or libc's functions are missing. */
+export function advise(pages: { address: bigint; length: bigint }): bigint {
+  const bound = libc();
+  if ("reason" in bound) return 0n;
+  return bound.functions.madvise(pages.address, pages.length, MADV_DONTNEED) === 0 ? pages.length : 0n;
+}
