@@ -185,7 +185,13 @@ export class Commits {
    * its own (one that throws leaves the others' writes alone), then settles each write's promise. lmdb commits a
    * synchronous transaction with its fsync before it returns (overlappingSync off): "resolved" means "durable".
    */
+  /** Commits this turn's batch now rather than when the turn ends (`Journal.close`); nothing when it is empty. */
+  commitPending(): void {
+    this.#commitBatch();
+  }
+
   #commitBatch(): void {
+    if (this.#batch.length === 0) return; // committed early (commitPending)
     const batch = this.#batch.splice(0);
     const { root, decoded } = this.#tables;
     const tx = this.#writer;

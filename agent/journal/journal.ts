@@ -259,9 +259,13 @@ export class Journal {
     if (this.#commits.deferring) await this.commit(() => {}).catch(() => {});
   }
 
-  /** Commits what is deferred (best effort: it need not be durable), then closes the environment. */
+  /**
+   * Commits what is deferred (best effort: it need not be durable) and the batch of this turn's commits, then closes
+   * the environment.
+   */
   async close(): Promise<void> {
     await this.commitDeferred();
+    this.#commits.commitPending();
     await this.#tables.root.close();
   }
 }

@@ -9,8 +9,8 @@ import { libc } from "./libc.ts";
 const MADV_DONTNEED = 4;
 const PAGE = 4096;
 
-/** One mapping of /proc/self/smaps: its addresses, the file it maps (device, inode, path) and where, and whether
- * any page of it was written. */
+/** One mapping of /proc/self/smaps (or maps): its addresses, the file it maps (device, inode, path) and where,
+ * whether it is shared, and whether any page of it was written. */
 export interface Mapping {
   from: bigint;
   to: bigint;

@@ -12,11 +12,12 @@ import { MAX_ATTEMPTS } from "./guard.ts";
 
 /**
  * Runs `commit` until it resolves, logging each retry as `journal-retry` with `step` and the entry's plan and
- * key. @throws what `commit` last threw when it is not the environment's fault and {@link MAX_ATTEMPTS} ran out.
+ * key, and calling `at.onRetry` then. @throws what `commit` last threw when it is not the environment's fault and
+ * {@link MAX_ATTEMPTS} ran out.
  */
 export async function durably(
   ctx: PipelineContext,
-  at: { step: string; entry: QueueEntry },
+  at: { step: string; entry: QueueEntry; onRetry?: () => void },
   commit: () => Promise<void>,
 ): Promise<void> {
   const { step, entry } = at;
@@ -24,7 +25,7 @@ export async function durably(
   await retry(commit, {
     isRetriable: (error) =>
       isEnvironmentFailure(error) || (failureKind(error) === "bug" && ++bugs < MAX_ATTEMPTS),
-    onRetry: (error, attempt, delayMs) =>
+    onRetry: (error, attempt, delayMs) => {
       ctx.log.error("journal-retry", {
         step,
         plan: entry.planId,
@@ -33,6 +34,8 @@ export async function durably(
         retryInMs: delayMs,
         kind: failureKind(error),
         message: describe(error),
-      }),
+      });
+      at.onRetry?.();
+    },
   });
 }

@@ -71,14 +71,23 @@ export async function executeEntry(
   log.info("start", { plan: entry.planId, key: entry.key, attempt });
   const began = performance.now();
   // The work dir's removal, handed over by the execution: right after the result is handed to the broker, at the
-  // latest on the way out (docs/beyond_spec.md, "Work dirs after a run"). MQTT.js writes the result on the next tick: the removal waits
-  // a turn, so that its syscalls (≈ 1 ms, issue 11) are not part of the result's round trip.
+  // latest on the way out (docs/beyond_spec.md, "Work dirs after a run"). MQTT.js writes the result on the next
+  // tick: the removal waits a turn, so that its syscalls (≈ 1 ms, issue 11) are not part of the result's round
+  // trip. Sooner when the result's commit fails (a full disk): what the script left in its folder may be what
+  // fills the disk, and the result waits for that space.
   const removals: Array<() => Promise<void>> = [];
+  let removing = Promise.resolve();
+  const removeWorkDirs = (): Promise<void> => {
+    removing = removing.then(async () => {
+      for (let remove = removals.shift(); remove; remove = removals.shift()) await remove();
+    });
+    return removing;
+  };
   try {
-    await runAndFinish(ctx, entry, hooks, { attempt, began, removals });
+    await runAndFinish(ctx, entry, hooks, { attempt, began, removals, removeWorkDirs });
   } finally {
     if (removals.length > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (let remove = removals.shift(); remove; remove = removals.shift()) await remove();
+    await removeWorkDirs();
   }
 }
 
@@ -91,6 +100,7 @@ async function runAndFinish(
     attempt: number;
     began: number;
     removals: Array<() => Promise<void>>;
+    removeWorkDirs: () => Promise<void>;
   },
 ): Promise<void> {
   const { journal, config, log } = ctx;
@@ -161,6 +171,7 @@ async function runAndFinish(
     time,
     seconds,
     written: hooks.written,
+    onRetry: () => void run.removeWorkDirs(),
   });
 }
 

@@ -24,18 +24,20 @@ export interface FinishAt {
 /**
  * Commits `outcome` as queue entry `entry`'s result and answers its plan and waiters; resolves once durable, then
  * emits `finished` and calls `ctx.afterCommit`. `written` is called as soon as the commit is issued (not yet
- * durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`).
+ * durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`). `onRetry` is called
+ * each time the commit failed and is tried again (the work dir's removal then frees its space: `execute.ts`).
  * @throws Error when the key has no record (a bug), after {@link durably}'s retries.
  */
 export async function finishEntry(
   ctx: PipelineContext,
   entry: QueueEntry,
   outcome: ExecutionOutcome,
-  options: FinishAt & { written: () => void },
+  options: FinishAt & { written: () => void; onRetry?: () => void },
 ): Promise<void> {
   const { journal } = ctx;
   let waiters = 0;
-  const durable = durably(ctx, { step: "finish", entry }, () =>
+  const at = { step: "finish", entry, ...(options.onRetry ? { onRetry: options.onRetry } : {}) };
+  const durable = durably(ctx, at, () =>
     journal.commit((tx) => {
       const current = journal.record(entry.key);
       if (!current)

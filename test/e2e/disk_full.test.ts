@@ -72,7 +72,7 @@ const points: Point[] = [
   {
     name: "before-finish",
     commit: "the result",
-    // The work dir's removal runs alongside the result's commit (pipeline/execute.ts): pages it frees mid-write
+    // When the result's commit fails the work dir's removal starts (pipeline/execute.ts): pages it frees mid-write
     // can cut LMDB's write short (EIO) rather than refuse it (ENOSPC).
     failed: [
       new RegExp(String.raw`\bevent=journal-retry\b.*\bstep=finish\b.*\bkind=environment\b.*${NO_SPACE}`),
@@ -159,3 +159,43 @@ for (const point of points) {
     assert.equal(agent.exited, undefined, "the agent is still running");
   });
 }
+
+test("a script that fills the disk from its own folder: the result's commit fails, the work dir's removal frees the space, the result goes out", {
+  timeout: 60_000,
+  skip: CAN_MOUNT ? false : "mounting a small tmpfs needs root (CI runs as root)",
+}, async (t) => {
+  const scene = await openScene(t, "disk-full-by-script");
+  const disk = await mountSmallDisk(t);
+  const dataDir = join(disk.dir, "data");
+  const agent = await scene.startAgent({ dataDir });
+  // Old pages stay in use, so the result's commit needs new space (as in the cases above).
+  holdJournalSnapshot(t, join(dataDir, "journal"));
+  const fileId = randomUUID();
+  const plan = {
+    FormatVersion: "2.1.0",
+    ID: randomUUID().replaceAll("-", ""),
+    Parameters: { pad: "x".repeat(200_000) },
+    Body: "return fill().stdout + args.pad",
+    Scripts: { fill: { Type: "Application", EntryPoint: fileId, Files: [], Options: {} } },
+    Files: {
+      [fileId]: {
+        Name: "fill.sh",
+        BodyType: "Text",
+        // Writes into its own folder (the work dir) until the disk is full, then ends well.
+        Body: "#!/bin/sh\ndd if=/dev/zero of=fill bs=65536 2>/dev/null\necho filled",
+      },
+    },
+  };
+  const since = agent.mark();
+  await scene.engine.send(plan);
+  // Nothing frees the disk but the agent: the work dir goes once the result's commit has failed.
+  const [result] = await scene.engine.waitForResults(plan.ID, 1, 30_000);
+  assert.equal(result?.ErrorCode, 0, JSON.stringify(result).slice(0, 500));
+  assert.ok(String(result?.Body).startsWith("filledxxx"), String(result?.Body).slice(0, 100));
+  assert.ok(
+    agent.matching(new RegExp(String.raw`\bevent=journal-retry\b.*\bstep=finish\b.*${NO_SPACE}`), since)
+      .length >= 1,
+    `the result's commit found the disk full first\n${agent.tail()}`,
+  );
+  assert.equal(agent.exited, undefined, "the agent is still running");
+});

@@ -145,6 +145,19 @@ describe("journal (a real LMDB directory)", () => {
     await reopened.close();
   });
 
+  test("a commit issued in the turn the journal is closed is made before it closes", async () => {
+    const dir = await dataDir();
+    const journal = Journal.open(dir);
+    const committed = journal.commit((tx) =>
+      tx.putRecord(record("k1", "accepted", "always", new Date().toISOString())),
+    );
+    await journal.close();
+    await committed;
+    const reopened = Journal.open(dir);
+    assert.equal(reopened.record("k1")?.state, "accepted");
+    await reopened.close();
+  });
+
   test("a commit's writes are readable once it resolves, not before", async () => {
     const journal = Journal.open(await dataDir());
     const committed = journal.commit((tx) =>
