@@ -169,9 +169,9 @@ export class Commits {
   }
 
   /**
-   * Queues `write` for this turn's batch (committed when the turn ends: `setImmediate`); resolves once the batch is durable, rejects with
-   * what `write` threw (its child transaction aborted, the batch's other writes kept) or, when the batch could not
-   * be committed, with {@link JournalUnavailable}.
+   * Queues `write` for this turn's batch (committed when the turn ends: `setImmediate`); resolves once the batch
+   * is durable, rejects with what `write` threw (its child transaction aborted, the batch's other writes kept) or,
+   * when the batch could not be committed, with {@link JournalUnavailable}.
    */
   #transact(write: (tx: JournalWriter) => void): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -180,16 +180,16 @@ export class Commits {
     });
   }
 
-  /**
-   * Commits the batch in one synchronous write transaction on this thread, each write in a child transaction of
-   * its own (one that throws leaves the others' writes alone), then settles each write's promise. lmdb commits a
-   * synchronous transaction with its fsync before it returns (overlappingSync off): "resolved" means "durable".
-   */
   /** Commits this turn's batch now rather than when the turn ends (`Journal.close`); nothing when it is empty. */
   commitPending(): void {
     this.#commitBatch();
   }
 
+  /**
+   * Commits the batch in one synchronous write transaction on this thread, each write in a child transaction of
+   * its own (one that throws leaves the others' writes alone), then settles each write's promise. lmdb commits a
+   * synchronous transaction with its fsync before it returns (overlappingSync off): "resolved" means "durable".
+   */
   #commitBatch(): void {
     if (this.#batch.length === 0) return; // committed early (commitPending)
     const batch = this.#batch.splice(0);
