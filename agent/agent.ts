@@ -342,8 +342,8 @@ export async function startAgent(
 /**
  * A failed asynchronous LMDB write (an outbox entry's removal or replacement on a full disk) rejects every promise
  * of its batch, also lmdb's internal ones that nobody awaits; the caller that matters already got the error.
- * Those are logged, not fatal. Any other
- * unhandled rejection is a bug: logged, and the process ends as Node would end it.
+ * Those are logged, not fatal. Any other unhandled rejection is a bug: logged, and the process ends as Node would
+ * end it.
  */
 function guardUnhandledRejections(log: Logger): void {
   process.on("unhandledRejection", (reason: unknown) => {
