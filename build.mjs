@@ -40,8 +40,9 @@ const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-color"];
 /**
  * V8 flags the agent process runs with (issue 11, memory; measured: docs/benchmarks.md, "V8 flags of the agent and
- * of its Body worker"). The one list: the executable's SEA `execArgv`, `npm start` reads it (`--print-v8-flags`);
- * Deno (`--v8-flags=`, comma-separated) and a plain `node dist/idem.mjs` need them on their own command line.
+ * of its Body worker"). The one list: the executable starts with its heap sizes and sets the others itself
+ * ({@link startFlags}); `npm start` reads it (`--print-v8-flags`); Deno (`--v8-flags=`, comma-separated) and a
+ * plain `node dist/idem.mjs` need them on their own command line (a Node without them gets them from the agent too).
  *
  * - `--max-semi-space-size=1`: a young generation of at most 1 MB per semi-space; without it V8 grows it to 16 MB
  *   per semi-space under the allocation of a plan stream, and the agent's RSS with it.
@@ -70,6 +71,17 @@ const V8_FLAGS = [
   "--stack-size=1500",
   "--gc-memory-reducer-start-delay-ms=2000",
 ];
+/**
+ * Of `flags`, those the executable starts with: the heap sizes, the one kind of V8 flag that V8's code caches
+ * tolerate. Any other makes V8 refuse Node's built-in code cache (each built-in module a start loads is then
+ * compiled from source) and the executable's own: ≈ 35 ms of every start (docs/benchmarks.md, "Session 10"). The
+ * agent sets the others itself (agent/native/v8_settings.ts): the stack at once (V8's `SetStackLimit`), the rest
+ * once the start is over (`v8.setFlagsFromString`).
+ */
+function startFlags(flags) {
+  return flags.filter((flag) => /^--(max|min)-(semi|old)-space-size=/.test(flag));
+}
+
 /**
  * What the executable's Body worker adds to V8_FLAGS: it is the same executable, started with the blob's
  * `execArgv`, and gets these through `--node-options=` (agent/python/worker/worker_command.ts). V8's compilers and
@@ -410,8 +422,9 @@ function inject(node, exe, { main, assets }) {
     // The main script is a loader of a few lines; the agent's bundle has its own cache (sea_main.ts).
     useCodeCache: false,
     useSnapshot: false,
-    // V8 flags of the executable (Node ≥ 24.6 SEA `execArgv`); `npm start` passes the same (package.json).
-    execArgv,
+    // V8 flags the executable starts with (Node ≥ 24.6 SEA `execArgv`): the heap sizes of V8_FLAGS; the agent sets
+    // the others itself once started (agent/native/v8_settings.ts). `npm start` passes them all (package.json).
+    execArgv: startFlags(execArgv),
     // `--node-options="..."` on the command line adds Node and V8 options (Node ≥ 24.8), any of them, where
     // NODE_OPTIONS (then ignored) takes only a few: how the Body worker gets WORKER_V8_FLAGS and its heap limit
     // (agent/python/worker/worker_command.ts).
@@ -421,7 +434,7 @@ function inject(node, exe, { main, assets }) {
     assets,
   };
   writeFileSync(join(WORK, "sea-config.json"), JSON.stringify(config, null, 2));
-  execFileSync(node, [...execArgv, "--experimental-sea-config", join(WORK, "sea-config.json")], {
+  execFileSync(node, [...startFlags(execArgv), "--experimental-sea-config", join(WORK, "sea-config.json")], {
     stdio: "pipe",
   });
   rmSync(exe, { force: true });
@@ -560,7 +573,7 @@ function writeCompileCache(node, source, out) {
     const text = fs.readFileSync(${JSON.stringify(source)}, "utf8");
     const script = new vm.Script("(function (exports, require, module, __filename, __dirname) {" + text + "\\n})");
     fs.writeFileSync(${JSON.stringify(out)}, script.createCachedData());`;
-  execFileSync(node, [...execArgv, "-e", program], { stdio: "pipe" });
+  execFileSync(node, [...startFlags(execArgv), "-e", program], { stdio: "pipe" });
 }
 
 function report() {

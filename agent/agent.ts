@@ -16,6 +16,7 @@ import { releaseJournalPages } from "./native/journal_pages.ts";
 import { QuietTrim, trimNow } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
 import { releaseExecutablePages, releaseStartPages } from "./native/start_pages.ts";
+import { applyLateFlags, ensureEngineStack } from "./native/v8_settings.ts";
 import { trustedKeysOf } from "./pipeline/authenticate.ts";
 import type { PipelineContext } from "./pipeline/context.ts";
 import { takeControl } from "./pipeline/control.ts";
@@ -63,6 +64,11 @@ const EXECUTABLE_PAGES_AFTER_MS = 2500;
  * plans read.
  */
 const JOURNAL_PAGES_EVERY = 1000;
+/**
+ * Commits after which the V8 flags left for after the start are set when the agent has not gone quiet yet (a
+ * start with a backlog; native/v8_settings.ts): before V8's optimizing compiler would take up the hot functions.
+ */
+const LATE_FLAGS_AFTER_COMMITS = 200;
 
 export async function startAgent(
   config: Config,
@@ -154,7 +160,13 @@ export async function startAgent(
   // glibc's free memory back to the system once quiet (native/malloc_trim.ts), and the journal's mapped pages
   // (native/journal_pages.ts); the first time, the executable's pages too (native/start_pages.ts).
   let commitsSinceRelease = 0;
+  let commitsSinceStart = 0;
+  const lateFlags = () => {
+    const flags = applyLateFlags();
+    if (flags.length > 0) log.debug("v8-flags-set", { flags: flags.join(" ") });
+  };
   const trim = new QuietTrim(() => {
+    lateFlags();
     void trimNow();
     releaseJournalPages(journal.path);
     // The start is over: the executable's pages only it read go back (native/start_pages.ts). Not at `online`: it
@@ -182,6 +194,7 @@ export async function startAgent(
       runner?.kick();
       refresh.changed();
       trim.poke();
+      if (++commitsSinceStart === LATE_FLAGS_AFTER_COMMITS) lateFlags();
       // Under a load that never goes quiet, the journal's pages still go back now and then.
       if (++commitsSinceRelease >= JOURNAL_PAGES_EVERY) {
         commitsSinceRelease = 0;
@@ -294,10 +307,18 @@ export async function startAgent(
     },
   });
   // While the broker answers the connect (MQTT.js opens the socket a tick later), what the first plan would
-  // otherwise wait for: the process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms) and
-  // the plan schema's checker (≈ 7 ms). A plan that comes first does either itself.
+  // otherwise wait for: V8's larger stack (native/v8_settings.ts; said only when it cannot be had), the
+  // process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms) and the plan schema's checker
+  // (≈ 7 ms). A plan that comes first does each itself.
   setImmediate(() => {
     if (stopping) return;
+    const stack = ensureEngineStack();
+    if (stack?.raised === false) {
+      log.warn("engine-stack-not-raised", {
+        reason: stack.reason,
+        hint: "a Body nested thousands of levels deep may end in RecursionError; give V8's --stack-size on the command line (docs/deploy.md, V8 flags)",
+      });
+    }
     try {
       log.info("process-spawn", spawnMethod());
       preparePlanCheck();

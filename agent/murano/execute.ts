@@ -18,6 +18,7 @@
  * removed at the end, whatever happened (by the caller with `deferRemoval`, once the result is out).
  */
 import { EnvironmentError, ErrorCode, IdemError, resourceExhausted } from "../errors.ts";
+import { ensureEngineStack } from "../native/v8_settings.ts";
 import { compile, evaluatePlanBody, InternalError, type Program } from "../python/mod.ts";
 import type { DecodedPlan, Script } from "./plan.ts";
 import { type RebootRequest, rebootModeOf } from "./reboot.ts";
@@ -77,6 +78,8 @@ async function execute(
   const scripts = plan.Scripts;
   const names: ReadonlySet<string> = new Set(Object.keys(scripts));
   let program: Program;
+  // The stack a Body nested as deep as CPython allows needs, before it is compiled (native/v8_settings.ts).
+  ensureEngineStack();
   try {
     program = compile(source, { scripts: names });
   } catch (error) {

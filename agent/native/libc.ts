@@ -58,8 +58,9 @@ export function libc(): Libc {
 }
 
 /** What idem uses of koffi's addon. */
-interface Koffi {
-  load(path: string): { func(declaration: string): Fn };
+export interface Koffi {
+  /** A library by path, or (null) the symbols of the process itself (`RTLD_DEFAULT`). */
+  load(path: string | null): { func(declaration: string): Fn };
   /** errno as the last call through koffi left it. */
   errno(): number;
 }
@@ -75,8 +76,11 @@ function bind(): Libc {
   }
 }
 
-/** The koffi addon's exports: from node_modules when running the sources, else as the bundles carry it. */
-function koffiModule(): Koffi {
+/**
+ * The koffi addon's exports: from node_modules when running the sources, else as the bundles carry it. Throws
+ * when it cannot be loaded (callers say why and fall back).
+ */
+export function koffiModule(): Koffi {
   if (buildTarget() !== "source") return loadAddon(KOFFI) as unknown as Koffi;
   const require = createRequire(import.meta.url);
   const arch = process.arch;

@@ -63,6 +63,9 @@ if (process.env.IDEM_DEBUG_CODE_CACHE === "1") {
 const out = process.env.IDEM_BUILD_CODE_CACHE;
 if (out !== undefined) {
   delete process.env.IDEM_BUILD_CODE_CACHE;
+  // V8 ties the cache to the flags of the moment it is made: the agent keeps its start flags in this run
+  // (native/v8_settings.ts TRAINING_RUN, the same symbol).
+  (globalThis as Record<symbol, unknown>)[Symbol.for("idem.codeCacheTraining")] = true;
   process.once("exit", () => writeFileSync(out, script.createCachedData()));
 }
 script.runInThisContext()(module.exports, require, module, filename, dirname(filename));

@@ -23,6 +23,7 @@ import { ErrorCode, IdemError } from "../errors.ts";
 import type { ReplyTarget } from "../mod.ts";
 import type { Plan } from "../murano/plan.ts";
 import { validatePlan } from "../murano/validate.ts";
+import { ensureEngineStack } from "../native/v8_settings.ts";
 import { compile } from "../python/mod.ts";
 import { topicNameProblem } from "../transport/topic.ts";
 import { matchesFilter } from "../transport/topic_filter.ts";
@@ -134,7 +135,9 @@ function withCorrelation(target: ReplyTarget, message: { correlationData?: Uint8
 export function validate(plan: unknown, addressed: Addressed): Plan {
   if (addressed.problem !== undefined) throw new IdemError(ErrorCode.InvalidPlan, addressed.problem);
   const typed = validatePlan(plan);
-  // The plan's scripts are known here: an unknown name (a misspelled script) is refused before anything runs.
+  // The plan's scripts are known here: an unknown name (a misspelled script) is refused before anything runs. On
+  // the stack a Body nested as deep as CPython allows needs (native/v8_settings.ts).
+  ensureEngineStack();
   compile(typed.Body, { scripts: new Set(Object.keys(typed.Scripts)) });
   return typed;
 }

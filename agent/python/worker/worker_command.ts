@@ -13,10 +13,10 @@
  *   `--v8-flags` and no permission but `--allow-env` (the bundle's modules read IDEM_* settings as they load):
  *   no files, network or processes;
  * - dist/idem (the single executable): the executable itself with BODY_WORKER_ARG. It starts with the V8 flags
- *   built into the executable, which are the agent's (build.mjs `V8_FLAGS`: TurboFan off, to save
- *   memory); `--node-options="..."` as its first argument (SEA `execArgvExtension: "cli"`) adds the worker's own
- *   (build.mjs `WORKER_V8_FLAGS`: the compilers back, as loops in Bodies need them) and the heap limit. The
- *   executable ignores NODE_OPTIONS.
+ *   built into the executable (the heap sizes of build.mjs `V8_FLAGS`); `--node-options="..."` as its first
+ *   argument (SEA `execArgvExtension: "cli"`) adds the worker's own (build.mjs `WORKER_V8_FLAGS`: V8's compilers
+ *   as plain Node has them, as loops in Bodies need them), the agent's stack and the heap limit. The executable
+ *   ignores NODE_OPTIONS.
  *
  * The agent's own flags reach no worker in the other forms: a worker is started by `process.execPath` or
  * `Deno.execPath()` with only the flags above, so it runs on the runtime's defaults (optimizing compilers on)
@@ -54,7 +54,7 @@ export function workerCommand(memoryMB: number): WorkerCommand {
     return {
       file: process.execPath,
       args: [
-        `--node-options=${[...flags, heap].join(" ")}`,
+        `--node-options=${[...flags, ...agentStack(), heap].join(" ")}`,
         BODY_WORKER_ARG,
         `${memoryMB}`,
         `${process.pid}`,
@@ -73,7 +73,7 @@ export function workerCommand(memoryMB: number): WorkerCommand {
         "--quiet",
         "--no-prompt",
         "--allow-env",
-        `--v8-flags=${[heap, ...sameStack(typeof __IDEM_V8_FLAGS__ === "undefined" ? [] : __IDEM_V8_FLAGS__)].join(",")}`,
+        `--v8-flags=${[heap, ...agentStack()].join(",")}`,
         ...entry,
       ],
       env,
@@ -82,20 +82,23 @@ export function workerCommand(memoryMB: number): WorkerCommand {
   const cache = target === "esm" ? compileCacheDir() : null;
   return {
     file: process.execPath,
-    args: [heap, ...sameStack(process.execArgv), ...entry],
+    args: [heap, ...agentStack(), ...entry],
     env: cache ? { ...env, NODE_COMPILE_CACHE: cache } : env,
   };
 }
 
 /**
- * The agent's `--stack-size` (V8's stack limit, KB) among `flags`: the worker gets the same, so that a Body nested
- * as deep as the compiler allows (docs/murano.md "The Body's Python, exactly": about 3,000 levels) evaluates alike
- * in the agent (a Body bounded by construction) and in a worker (build.mjs `V8_FLAGS` says why it is raised). On
- * Node the agent's own flags (`process.execArgv`); Deno shows none to the program, so there the ones build.mjs
- * baked into the bundle, which docs/deploy.md says to run it with.
+ * The agent's `--stack-size` (V8's stack limit, KiB) for its worker, so that a Body nested as deep as the compiler
+ * allows (docs/murano.md "The Body's Python, exactly": about 3,000 levels) evaluates alike in the agent (a Body
+ * bounded by construction) and in a worker (build.mjs `V8_FLAGS` says why it is raised): as given on the agent's
+ * command line (`process.execArgv`), else as the bundle's `V8_FLAGS` set it — the executable and a Node started
+ * without it raise their own stack at run time (native/v8_settings.ts); Deno shows no flags to the program, and
+ * docs/deploy.md says to run it with these.
  */
-function sameStack(flags: readonly string[]): string[] {
-  return flags.filter((arg) => arg.startsWith("--stack-size="));
+function agentStack(): string[] {
+  const stack = (flags: readonly string[]) => flags.filter((arg) => arg.startsWith("--stack-size="));
+  const given = stack(process.execArgv);
+  return given.length > 0 ? given : stack(typeof __IDEM_V8_FLAGS__ === "undefined" ? [] : __IDEM_V8_FLAGS__);
 }
 
 let compileCache: string | null | undefined;
