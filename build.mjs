@@ -56,8 +56,9 @@ const STUBBED = ["msgpackr-extract", "bufferutil", "utf-8-validate", "supports-c
  *   is not defined").
  * - `--stack-size=1500` (KB; V8's default 984, the main thread's own stack is 8 MB): unoptimized frames are larger,
  *   and without it a Body nested as deep as the compiler allows (`'x'.strip()` chained 1,494 times, `1**1**…`
- *   2,981 deep) ran out of stack in the agent: RecursionError instead of CPython's value. The Body worker runs
- *   with the same stack (agent/python/worker/worker_command.ts).
+ *   2,981 deep) ran out of stack in the agent: RecursionError instead of CPython's value. The executable raises
+ *   its limit at run time instead (agent/native/engine_stack.ts); the Body worker runs with the same stack
+ *   (agent/python/worker/worker_command.ts).
  * - `--gc-memory-reducer-start-delay-ms=2000` (V8's default 8000): V8's memory reducer, the full GC that compacts
  *   the heap and gives its free pages back once the process has gone quiet, runs 2 s after the agent goes idle
  *   rather than 8 s: the idle RSS 5 s after a plan is 1.5–2 MB lower (what it is after 8 s anyway); as many
@@ -83,13 +84,14 @@ function startFlags(flags) {
 }
 
 /**
- * What the executable's Body worker adds to V8_FLAGS: it is the same executable, started with the blob's
- * `execArgv`, and gets these through `--node-options=` (agent/python/worker/worker_command.ts). V8's compilers and
- * heuristics back as plain Node has them: loops in Bodies run 2–5× slower without the optimizing compilers
- * (bench/body.ts). `--no-warnings`: V8 rejects the blob's code cache, made under V8_FLAGS (≈ 30 ms of CPU at a
- * worker's cold start, measured), and Node warns about that on the worker's stderr, which is only for the log of
- * a worker's death. Other runtimes start the worker without the agent's flags (worker_command.ts): this list is
- * the executable's alone.
+ * What the executable's Body worker adds to the flags it starts with (the blob's `execArgv`: the heap size), through
+ * `--node-options=` with the agent's `--stack-size` and its heap limit (agent/python/worker/worker_command.ts):
+ * V8's compilers and heuristics as plain Node has them — loops in Bodies run 2–5× slower without the optimizing
+ * compilers (bench/body.ts) — which since the agent sets its own at run time (agent/native/v8_settings.ts) are
+ * V8's defaults, said explicitly. `--no-warnings`: the worker's `--stack-size` makes V8 refuse Node's code cache
+ * (≈ 30 ms of CPU at a worker's cold start, measured), and Node's notice of it would only clutter the worker's
+ * stderr, which is for the log of a worker's death. Other runtimes start the worker without the agent's flags
+ * (worker_command.ts): this list is the executable's alone.
  */
 const WORKER_V8_FLAGS = ["--turbofan", "--maglev", "--no-optimize-for-size", "--no-warnings"];
 /**
@@ -226,9 +228,16 @@ async function bundle({ format, outfile }) {
     platform: "node",
     format,
     target: "node20",
-    minify: false,
-    // Not minified, so names stay as written; esbuild's keepNames would wrap every function made at run time in a
-    // defineProperty call (`__name`): 2.7% of the agent's CPU per plan (issue 11).
+    // Whitespace and syntax minified (3.0 → 2.0 MB): the executable copies and decodes the whole source at each
+    // start (≈ 3 µs a KB on a machine where a fresh page's first touch costs 11 µs), exec → first result −12 ms,
+    // CPU −15 ms (docs/benchmarks.md, "Session 10"). Identifiers are kept, so names in stack traces and logs stay as written;
+    // esbuild's keepNames would wrap every function made at run time in a defineProperty call (`__name`): 2.7% of
+    // the agent's CPU per plan (issue 11).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: false,
+    // Lines of at most ≈ 1,000 characters: Node prints an uncaught error's whole source line.
+    lineLimit: 1000,
     keepNames: false,
     legalComments: "none",
     logLevel: "warning",
@@ -263,10 +272,10 @@ async function bundle({ format, outfile }) {
 /** Applies {@link LAZY_BUILTINS} to the CommonJS bundle's text. */
 function lazyBuiltins(text) {
   const helper = `var __idemLazyBuiltin = (id) => { let m; const load = () => (m ??= require(id)); return new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, key) => { const d = Object.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true }; } }); };\n`;
-  // Only esbuild's own form (`import_x = require("node:x")`): never text inside a string (the Body worker's
+  // Only esbuild's own form (`import_x=require("node:x")`, minified): never text inside a string (the Body worker's
   // watchdog is code eval'd in a thread of its own, where the helper does not exist).
   let count = 0;
-  const pattern = new RegExp(`(\\bimport_[\\w$]+ = )require\\("(${LAZY_BUILTINS.join("|")})"\\)`, "g");
+  const pattern = new RegExp(`(\\bimport_[\\w$]+ ?= ?)require\\("(${LAZY_BUILTINS.join("|")})"\\)`, "g");
   const replaced = text.replace(pattern, (_, assign, id) => {
     count++;
     return `${assign}__idemLazyBuiltin("${id}")`;

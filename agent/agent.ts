@@ -314,9 +314,13 @@ export async function startAgent(
     if (stopping) return;
     const stack = ensureEngineStack();
     if (stack?.raised === false) {
+      // A Body nested thousands of levels deep may then end in RecursionError where CPython gives its value.
       log.warn("engine-stack-not-raised", {
         reason: stack.reason,
-        hint: "a Body nested thousands of levels deep may end in RecursionError; give V8's --stack-size on the command line (docs/deploy.md, V8 flags)",
+        hint:
+          stack.why === "rlimit"
+            ? "raise the stack's rlimit (ulimit -s, systemd LimitSTACK=) to 8 MB, Linux's default; never give --stack-size then (a crash instead of RecursionError)"
+            : "start it with --node-options=--stack-size=1500 (the executable; ≈ 35 ms more per start) or node --stack-size=1500 (docs/deploy.md, V8 flags)",
       });
     }
     try {

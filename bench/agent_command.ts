@@ -2,7 +2,7 @@
  * The agent a benchmark measures, from its command line (bench/backlog.ts, bench/soak.ts):
  *
  * - `--exe FILE`: an executable (dist/idem, or a candidate built with `node build.mjs --out DIR --exec-argv …`),
- *   with the V8 flags built into it;
+ *   with the V8 flags built into it (the heap size; it sets the others itself, agent/native/v8_settings.ts);
  * - else the bundle (`--bundle FILE`, default dist/idem.mjs) on Node 24 with `--node-flags "…"`, by default the
  *   flags `npm start` passes (build.mjs `--print-v8-flags`): the agent as deployed, not Node's defaults.
  *

@@ -9,8 +9,12 @@
  * - the others (`--no-turbofan`, `--optimize-for-size`, `--gc-memory-reducer-start-delay-ms=…`) are set with
  *   `v8.setFlagsFromString` once the start is over ({@link applyLateFlags}: agent.ts calls it at the first quiet
  *   moment or after a few hundred commits). Set sooner, they would make V8 refuse Node's code cache for each
- *   built-in module the start loads after them. Every one of them is read by V8 when it acts (tiering, heap growth,
- *   the memory reducer's timer), not only at its start.
+ *   built-in module the start loads after them (one loaded later, as the child_process fallback, is compiled from
+ *   source once: a few ms). Each of them is read by V8 when it acts (tiering, heap growth, the memory reducer's
+ *   timer), not only at its start; Node warns that flags changed after the start may behave unpredictably, and
+ *   test/build/v8_flags.test.ts shows TurboFan idle from then on in the executable.
+ * - the heap sizes never: V8 reads them once, when it sets its heap up. The executable starts with them; a Node
+ *   started without them keeps V8's (docs/deploy.md: give them on its command line).
  *
  * A flag given on the command line (`npm start`, `node … dist/idem.mjs` as docs/deploy.md says) is left as given.
  * From the sources (tests) nothing is baked and nothing changes; on Deno nothing either (`--v8-flags=` carries
@@ -33,6 +37,8 @@ export interface SettingsLeft {
 }
 
 const STACK_FLAG = /^--stack-size=(\d+)$/;
+/** V8's heap sizes: read when the heap is set up, so only a start flag (build.mjs `startFlags`, the same test). */
+const HEAP_SIZE = /^--(max|min)-(semi|old)-space-size=/;
 
 /**
  * Of `wanted`, what a process started with `given` (its `process.execArgv`: the executable's built-in flags are
@@ -40,7 +46,7 @@ const STACK_FLAG = /^--stack-size=(\d+)$/;
  */
 export function settingsLeft(wanted: readonly string[], given: readonly string[]): SettingsLeft {
   const named = new Set(given.map(flagName));
-  const left = wanted.filter((flag) => !named.has(flagName(flag)));
+  const left = wanted.filter((flag) => !named.has(flagName(flag)) && !HEAP_SIZE.test(flag));
   const stack = left.map((flag) => STACK_FLAG.exec(flag)).find((match) => match !== null);
   return {
     stackKB: stack ? Number(stack[1]) : undefined,
@@ -66,7 +72,7 @@ let stack: StackRaise | null | undefined;
 /**
  * Raises V8's stack limit when this process should have a larger one than it started with; the first call does
  * it, every call returns what it did (undefined when nothing was left to raise). Cheap after the first: called
- * before each compile of a Body (murano/validate.ts, murano/execute.ts) as well as at the start (agent.ts).
+ * before each compile of a Body (pipeline/validate.ts, murano/execute.ts) as well as at the start (agent.ts).
  */
 export function ensureEngineStack(): StackRaise | undefined {
   if (stack === undefined) {

@@ -7,7 +7,7 @@
  * and versions), so each limit is provoked once here, and a thrown RangeError is that limit only when it is the
  * same kind of error with the same message as the one the engine gave for it: no message text is written in this
  * file. The limits are provoked when the first RangeError is asked about, not at load: running the stack out
- * touches all of it (≈ 1.5 MB of RSS with the executable's `--stack-size=1500`) and costs ≈ 2 ms, which a start
+ * touches all of it (≈ 1.5 MB of RSS with the agent's 1500 KiB stack, build.mjs `V8_FLAGS`) and costs ≈ 2 ms, which a start
  * and an agent whose Bodies never hit a RangeError need not pay (issue 11, idle RSS; docs/benchmarks.md). The
  * question comes from a `catch` that the overflow has unwound to, so the stack is there to learn on.
  *
