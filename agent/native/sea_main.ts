@@ -1,6 +1,7 @@
 /**
  * The single executable's main script (build.mjs bundles it alone, as CommonJS): it compiles the agent's bundle,
- * the executable's asset `idem.cjs`, with V8's code cache `idem.cache`, and runs it as a CommonJS module.
+ * the executable's asset `idem.cjs` (the CommonJS bundle wrapped in its module function at build time), with V8's
+ * code cache `idem.cache`, and runs it as a CommonJS module.
  *
  * Why not Node's own SEA code cache (`useCodeCache`): Node makes that one by compiling the bundle without running
  * it, so it holds the top-level code only and every function is compiled again at each start, when first called.
@@ -46,16 +47,14 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 
 const filename = process.execPath;
 const cachedData = cache();
-const script = new Script(
-  `(function (exports, require, module, __filename, __dirname) {${getAsset(SOURCE_ASSET, "utf8")}\n})`,
-  {
-    filename,
-    ...(cachedData === undefined ? {} : { cachedData }),
-    // `import()` in the bundle (a policy plugin from disk: plugin_import.ts) goes to the executable's loader, as
-    // when the bundle was the main script.
-    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  },
-);
+// The asset is the bundle already wrapped in its module function (build.mjs): compiled as it is, not copied.
+const script = new Script(getAsset(SOURCE_ASSET, "utf8"), {
+  filename,
+  ...(cachedData === undefined ? {} : { cachedData }),
+  // `import()` in the bundle (a policy plugin from disk: plugin_import.ts) goes to the executable's loader, as
+  // when the bundle was the main script.
+  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
 if (process.env.IDEM_DEBUG_CODE_CACHE === "1") {
   const taken = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "taken";
   process.stderr.write(`idem: code cache ${taken}\n`);
