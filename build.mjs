@@ -76,8 +76,8 @@ const V8_FLAGS = [
  * Of `flags`, those the executable starts with: the heap sizes, the one kind of V8 flag that V8's code caches
  * tolerate. Any other makes V8 refuse Node's built-in code cache (each built-in module a start loads is then
  * compiled from source) and the executable's own: ≈ 35 ms of every start (docs/benchmarks.md, "Session 10"). The
- * agent sets the others itself (agent/native/v8_settings.ts): the stack at once (V8's `SetStackLimit`), the rest
- * once the start is over (`v8.setFlagsFromString`).
+ * agent sets the others itself (agent/native/v8_settings.ts, which gets this list as `__IDEM_START_V8_FLAGS__`):
+ * the stack at once (V8's `SetStackLimit`), the rest once the start is over (`v8.setFlagsFromString`).
  */
 function startFlags(flags) {
   return flags.filter((flag) => /^--(max|min)-(semi|old)-space-size=/.test(flag));
@@ -256,6 +256,7 @@ async function bundle({ format, outfile }) {
       __IDEM_KOFFI_SHA256__: JSON.stringify(koffiSha256),
       __IDEM_WORKER_V8_FLAGS__: JSON.stringify(esm ? [] : workerArgv),
       __IDEM_V8_FLAGS__: JSON.stringify(execArgv),
+      __IDEM_START_V8_FLAGS__: JSON.stringify(startFlags(execArgv)),
       ...(esm ? {} : { "import.meta.url": "__idem_import_meta_url" }),
     },
     plugins: [lmdbPlugin(), stubPlugin(), lazyRequirePlugin()],

@@ -16,7 +16,8 @@
  * (SIGSEGV) where V8 otherwise throws a RangeError (CPython: RecursionError).
  *
  * Main thread only (checked: the calling thread's id is the process id), once per process; Linux with glibc only
- * (what /proc says, `gettid`); not on Deno (no koffi: its `--v8-flags=` carries `--stack-size`, docs/deploy.md).
+ * (what /proc says, `gettid`); never called on Deno (native/v8_settings.ts: its `--v8-flags=` carries
+ * `--stack-size`, docs/deploy.md).
  */
 import { readFileSync } from "node:fs";
 import { koffiModule } from "./libc.ts";
@@ -39,7 +40,6 @@ export type StackRaise =
  */
 export function raiseStackLimit(kb: number): StackRaise {
   const unavailable = (reason: string): StackRaise => ({ raised: false, why: "unavailable", reason });
-  if ((globalThis as { Deno?: unknown }).Deno !== undefined) return unavailable("Deno");
   if (process.platform !== "linux") return unavailable(`not Linux (${process.platform})`);
   try {
     const start = stackStart();

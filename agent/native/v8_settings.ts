@@ -26,6 +26,8 @@ import { raiseStackLimit, type StackRaise } from "./engine_stack.ts";
 
 /** Set by build.mjs in a bundle: the agent's V8 flags (`V8_FLAGS`), those the docs say to run it with. */
 declare const __IDEM_V8_FLAGS__: string[] | undefined;
+/** Set by build.mjs in a bundle: those of them a process can only start with, the heap sizes (`startFlags`). */
+declare const __IDEM_START_V8_FLAGS__: string[] | undefined;
 
 /** Set on globalThis by native/sea_main.ts in the build's training run. */
 export const TRAINING_RUN = Symbol.for("idem.codeCacheTraining");
@@ -37,16 +39,19 @@ export interface SettingsLeft {
 }
 
 const STACK_FLAG = /^--stack-size=(\d+)$/;
-/** V8's heap sizes: read when the heap is set up, so only a start flag (build.mjs `startFlags`, the same test). */
-const HEAP_SIZE = /^--(max|min)-(semi|old)-space-size=/;
 
 /**
  * Of `wanted`, what a process started with `given` (its `process.execArgv`: the executable's built-in flags are
- * there too) has still to apply; a flag named in `given`, whatever its value, is left as given.
+ * there too) has still to apply; a flag named in `given`, whatever its value, is left as given, and one of
+ * `startOnly` (the heap sizes: V8 reads them once, when it sets its heap up) is never set late.
  */
-export function settingsLeft(wanted: readonly string[], given: readonly string[]): SettingsLeft {
-  const named = new Set(given.map(flagName));
-  const left = wanted.filter((flag) => !named.has(flagName(flag)) && !HEAP_SIZE.test(flag));
+export function settingsLeft(
+  wanted: readonly string[],
+  given: readonly string[],
+  startOnly: readonly string[],
+): SettingsLeft {
+  const skipped = new Set([...given, ...startOnly].map(flagName));
+  const left = wanted.filter((flag) => !skipped.has(flagName(flag)));
   const stack = left.map((flag) => STACK_FLAG.exec(flag)).find((match) => match !== null);
   return {
     stackKB: stack ? Number(stack[1]) : undefined,
@@ -63,7 +68,8 @@ function flagName(flag: string): string {
 function left(): SettingsLeft {
   const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
   const wanted = typeof __IDEM_V8_FLAGS__ === "undefined" || deno ? [] : __IDEM_V8_FLAGS__;
-  return settingsLeft(wanted, process.execArgv);
+  const startOnly = typeof __IDEM_START_V8_FLAGS__ === "undefined" ? [] : __IDEM_START_V8_FLAGS__;
+  return settingsLeft(wanted, process.execArgv, startOnly);
 }
 
 /** What the first {@link ensureEngineStack} did: null when nothing was left to raise. */

