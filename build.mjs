@@ -267,11 +267,12 @@ async function bundle({ format, outfile }) {
   let text = readFileSync(outfile, "utf8");
   text = text.replace(/[\u{80}-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   if (esm && !text.startsWith("#!")) text = `#!/usr/bin/env node\n${text}`;
-  // The executable compiles the CommonJS bundle inside a function (agent/native/sea_main.ts): no `#!` line there.
+  // The CommonJS bundle is wrapped in a function below (CJS_WRAPPER_HEAD): no `#!` line inside it.
   if (!esm && text.startsWith("#!")) text = `//${text.slice(2)}`;
   if (!esm) text = lazyBuiltins(text);
   // The executable compiles the CommonJS bundle as the body of a module function: wrapped here, not at each start,
-  // where the concatenation made V8 copy the 2 MB source once more (≈ 500 fresh pages, agent/native/sea_main.ts).
+  // where the concatenation made V8 copy the 2 MB source once more (agent/native/sea_main.ts; −950 page faults a
+  // start, docs/benchmarks.md, "Session 10").
   if (!esm) text = `${CJS_WRAPPER_HEAD}${text}${CJS_WRAPPER_TAIL}`;
   writeFileSync(outfile, text);
   if (esm) chmodSync(outfile, 0o755);

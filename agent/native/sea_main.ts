@@ -47,7 +47,8 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 
 const filename = process.execPath;
 const cachedData = cache();
-// The asset is the bundle already wrapped in its module function (build.mjs): compiled as it is, not copied.
+// The asset is the bundle already wrapped in its module function (build.mjs): decoded once and compiled as it is,
+// not concatenated into a second 2 MB string.
 const script = new Script(getAsset(SOURCE_ASSET, "utf8"), {
   filename,
   ...(cachedData === undefined ? {} : { cachedData }),
