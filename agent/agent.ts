@@ -59,11 +59,14 @@ const EMBEDDED = /^embedded(?::(\d+))?$/;
 /** How long after the first quiet trim the executable's pages are released (native/start_pages.ts). */
 const EXECUTABLE_PAGES_AFTER_MS = 2500;
 /**
- * Commits after which the journal's mapped pages are released when the agent never goes quiet (a few hundred
+ * Commits after which the journal's mapped pages are released when the agent never goes quiet (a few dozen
  * plans; native/journal_pages.ts): a release costs ≈ 0.2 ms and the minor faults that bring back what the next
- * plans read.
+ * plans read. Random keys (fingerprints) spread a plan's reads over the whole B-tree, so what a run of commits
+ * faults in grows with their number, not with the journal: every 1,000 commits left 9–13 MB of a 13 MB journal
+ * resident at the end of a 10,000-plan soak (RSS 70 → 82 MB), every 100 left 1–2 MB (68 → 71 MB; docs/benchmarks.md,
+ * "Session 11").
  */
-const JOURNAL_PAGES_EVERY = 1000;
+const JOURNAL_PAGES_EVERY = 100;
 /**
  * Commits after which the V8 flags left for after the start are set when the agent has not gone quiet yet (a
  * start with a backlog; native/v8_settings.ts): before V8's optimizing compiler would take up the hot functions.
