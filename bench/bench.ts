@@ -14,7 +14,8 @@
  *    bench/page_cache.ts), whose exec → online is the cold start's row; the launch measured is the second start,
  *    its pages cached as the peer's are. The last idem rep also measures the Body worker's cold start and, with
  *    `--soak`, RSS over 10,000 (or N) more plans.
- * 3. floor.ts: work dir + spawn + three awaited LMDB puts per plan, and exec of the executable.
+ * 3. floor.ts: work dir + spawn + three awaited LMDB puts per plan, and exec of the executable; for the round
+ *    trip also the broker's own (broker_echo.ts: an MQTT echo in the agent's place, on the same node).
  * 4. The node is stopped (also on an error or Ctrl-C: every process by its PID or process group id), the table is
  *    printed (peer_table.ts: medians [min..max], ratio idem/peer, goal, met?, floor) and written as JSON to
  *    `--out` (default `<tmp>/idem-bench-<time>.json`).
@@ -28,6 +29,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../test/helpers/agent_process.ts";
 import { freePort } from "../test/helpers/server_process.ts";
+import { measureBrokerRoundTrip } from "./broker_echo.ts";
 import { type Floor, measureFloor } from "./floor.ts";
 import { idemRep } from "./idem_rep.ts";
 import { intArg, ms, pct, stringArg } from "./lab.ts";
@@ -106,8 +108,9 @@ async function bench(): Promise<void> {
     extra.push(result.extra);
     console.log(`rep ${rep + 1}/${REPS} idem:         ${line(result.rep)}`);
   }
+  const brokerRoundTripMs = await measureBrokerRoundTrip(port);
   await stopRabbit();
-  const floor = await measureFloor(EXECUTABLE);
+  const floor = await measureFloor(EXECUTABLE, { brokerRoundTripMs });
   await cleanup();
   report({ peer, idem, extra, floor, started, loadBefore });
 }
@@ -145,7 +148,8 @@ function report(run: Run): void {
   const f = run.floor;
   console.log(
     `floor: work dir + spawn ${ms(f.workdirSpawnMs)} + 3 × awaited LMDB put ${ms(f.lmdbPutMs)} = ${ms(f.planMs)} ` +
-      `per plan (${f.plansPerS.toFixed(0)}/s); fdatasync of 500 B ${ms(f.fdatasyncMs)}; exec of dist/idem ${ms(f.execMs)}`,
+      `per plan (${f.plansPerS.toFixed(0)}/s); + the broker's round trip ${ms(f.brokerRoundTripMs)} (an MQTT echo in the ` +
+      `agent's place) = ${ms(f.roundTripMs)} per round trip; fdatasync of 500 B ${ms(f.fdatasyncMs)}; exec of dist/idem ${ms(f.execMs)}`,
   );
   const last = run.extra.at(-1);
   const worker = run.extra.map((x) => x.workerIdleRssKb).filter((kb) => kb !== undefined);

@@ -10,6 +10,11 @@
  *
  *   planMs = median(work dir + spawn) + 3 × median(awaited LMDB put);  plansPerS = 1000 / planMs
  *
+ * The round trip's floor adds the broker's own round trip when the caller measured it on the agents' broker
+ * (bench/broker_echo.ts: an echo client in the agent's place): no agent answers faster than its broker relays.
+ *
+ *   roundTripMs = planMs + brokerRoundTripMs
+ *
  * Also the launch floor: exec of the executable to its exit (`dist/idem --version`: the runtime alone, no
  * broker). Medians of `n` samples (default 200; 5 for the exec). Nothing here fails on a slow machine; a wrong
  * script output throws.
@@ -33,6 +38,10 @@ export interface Floor {
   cpuMsPerPlan: number;
   /** workdirSpawnMs + 3 × lmdbPutMs. */
   planMs: number;
+  /** An MQTT echo's round trip through the agents' broker (bench/broker_echo.ts), median, ms; 0 when not measured. */
+  brokerRoundTripMs: number;
+  /** planMs + brokerRoundTripMs: one sequential round trip's floor. */
+  roundTripMs: number;
   plansPerS: number;
   /** `dist/idem --version` from exec to exit, median of 5, ms. */
   execMs: number;
@@ -41,8 +50,16 @@ export interface Floor {
 const COMMITS_PER_PLAN = 3;
 const SCRIPT = "#!/bin/sh\necho ok\n";
 
-/** Measures the floor in a temp folder of its own (removed at the end). */
-export async function measureFloor(executable: string, n = 200): Promise<Floor> {
+/**
+ * Measures the floor in a temp folder of its own (removed at the end); `brokerRoundTripMs`: the broker's share,
+ * measured by the caller while its broker runs (default 0: a round trip's floor without the broker).
+ */
+export async function measureFloor(
+  executable: string,
+  options: { brokerRoundTripMs?: number; n?: number } = {},
+): Promise<Floor> {
+  const n = options.n ?? 200;
+  const brokerRoundTripMs = options.brokerRoundTripMs ?? 0;
   const work = mkdtempSync(join(tmpdir(), "idem-bench-floor-"));
   try {
     const fdatasyncMs = syncs(join(work, "sync"), n);
@@ -55,6 +72,8 @@ export async function measureFloor(executable: string, n = 200): Promise<Floor> 
       workdirSpawnMs: spawns.ms,
       cpuMsPerPlan: spawns.cpuMs + COMMITS_PER_PLAN * puts.cpuMs,
       planMs,
+      brokerRoundTripMs,
+      roundTripMs: planMs + brokerRoundTripMs,
       plansPerS: 1000 / planMs,
       execMs: execs(executable, 5),
     };
