@@ -46,6 +46,9 @@ interface Execution {
   current: { name: string; run: Promise<ScriptRun> } | null;
 }
 
+/** How long a stopped execution's Body may take to notice the stop before its work dir is removed, ms. */
+const BODY_STOP_GRACE_MS = 2000;
+
 /**
  * `decoded` is the plan as its one parse read it: the typed view for the Body, Scripts and Files, the exact tree
  * for the Body's `args` (integers, floats and key order as Python's json.loads gives them; sent to the worker
@@ -138,11 +141,18 @@ async function execute(
   } finally {
     cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
-    // After a stop, let the Body notice it (a download in flight is aborted) before its files go away.
+    // After a stop, let the Body notice it (a download in flight is aborted) before its files go away. The
+    // timer goes once the Body ended: left armed, every plan would hold its execution for 2 s more (closures,
+    // work dir), ≈ 700 of them under a backlog.
+    let grace: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       evaluation?.catch(() => {}),
-      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      new Promise((resolve) => {
+        grace = setTimeout(resolve, BODY_STOP_GRACE_MS);
+        grace.unref();
+      }),
     ]);
+    clearTimeout(grace);
     const workDir = ex.workDir;
     if (workDir) removeLater(() => workDir.remove());
   }
