@@ -5,14 +5,15 @@
  * RSS, so the RSS grew with the journal (63 → 89 MB over 10,000 plans while the anonymous memory stayed flat).
  * `madvise(MADV_DONTNEED)` on a shared mapping of a file only drops its pages from the agent's page tables: they
  * stay in the page cache, the next read of one faults it back in (a minor fault) and every address stays valid,
- * so nothing lmdb holds is affected. Only shared mappings of `data.mdb`'s own inode are advised.
+ * so nothing lmdb holds is affected. Only shared mappings of `data.mdb` itself are advised (mappings.ts
+ * `isMappingOf`).
  *
  * Linux with libc's functions only (libc.ts); elsewhere it does nothing.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { libc } from "./libc.ts";
-import { advise, fileIdentity, mappingsOf } from "./mappings.ts";
+import { advise, fileIdentity, isMappingOf, mappingsOf } from "./mappings.ts";
 
 /** lmdb's data file in a journal folder. */
 const DATA_FILE = "data.mdb";
@@ -28,7 +29,7 @@ export function releaseJournalPages(journalDir: string): number {
     const file = fileIdentity(join(journalDir, DATA_FILE));
     let advised = 0n;
     for (const mapping of mappingsOf(readFileSync("/proc/self/maps", "utf8"))) {
-      if (!mapping.shared || mapping.device !== file.device || mapping.inode !== file.inode) continue;
+      if (!mapping.shared || !isMappingOf(mapping, file)) continue;
       advised += advise({ address: mapping.from, length: mapping.to - mapping.from });
     }
     return Number(advised);

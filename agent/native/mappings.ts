@@ -3,7 +3,7 @@
  * `start_pages.ts` (the executable's pages) and `journal_pages.ts` (the journal's memory map) give back with.
  * Linux only; {@link advise} does nothing without libc's functions (libc.ts).
  */
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { libc } from "./libc.ts";
 
 const MADV_DONTNEED = 4;
@@ -65,20 +65,49 @@ export function pagesOf(
   return last > first ? { address: first, length: last - first } : undefined;
 }
 
+/** What tells a file's mappings in /proc/PID/maps: {@link fileIdentity}. */
+export interface FileIdentity {
+  /** `stat`'s device, `major:minor` in hex as maps writes it. */
+  device: string;
+  inode: number;
+  /** The file's path with every link resolved, as maps writes it (the kernel's path of the open file). */
+  path: string | undefined;
+}
+
 /**
- * The device (`major:minor` in hex, as /proc/PID/maps writes it) and inode of `path` (followed if a link): how a
- * mapping of that very file is recognised, whatever path names it by now.
+ * The device, inode and resolved path of `path` (followed if a link, `/proc/self/exe` included): how a mapping of
+ * that very file is recognised ({@link isMappingOf}). `path` is undefined when it cannot be resolved (a deleted
+ * executable: maps then names it "… (deleted)").
  */
-export function fileIdentity(path: string): { device: string; inode: number } {
+export function fileIdentity(path: string): FileIdentity {
   const stat = statSync(path);
   // Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 (and 20–31); maps writes them in hex.
   const dev = BigInt(stat.dev);
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  let resolved: string | undefined;
+  try {
+    resolved = realpathSync(path);
+  } catch {
+    resolved = undefined;
+  }
   return {
     device: `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`,
     inode: Number(stat.ino),
+    path: resolved,
   };
+}
+
+/**
+ * Whether `mapping` maps `file`: the same inode, and the same device or, where they differ, the same path. maps
+ * writes the device of the file system's superblock, `stat` the file's own: on btrfs every subvolume has a
+ * device of its own (`stat` 00:29, maps 00:28 for the same file), so the device alone never matched there and
+ * nothing was given back (Fedora's default file system). The path settles it: maps writes the kernel's path of the
+ * mapped file, which is what resolving the file's path gives while it is in place.
+ */
+export function isMappingOf(mapping: Mapping, file: FileIdentity): boolean {
+  if (mapping.inode !== file.inode) return false;
+  return mapping.device === file.device || (file.path !== undefined && mapping.path === file.path);
 }
 
 /** `madvise(MADV_DONTNEED)` on `pages`; the bytes advised, 0 when it failed or libc's functions are missing. */

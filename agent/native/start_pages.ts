@@ -21,7 +21,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { libc } from "./libc.ts";
-import { advise, fileIdentity, type Mapping, mappingsOf, pagesOf } from "./mappings.ts";
+import { advise, fileIdentity, isMappingOf, type Mapping, mappingsOf, pagesOf } from "./mappings.ts";
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
@@ -103,15 +103,15 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** This process's executable as the kernel knows it: its mappings are found by device and inode, never by a
- * path that may name another file by now (a rename, a mount over it). */
+/** This process's executable as the kernel knows it (its mappings: mappings.ts `isMappingOf`, the inode first,
+ * so that a path naming another file by now, after a rename or a mount over it, matches nothing). */
 const SELF = "/proc/self/exe";
 
 /** The clean mappings of this process's executable (none written, swapped or anonymous). */
 function cleanMappingsOfSelf(): Mapping[] {
   const self = fileIdentity(SELF);
   return mappingsOf(readFileSync("/proc/self/smaps", "utf8")).filter(
-    (m) => m.device === self.device && m.inode === self.inode && !m.written,
+    (m) => isMappingOf(m, self) && !m.written,
   );
 }
 

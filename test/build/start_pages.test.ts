@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { mappingsOf, pagesOf } from "../../agent/native/mappings.ts";
+import { isMappingOf, mappingsOf, pagesOf } from "../../agent/native/mappings.ts";
 import { readOnlySegments, seaBlobInFile } from "../../agent/native/start_pages.ts";
 import { makeTempDir, removeDir, startAgent, uniqueAgentId } from "../helpers/agent_process.ts";
 import { type MosquittoBroker, startBroker } from "../helpers/broker.ts";
@@ -165,6 +165,32 @@ test("mappingsOf tells a mapping with written pages from a clean one, and a shar
       [0x100000, "/opt/idem", true, false],
       [0, "/data/journal/data.mdb", false, true],
     ],
+  );
+});
+
+test("isMappingOf knows a file's mapping by its inode and device, or its inode and path where the devices differ", () => {
+  const [ext4, btrfs, renamed, other, deleted] = mappingsOf(
+    [
+      "7f0000000000-7f0000001000 r--s 00000000 fe:00 40                       /data/journal/data.mdb",
+      // btrfs: maps writes the superblock's device, stat the subvolume's (00:29 for this file)
+      "7f0000002000-7f0000003000 r--s 00000000 00:28 40                       /data/journal/data.mdb",
+      "7f0000004000-7f0000005000 r--s 00000000 fe:00 40                       /data/old/data.mdb",
+      "7f0000006000-7f0000007000 r--s 00000000 00:28 41                       /data/journal/data.mdb",
+      "7f0000008000-7f0000009000 r--s 00000000 00:28 40                       /data/journal/data.mdb (deleted)",
+    ].join("\n"),
+  );
+  assert.ok(ext4 && btrfs && renamed && other && deleted);
+  const onExt4 = { device: "fe:00", inode: 40, path: "/data/journal/data.mdb" };
+  assert.equal(isMappingOf(ext4, onExt4), true);
+  assert.equal(isMappingOf(renamed, onExt4), true, "same device and inode: the file, whatever its path now");
+  const onBtrfs = { device: "00:29", inode: 40, path: "/data/journal/data.mdb" };
+  assert.equal(isMappingOf(btrfs, onBtrfs), true, "btrfs: another device, same inode and path");
+  assert.equal(isMappingOf(other, onBtrfs), false, "same path, another inode: another file");
+  assert.equal(isMappingOf(deleted, onBtrfs), false, "another device and another path");
+  assert.equal(
+    isMappingOf(btrfs, { ...onBtrfs, path: undefined }),
+    false,
+    "no path to settle a device mismatch",
   );
 });
 
