@@ -44,9 +44,12 @@ interface Execution {
   started: number;
   /** The script running now, or the last one killed. */
   current: { name: string; run: Promise<ScriptRun> } | null;
+  /** The Body's last script call (placing its files, running it), settled or not. */
+  call: Promise<unknown> | null;
 }
 
-/** How long a stopped execution's Body may take to notice the stop before its work dir is removed, ms. */
+/** How long a stopped execution's script call (placing files, a download) may take to end before its work dir is
+ * removed, ms. */
 const BODY_STOP_GRACE_MS = 2000;
 
 /**
@@ -95,6 +98,7 @@ async function execute(
     workDir: null,
     stop: null,
     current: null,
+    call: null,
     started: 0,
   };
   const halt = (stop: Stop) => {
@@ -107,7 +111,6 @@ async function execute(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  let evaluation: Promise<string> | undefined;
   try {
     const owner = options.user?.other ? { owner: options.user } : {};
     ex.workDir = await createWorkDir(options.workRoot, plan.Files, {
@@ -122,10 +125,14 @@ async function execute(
         )
       );
     });
-    evaluation = evaluatePlanBody(
+    const evaluation = evaluatePlanBody(
       { program, parameters: decoded.exact.get("Parameters") ?? null, scripts: names },
       {
-        call: (name, commandline, input) => callScript(ex, name, commandline, input),
+        call: (name, commandline, input) => {
+          const call = callScript(ex, name, commandline, input);
+          ex.call = call;
+          return call;
+        },
         limits: { memoryMB: options.bodyMemoryMB },
         signal: ex.controller.signal,
         outputCapBytes: options.outputCapBytes,
@@ -141,12 +148,13 @@ async function execute(
   } finally {
     cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
-    // After a stop, let the Body notice it (a download in flight is aborted) before its files go away. The
-    // timer goes once the Body ended: left armed, every plan would hold its execution for 2 s more (closures,
-    // work dir), ≈ 700 of them under a backlog.
+    // After a stop the Body's evaluation ends at once (python/in_process.ts) while its script call may still be
+    // placing files or downloading (aborted by the stop): the work dir goes once that call has ended, or after
+    // BODY_STOP_GRACE_MS. After a Body that ended by itself its calls have ended: no wait, and the timer is
+    // cleared (left armed, ≈ 700 of them would be pending under a backlog).
     let grace: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      evaluation?.catch(() => {}),
+      ex.call?.catch(() => {}),
       new Promise((resolve) => {
         grace = setTimeout(resolve, BODY_STOP_GRACE_MS);
         grace.unref();

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -10,6 +12,7 @@ import { executePlan } from "../../agent/murano/execute.ts";
 import type { ExecuteOptions, ExecutionOutcome } from "../../agent/murano/types.ts";
 import { validatePlan } from "../../agent/murano/validate.ts";
 import { CORPUS_CASES } from "../helpers/corpus.ts";
+import { childrenOf } from "../helpers/proc_children.ts";
 import { type CorpusCase, deviationFor } from "./corpus_deviations.ts";
 
 let root: string;
@@ -309,4 +312,47 @@ test("corpus plans in the Application subset get murano-agent's exact ErrorCode 
   }
   assert.ok(checked >= 190, `checked ${checked} cases`);
   assert.deepEqual(mismatches, []);
+});
+
+test("a stop while a script's files are cloned removes the work dir only once the clone has ended", async (t) => {
+  // A git URL on a server that answers git's first request with a few bytes and then holds it: the clone is in
+  // flight when the execution is stopped.
+  let requested: () => void = () => {};
+  const inFlight = new Promise<void>((resolve) => {
+    requested = resolve;
+  });
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "application/x-git-upload-pack-advertisement" });
+    response.write("001e# service=git-upload-pack\n");
+    requested();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  t.after(() => server.closeAllConnections());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cookbook.git`;
+  const plan = makePlan({ body: "return deploy().stdout", script: sh("echo never") });
+  (plan.Files as Record<string, unknown>).cookbook = { Type: "Downloadable", URL: url, Name: "cookbook" };
+  (plan.Scripts as { deploy: { Files: string[] } }).deploy.Files = ["cookbook"];
+  const abort = new AbortController();
+  void inFlight.then(() => abort.abort());
+  // When the work dir's removal is handed over, git (killed by the stop) must have exited: a clone still
+  // writing could leave files behind in a removed work dir.
+  let gitAtHandover: string[] | undefined;
+  const { outcome } = await run(plan, {
+    signal: abort.signal,
+    deferRemoval: (remove) => {
+      // git alive, or exited and not yet reaped (a zombie: no command line); a Body worker of an earlier test is
+      // the only other child this process may have.
+      gitAtHandover = childrenOf(process.pid)
+        .filter((child) => child.argv.length === 0 || child.argv.some((arg) => arg.includes("git")))
+        .map((child) => `${child.pid} ${child.argv.join(" ") || "(exited, not reaped)"}`);
+      void remove();
+    },
+  });
+  assert.notEqual(outcome.errorCode, 0, "a stopped execution is not a success");
+  assert.deepEqual(
+    gitAtHandover,
+    [],
+    "git was still running (or not yet reaped) when the work dir's removal was handed over",
+  );
 });
