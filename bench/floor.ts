@@ -4,17 +4,21 @@
  * `./run.sh` spawned from Node with its output read (without a shell between, as the agent starts a plain command
  * line since session 7, agent/murano/direct_exec.ts; with libc's posix_spawn, the cheapest start open to a Node
  * program and the agent's own: agent/native/posix_spawn.ts; libuv's fork costs ~6 ms of CPU more on a VM where
- * page faults are dear), plus the durable commits the ack rule needs (SPEC
- * 5.1: the decision before the PUBACK, the start before the script, the finish before the result: three awaited
- * LMDB puts). `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
+ * page faults are dear), plus the durable commits SPEC 5.1 and the ack rule ask for, as awaited LMDB puts.
+ * `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
  *
- *   planMs = median(work dir + spawn) + 3 × median(awaited LMDB put);  plansPerS = 1000 / planMs
+ * - A plan alone: two commits — its decision, which may carry its start when it starts at once (the decision
+ *   durable before the PUBACK, the start before the script), and its finish before the result. idem makes three
+ *   (the start a commit of its own, so that a crash right after the PUBACK runs the plan after the restart rather
+ *   than reporting it interrupted: docs/reliability.md, "What waits for an fsync"), one put more than this floor.
+ * - A backlog: one commit per plan — the previous plan's finish and the next one's start share one (between two
+ *   scripts nothing less is durable), and the decisions of the queued plans share a few.
+ *
+ *   planMs = work dir + spawn + 2 × put;  roundTripMs = planMs + brokerRoundTripMs
+ *   backlogPlanMs = work dir + spawn + 1 × put;  plansPerS = 1000 / backlogPlanMs
  *
  * The round trip's floor adds the broker's own round trip when the caller measured it on the agents' broker
  * (bench/broker_echo.ts: an echo client in the agent's place): no agent answers faster than its broker relays.
- *
- *   roundTripMs = planMs + brokerRoundTripMs
- *
  * Also the launch floor: exec of the executable to its exit (`dist/idem --version`: the runtime alone, no
  * broker). Medians of `n` samples (default 200; 5 for the exec). Nothing here fails on a slow machine; a wrong
  * script output throws.
@@ -34,47 +38,53 @@ export interface Floor {
   lmdbPutMs: number;
   /** Fresh work dir + write run.sh + spawn `./run.sh` + its output read to the exit, median, ms. */
   workdirSpawnMs: number;
-  /** This process's CPU (user + system) per work dir + spawn and per 3 puts, ms. */
+  /** This process's CPU (user + system) per work dir + spawn and one put (a backlog's plan), ms. */
   cpuMsPerPlan: number;
-  /** workdirSpawnMs + 3 × lmdbPutMs. */
+  /** workdirSpawnMs + 2 × lmdbPutMs: a plan alone. */
   planMs: number;
-  /** An MQTT echo's round trip through the agents' broker (bench/broker_echo.ts), median, ms; 0 when not measured. */
-  brokerRoundTripMs: number;
-  /** planMs + brokerRoundTripMs: one sequential round trip's floor. */
+  /** An MQTT echo's round trip through the agents' broker (bench/broker_echo.ts), median, ms; undefined when not measured. */
+  brokerRoundTripMs: number | undefined;
+  /** planMs + brokerRoundTripMs (planMs alone when it was not measured): one sequential round trip's floor. */
   roundTripMs: number;
+  /** workdirSpawnMs + lmdbPutMs: a plan of a backlog. */
+  backlogPlanMs: number;
+  /** 1000 / backlogPlanMs. */
   plansPerS: number;
   /** `dist/idem --version` from exec to exit, median of 5, ms. */
   execMs: number;
 }
 
-const COMMITS_PER_PLAN = 3;
+/** Commits of a plan alone (its decision with its start, its finish) and per plan of a backlog. */
+export const COMMITS = { alone: 2, backlog: 1 } as const;
 const SCRIPT = "#!/bin/sh\necho ok\n";
 
 /**
  * Measures the floor in a temp folder of its own (removed at the end); `brokerRoundTripMs`: the broker's share,
- * measured by the caller while its broker runs (default 0: a round trip's floor without the broker).
+ * measured by the caller while its broker runs (none: a round trip's floor without the broker).
  */
 export async function measureFloor(
   executable: string,
-  options: { brokerRoundTripMs?: number; n?: number } = {},
+  options: { brokerRoundTripMs?: number | undefined; n?: number } = {},
 ): Promise<Floor> {
   const n = options.n ?? 200;
-  const brokerRoundTripMs = options.brokerRoundTripMs ?? 0;
+  const { brokerRoundTripMs } = options;
   const work = mkdtempSync(join(tmpdir(), "idem-bench-floor-"));
   try {
     const fdatasyncMs = syncs(join(work, "sync"), n);
     const puts = await lmdbPuts(join(work, "lmdb"), n);
     const spawns = await spawnsInWorkDirs(join(work, "plans"), n);
-    const planMs = spawns.ms + COMMITS_PER_PLAN * puts.ms;
+    const planMs = spawns.ms + COMMITS.alone * puts.ms;
+    const backlogPlanMs = spawns.ms + COMMITS.backlog * puts.ms;
     return {
       fdatasyncMs,
       lmdbPutMs: puts.ms,
       workdirSpawnMs: spawns.ms,
-      cpuMsPerPlan: spawns.cpuMs + COMMITS_PER_PLAN * puts.cpuMs,
+      cpuMsPerPlan: spawns.cpuMs + COMMITS.backlog * puts.cpuMs,
       planMs,
       brokerRoundTripMs,
-      roundTripMs: planMs + brokerRoundTripMs,
-      plansPerS: 1000 / planMs,
+      roundTripMs: planMs + (brokerRoundTripMs ?? 0),
+      backlogPlanMs,
+      plansPerS: 1000 / backlogPlanMs,
       execMs: execs(executable, 5),
     };
   } finally {
