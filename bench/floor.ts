@@ -1,6 +1,6 @@
 /**
  * The machine's floor for one trivial plan (issue 11): what any agent must do for `#!/bin/sh\necho ok` whatever
- * its design, measured in the same run as the agents. Per plan: a fresh work dir, `run.sh` written into it,
+ * its design, measured in the same run as the agents: the least the text of SPEC 2, 5.1 and 6 allows. Per plan: a fresh work dir, `run.sh` written into it,
  * `./run.sh` spawned from Node with its output read (without a shell between, as the agent starts a plain command
  * line since session 7, agent/murano/direct_exec.ts; with libc's posix_spawn, the cheapest start open to a Node
  * program and the agent's own: agent/native/posix_spawn.ts; libuv's fork costs ~6 ms of CPU more on a VM where
@@ -42,6 +42,8 @@ export interface Floor {
   cpuMsPerPlan: number;
   /** workdirSpawnMs + 2 × lmdbPutMs: a plan alone. */
   planMs: number;
+  /** workdirSpawnMs + 3 × lmdbPutMs: a plan alone with idem's three commits. */
+  idemPlanMs: number;
   /** An MQTT echo's round trip through the agents' broker (bench/broker_echo.ts), median, ms; undefined when not measured. */
   brokerRoundTripMs: number | undefined;
   /** planMs + brokerRoundTripMs (planMs alone when it was not measured): one sequential round trip's floor. */
@@ -54,8 +56,11 @@ export interface Floor {
   execMs: number;
 }
 
-/** Commits of a plan alone (its decision with its start, its finish) and per plan of a backlog. */
-export const COMMITS = { alone: 2, backlog: 1 } as const;
+/**
+ * Commits of a plan alone (its decision with its start, its finish), per plan of a backlog, and of a plan alone
+ * as idem makes them (its start a commit of its own).
+ */
+export const COMMITS = { alone: 2, backlog: 1, idemAlone: 3 } as const;
 const SCRIPT = "#!/bin/sh\necho ok\n";
 
 /**
@@ -81,6 +86,7 @@ export async function measureFloor(
       workdirSpawnMs: spawns.ms,
       cpuMsPerPlan: spawns.cpuMs + COMMITS.backlog * puts.cpuMs,
       planMs,
+      idemPlanMs: spawns.ms + COMMITS.idemAlone * puts.ms,
       brokerRoundTripMs,
       roundTripMs: planMs + (brokerRoundTripMs ?? 0),
       backlogPlanMs,

@@ -44,7 +44,7 @@ interface Execution {
   started: number;
   /** The script running now, or the last one killed. */
   current: { name: string; run: Promise<ScriptRun> } | null;
-  /** The Body's last script call (placing its files, running it), settled or not. */
+  /** The Body's script call under way (placing its files, running it); null once it has ended. */
   call: Promise<unknown> | null;
 }
 
@@ -131,6 +131,10 @@ async function execute(
         call: (name, commandline, input) => {
           const call = callScript(ex, name, commandline, input);
           ex.call = call;
+          const ended = () => {
+            if (ex.call === call) ex.call = null;
+          };
+          call.then(ended, ended);
           return call;
         },
         limits: { memoryMB: options.bodyMemoryMB },
@@ -148,10 +152,12 @@ async function execute(
   } finally {
     cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
-    // After a stop the Body's evaluation ends at once (python/in_process.ts) while its script call may still be
-    // placing files or downloading (aborted by the stop): the work dir goes once that call has ended, or after
-    // BODY_STOP_GRACE_MS. After a Body that ended by itself its calls have ended: no wait, and the timer is
-    // cleared (left armed, ≈ 700 of them would be pending under a backlog).
+    // A Body that ended while its script call is under way — stopped (its evaluation ends at once:
+    // python/in_process.ts), or its worker gone — leaves that call to end first: it is aborted (its process group
+    // killed, a download or clone stopped) and the work dir goes once it has ended, or after BODY_STOP_GRACE_MS.
+    // A Body that ended by itself has no call under way: no wait, and the timer is cleared (left armed, ≈ 700 of
+    // them would be pending under a backlog).
+    if (ex.call !== null && !ex.controller.signal.aborted) ex.controller.abort(stopped());
     let grace: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       ex.call?.catch(() => {}),

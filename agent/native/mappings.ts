@@ -21,6 +21,8 @@ export interface Mapping {
   path: string;
   /** Mapped shared (`s` in its permissions): a file's pages, never a private copy of them. */
   shared: boolean;
+  /** Mapped writable (`w` in its permissions): a page of it may be written any time, by any thread. */
+  writable: boolean;
   /** Private_Dirty, Anonymous or Swap pages (smaps only): dropping them would lose what was written. */
   written: boolean;
 }
@@ -40,6 +42,7 @@ export function mappingsOf(smaps: string): Mapping[] {
         inode: Number(head[6]),
         path: head[7] ?? "",
         shared: (head[3] as string)[3] === "s",
+        writable: (head[3] as string)[1] === "w",
         written: false,
       };
       found.push(current);

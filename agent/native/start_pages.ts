@@ -103,15 +103,19 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** This process's executable as the kernel knows it (its mappings: mappings.ts `isMappingOf`, the inode first,
- * so that a path naming another file by now, after a rename or a mount over it, matches nothing). */
+/** This process's executable as the kernel knows it (its mappings: mappings.ts `isMappingOf`, by inode and
+ * device, or inode and path where the devices differ, as on btrfs). */
 const SELF = "/proc/self/exe";
 
-/** The clean mappings of this process's executable (none written, swapped or anonymous). */
+/**
+ * The clean read-only mappings of this process's executable: none written, swapped or anonymous, and none
+ * writable (a page of a writable private mapping could be written by another thread between the look and the
+ * madvise, and DONTNEED would lose that write).
+ */
 function cleanMappingsOfSelf(): Mapping[] {
   const self = fileIdentity(SELF);
   return mappingsOf(readFileSync("/proc/self/smaps", "utf8")).filter(
-    (m) => isMappingOf(m, self) && !m.written,
+    (m) => isMappingOf(m, self) && !m.written && !m.writable,
   );
 }
 

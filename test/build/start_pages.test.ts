@@ -138,7 +138,7 @@ test("once quiet, the agent holds little of Node's code and constants, and plans
   }
 });
 
-test("mappingsOf tells a mapping with written pages from a clean one, and a shared one from a private one", () => {
+test("mappingsOf tells a mapping with written pages from a clean one, a shared one from a private one, a writable one", () => {
   const smaps = [
     "00400000-00746000 r--p 00000000 fe:00 12                       /opt/idem",
     "Rss:                2008 kB",
@@ -157,13 +157,13 @@ test("mappingsOf tells a mapping with written pages from a clean one, and a shar
   ].join("\n");
   const found = mappingsOf(smaps);
   assert.deepEqual(
-    found.map((m) => [m.offset, m.path, m.written, m.shared]),
+    found.map((m) => [m.offset, m.path, m.written, m.shared, m.writable]),
     [
-      [0, "/opt/idem", false, false],
-      [0x6751000, "/opt/idem", true, false],
-      [0, "", true, false],
-      [0x100000, "/opt/idem", true, false],
-      [0, "/data/journal/data.mdb", false, true],
+      [0, "/opt/idem", false, false, false],
+      [0x6751000, "/opt/idem", true, false, false],
+      [0, "", true, false, true],
+      [0x100000, "/opt/idem", true, false, false],
+      [0, "/data/journal/data.mdb", false, true, false],
     ],
   );
 });

@@ -122,7 +122,7 @@ function btrfsUnavailable(): string | undefined {
 
 test("on btrfs, where stat's device is not the one /proc/self/maps writes, the journal's pages leave the RSS too", {
   skip: btrfsUnavailable() ?? false,
-}, async () => {
+}, async (t) => {
   const work = await mkdtemp(join(tmpdir(), "idem-journal-btrfs-"));
   try {
     const image = join(work, "fs.img");
@@ -132,14 +132,23 @@ test("on btrfs, where stat's device is not the one /proc/self/maps writes, the j
     writeFileSync(image, "");
     truncateSync(image, 200 * 1024 * 1024);
     execFileSync("mkfs.btrfs", ["-q", image], { stdio: "ignore" });
-    execFileSync("mount", ["-o", "loop", image, mountPoint], { stdio: "pipe" });
+    try {
+      execFileSync("mount", ["-o", "loop", image, mountPoint], { stdio: "pipe" });
+    } catch (error) {
+      // Root without loop devices or btrfs (a container, say): nothing of idem's to test here.
+      t.skip(
+        `cannot mount a btrfs image here: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}`,
+      );
+      return;
+    }
     try {
       await releasesItsPages(join(mountPoint, "journal"), (data) => {
         // What made the device alone miss it: stat's device is the subvolume's, maps writes the file system's.
         assert.notEqual(mappedDevice(data), fileIdentity(data).device);
       });
     } finally {
-      execFileSync("umount", [mountPoint], { stdio: "ignore" });
+      // Lazy: detached at once, the loop device freed once nothing holds the file system any more.
+      execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
     }
   } finally {
     await rm(work, { recursive: true, force: true });
