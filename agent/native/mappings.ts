@@ -73,8 +73,11 @@ export interface FileIdentity {
   /** `stat`'s device, `major:minor` in hex as maps writes it. */
   device: string;
   inode: number;
-  /** The file's path with every link resolved, as maps writes it (the kernel's path of the open file). */
-  path: string | undefined;
+  /**
+   * The file's path with every link resolved, as maps writes it (the kernel's path of the open file); undefined
+   * when it cannot be resolved. Resolved on first use only: where the devices match it is never needed.
+   */
+  readonly path: string | undefined;
 }
 
 /**
@@ -88,16 +91,20 @@ export function fileIdentity(path: string): FileIdentity {
   const dev = BigInt(stat.dev);
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  let resolved: string | undefined;
-  try {
-    resolved = realpathSync(path);
-  } catch {
-    resolved = undefined;
-  }
+  let resolved: { path: string | undefined } | undefined;
   return {
     device: `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`,
     inode: Number(stat.ino),
-    path: resolved,
+    get path() {
+      if (resolved === undefined) {
+        try {
+          resolved = { path: realpathSync(path) };
+        } catch {
+          resolved = { path: undefined };
+        }
+      }
+      return resolved.path;
+    },
   };
 }
 
