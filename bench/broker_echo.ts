@@ -89,7 +89,8 @@ function open(port: number, clientId: string, clean: boolean, opened: MqttClient
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       resolve(client);
     });
-    client.once("error", reject);
+    // Before the CONNACK an error rejects; after it, a lost connection shows as a reply that does not come.
+    client.on("error", reject);
     client.once("close", () => reject(new Error(`Cannot connect to the MQTT broker on 127.0.0.1:${port}`)));
   });
 }
