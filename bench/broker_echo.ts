@@ -10,9 +10,9 @@
  * Rejects, saying why, when a client cannot connect or a reply does not come within {@link REPLY_TIMEOUT_MS}.
  * The echo's persistent session is replaced by a clean one at the end, so the broker keeps no queue of it.
  */
-import { connect, type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { benchPlan } from "./idem_driver.ts";
-import { pct } from "./lab.ts";
+import { connectClient, pct } from "./lab.ts";
 
 /** Round trips made before the measured ones: connections and the broker's queues warmed up. */
 const WARMUP = 20;
@@ -28,8 +28,16 @@ export async function measureBrokerRoundTrip(port: number, n = 200): Promise<num
   const results = `idem/${id}/results`;
   const opened: MqttClient[] = [];
   try {
-    const echo = await open(port, `idem-${id}`, false, opened);
-    const engine = await open(port, `bench-echo-engine-${id}`, true, opened);
+    const echo = await connectClient(port, `idem-${id}`, { protocolVersion: 4, noDelay: true, clean: false });
+    opened.push(echo);
+    // After the CONNACK a lost connection shows as a reply that does not come (REPLY_TIMEOUT_MS).
+    echo.on("error", () => {});
+    const engine = await connectClient(port, `bench-echo-engine-${id}`, {
+      protocolVersion: 4,
+      noDelay: true,
+    });
+    opened.push(engine);
+    engine.on("error", () => {});
     await echo.subscribeAsync(plans, { qos: 1 });
     await engine.subscribeAsync(results, { qos: 1 });
     const body = "x".repeat(REPLY_BODY_BYTES);
@@ -63,34 +71,8 @@ export async function measureBrokerRoundTrip(port: number, n = 200): Promise<num
   } finally {
     for (const client of opened) await client.endAsync(true).catch(() => {});
     // The echo's persistent session goes: a clean session under the same client id replaces it.
-    await open(port, `idem-${id}`, true, [])
+    await connectClient(port, `idem-${id}`, { protocolVersion: 4 })
       .then((clean) => clean.endAsync())
       .catch(() => {});
   }
-}
-
-/**
- * A client as the agent (persistent session: `clean` false) or the engine (`clean`) connects to a 3.1.1 broker,
- * Nagle off, no reconnects; added to `opened` at once so that the caller ends it whatever happens. Rejects when
- * the broker refuses or closes the connection.
- */
-function open(port: number, clientId: string, clean: boolean, opened: MqttClient[]): Promise<MqttClient> {
-  const client = connect({
-    host: "127.0.0.1",
-    port,
-    protocolVersion: 4,
-    clientId,
-    clean,
-    reconnectPeriod: 0,
-  });
-  opened.push(client);
-  return new Promise((resolve, reject) => {
-    client.once("connect", () => {
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-      resolve(client);
-    });
-    // Before the CONNACK an error rejects; after it, a lost connection shows as a reply that does not come.
-    client.on("error", reject);
-    client.once("close", () => reject(new Error(`Cannot connect to the MQTT broker on 127.0.0.1:${port}`)));
-  });
 }

@@ -67,27 +67,34 @@ export function scriptPlan(script: string, options: PlanOptions): MuranoPlan {
 }
 
 /**
- * An MQTT client (clean session) on the loopback broker at `port`, connected: MQTT 5 unless `protocolVersion` 4
- * (3.1.1: RabbitMQ 3.10, NATS 2.9). `noDelay` turns Nagle's algorithm off on its socket, as an engine should
- * (peerbench README: murano's AMQP client does; without it a small publish can wait for a delayed ACK).
+ * An MQTT client on the loopback broker at `port`, connected: MQTT 5 unless `protocolVersion` 4 (3.1.1: RabbitMQ
+ * 3.10, NATS 2.9), a clean session unless `clean` is false (a persistent one, as the agent's). `noDelay` turns
+ * Nagle's algorithm off on its socket, as an engine should (peerbench README: murano's AMQP client does; without
+ * it a small publish can wait for a delayed ACK). Rejects, the client ended, when the broker refuses or closes
+ * the connection before its CONNACK.
  */
 export async function connectClient(
   port: number,
   clientId: string,
-  options: { protocolVersion?: 4 | 5; noDelay?: boolean } = {},
+  options: { protocolVersion?: 4 | 5; noDelay?: boolean; clean?: boolean } = {},
 ): Promise<MqttClient> {
   const mqtt = connect({
     host: "127.0.0.1",
     port,
     protocolVersion: options.protocolVersion ?? 5,
     clientId,
-    clean: true,
+    clean: options.clean ?? true,
   });
-  await new Promise<void>((resolve, reject) => {
-    mqtt.once("connect", () => resolve());
-    mqtt.once("error", reject);
-    mqtt.once("close", () => reject(new Error(`Cannot connect to the MQTT broker on 127.0.0.1:${port}`)));
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      mqtt.once("connect", () => resolve());
+      mqtt.once("error", reject);
+      mqtt.once("close", () => reject(new Error(`Cannot connect to the MQTT broker on 127.0.0.1:${port}`)));
+    });
+  } catch (error) {
+    mqtt.end(true);
+    throw error;
+  }
   if (options.noDelay) (mqtt.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   return mqtt;
 }
