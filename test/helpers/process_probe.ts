@@ -51,12 +51,21 @@ export async function probe(): Promise<Record<string, unknown>> {
     ).stdout,
     stdinWithoutInput: (await run("readlink /proc/self/fd/0")).stdout,
     // Nothing of the agent's beyond 0-2: with child_process, the agent's other descriptors are /dev/null in the
-    // child (sealed_stdio.ts); with posix_spawn, closed.
-    descriptors: (
-      await run(
-        'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && readlink "$fd"; done | grep -v "^/dev/null$" | sort -u',
-      )
-    ).stdout,
+    // child (sealed_stdio.ts); with posix_spawn, closed. The shell reads its own descriptors in a loop of its own,
+    // never in a pipeline: a shell holds a pipeline's pipe while it starts the pipeline's commands, and a command
+    // reading /proc/$$/fd then would see it. The glob's own directory descriptor is closed by the time readlink
+    // runs (readlink says nothing for it).
+    descriptors: [
+      ...new Set(
+        (
+          await run('for fd in /proc/$$/fd/*; do [ "${fd##*/}" -gt 2 ] && readlink "$fd"; done; exit 0')
+        ).stdout
+          .split("\n")
+          .filter((target) => target !== "" && target !== "/dev/null"),
+      ),
+    ]
+      .sort()
+      .join("\n"),
     // Every signal at its default action and none blocked (Node ignores SIGPIPE itself).
     signals: (await run("grep -E '^(SigIgn|SigBlk)' /proc/self/status")).stdout,
     pathLookup: await startProcess({

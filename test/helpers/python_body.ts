@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import type { BodyCase, Outcome } from "./body_case.ts";
 
 const REFERENCE = String.raw`
-import json, resource, signal, sys
+import json, resource, signal, sys, tracemalloc
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 sys.setrecursionlimit(1000)
 
@@ -118,7 +118,16 @@ def run(case):
 
 for raw in sys.stdin:
     try:
-        answer = run(json.loads(raw))
+        case = json.loads(raw)
+        if case.get('trace'):
+            tracemalloc.start()
+            try:
+                answer = run(case)
+                answer['peak'] = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+        else:
+            answer = run(case)
     except Hang:
         answer = {'kind': 'hang', 'message': 'CPython ran over 2 s'}
     except BaseException as e:
@@ -154,6 +163,22 @@ export class PythonBodies {
 
   /** CPython's answer to each case (one process for the whole batch, written and read as a stream). */
   run(cases: readonly BodyCase[]): Promise<Outcome[]> {
+    return this.#send(cases);
+  }
+
+  /**
+   * The most memory, in bytes, CPython's allocator held at once while it ran each case (tracemalloc's peak; the
+   * run is slower, so its answer may be a `hang`), with its answer.
+   */
+  async peaks(cases: readonly BodyCase[]): Promise<{ outcome: Outcome; peak: number }[]> {
+    const answers = await this.#send(cases.map((c) => ({ ...c, trace: true })));
+    return answers.map((a) => {
+      const { peak, ...outcome } = a as Outcome & { peak?: number };
+      return { outcome: outcome as Outcome, peak: peak ?? 0 };
+    });
+  }
+
+  #send(cases: readonly (BodyCase & { trace?: boolean })[]): Promise<Outcome[]> {
     if (this.#failed) return Promise.reject(this.#failed);
     const answers = cases.map(
       (c) =>

@@ -9,8 +9,9 @@
  * `IDEM_DIFF_SHRINK=<n>` shrinks the n most frequent kinds (default 12, within 15 s).
  * A Body whose CPython answer depends on the hash seed (the order of a set of strings) has no one right answer:
  * where idem disagrees, CPython runs it again with another hash seed, and it is left out when the two differ — as
- * is a Body CPython cannot finish in 2 s of CPU. Every other disagreement fails the test, shown with its minimal
- * (shrunk) Body, idem's answer and CPython's.
+ * is a Body CPython cannot finish in 2 s of CPU. A Body that builds a value over idem's documented bound (SPEC 6)
+ * is idem's MemoryError where CPython, run again under tracemalloc, held at least that value's bytes. Every other
+ * disagreement fails the test, shown with its minimal (shrunk) Body, idem's answer and CPython's.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -49,16 +50,46 @@ interface Verdict {
   python: Outcome | null;
 }
 
-/** Both answers per case; CPython runs a second time (another hash seed) where the two disagree. */
+/**
+ * The bytes CPython must hold at once to build what idem refused at its documented bound (SPEC 6; agent/python/
+ * runtime/values.ts MAX_ITEMS, int.ts MAX_INT_BITS), or null when idem's answer is no such refusal: a str of N
+ * characters takes at least N bytes, a list, tuple, set or dict of N items at least N pointers, an int of N bits
+ * N / 8 bytes.
+ */
+function boundClaim(o: Outcome): number | null {
+  if (o.kind !== "error" || o.type !== "MemoryError") return null;
+  const m = /^Cannot build an? (\w+) of (\d+) (characters|items|bits) as a Body may build at most \d+$/.exec(
+    o.message,
+  );
+  if (m === null) return null;
+  const size = Number(m[2]);
+  return m[3] === "characters" ? size : m[3] === "bits" ? Math.ceil(size / 8) : size * 8;
+}
+
+/**
+ * Both answers per case. CPython runs a second time (another hash seed) where the two disagree; where idem
+ * refused a value over its bound and CPython built it, CPython runs it again under tracemalloc, and idem's
+ * MemoryError is CPython's answer when that run held at least the refused value's bytes (the Body did build
+ * something that large; idem's bound is the documented difference), else the disagreement stands.
+ */
 async function judge(cases: readonly BodyCase[]): Promise<Verdict[]> {
   const [first, ours] = await Promise.all([python[0].run(cases), idem.run(cases)]);
   const differ = cases.flatMap((_, i) => (sameOutcome(ours[i] as Outcome, first[i] as Outcome) ? [] : [i]));
   const second = await python[1].run(differ.map((i) => cases[i] as BodyCase));
   const again = new Map(differ.map((i, k) => [i, second[k] as Outcome]));
-  return cases.map((_, i) => {
+  const verdicts = cases.map((_, i) => {
     const a = first[i] as Outcome;
     return { idem: ours[i] as Outcome, python: reference(a, again.get(i) ?? a) };
   });
+  const overBound = differ.filter(
+    (i) => boundClaim(ours[i] as Outcome) !== null && verdicts[i]?.python != null,
+  );
+  const traced = await python[0].peaks(overBound.map((i) => cases[i] as BodyCase));
+  overBound.forEach((i, k) => {
+    const v = verdicts[i] as Verdict;
+    if ((traced[k]?.peak ?? 0) >= (boundClaim(v.idem) as number)) v.python = v.idem;
+  });
+  return verdicts;
 }
 
 interface Kind {
@@ -129,6 +160,18 @@ test("the CPython reference runs a Body as murano-agent 10 does", async () => {
     { kind: "ok", json: "1" },
     { kind: "syntax", message: "unexpected indent (<string>, line 3)" },
   ]);
+});
+
+test("a value over idem's bound counts as idem's MemoryError only when CPython did hold that many bytes", async () => {
+  const params = "{}";
+  const over = { topic: "t", body: "s = ' ' * 10000001\nreturn len(s)", params, scripts: [] };
+  const [verdict] = await judge([over]);
+  assert.deepEqual(verdict?.python, verdict?.idem);
+  assert.equal(boundClaim(verdict?.idem as Outcome), 10_000_001);
+  // A claim CPython's run cannot back: what a small Body holds is far below any refused size.
+  const [small] = await python[0].peaks([{ topic: "t", body: "return [1, 'a']", params, scripts: [] }]);
+  assert.deepEqual(small?.outcome, { kind: "ok", json: '[1, "a"]' });
+  assert.ok((small?.peak ?? Infinity) < 1_000_000, `peak ${small?.peak}`);
 });
 
 test("idem answers generated Bodies exactly as CPython 3.11 does under murano-agent", async (t) => {
