@@ -184,7 +184,11 @@ export class Outbox {
     const { seq } = entry;
     if (error === undefined) {
       failpoint("after-publish");
-      this.#log.debug("published", { topic: printableTopic(entry.topic), seq });
+      this.#log.debug("published", {
+        topic: printableTopic(entry.topic),
+        seq,
+        plan: sourceIdOf(entry.payload),
+      });
       if (this.#strikes.has(seq)) this.#log.info("reply-delivered", this.#fields(entry));
       // Proven good: the next suspect goes now. A node killed with 70 replies in flight drained them at one a
       // second while each suspect waited for its removal commit (issue 13, test/transport/outbox_isolation).

@@ -32,6 +32,7 @@ import { readExecutions, waitForEffects } from "../helpers/effects.ts";
 import { connectEngine, type Engine } from "../helpers/engine.ts";
 import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { type NatsCluster, type NatsNode, startNatsCluster } from "../helpers/nats_cluster.ts";
+import { mqttConsumers } from "../helpers/nats_readiness.ts";
 import { applicationPlan, type MuranoPlan } from "../helpers/plans.ts";
 
 /** Failure bound of every wait for the agent or the engine: generous, as the cluster elects leaders on a loss. */
@@ -70,7 +71,9 @@ before(async () => {
   mkdirSync(join(root, "markers"));
   const config = join(root, "idem.json");
   // NATS 2.9's MQTT is 3.1.1 only: protocol 4 saves the fallback attempt on every node.
-  writeFileSync(config, JSON.stringify({ broker: { urls: cluster.urls, protocol: 4 } }));
+  // Debug: the log names every reply the broker acknowledged (`event=published plan=…`), so that a result the
+  // engine misses shows whether the agent handed it over.
+  writeFileSync(config, JSON.stringify({ broker: { urls: cluster.urls, protocol: 4 }, logLevel: "debug" }));
   const dataDir = join(root, "data");
   agent = await startAgent({
     broker: cluster.urls[0] as string,
@@ -106,8 +109,11 @@ async function resultOf(engine: Engine, plan: MuranoPlan): Promise<void> {
     await engine.waitForResults(plan.ID, 1, WAIT_MS);
   } catch (error) {
     const named = agent.matching(new RegExp(plan.ID)).join("\n") || "(none)";
+    const running = cluster.nodes.filter((node) => node.running);
+    const consumers = await Promise.all(running.map(async (n) => `${n.name}:\n${await mqttConsumers(n)}`));
     throw new Error(
-      `${(error as Error).message}\n--- agent lines naming ${plan.ID} ---\n${named}\n${agent.tail()}`,
+      `${(error as Error).message}\n--- agent lines naming ${plan.ID} ---\n${named}\n${agent.tail()}\n` +
+        `--- NATS consumers of the MQTT messages ---\n${consumers.join("\n")}`,
     );
   }
 }

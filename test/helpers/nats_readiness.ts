@@ -101,3 +101,45 @@ export async function mqttRoundTrip(node: NodeAddress, via: NodeAddress): Promis
     for (const client of clients) client.end(true);
   }
 }
+
+/**
+ * What `node` says of the JetStream consumers of the MQTT message stream (`/jsz?consumers=true`), one line each:
+ * name, leader, delivered and acknowledged stream sequences, pending, awaiting acknowledgement, redelivered. For a
+ * failure message: whether a message the broker acknowledged is still to be delivered, or was skipped.
+ */
+export async function mqttConsumers(node: NodeAddress): Promise<string> {
+  interface Consumer {
+    name: string;
+    cluster?: { leader?: string };
+    delivered?: { stream_seq?: number };
+    ack_floor?: { stream_seq?: number };
+    num_pending?: number;
+    num_ack_pending?: number;
+    num_redelivered?: number;
+  }
+  interface Stream {
+    name: string;
+    state?: { messages?: number; last_seq?: number };
+    consumer_detail?: Consumer[];
+  }
+  try {
+    const response = await fetch(`http://${node.host}:${node.ports.monitor}/jsz?consumers=true`);
+    const body = (await response.json()) as {
+      account_details?: { stream_detail?: Stream[] }[];
+    };
+    const streams = (body.account_details ?? []).flatMap((a) => a.stream_detail ?? []);
+    return streams
+      .filter((s) => s.name.startsWith("$MQTT_msgs"))
+      .flatMap((s) => [
+        `stream ${s.name}: messages ${s.state?.messages} last ${s.state?.last_seq}`,
+        ...(s.consumer_detail ?? []).map(
+          (c) =>
+            `  consumer ${c.name} leader ${c.cluster?.leader}: delivered ${c.delivered?.stream_seq} acked ${c.ack_floor?.stream_seq} ` +
+            `pending ${c.num_pending} ack-pending ${c.num_ack_pending} redelivered ${c.num_redelivered}`,
+        ),
+      ])
+      .join("\n");
+  } catch (error) {
+    return `(no answer: ${(error as Error).message})`;
+  }
+}
