@@ -13,6 +13,10 @@
  *    result waits in the outbox; a dead node returns → the result is answered once, a re-send replayed, the
  *    script ran once, the status names the node the agent is on.
  *
+ * "Answered" is the engine's view: a result that does not come is asked for again with the plan's ID (SPEC 5.2a),
+ * only when the broker acknowledged it to the agent (NATS 2.9 sometimes loses such a result after a node rejoins;
+ * `resultOf`), and the answer must then be the stored result; a result the agent never handed over fails the test.
+ *
  * The time from each kill to the agent's `online` line on another node is measured and printed: a figure for
  * docs/deploy.md, not an assertion (the waits have generous failure timeouts only).
  */
@@ -99,23 +103,53 @@ function onlineNode(): NatsNode {
   return cluster.nodeOf(broker);
 }
 
+/** How long a result may be missing before the test looks in the agent's log whether the broker acknowledged it. */
+const LOST_MS = 15_000;
+
+/** True when the agent's log says the broker acknowledged a reply to `planId` (its PUBACK; debug level). */
+function acknowledged(planId: string): boolean {
+  return agent.matching(new RegExp(`\\bevent=published\\b.*\\bplan=${planId}\\b`)).length > 0;
+}
+
 /**
- * Waits for one result of `plan` through `engine`. On a timeout the error also carries the agent's lines naming
- * the plan and its log tail: seen once in 11 runs, one result of test B never reached the engine on the node that
- * had rejoined (the other 99 did), and the engine's side alone cannot say whether the agent published it.
+ * Waits for a result of `plan` through `receiver` as a Murano engine does: one that does not come is asked for
+ * again by re-sending the plan with its ID (SPEC 5.2a), and must then be answered from the stored result. The test
+ * re-sends only a plan whose result the broker acknowledged to the agent (`event=published plan=<ID>`) and did
+ * not deliver within {@link LOST_MS}: NATS 2.9 did that to 2 of the 100 results of test B in about 1 run of 10,
+ * both handed over before the kill while the node that had come back caught up (docs/deploy.md, "NATS"). A result
+ * the agent never handed over is its own loss: no re-send, the test fails after {@link WAIT_MS} with the agent's
+ * lines naming the plan, its log tail and what each NATS node says of the MQTT stream's consumers. Returns whether
+ * the plan was re-sent.
  */
-async function resultOf(engine: Engine, plan: MuranoPlan): Promise<void> {
-  try {
-    await engine.waitForResults(plan.ID, 1, WAIT_MS);
-  } catch (error) {
-    const named = agent.matching(new RegExp(plan.ID)).join("\n") || "(none)";
-    const running = cluster.nodes.filter((node) => node.running);
-    const consumers = await Promise.all(running.map(async (n) => `${n.name}:\n${await mqttConsumers(n)}`));
-    throw new Error(
-      `${(error as Error).message}\n--- agent lines naming ${plan.ID} ---\n${named}\n${agent.tail()}\n` +
-        `--- NATS consumers of the MQTT messages ---\n${consumers.join("\n")}`,
-    );
+async function resultOf(receiver: Engine, sender: Engine, plan: MuranoPlan): Promise<boolean> {
+  const deadline = Date.now() + WAIT_MS;
+  let resent = false;
+  for (;;) {
+    try {
+      await receiver.waitForResults(plan.ID, 1, Math.max(1, Math.min(LOST_MS, deadline - Date.now())));
+      return resent;
+    } catch (error) {
+      if (Date.now() >= deadline) throw await missing(error as Error, plan);
+    }
+    if (!resent && acknowledged(plan.ID)) {
+      console.log(
+        `# the broker acknowledged the result of ${plan.ID} and never delivered it: re-sent (SPEC 5.2a)`,
+      );
+      await sender.send(plan);
+      resent = true;
+    }
   }
+}
+
+/** The error of a result that never came, with what the agent and the NATS nodes say of it. */
+async function missing(error: Error, plan: MuranoPlan): Promise<Error> {
+  const named = agent.matching(new RegExp(plan.ID)).join("\n") || "(none)";
+  const running = cluster.nodes.filter((node) => node.running);
+  const consumers = await Promise.all(running.map(async (n) => `${n.name}:\n${await mqttConsumers(n)}`));
+  return new Error(
+    `${error.message}\n--- agent lines naming ${plan.ID} ---\n${named}\n${agent.tail()}\n` +
+      `--- NATS consumers of the MQTT messages ---\n${consumers.join("\n")}`,
+  );
 }
 
 /** One plan of the stream: even ones run-once-ever with an explicit key, odd ones fresh content. */
@@ -171,13 +205,24 @@ async function streamThroughKill(
     return plan;
   });
   for (const plan of resent) await engine.send(plan);
-  for (const { plan } of stream) await resultOf(receiver, plan);
-  for (const plan of resent) await resultOf(receiver, plan);
+  const askedAgain = new Set<string>();
+  for (const plan of [...stream.map((s) => s.plan), ...resent])
+    if (await resultOf(receiver, engine, plan)) askedAgain.add(plan.ID);
 
   for (const { plan, marker } of stream) {
     const answers = receiver.distinctResultsFor(plan.ID);
-    assert.equal(answers.length, 1, `plan ${plan.ID} answered once: ${JSON.stringify(answers)}`);
-    assert.equal(answers[0]?.ErrorCode, 0, JSON.stringify(answers[0]));
+    if (askedAgain.has(plan.ID)) {
+      // Asked again: the stored result, and the lost one as well should the broker deliver it after all; both
+      // carry the one run's output.
+      assert.ok(answers.length <= 2, `plan ${plan.ID} asked twice, answered: ${JSON.stringify(answers)}`);
+      const bodies = new Set(answers.map((answer) => JSON.stringify(answer.Body)));
+      assert.equal(
+        bodies.size,
+        1,
+        `plan ${plan.ID} answered from its stored result: ${JSON.stringify(answers)}`,
+      );
+    } else assert.equal(answers.length, 1, `plan ${plan.ID} answered once: ${JSON.stringify(answers)}`);
+    for (const answer of answers) assert.equal(answer.ErrorCode, 0, JSON.stringify(answer));
     const runs = readExecutions(marker).executions;
     assert.equal(
       runs.length,
@@ -230,9 +275,9 @@ test("the killed node returns and the agent's new node is killed: the same guara
   await returning.start();
   await cluster.waitUntilServing();
   // The plans go through the node that came back: it serves the cluster's streams again. Results are read on the
-  // node that is neither the returned one nor the agent's (killed next). Once in 12 runs a result (its plan run)
-  // never reached a subscriber on the rejoined node, whose JetStream consumers NATS reports "not current" for up to
-  // 45 s; the cause is not proven (notes of session 4), so the test reads where NATS is settled.
+  // node that is neither the returned one nor the agent's (killed next). Even there NATS now and then loses a
+  // result it acknowledged to the agent while the returned node catches up: the engine asks for it again
+  // (`resultOf`).
   const engine = await engineThrough(returning);
   const { from, to, ms } = await streamThroughKill("b", engine, (victim) => {
     const stable = cluster.nodes.find((node) => node.running && node !== returning && node !== victim);
