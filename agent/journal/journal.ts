@@ -17,7 +17,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { open } from "lmdb";
+import { open, type RootDatabase } from "lmdb";
 import { IdemError } from "../errors.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import { privateDir, privateFile } from "../private_files.ts";
@@ -58,9 +58,24 @@ export class Journal {
       mapSize: 1024 * 1024 * 1024,
       ...privateMode,
     });
+    try {
+      this.#tables = Journal.#openTables(root);
+      this.#commits = new Commits(this.#tables, path);
+      upgradeJournal(this.#tables);
+    } catch (error) {
+      // A journal that cannot be opened or upgraded (a newer schema, a damaged table) leaves no environment open:
+      // lmdb keeps one per path and process, and a later open in this process (a command's retry, a test) would get
+      // this one back.
+      void root.close();
+      throw error;
+    }
+  }
+
+  /** Opens every table of `root` in one write transaction. */
+  static #openTables(root: RootDatabase): Tables {
     // One write transaction for all of them: lmdb opens (and in a new journal, creates) each database in a
     // synchronous commit of its own otherwise — 7 fdatasyncs of a first start instead of 1 (issue 11, launch).
-    this.#tables = root.transactionSync(() => {
+    return root.transactionSync(() => {
       const records = root.openDB<JournalRecord, string>({ name: "records" });
       const queue = root.openDB<QueueEntry, number>({ name: "queue" });
       const outbox = root.openDB<OutboxEntry, number>({ name: "outbox" });
@@ -75,8 +90,6 @@ export class Journal {
       const expiry = new ExpiryIndex(root, { records, seen, meta }, decoded);
       return { root, records, queue, outbox, meta, seen, deliveries, expiry, decoded };
     });
-    this.#commits = new Commits(this.#tables, path);
-    upgradeJournal(this.#tables);
   }
 
   /** What expires when (`expiry_index.ts`): retention's reads and, inside a commit, its repairs. */

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { open } from "lmdb";
 import { Journal } from "../../agent/journal/journal.ts";
 import type { JournalRecord, RecordState } from "../../agent/journal/record.ts";
 import { prune } from "../../agent/journal/retention.ts";
@@ -185,5 +187,21 @@ describe("journal (a real LMDB directory)", () => {
     assert.deepEqual([...journal.records()].map((r) => r.key).sort(), ["old-once", "old-running", "recent"]);
     assert.equal(journal.seen("old-plan"), undefined);
     await journal.close();
+  });
+
+  test("a journal that fails to open after LMDB mapped it (its upgrade meets a damaged entry) is refused and left unmapped", async () => {
+    const dir = await dataDir();
+    const path = join(dir, "journal");
+    await Journal.open(dir).close();
+    // A schema-1 journal (the upgrade reads every queue entry) with an entry that is no queue entry.
+    const raw = open({ path, maxDbs: 8 });
+    raw.openDB<number | string, string>({ name: "meta" }).putSync("schema", 1);
+    raw.openDB<null, number>({ name: "queue" }).putSync(1, null);
+    await raw.close();
+    const mapped = () => readFileSync("/proc/self/maps", "utf8").includes(join(path, "data.mdb"));
+    assert.equal(mapped(), false);
+    assert.throws(() => Journal.open(dir), /Cannot open the journal/);
+    // lmdb keeps an environment per path and process: one left open would stay mapped (and be handed back).
+    assert.equal(mapped(), false, "the refused journal's environment is closed");
   });
 });
