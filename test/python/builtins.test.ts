@@ -244,6 +244,18 @@ test("a Body cannot build a str, list or tuple of more than 10 million items (re
     "'%100000000d' % 1": limit("str", "100000000", "characters"),
     "('y' * 5000000).join(['a', 'b', 'c'])": limit("str", "10000003", "characters"),
     "('y' * 6000000).replace('y', 'yy')": limit("str", "12000000", "characters"),
+    // Characters are code points, as CPython's len counts them: an emoji is one (two UTF-16 units in JavaScript).
+    "'\\U0001F600' * 10000001": limit("str", "10000001", "characters"),
+    "'\\U0001F600' * 6000000 + 'a' * 4000001": limit("str", "10000001", "characters"),
+  });
+  // A str of astral characters may hold as many characters as any other: 6 million emoji are 12 million UTF-16
+  // units, within the bound of 10 million characters (CPython builds each of these).
+  await assertReprs({
+    "len('\\U0001F600' * 6000000)": "6000000",
+    "len('\\U0001F600' * 6000000 + 'a' * 4000000)": "10000000",
+    "len(''.join(['\\U0001F600' * 5000000, '\\U0001F600' * 5000000]))": "10000000",
+    "len(('\\U0001F600' * 3000000 + 'y' * 3000000).replace('y', '\\U0001F600'))": "6000000",
+    "len(('\\U0001F600' * 6000000 + '\\t').expandtabs(1))": "6000001",
   });
   await assertReprs({
     "len(list(range(200000))), len(sorted(range(200000), reverse=True))": "(200000, 200000)",

@@ -6,13 +6,23 @@
  */
 import type { BinaryOp, BitwiseOp } from "../check/ast.ts";
 import { percentFormat } from "../text/format.ts";
+import { strLength } from "../types/text.ts";
 import { complexBinary, complexPow, isComplexPower } from "./complex.ts";
 import { containerOp } from "./container_ops.ts";
 import { pyFail } from "./exceptions.ts";
 import { floatBinary } from "./float.ts";
 import { intBinary, intToFloat } from "./int.ts";
 import { indexSized } from "./ssize.ts";
-import { checkSize, numeric, PyComplex, PyList, PyTuple, type PyValue, typeName } from "./values.ts";
+import {
+  checkSize,
+  checkStrSize,
+  numeric,
+  PyComplex,
+  PyList,
+  PyTuple,
+  type PyValue,
+  typeName,
+} from "./values.ts";
 
 /** A number as a float, as CPython's float operations convert an int operand (OverflowError beyond 2**1024). */
 export function toFloat(n: bigint | number): number {
@@ -41,7 +51,7 @@ export function binaryOp(op: BinaryOp, a: PyValue, b: PyValue, inplace = false):
   }
   if (op === "+") {
     if (typeof a === "string" && typeof b === "string") {
-      checkSize(a.length + b.length, "str");
+      checkStrSize(a.length + b.length, () => strLength(a) + strLength(b));
       return a + b;
     }
     if (a instanceof PyList && b instanceof PyList) {
@@ -106,7 +116,7 @@ function repeat(seq: PyValue, times: bigint, other: PyValue, inplace: boolean): 
   indexSized(times, "OverflowError");
   const n = times < 0n || empty ? 0n : times;
   if (typeof seq === "string") {
-    checkSize(BigInt(seq.length) * n, "str");
+    checkStrSize(BigInt(seq.length) * n, () => BigInt(strLength(seq)) * n);
     return seq.repeat(Number(n));
   }
   if (seq instanceof PyList || seq instanceof PyTuple) {

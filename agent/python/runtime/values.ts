@@ -134,6 +134,16 @@ export function checkSize(size: number | bigint, what: string): void {
   }
 }
 
+/**
+ * {@link checkSize} for a str about to be built, given its length in UTF-16 code units (what JavaScript counts:
+ * cheap, and never less than its characters) and a way to count its characters (code points, as CPython's `len`):
+ * they are counted only when the code units exceed the bound, so a str of astral characters (an emoji is two code
+ * units) may hold as many characters as any other, as the documented bound says.
+ */
+export function checkStrSize(units: number | bigint, characters: () => number | bigint): void {
+  if (units > MAX_ITEMS) checkSize(characters(), "str");
+}
+
 /** `items.splice(start, count, ...inserts)` without spreading: a spread of 150 000+ items overflows the JS stack. */
 export function spliceItems(
   items: PyValue[],

@@ -43,15 +43,19 @@ export function expandTabs(s: string, a: readonly Arg[]): string {
   const tab = a[0] === undefined ? 8 : cIntArg(a[0]);
   let out = "";
   let column = 0;
+  /** Characters in `out` (code points, as CPython counts them; `out.length` counts UTF-16 units). */
+  let characters = 0;
   for (const c of s) {
     if (c === "\t") {
       if (tab <= 0) continue;
       const spaces = tab - (column % tab);
-      checkSize(out.length + spaces, "str");
+      characters += spaces;
+      checkSize(characters, "str");
       out += " ".repeat(spaces);
       column += spaces;
     } else {
       out += c;
+      characters += 1;
       column = c === "\n" || c === "\r" ? 0 : column + 1;
     }
   }
@@ -64,6 +68,8 @@ const LOOKUP_ERRORS: ReadonlySet<PyErrorKind> = new Set(["KeyError", "IndexError
 export function translate(s: string, arg: Arg): string {
   const table = arg ?? null;
   let out = "";
+  /** Characters in `out` (code points, as CPython counts them; `out.length` counts UTF-16 units). */
+  let characters = 0;
   for (const c of s) {
     let mapped: PyValue;
     try {
@@ -71,19 +77,23 @@ export function translate(s: string, arg: Arg): string {
     } catch (error) {
       if (error instanceof Error && LOOKUP_ERRORS.has(error.cause as PyErrorKind)) {
         out += c;
+        characters += 1;
         continue;
       }
       throw error;
     }
     if (mapped === null) continue;
-    if (typeof mapped === "string") out += mapped;
-    else if (typeof mapped === "bigint" || typeof mapped === "boolean") {
+    if (typeof mapped === "string") {
+      out += mapped;
+      characters += strLength(mapped);
+    } else if (typeof mapped === "bigint" || typeof mapped === "boolean") {
       const cp = typeof mapped === "bigint" ? mapped : mapped ? 1n : 0n;
       if (cp < 0n || cp > 0x10ffffn)
         throw pyFail("ValueError", "character mapping must be in range(0x110000)");
       out += String.fromCodePoint(Number(cp));
+      characters += 1;
     } else throw pyFail("TypeError", "character mapping must return integer, None or str");
-    checkSize(out.length, "str");
+    checkSize(characters, "str");
   }
   return out;
 }

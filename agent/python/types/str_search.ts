@@ -5,7 +5,7 @@
  * `rpartition`, `removeprefix`, `removesuffix`. Messages are CPython 3.11's (Objects/unicodeobject.c).
  */
 import { pyFail } from "../runtime/exceptions.ts";
-import { checkSize, PyTuple, type PyValue, typeName } from "../runtime/values.ts";
+import { checkStrSize, PyTuple, type PyValue, typeName } from "../runtime/values.ts";
 import { type Arg, adjustIndices, sizeArg, sliceBound, strArg } from "./args.ts";
 import { codePointWindow, countOf, strLength } from "./text.ts";
 
@@ -66,14 +66,17 @@ export function replace(s: string, a: readonly Arg[]): string {
   if (old === "") {
     const cs = Array.from(s);
     const n = Math.min(max, cs.length + 1);
-    checkSize(s.length + n * by.length, "str");
+    checkStrSize(s.length + n * by.length, () => cs.length + n * strLength(by));
     let out = "";
     for (let i = 0; i < cs.length; i++) out += (i < n ? by : "") + cs[i];
     return out + (n > cs.length ? by : "");
   }
   const n = countOf(s, old, max);
   if (n === 0) return s;
-  checkSize(s.length + n * (by.length - old.length), "str");
+  checkStrSize(
+    s.length + n * (by.length - old.length),
+    () => strLength(s) + n * (strLength(by) - strLength(old)),
+  );
   let out = "";
   let from = 0;
   for (let k = 0; k < n; k++) {

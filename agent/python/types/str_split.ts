@@ -6,9 +6,9 @@
  */
 import { collect, isIterable } from "../runtime/access.ts";
 import { pyFail } from "../runtime/exceptions.ts";
-import { checkSize, PyList, type PyValue, typeName } from "../runtime/values.ts";
+import { checkStrSize, PyList, type PyValue, typeName } from "../runtime/values.ts";
 import { type Arg, cIntArg, sizeArg } from "./args.ts";
-import { chars, isLineBreak, isSpace } from "./text.ts";
+import { chars, isLineBreak, isSpace, strLength } from "./text.ts";
 
 function maxSplit(v: Arg): number {
   const n = v === undefined ? -1 : sizeArg(v);
@@ -107,6 +107,11 @@ export function join(s: string, arg: Arg): string {
       throw pyFail("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
     size += item.length;
   });
-  checkSize(size, "str");
+  checkStrSize(
+    size,
+    () =>
+      strLength(s) * Math.max(0, items.length - 1) +
+      (items as string[]).reduce((n, item) => n + strLength(item), 0),
+  );
   return (items as string[]).join(s);
 }
