@@ -4,7 +4,7 @@
  * (test/murano/process_start.test.ts), the two must agree with each other and with what libuv's `detached` spawn
  * gives. Real processes, real /proc.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type StartedProcess, startProcess } from "../../agent/native/posix_spawn.ts";
@@ -29,6 +29,43 @@ async function run(
   return { code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
+/**
+ * The shell's own descriptors above 2, as the sorted set of their targets (one line each), listed by `ls` as a
+ * plain command of the shell: never from inside a pipeline or a command substitution, whose pipe the shell holds
+ * while it runs them (a listing of /proc/$$/fd made then shows it). Throws unless the listing names 0, 1 and 2
+ * and nothing was said on stderr: a probe that could not look would find nothing.
+ */
+async function descriptorsAbove2(): Promise<string> {
+  const listing = await run("ls -l /proc/$$/fd/; exit 0");
+  const entries = [...listing.stdout.matchAll(/ (\d+) -> (.*)$/gm)].map(
+    (m) => [Number(m[1]), m[2] as string] as const,
+  );
+  const numbers = new Set(entries.map(([fd]) => fd));
+  if (listing.stderr !== "" || ![0, 1, 2].every((fd) => numbers.has(fd))) {
+    throw new Error(`Cannot list the shell's descriptors: ${JSON.stringify(listing)}`);
+  }
+  return [...new Set(entries.filter(([fd]) => fd > 2).map(([, target]) => target))].sort().join("\n");
+}
+
+/**
+ * True when this process holds the file named by `IDEM_PROBE_CANARY` open without close-on-exec (a descriptor
+ * any child would inherit unless its start closes it).
+ */
+function canaryInherited(): boolean {
+  const path = process.env.IDEM_PROBE_CANARY;
+  if (path === undefined) return false;
+  return readdirSync("/proc/self/fd").some((fd) => {
+    try {
+      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
+      return (
+        readlinkSync(`/proc/self/fd/${fd}`) === path && (Number.parseInt(flags ?? "0", 8) & 0o2000000) === 0
+      );
+    } catch {
+      return false; // the listing's own descriptor, closed since
+    }
+  });
+}
+
 /** Runs every probe; the keys say what each shows. */
 export async function probe(): Promise<Record<string, unknown>> {
   const started = await startProcess({
@@ -51,21 +88,11 @@ export async function probe(): Promise<Record<string, unknown>> {
     ).stdout,
     stdinWithoutInput: (await run("readlink /proc/self/fd/0")).stdout,
     // Nothing of the agent's beyond 0-2: with child_process, the agent's other descriptors are /dev/null in the
-    // child (sealed_stdio.ts); with posix_spawn, closed. The shell reads its own descriptors in a loop of its own,
-    // never in a pipeline: a shell holds a pipeline's pipe while it starts the pipeline's commands, and a command
-    // reading /proc/$$/fd then would see it. The glob's own directory descriptor is closed by the time readlink
-    // runs (readlink says nothing for it).
-    descriptors: [
-      ...new Set(
-        (
-          await run('for fd in /proc/$$/fd/*; do [ "${fd##*/}" -gt 2 ] && readlink "$fd"; done; exit 0')
-        ).stdout
-          .split("\n")
-          .filter((target) => target !== "" && target !== "/dev/null"),
-      ),
-    ]
-      .sort()
-      .join("\n"),
+    // child (sealed_stdio.ts); with posix_spawn, closed. The targets of the descriptors above 2, sorted, one each.
+    descriptors: await descriptorsAbove2(),
+    // The probing process holds a descriptor a child would inherit (the test opens an LMDB journal there first:
+    // lmdb opens data.mdb without close-on-exec): without it, `descriptors` would have nothing to find.
+    canary: canaryInherited(),
     // Every signal at its default action and none blocked (Node ignores SIGPIPE itself).
     signals: (await run("grep -E '^(SigIgn|SigBlk)' /proc/self/status")).stdout,
     pathLookup: await startProcess({
