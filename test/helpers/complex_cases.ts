@@ -114,7 +114,10 @@ export const COMPLEX_CASES: Record<string, string[]> = {
     "1j in {1j: 0}",
     "{1+0j} == {1}",
     "list({1j, 2j, 3, 1+1j, -1j, 2.5+0.5j})",
-    "list({complex(1e300, -1e-300), 0.5j, float('inf') * 1j, 7})",
+    "list({complex(1e300, -1e-300), 0.5j, complex(float('inf'), -1), 7})",
+    // A NaN part hashes by the object's address in CPython 3.10+: where such a complex lands in a set is not one
+    // answer (any allocation before moves it), so only what does not depend on it is compared.
+    "len({float('inf') * 1j, 7}), sorted(map(repr, {float('inf') * 1j, 7, 0.5j}))",
     "len({1j, complex(-0.0, 1.0), complex(0, 1)})",
     "{(1j, 2): 'a'}[(complex(0, 1), 2)]",
   ],
@@ -316,7 +319,8 @@ const complexLeaf = fc.oneof(
 const numberLeaf = fc.oneof(
   part,
   fc.integer({ min: -5, max: 5 }).map(String),
-  fc.constantFrom("True", "10**400"),
+  // Parenthesized: a leaf is an operand, and `10**400 ** 3` would be 10**(400**3).
+  fc.constantFrom("True", "(10**400)"),
 );
 export const complexExpression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
   e: fc.oneof(
@@ -327,6 +331,10 @@ export const complexExpression: fc.Arbitrary<string> = fc.letrec<{ e: string }>(
       weight: 4,
       arbitrary: fc
         .tuple(tie("e"), fc.constantFrom("+", "-", "*", "/", "**", "==", "!=", "//", "<"), tie("e"))
+        // An exponent of 10**400 or more makes an int beyond any memory (idem refuses it at once as over a Body's
+        // bound, agent/python/runtime/int.ts; CPython computes until it runs out of memory): this test is about
+        // complex numbers. Without that leaf an exponent stays below 5**4, and no power here reaches the bound.
+        .filter(([, op, b]) => !(op === "**" && b.includes("10**400")))
         .map(([a, op, b]) => `(${a} ${op} ${b})`),
     },
     { weight: 1, arbitrary: tie("e").map((a) => `(-${a})`) },

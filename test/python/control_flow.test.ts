@@ -119,3 +119,18 @@ test("generated loop-heavy Bodies give CPython's outcome", () => {
     { seed, numRuns: RUNS },
   );
 });
+
+test("a dict changed while a loop reads it ends as CPython 3.11's iterator does: size check, keys changed, cleared and refilled", () => {
+  const bodies = [
+    "d = {'a': 1}\nfor k in d:\n    d.clear()\n    d['b'] = 2\nreturn d",
+    "d = {'a': 1, 'b': 2}\nout = []\nfor k in d:\n    out.append(k)\n    d.clear()\n    d['x'] = 1\n    d['y'] = 2\nreturn out",
+    "d = {'a': 1, 'b': 2}\nout = []\nfor k, v in d.items():\n    out.append(k)\n    d.clear()\n    d.update({'c': 3, 'e': 4})\nreturn out, d",
+    "d = {'a': 1}\nfor k in d:\n    d.pop('a')\n    d['b'] = 2\nreturn d",
+    "d = {'a': 1}\nfor k in d:\n    d['b'] = 2\nreturn d",
+    "d = {'a': 1, 'b': 2}\nout = []\nfor v in d.values():\n    out.append(v)\n    d.clear()\nreturn out",
+  ];
+  for (const [i, outcome] of cpython(bodies).entries()) {
+    const source = bodies[i] as string;
+    assert.equal(idem(source), outcome, `Body:\n${source}`);
+  }
+});

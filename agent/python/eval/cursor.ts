@@ -4,7 +4,8 @@
  * CPython 3.11's iterator objects:
  * - a list is read live by index (items appended during the loop are visited); once exhausted, it stays so;
  * - a str yields its code points; a range computes its ints;
- * - a dict (or a view of it) walks its entries in insertion order, live: a next step after the dict changed
+ * - a dict (or a view of it) walks its entries in insertion order, live (after a `clear()`, from its position in
+ *   the new entries, as CPython reads its new table): a next step after the dict changed
  *   size is RuntimeError "dictionary changed size during iteration" (dictiter_iternextkey's di_used check); an
  *   entry found after as many items as the dict had is "dictionary keys changed during iteration" (its di->len
  *   check: a key deleted and another added meanwhile);
@@ -89,7 +90,10 @@ function dictCursor(d: PyDict, kind: "keys" | "values" | "items"): Cursor {
   const entries = d.entries as Map<string, Entry>;
   const used = entries.size;
   let left = used;
-  const it = entries.values();
+  let it = entries.values();
+  /** Entries stepped over (CPython's di_pos), and the table they were read from (its `clears`). */
+  let position = 0;
+  let table = d.clears;
   let done = false;
   return () => {
     if (done) return undefined;
@@ -97,6 +101,13 @@ function dictCursor(d: PyDict, kind: "keys" | "values" | "items"): Cursor {
       done = true;
       throw pyFail("RuntimeError", "dictionary changed size during iteration");
     }
+    if (d.clears !== table) {
+      // Cleared and filled again to its size: CPython's iterator goes on at its position in the new table.
+      table = d.clears;
+      it = entries.values();
+      for (let i = 0; i < position; i++) it.next();
+    }
+    position++;
     const next = it.next();
     if (next.done) {
       done = true;

@@ -57,6 +57,11 @@ export class PyTuple {
 export class PyDict {
   readonly entries = new Map<string, { key: PyValue; value: PyValue }>();
   readonly bunch: boolean;
+  /**
+   * How many times `clear()` emptied it: CPython's `dict.clear` gives the dict a new, empty entry table, which an
+   * iterator running over it then reads from its old position (eval/cursor.ts).
+   */
+  clears = 0;
   constructor(bunch = false) {
     this.bunch = bunch;
   }
@@ -71,6 +76,11 @@ export class PyDict {
   }
   delete(key: PyValue): boolean {
     return this.entries.delete(hashKey(key));
+  }
+  /** `dict.clear()`. */
+  clear(): void {
+    this.entries.clear();
+    this.clears++;
   }
 }
 

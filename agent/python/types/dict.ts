@@ -49,7 +49,7 @@ export function fromKeys(a: readonly Arg[]): PyDict {
 
 export const DICT_METHODS: MethodTable<PyDict, typeof DICT> = {
   clear: (d) => {
-    d.entries.clear();
+    d.clear();
     return null;
   },
   copy: (d) => {
