@@ -134,3 +134,16 @@ test("a dict changed while a loop reads it ends as CPython 3.11's iterator does:
     assert.equal(idem(source), outcome, `Body:\n${source}`);
   }
 });
+
+test("a set changed while a loop reads it goes on from its slot in the live table, as CPython 3.11's iterator does", () => {
+  const bodies = [
+    "s = {1, 2}\nout = []\nfor x in s:\n    out.append(x)\n    s.clear()\n    s.add(5)\n    s.add(6)\nreturn out, sorted(s)",
+    "s = {1, 2, 3}\nout = []\nfor x in s:\n    out.append(x)\n    if len(out) > 9:\n        break\n    s.discard(x)\n    s.add(x + 8)\nreturn out",
+    "s = {1}\nout = []\nfor x in s:\n    out.append(x)\n    s.add(2)\nreturn out",
+    "s = {4, 1}\nout = []\nfor x in s:\n    out.append(x)\n    s.discard(4)\n    s.add(12)\nreturn out, sorted(s)",
+  ];
+  for (const [i, outcome] of cpython(bodies).entries()) {
+    const source = bodies[i] as string;
+    assert.equal(idem(source), outcome, `Body:\n${source}`);
+  }
+});

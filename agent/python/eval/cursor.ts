@@ -9,7 +9,8 @@
  *   size is RuntimeError "dictionary changed size during iteration" (dictiter_iternextkey's di_used check); an
  *   entry found after as many items as the dict had is "dictionary keys changed during iteration" (its di->len
  *   check: a key deleted and another added meanwhile);
- * - a set yields its items in its table's order (types/set_table.ts); a next step after it changed size is
+ * - a set yields its items in its table's order, live from its slot position (types/set_table.ts: an item added
+ *   meanwhile in a later slot is visited); a next step after it changed size is
  *   RuntimeError "Set changed size during iteration" (setiter_iternext);
  * - an iterator (a generator expression, `map`, `zip` …) is advanced.
  * access.ts `iterate` is this module's cursors as a generator, so every iteration follows these rules.
@@ -125,14 +126,23 @@ function dictCursor(d: PyDict, kind: "keys" | "values" | "items"): Cursor {
 
 function setCursor(set: PySet): Cursor {
   const used = set.entries.size;
-  const items = [...set.entries.values()];
-  let i = 0;
+  let position = 0;
+  let done = false;
+  let changed = false;
   return () => {
-    if (set.entries.size !== used) {
-      i = items.length;
+    // CPython makes the error sticky (si_used = -1): every later step raises it again.
+    if (changed || set.entries.size !== used) {
+      changed = true;
       throw pyFail("RuntimeError", "Set changed size during iteration");
     }
-    return i < items.length ? items[i++] : undefined;
+    if (done) return undefined;
+    const next = set.entries.entryFrom(position);
+    if (next === undefined) {
+      done = true;
+      return undefined;
+    }
+    position = next.at + 1;
+    return next.value;
   };
 }
 

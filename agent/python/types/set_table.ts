@@ -229,6 +229,18 @@ export class SetTable<V> implements Iterable<[string, V]> {
     this.resize(this.map.size > 50000 ? this.map.size * 2 : this.map.size * 4);
   }
 
+  /**
+   * The first entry in slot `from` or after, and its slot: CPython's set iterator reads the live table from its
+   * position (setiter_iternext), so an item added meanwhile in a later slot is visited and a removed one is not.
+   */
+  entryFrom(from: number): { at: number; value: V } | undefined {
+    for (let at = from; at < this.slots.length; at++) {
+      const key = this.slots[at];
+      if (typeof key === "string") return { at, value: this.map.get(key) as V };
+    }
+    return undefined;
+  }
+
   *keys(): IterableIterator<string> {
     for (const [k] of this) yield k;
   }
