@@ -81,13 +81,15 @@ test("a Body computing forever holds up nothing: plans are acknowledged and answ
   const forever = applicationPlan({ effects: scene.effects, tag: "forever", body: FOREVER, timeout: 6 });
   const sent = Date.now();
   await scene.engine.send(forever);
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // the Body is computing now
+  await agent.waitForLog(new RegExp(`\\bevent=start plan=${forever.ID}\\b`)); // the Body is computing now
 
   // Another key: PUBACKed at once (intake commits it while the Body computes), and run beside it.
   const beside = applicationPlan({ effects: scene.effects, tag: "beside", body: "return sum(range(1000))" });
   const before = Date.now();
   await scene.engine.send(beside);
-  assert.ok(Date.now() - before < 1000, `PUBACK after ${Date.now() - before} ms`);
+  // Well within the first Body's 6 s: acknowledged while it computes, not after it (a loaded machine and the test
+  // broker's fsync on every change may take their time).
+  assert.ok(Date.now() - before < 3000, `PUBACK after ${Date.now() - before} ms`);
   const answer = await scene.engine.waitForResult(beside.ID, 10_000);
   assert.equal(answer.ErrorCode, 0, JSON.stringify(answer));
   assert.equal(answer.Body, 499500);

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { readExecutions } from "../helpers/effects.ts";
+import { readExecutions, waitForEffects } from "../helpers/effects.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 
@@ -18,10 +19,11 @@ test("with concurrency 2, different keys run side by side and one key's executio
   writeFileSync(config, JSON.stringify({ concurrency: 2 }));
   await scene.startAgent({ extraArgs: ["--config", config] });
 
-  // Two keys, each a 2 s script that records any other execution alive when it starts.
+  // Two keys, each a script that waits on one gate: both must be running before it opens.
   const apart = join(scene.root, "apart.log");
-  const a = applicationPlan({ effects: apart, tag: "a", sleepSeconds: 2, checkOverlap: true });
-  const b = applicationPlan({ effects: apart, tag: "b", sleepSeconds: 2, checkOverlap: true });
+  const gate = makeGate(join(scene.root, "gate-apart"));
+  const a = gatedPlan(gate, { effects: apart, tag: "a" });
+  const b = gatedPlan(gate, { effects: apart, tag: "b" });
   // One key sent twice under `always`: both run, one after the other.
   const same = join(scene.root, "same.log");
   const always = { Policy: "always" };
@@ -40,6 +42,12 @@ test("with concurrency 2, different keys run side by side and one key's executio
     idempotency: always,
   });
   for (const plan of [a, b, c1, c2]) await scene.engine.send(plan);
+  const both = await waitForEffects(apart, (e) => e.executions.length === 2, 30_000);
+  assert.ok(
+    both.executions.every((execution) => !execution.done),
+    `a and b run at the same time:\n${both.lines.join("\n")}`,
+  );
+  gate.open();
   for (const plan of [a, b, c1, c2]) {
     const [result] = await scene.engine.waitForResults(plan.ID, 1, 30_000);
     assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
@@ -47,8 +55,7 @@ test("with concurrency 2, different keys run side by side and one key's executio
   }
 
   const different = readExecutions(apart);
-  assert.equal(different.executions.length, 2);
-  assert.ok(different.overlaps.length >= 1, `a and b ran at the same time:\n${different.lines.join("\n")}`);
+  assert.equal(different.executions.length, 2, different.lines.join("\n"));
   const repeated = readExecutions(same);
   assert.equal(repeated.executions.length, 2, repeated.lines.join("\n"));
   assert.deepEqual(repeated.overlaps, [], `one key never runs twice at once:\n${repeated.lines.join("\n")}`);

@@ -5,9 +5,11 @@
  * engine is answered without a second execution.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Failpoint } from "../helpers/agent_process.ts";
 import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
 
@@ -65,13 +67,16 @@ for (const point of ["after-result-commit", "after-publish"] as const) {
   }, async (t) => {
     const scene = await openScene(t, `seam-join-${point}`);
     const crashing = await scene.startAgent({ failpoint: point });
-    const template = { effects: scene.effects, tag: `join-${point}`, sleepSeconds: 1 };
-    const plan = applicationPlan(template);
+    // The run waits on a gate until the duplicate has joined it (never a race with a sleep).
+    const gate = makeGate(join(scene.root, `gate-${point}`));
+    const template = { effects: scene.effects, tag: `join-${point}` };
+    const plan = gatedPlan(gate, template);
     await scene.engine.send(plan);
     await waitForEffects(scene.effects, (e) => e.executions.length === 1);
-    const duplicate = applicationPlan(template);
+    const duplicate = gatedPlan(gate, template);
     await scene.engine.send(duplicate);
     await crashing.waitForLog(/\bevent=join\b/);
+    gate.open();
     const crash = await crashing.waitForExit();
     assert.equal(crash.signal, "SIGKILL", `the agent killed itself at ${point}\n${crashing.tail()}`);
 
@@ -132,14 +137,16 @@ test("a crash after one commit held a plan's result and the next plan's start ru
 }, async (t) => {
   const scene = await openScene(t, "seam-shared-commit");
   const crashing = await scene.startAgent({ failpoint: "after-result-commit" });
-  const first = applicationPlan({ effects: scene.effects, tag: "shared-1", sleepSeconds: 2 });
+  const gate = makeGate(join(scene.root, "gate-shared"));
+  const first = gatedPlan(gate, { effects: scene.effects, tag: "shared-1" });
   const second = applicationPlan({ effects: scene.effects, tag: "shared-2" });
   await scene.engine.send(first);
   await waitForEffects(scene.effects, (e) => e.executions.length === 1);
-  // The second is queued while the first runs: its start goes into the batch of the first one's result.
+  // The second is queued while the first runs (on its gate): its start goes into the batch of the first one's result.
   const since = crashing.mark();
   await scene.engine.send(second);
   await crashing.waitForLog(/\bevent=run\b/, { since });
+  gate.open();
   const crash = await crashing.waitForExit();
   assert.equal(crash.signal, "SIGKILL", `the agent killed itself at after-result-commit\n${crashing.tail()}`);
   assert.equal(readExecutions(scene.effects).executions.length, 1, "the second had not been spawned");

@@ -3,9 +3,10 @@
  * answered when it ends; nothing runs twice.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import { readExecutions, waitForEffects } from "../helpers/effects.ts";
-import { applicationPlan } from "../helpers/plans.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { openScene } from "../helpers/scene.ts";
 
 test("a plan re-sent while it runs joins the running execution and both senders are answered", {
@@ -13,13 +14,15 @@ test("a plan re-sent while it runs joins the running execution and both senders 
 }, async (t) => {
   const scene = await openScene(t, "duplicate");
   const agent = await scene.startAgent();
-  const template = { effects: scene.effects, tag: "two-seconds", sleepSeconds: 2 };
+  // The first copy runs on a gate, opened once the duplicate has joined it.
+  const gate = makeGate(join(scene.root, "gate-duplicate"));
+  const template = { effects: scene.effects, tag: "gated" };
 
-  const first = applicationPlan(template);
+  const first = gatedPlan(gate, template);
   await scene.engine.send(first);
   await waitForEffects(scene.effects, (e) => e.executions.length === 1);
 
-  const duplicate = applicationPlan(template);
+  const duplicate = gatedPlan(gate, template);
   const since = agent.mark();
   await scene.engine.send(duplicate);
   await agent.waitForLog(/\bevent=join\b/, { since });
@@ -28,6 +31,7 @@ test("a plan re-sent while it runs joins the running execution and both senders 
     false,
     "the duplicate arrived during the run",
   );
+  gate.open();
 
   const [ran] = await scene.engine.waitForResults(first.ID);
   const [joined] = await scene.engine.waitForResults(duplicate.ID);

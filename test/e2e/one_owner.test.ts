@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { type AgentProcess, makeTempDir, removeDir, runIdem } from "../helpers/agent_process.ts";
 import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { setAsideFolders } from "../helpers/journal_files.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene } from "../helpers/scene.ts";
@@ -32,14 +33,15 @@ test("a second agent on a data dir whose agent runs a run-once-ever plan exits 2
 }, async (t) => {
   const scene = await openScene(t, "one-owner");
   const first = await scene.startAgent({ generation: 4 });
+  // The plan runs (on a gate) until the other processes have been refused: none of them is raced by a sleep.
+  const gate = makeGate(join(scene.root, "gate-once"));
   const template = {
     effects: scene.effects,
     tag: "once",
-    sleepSeconds: 3,
     generation: 4,
     idempotency: { Policy: "run-once-ever", Key: "deploy-once" },
   };
-  const plan = applicationPlan(template);
+  const plan = gatedPlan(gate, template);
   await scene.engine.send(plan);
   await waitForEffects(scene.effects, (e) => e.executions.length === 1);
 
@@ -71,6 +73,7 @@ test("a second agent on a data dir whose agent runs a run-once-ever plan exits 2
   assert.equal(fence.signal, null);
   assert.match(fence.stderr, ownedBy(first, scene.dataDir));
 
+  gate.open();
   const [result, ...more] = await scene.engine.waitForResults(plan.ID);
   assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
   assert.equal(result?.Idem?.Decision, "run");
@@ -84,7 +87,7 @@ test("a second agent on a data dir whose agent runs a run-once-ever plan exits 2
   assert.deepEqual(reset.matching(RECOVERY), [], reset.tail());
 
   // forget changed nothing: the key still has its run, and a re-send is replayed.
-  const resent = applicationPlan(template);
+  const resent = gatedPlan(gate, template);
   await scene.engine.send(resent);
   const [replayed] = await scene.engine.waitForResults(resent.ID);
   assert.equal(replayed?.Idem?.Decision, "replay", JSON.stringify(replayed));

@@ -4,8 +4,10 @@
  * other content is refused with 303. Nothing runs twice.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readExecutions } from "../helpers/effects.ts";
+import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
 import { applicationPlan } from "../helpers/plans.ts";
 import { openScene, type Scene } from "../helpers/scene.ts";
 
@@ -56,7 +58,9 @@ describe("the same plan ID sent again", { timeout: 120_000 }, () => {
   });
 
   test("while it runs: same content joins, other content is refused with 303", async () => {
-    const plan = applicationPlan({ effects: scene.effects, tag: "slow", sleepSeconds: 3 });
+    // The run waits on a gate, opened once the conflicting send is answered: "while it runs" is never a race.
+    const gate = makeGate(join(scene.root, "gate-slow"));
+    const plan = gatedPlan(gate, { effects: scene.effects, tag: "slow" });
     const since = scene.agents[0]?.mark() ?? 0;
     await scene.engine.send(plan);
     await scene.agents[0]?.waitForLog(/\bevent=start\b/, { since });
@@ -65,6 +69,7 @@ describe("the same plan ID sent again", { timeout: 120_000 }, () => {
     await scene.engine.send(changed);
     const [refusal] = await scene.engine.waitForResults(plan.ID, 1);
     assert.equal(refusal?.ErrorCode, 303, "the conflicting send is answered at once, before the run ends");
+    gate.open();
     const results = await scene.engine.waitForResults(plan.ID, 3);
     const decisions = results.map((r) => r.Idem?.Decision).sort();
     assert.deepEqual(decisions, ["join", "reject", "run"]);

@@ -232,7 +232,7 @@ test("a Body computing forever is answered 101 at its Timeout, and its work dir 
     (body as { Message: string }).Message,
     "Cannot finish the plan as it ran past its timeout of 1.5 s",
   );
-  assert.ok(elapsed >= 1500 && elapsed < 3500, `answered after ${elapsed} ms`);
+  assert.ok(elapsed >= 1500 && elapsed < 6000, `answered after ${elapsed} ms`);
   assert.equal(pgids.length, 1, "the script before the loop ran");
   assert.deepEqual(await readdir(workRoot), []);
 });
