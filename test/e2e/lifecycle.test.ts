@@ -241,7 +241,8 @@ test("a plan past its Timeout gets 101, its whole process group is killed, and t
   const agent = await scene.startAgent({
     extraArgs: configArgs(scene.root, "agent", { killGraceSeconds: 1 }),
   });
-  const hung = hungPlan(scene.effects, 1);
+  // 3 s: time for the script to start its children and say so, on a loaded machine too.
+  const hung = hungPlan(scene.effects, 3);
   const next = applicationPlan({ effects: scene.effects, tag: "next" });
   const sent = Date.now();
   await scene.engine.send(hung);
