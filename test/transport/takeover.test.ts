@@ -101,11 +101,9 @@ test("DISCONNECT 0x8E is reported as a takeover and backed off, with the status 
     "status then plans on a new session; the status again on every connect of a present one",
   );
   const gaps = connects.slice(1).map((at, i) => at - (connects[i] as number));
-  // 0.2 s, 0.4 s, 0.8 s, 1.6 s, each ±50 %: the third and fourth always longer than the first.
+  // 0.2 s, 0.4 s, 0.8 s, 1.6 s, each ±50 %, plus each session's own setup (the first one's is the longest: it
+  // subscribes to both topics): the fourth (≥ 0.8 s) always longer than the first (≤ 0.3 s + setup).
   assert.ok((gaps[0] as number) >= 90, `backed off from the first takeover: ${gaps.join(", ")}`);
-  assert.ok(
-    (gaps[2] as number) > (gaps[0] as number) && (gaps[3] as number) > (gaps[0] as number),
-    gaps.join(),
-  );
+  assert.ok((gaps[3] as number) >= 790 && (gaps[3] as number) > (gaps[0] as number), gaps.join());
   assert.ok(!lines.some((line) => line.startsWith("fatal")), lines.join("\n"));
 });
