@@ -96,7 +96,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Mosquitt
   const persistence = join(dir, "persistence");
   mkdirSync(persistence);
   if (process.getuid?.() === 0) execFileSync("chown", ["mosquitto:", persistence]);
-  const port = await freePort();
+  // Not a port an extra listener of the caller's already took (both were picked free, one after the other).
+  const taken = new Set((options.listeners ?? []).map((listener) => listener.port));
+  let port = await freePort();
+  while (taken.has(port)) port = await freePort();
   const config = [
     ...(options.extraConfig ?? []),
     `listener ${port} 127.0.0.1`,
