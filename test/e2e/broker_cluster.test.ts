@@ -114,10 +114,10 @@ const MAX_ASKED_AGAIN = 5;
  * `event=published topic=… seq=… plan=…`).
  */
 function acknowledged(planId: string, topic: string): boolean {
-  const field = (name: string, value: string) =>
-    `(?=.*\\b${name}=${value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(\\s|$))`;
-  const line = new RegExp(`^${field("event", "published")}${field("topic", topic)}${field("plan", planId)}`);
-  return agent.matching(line).length > 0;
+  return agent.lines.some((line) => {
+    const fields = parseLogfmt(line);
+    return fields.event === "published" && fields.topic === topic && fields.plan === planId;
+  });
 }
 
 /**

@@ -9,9 +9,10 @@
  * `IDEM_DIFF_SHRINK=<n>` shrinks the n most frequent kinds (default 12, within 15 s).
  * A Body whose CPython answer depends on the hash seed (the order of a set of strings) has no one right answer:
  * where idem disagrees, CPython runs it again with another hash seed, and it is left out when the two differ — as
- * is a Body CPython cannot finish in 2 s of CPU, and a value that may differ by NaN identity (`nanIdentity`). A Body that builds a value over idem's documented bound (SPEC 6)
- * is idem's MemoryError where CPython, run again under tracemalloc, held at least that value's bytes. Every other
- * disagreement fails the test, shown with its minimal (shrunk) Body, idem's answer and CPython's.
+ * is a Body CPython cannot finish in 2 s of CPU, and a value that may differ by NaN identity (`nanIdentity`). A
+ * Body that builds a value over idem's documented bound (SPEC 6) is idem's MemoryError where CPython, run again
+ * under tracemalloc, held at least that value's bytes. Every other disagreement fails the test, shown with its
+ * minimal (shrunk) Body, idem's answer and CPython's.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -103,8 +104,9 @@ async function judge(cases: readonly BodyCase[]): Promise<Verdict[]> {
   const verdicts = cases.map((_, i) => {
     const a = first[i] as Outcome;
     const python = reference(a, again.get(i) ?? a);
-    const undecided = python !== null && nanIdentity(cases[i] as BodyCase, ours[i] as Outcome, python);
-    return { idem: ours[i] as Outcome, python: undecided && differ.includes(i) ? null : python };
+    const undecided =
+      again.has(i) && python !== null && nanIdentity(cases[i] as BodyCase, ours[i] as Outcome, python);
+    return { idem: ours[i] as Outcome, python: undecided ? null : python };
   });
   const overBound = differ.filter(
     (i) => boundClaim(ours[i] as Outcome) !== null && verdicts[i]?.python != null,
