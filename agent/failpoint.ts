@@ -13,7 +13,8 @@
  * spawned, its process group not yet durable: a deferred write), `before-finish` (the
  * script ended, its result not committed), `after-result-commit`
  * (result and replies durable, nothing published), `after-publish` (a reply acknowledged by the broker, its
- * outbox entry not yet removed).
+ * outbox entry not yet removed), `deferred-commit` (deferred writes about to be committed on their own, DEFER_MS
+ * after the first of them as no other commit came: an acknowledged reply's removal, a long script's process group).
  */
 import { existsSync } from "node:fs";
 
@@ -29,6 +30,7 @@ export const FAILPOINTS = [
   "before-finish",
   "after-result-commit",
   "after-publish",
+  "deferred-commit",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

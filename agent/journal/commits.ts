@@ -20,6 +20,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import { describe, JournalUnavailable } from "../errors.ts";
+import { failpoint } from "../failpoint.ts";
 import type { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import type { ExpiryIndex } from "./expiry_index.ts";
@@ -102,7 +103,10 @@ export class Commits {
     return new Promise((resolve, reject) => {
       this.#deferred.push({ write, resolve, reject });
       if (this.#deferTimer !== undefined) return;
-      this.#deferTimer = setTimeout(() => this.#flushDeferred(), DEFER_MS);
+      this.#deferTimer = setTimeout(() => {
+        failpoint("deferred-commit");
+        this.#flushDeferred();
+      }, DEFER_MS);
       this.#deferTimer.unref();
     });
   }
