@@ -20,10 +20,12 @@ export const MAX_INT_BITS = 2 ** 26;
  */
 const SMALL = 1n << 1024n;
 
-function tooLarge(bits: number): Error {
+/** `bits`: the result's size, a bigint where it is beyond a number's range (`2 ** 10**400`). */
+function tooLarge(bits: number | bigint): Error {
+  const size = typeof bits === "bigint" ? bits : Math.ceil(bits);
   return pyFail(
     "MemoryError",
-    `Cannot build an int of ${Math.ceil(bits)} bits as a Body may build at most ${MAX_INT_BITS}`,
+    `Cannot build an int of ${size} bits as a Body may build at most ${MAX_INT_BITS}`,
   );
 }
 
@@ -123,8 +125,10 @@ function power(x: bigint, y: bigint): bigint {
   if (y === 0n || x === 1n) return 1n;
   if (x === 0n) return 0n;
   if (x === -1n) return y % 2n === 0n ? 1n : -1n;
-  if (y > BigInt(MAX_INT_BITS)) throw tooLarge(Number(y));
-  const bits = Number(y) * log2(x);
+  // y · log2|x| in bigints (log2 to 1/1024), + 1: an exponent of 10**400 gives no Infinity.
+  if (y > BigInt(MAX_INT_BITS)) throw tooLarge((y * BigInt(Math.floor(log2(x) * 1024))) / 1024n + 1n);
+  // The result's bit length: floor(y · log2|x|) + 1 (2 ** 67108864 has 67108865 bits).
+  const bits = Math.floor(Number(y) * log2(x)) + 1;
   if (bits > MAX_INT_BITS) throw tooLarge(bits);
   return x ** y;
 }

@@ -17,9 +17,23 @@ export function chars(s: string): string[] {
   return Array.from(s);
 }
 
-/** `len(s)` */
+/**
+ * `len(s)`: its code points — UTF-16 units less the surrogate pairs (a lone surrogate is one, as in Python).
+ * Counted in place: no array of characters (one string each) for a str of millions.
+ */
 export function strLength(s: string): number {
-  return hasAstral(s) ? Array.from(s).length : s.length;
+  let pairs = 0;
+  for (let i = 0; i < s.length - 1; i++) {
+    const unit = s.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return s.length - pairs;
 }
 
 /** Python's `str.isspace()` for one code point (`Py_UNICODE_ISSPACE`: what `split()` and `strip()` remove). */
