@@ -94,6 +94,14 @@ export interface Policy<Options = Record<string, unknown>> {
   readonly description?: string;
   /** TypeBox schema for `Idempotency.Options`; a plan whose options do not match is refused with code 305. */
   readonly options?: TSchema;
+  /**
+   * True when this policy runs a plan again whose record is `interrupted` (a crash or a stop cut its run short):
+   * the agent may then journal the plan's start in the same commit as its decision (one fsync fewer per plan,
+   * docs/reliability.md "What waits for an fsync"), since a crash right after that commit shows the plan
+   * interrupted although it never ran, and this policy runs it. Default false: the start is a commit of its own
+   * and a crash right after the PUBACK finds the plan still `accepted`.
+   */
+  readonly rerunsInterrupted?: boolean;
   decide(context: PolicyContext<Options>): Decision | Promise<Decision>;
 }
 
@@ -101,6 +109,8 @@ export interface PolicyDefinition<S extends TSchema> {
   name: string;
   description?: string;
   options?: S;
+  /** See {@link Policy.rerunsInterrupted}. */
+  rerunsInterrupted?: boolean;
   decide(context: PolicyContext<Static<S>>): Decision | Promise<Decision>;
 }
 

@@ -9,6 +9,8 @@ import { definePolicy } from "../agent/mod.ts";
 export default definePolicy({
   name: "skip-if-identical",
   description: "Replay the stored result of an identical plan that succeeded; join one that is running",
+  // An interrupted plan runs again (decide below): its start may share its decision's commit.
+  rerunsInterrupted: true,
   options: Type.Object({
     /** A stored success older than this many seconds is run again instead of replayed. */
     window: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),

@@ -17,6 +17,10 @@
  * Writes that no guarantee needs durable at once (a script's process group, an acknowledged reply's removal) go
  * through {@link Commits.defer}: they ride in the next commit's batch, whoever issues it, and cost no fsync of
  * their own unless nothing commits within {@link DEFER_MS} (docs/reliability.md, "deferred writes").
+ *
+ * A {@link BatchFollower} (the runner's starts, pipeline/run.ts) writes at the end of every batch, in the same
+ * transaction: a plan's start rides in the commit that made it startable — its decision, or the result of the
+ * plan before it — and shares that fsync (issue 11).
  */
 import type { Database, RootDatabase } from "lmdb";
 import { describe, JournalUnavailable } from "../errors.ts";
@@ -50,6 +54,14 @@ export interface Tables {
   };
 }
 
+/**
+ * Called at the end of every batch's transaction, after the batch's writes and in a child transaction of its own
+ * (reads see those writes): it may write more, and returns what to call once the batch's fate is known — `true`:
+ * durable; `false`: nothing of the batch was kept. Should it throw, its own writes are dropped (the batch's are
+ * kept) and it is told nothing: it must undo what it noted before throwing.
+ */
+export type BatchFollower = (tx: JournalWriter) => ((durable: boolean) => void) | undefined;
+
 /** A write waiting for this turn's batch ({@link Commits.commit}) or for the next commit ({@link Commits.defer}). */
 interface Pending {
   write: (tx: JournalWriter) => void;
@@ -69,6 +81,7 @@ export class Commits {
   #deferTimer: ReturnType<typeof setTimeout> | undefined;
   /** What every write callback gets: one object for the journal's life (it holds no state of a transaction). */
   readonly #writer: JournalWriter;
+  #follower: BatchFollower | undefined;
 
   constructor(tables: Tables, path: string) {
     this.#tables = tables;
@@ -76,6 +89,11 @@ export class Commits {
     this.#queueSeq = lastKey(tables.queue);
     this.#outboxSeq = lastKey(tables.outbox);
     this.#writer = this.#makeWriter();
+  }
+
+  /** Sets the one {@link BatchFollower} (undefined: none). */
+  follow(follower: BatchFollower | undefined): void {
+    this.#follower = follower;
   }
 
   /** True while deferred writes wait for a commit. */
@@ -200,6 +218,7 @@ export class Commits {
     const { root, decoded } = this.#tables;
     const tx = this.#writer;
     const thrown = new Map<Pending, unknown>();
+    let settle: ((durable: boolean) => void) | undefined;
     try {
       root.transactionSync(() => {
         for (const pending of batch) {
@@ -208,6 +227,15 @@ export class Commits {
           } catch (error) {
             thrown.set(pending, error);
           }
+        }
+        const follower = this.#follower;
+        if (follower === undefined) return;
+        try {
+          root.childTransaction(() => {
+            settle = follower(tx);
+          });
+        } catch {
+          settle = undefined; // its writes dropped; it undid what it noted (BatchFollower)
         }
       });
     } catch (error) {
@@ -218,12 +246,14 @@ export class Commits {
         if (thrown.has(pending)) pending.reject(thrown.get(pending));
         else failure.then(pending.reject);
       }
+      settle?.(false);
       return;
     }
     for (const pending of batch) {
       if (thrown.has(pending)) pending.reject(thrown.get(pending));
       else pending.resolve();
     }
+    settle?.(true);
   }
 }
 

@@ -21,7 +21,7 @@ import { open, type RootDatabase } from "lmdb";
 import { IdemError } from "../errors.ts";
 import { prepareNativeAddon } from "../native/lmdb_addon.ts";
 import { privateDir, privateFile } from "../private_files.ts";
-import { Commits, commitFailure, type Tables } from "./commits.ts";
+import { type BatchFollower, Commits, commitFailure, type Tables } from "./commits.ts";
 import { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import { ExpiryIndex } from "./expiry_index.ts";
@@ -30,7 +30,7 @@ import { type JournalRecord, upgradeRecord } from "./record_shape.ts";
 import { upgradeJournal } from "./upgrade.ts";
 
 // The entries' types live in `entries.ts`; every importer of the journal may take them from here.
-export { DEFER_MS } from "./commits.ts";
+export { type BatchFollower, DEFER_MS } from "./commits.ts";
 export type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 
 /** Makes the journal's files that exist mode 0600 (refused when another user owns them). */
@@ -221,6 +221,15 @@ export class Journal {
    */
   commit(write: (tx: JournalWriter) => void): Promise<void> {
     return this.#commits.commit(write);
+  }
+
+  /**
+   * Has `follower` write at the end of every commit's transaction and hear whether it became durable
+   * (`commits.ts` {@link BatchFollower}: the runner's starts ride in the commit that made them possible). One
+   * follower at a time; undefined removes it.
+   */
+  followBatches(follower: BatchFollower | undefined): void {
+    this.#commits.follow(follower);
   }
 
   /**

@@ -36,6 +36,8 @@ type Stop =
 /** The state of one execution, shared by the script caller and the outcome. */
 interface Execution {
   readonly options: ExecuteOptions;
+  /** The scripts' whole environment (SPEC 6), made once per execution. */
+  readonly env: Record<string, string>;
   readonly scripts: Readonly<Record<string, Script>>;
   readonly controller: AbortController;
   workDir: WorkDir | null;
@@ -93,6 +95,7 @@ async function execute(
   }
   const ex: Execution = {
     options,
+    env: environmentOf(options),
     scripts,
     controller: new AbortController(),
     workDir: null,
@@ -115,7 +118,7 @@ async function execute(
     const owner = options.user?.other ? { owner: options.user } : {};
     ex.workDir = await createWorkDir(options.workRoot, plan.Files, {
       ...owner,
-      env: environmentOf(options),
+      env: ex.env,
     }).catch((error: unknown) => {
       throw (
         resourceExhausted(error, `create a work directory in ${options.workRoot}`) ??
@@ -201,7 +204,7 @@ async function callScript(
     entryPoint: placed.entryPoint,
     commandline,
     input,
-    env: environmentOf(ex.options),
+    env: ex.env,
     ...(ex.options.user?.other ? { user: { uid: ex.options.user.uid, gid: ex.options.user.gid } } : {}),
     outputCapBytes: ex.options.outputCapBytes,
     captureStdout: option(scriptOptions, "captureStdout"),

@@ -112,6 +112,8 @@ export async function commitDecision(
     ctx.log.debug("redecide", { plan: request.planId, key: request.key });
     return false;
   }
+  // What the commit made due goes first (a reply published, a plan started); the event and its log line after.
+  ctx.afterCommit();
   ctx.emit({
     Event: decision.kind,
     Key: request.key,
@@ -121,7 +123,6 @@ export async function commitDecision(
     Fingerprint: request.fingerprint,
     ...(decision.kind === "reject" ? { ErrorCode: decision.code, Message: decision.message } : {}),
   });
-  ctx.afterCommit();
   return true;
 }
 
@@ -216,6 +217,7 @@ export async function commitRefusal(
   });
   onIssued?.(committed);
   await committed;
+  ctx.afterCommit();
   ctx.emit({
     Event: refusal.event,
     Key: null,
@@ -224,7 +226,6 @@ export async function commitRefusal(
     ErrorCode: refusal.code,
     Message: refusal.message,
   });
-  ctx.afterCommit();
 }
 
 /**

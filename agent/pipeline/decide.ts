@@ -141,18 +141,39 @@ export async function callPolicy(
     );
     return policyError(policy, `Idempotency.Options do not fit it (${errors.join("; ")})`);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
+  let answer: unknown;
   try {
-    const answer = await Promise.race([Promise.resolve().then(() => policy.decide(context)), timeout]);
-    if (answer === "timeout") return policyError(policy, `it did not answer within ${timeoutMs} ms`);
-    if (!isDecision(answer)) return policyError(policy, `it returned ${show(answer)}, not a decision`);
-    if (answer.kind !== "reject") return { kind: answer.kind };
-    return { kind: "reject", code: answer.code, message: answer.message };
+    answer = policy.decide(context);
+    // Only an asynchronous answer can be waited for too long (a synchronous one is already here): no timer
+    // for the built-in policies, which answer at once (issue 11: a timer per plan).
+    if (isThenable(answer)) answer = await withTimeout(answer, timeoutMs);
   } catch (cause) {
     return policyError(policy, `it threw ${describe(cause)}`);
+  }
+  if (answer === TIMED_OUT) return policyError(policy, `it did not answer within ${timeoutMs} ms`);
+  if (!isDecision(answer)) return policyError(policy, `it returned ${show(answer)}, not a decision`);
+  if (answer.kind !== "reject") return { kind: answer.kind };
+  return { kind: "reject", code: answer.code, message: answer.message };
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/** `answer`, or {@link TIMED_OUT} when it takes longer than `timeoutMs`. */
+async function withTimeout(answer: PromiseLike<unknown>, timeoutMs: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
+  try {
+    return await Promise.race([answer, timeout]);
   } finally {
     clearTimeout(timer);
   }

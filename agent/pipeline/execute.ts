@@ -4,15 +4,17 @@
  *   steer (beforeStart) ──▶ start commit (`running`) ──▶ script (murano/execute.ts) ──▶ steer (afterRun) ──▶ finish
  *                                                                                          └──▶ interrupt (drain)
  *
- * The start is journaled durably before anything is spawned; the environment's fault before any script started
- * (a full disk while the files are written) runs the plan again after a backoff. A cancel or a reboot changes
+ * The start is journaled durably before anything is spawned: in the commit that made the entry startable (its
+ * decision, the previous plan's result: `run.ts`), or in a commit of its own after {@link beforeStart}. The
+ * environment's fault before any script started (a full disk while the files are written) runs the plan again
+ * after a backoff. A cancel or a reboot changes
  * the course (`steer.ts`); a drain past its grace leaves the entry `interrupted` with its queue entry, so that
  * the next start decides it again. The end is `finish.ts`.
  */
 import { join } from "node:path";
 import { describe } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
-import type { QueueEntry } from "../journal/journal.ts";
+import type { JournalWriter, QueueEntry } from "../journal/journal.ts";
 import * as machine from "../journal/record.ts";
 import { executePlan } from "../murano/execute.ts";
 import type { DecodedPlan } from "../murano/plan.ts";
@@ -36,37 +38,56 @@ export interface ExecutionHooks {
   written(): void;
 }
 
-/** Runs queue entry `entry` to its end (finished, interrupted, or left for the next start). */
+/**
+ * Journals the start of `entry` in the transaction of `tx` (its key's record `running`, attempt + 1) and returns
+ * the attempt. The record is read inside the transaction: a plan decided meanwhile (a joiner) is never
+ * overwritten. @throws when the key has no record or nothing of it is queued.
+ */
+export function writeStart(ctx: PipelineContext, entry: QueueEntry, tx: JournalWriter): number {
+  const { journal } = ctx;
+  const record = journal.record(entry.key);
+  if (!record) throw new Error(`Cannot start plan "${entry.planId}" as key ${entry.key} has no record`);
+  const time = new Date().toISOString();
+  // After the reboot a rerun-mode entry asked for: it runs again, its reboot no longer pending.
+  const started = machine.start(machine.rebooted(record, { time }), { time, bootId: journal.bootId });
+  tx.putRecord(started);
+  return started.attempts;
+}
+
+/**
+ * Runs queue entry `entry` to its end (finished, interrupted, or left for the next start). `startedAs`: the
+ * attempt whose start is already durable (written by {@link writeStart} in another commit: `run.ts`); without
+ * it, {@link beforeStart} decides first and the start is a commit of its own.
+ */
 export async function executeEntry(
   ctx: PipelineContext,
   entry: QueueEntry,
   hooks: ExecutionHooks,
+  startedAs?: number,
 ): Promise<void> {
   const { journal, log } = ctx;
   const { steering } = hooks;
-  const { signal } = steering;
+  let attempt = startedAs ?? 0;
   failpoint("after-ack");
-  // A cancel or a reboot left pending by an earlier process decides first (`steer.ts`).
-  const before = await beforeStart(ctx, entry, steering);
-  if (before.kind === "left") return;
-  if (before.kind === "finish") {
-    const attempts = journal.record(entry.key)?.attempts ?? 0;
-    const time = new Date().toISOString();
-    return await finishEntry(ctx, entry, before.outcome, { attempt: attempts, time, written: hooks.written });
-  }
-  let attempt = 0;
-  // Records are read inside the transaction: a plan decided meanwhile (a joiner) is never overwritten.
-  await durably(ctx, { step: "start", entry }, () =>
-    journal.commit((tx) => {
-      const record = journal.record(entry.key);
-      if (!record) throw new Error(`Cannot start plan "${entry.planId}" as key ${entry.key} has no record`);
+  if (startedAs === undefined) {
+    // A cancel or a reboot left pending by an earlier process decides first (`steer.ts`).
+    const before = await beforeStart(ctx, entry, steering);
+    if (before.kind === "left") return;
+    if (before.kind === "finish") {
+      const attempts = journal.record(entry.key)?.attempts ?? 0;
       const time = new Date().toISOString();
-      // After the reboot a rerun-mode entry asked for: it runs again, its reboot no longer pending.
-      const started = machine.start(machine.rebooted(record, { time }), { time, bootId: journal.bootId });
-      attempt = started.attempts;
-      tx.putRecord(started);
-    }),
-  );
+      return await finishEntry(ctx, entry, before.outcome, {
+        attempt: attempts,
+        time,
+        written: hooks.written,
+      });
+    }
+    await durably(ctx, { step: "start", entry }, () =>
+      journal.commit((tx) => {
+        attempt = writeStart(ctx, entry, tx);
+      }),
+    );
+  }
   failpoint("after-running");
   log.info("start", { plan: entry.planId, key: entry.key, attempt });
   const began = performance.now();

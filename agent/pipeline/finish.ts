@@ -23,7 +23,7 @@ export interface FinishAt {
 
 /**
  * Commits `outcome` as queue entry `entry`'s result and answers its plan and waiters; resolves once durable, then
- * emits `finished` and calls `ctx.afterCommit`. `written` is called as soon as the commit is issued (not yet
+ * calls `ctx.afterCommit` (the result is published) and emits `finished`. `written` is called as soon as the commit is issued (not yet
  * durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`). `onRetry` is called
  * each time the commit failed and is tried again (the work dir's removal then frees its space: `execute.ts`).
  * @throws Error when the key has no record (a bug), after {@link durably}'s retries.
@@ -81,6 +81,8 @@ export async function finishEntry(
   options.written();
   await durable;
   failpoint("after-result-commit");
+  // The result goes out first (`afterCommit` flushes the outbox); the event and its log line after it.
+  ctx.afterCommit();
   ctx.emit({
     Event: "finished",
     Key: entry.key,
@@ -92,7 +94,6 @@ export async function finishEntry(
     // How long the execution took (the `idem_run_seconds` metric); none when nothing was executed.
     ...(options.seconds === undefined ? {} : { Seconds: Math.round(options.seconds * 1000) / 1000 }),
   });
-  ctx.afterCommit();
 }
 
 /**

@@ -4,14 +4,25 @@
  * replies to its sender and to every plan that joined it, is committed in one transaction when it ends
  * (`finish.ts`). The runner owns the slots: what runs, what is finishing, what is stuck, draining, and the hold a
  * pending reboot puts on every start (`steer.ts`).
+ *
+ * A start rides in the commit that makes it possible (issue 11: one fsync fewer per plan): at the end of every
+ * batch's transaction (`journal.followBatches`) the runner writes the start of each queued plan that may start
+ * now, needs no steering and whose policy runs an interrupted plan again (`Policy.rerunsInterrupted`), and
+ * launches them once that batch is durable: a plan that arrives while a slot is free is journaled `accepted` and
+ * `running` in its decision's commit. A crash right after such a commit leaves the plan `running`, never spawned:
+ * interrupted at the next start, and its policy runs it (docs/reliability.md, "What waits for an fsync"). Any
+ * other start is a commit of its own ({@link Runner.kick}), issued in the same turn as the previous plan's result
+ * when there is one (one fsync for both: `#finishing` below).
  */
-import type { QueueEntry } from "../journal/journal.ts";
+
+import { describe } from "../errors.ts";
+import type { JournalWriter, QueueEntry } from "../journal/journal.ts";
 import { Cancellation } from "./cancel.ts";
 import type { PipelineContext } from "./context.ts";
 import { durably } from "./durably.ts";
-import { executeEntry } from "./execute.ts";
+import { executeEntry, writeStart } from "./execute.ts";
 import { giveUp } from "./finish.ts";
-import type { SteerOptions } from "./steer.ts";
+import { type SteerOptions, startsPlainly } from "./steer.ts";
 
 interface Running {
   entry: QueueEntry;
@@ -48,6 +59,7 @@ export class Runner {
   constructor(ctx: PipelineContext, options: RunnerOptions = {}) {
     this.#ctx = ctx;
     this.#onChange = options.onChange ?? (() => {});
+    ctx.journal.followBatches((tx) => this.#startInBatch(tx));
   }
 
   get busy(): number {
@@ -73,8 +85,19 @@ export class Runner {
     this.#running.get(seq)?.abort.abort(new Cancellation());
   }
 
-  /** Starts every queued plan that may start now. Cheap; call it after every commit. */
+  /**
+   * Starts every queued plan that may start now, each with a start commit of its own (`execute.ts`). Cheap; call
+   * it after every commit.
+   */
   kick(): void {
+    for (const entry of this.#startable()) this.#launch(entry);
+  }
+
+  /**
+   * The queued entries that may start now, in arrival order, noting each key as busy as it goes: slots left, no
+   * drain, no reboot held, never two of one key (an entry behind a busy key waits, and keeps its key's order).
+   */
+  *#startable(): Generator<QueueEntry> {
     const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
     if (this.#draining || this.#rebooting > 0 || full()) return;
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
@@ -86,27 +109,91 @@ export class Runner {
       if (entry === undefined) continue;
       if (busyKeys.has(entry.key)) continue;
       busyKeys.add(entry.key);
-      const abort = new AbortController();
-      const running: Running = { entry, abort, done: Promise.resolve(), since: new Date().toISOString() };
-      running.done = executeEntry(this.#ctx, entry, {
-        steering: this.#steering(entry, abort.signal),
+      yield entry;
+    }
+  }
+
+  /**
+   * The batch follower (`commits.ts`): inside a commit's transaction, writes the start of each entry that may
+   * start now and needs no steering ({@link startsPlainly}), holding its slot; once the batch is durable they run,
+   * and if it is not they are let go and started by {@link kick} instead (whose commit retries with backoff).
+   */
+  #startInBatch(tx: JournalWriter): ((durable: boolean) => void) | undefined {
+    const { journal, log } = this.#ctx;
+    const held: Array<{ entry: QueueEntry; attempt: number; launched: (execution: Promise<void>) => void }> =
+      [];
+    try {
+      for (const entry of this.#startable()) {
+        // A cancel or reboot to honour, or a policy that would not run the plan again were it seen interrupted
+        // (run-once-ever: a crash right after this commit would refuse a plan that never ran): the runner's own
+        // start, a commit of its own, in order.
+        if (!startsPlainly(journal.record(entry.key), entry)) break;
+        if (this.#ctx.policies.get(entry.policy)?.rerunsInterrupted !== true) break;
+        const attempt = writeStart(this.#ctx, entry, tx);
+        const running = this.#runningOf(entry);
+        // Until it is launched, a drain waits for what will be launched.
+        running.done = new Promise((launched) => held.push({ entry, attempt, launched }));
+        this.#running.set(entry.seq, running);
+      }
+    } catch (error) {
+      for (const { entry, launched } of held) {
+        this.#running.delete(entry.seq);
+        launched(Promise.resolve());
+      }
+      log.error("start-not-written", { message: describe(error) });
+      throw error;
+    }
+    if (held.length === 0) return undefined;
+    return (durable) => {
+      if (!durable) {
+        for (const { entry, launched } of held) {
+          this.#running.delete(entry.seq);
+          launched(Promise.resolve());
+        }
+        setImmediate(() => this.kick());
+        return;
+      }
+      // On the next turn: what waited for this commit goes first (a decision's PUBACK, a result's publish).
+      setImmediate(() => {
+        for (const { entry, attempt, launched } of held) launched(this.#launch(entry, attempt));
+      });
+    };
+  }
+
+  #runningOf(entry: QueueEntry): Running {
+    return { entry, abort: new AbortController(), done: Promise.resolve(), since: new Date().toISOString() };
+  }
+
+  /**
+   * Runs `entry` in a slot; `startedAs`: the attempt already journaled by {@link #startInBatch}. Returns the
+   * execution (settles once it ended and its slot is free).
+   */
+  #launch(entry: QueueEntry, startedAs?: number): Promise<void> {
+    const running = this.#running.get(entry.seq) ?? this.#runningOf(entry);
+    running.done = executeEntry(
+      this.#ctx,
+      entry,
+      {
+        steering: this.#steering(entry, running.abort.signal),
         interrupting: () => this.#interrupting,
         written: () => {
           // Its slot is free; its key stays busy until the result is durable.
           this.#finishing.add(entry.seq);
           this.kick();
         },
-      })
-        .catch((error: unknown) => this.#failed(entry, error))
-        .finally(() => {
-          this.#running.delete(entry.seq);
-          this.#finishing.delete(entry.seq);
-          this.kick();
-          this.#onChange();
-        });
-      this.#running.set(entry.seq, running);
-      this.#onChange();
-    }
+      },
+      startedAs,
+    )
+      .catch((error: unknown) => this.#failed(entry, error))
+      .finally(() => {
+        this.#running.delete(entry.seq);
+        this.#finishing.delete(entry.seq);
+        this.kick();
+        this.#onChange();
+      });
+    this.#running.set(entry.seq, running);
+    this.#onChange();
+    return running.done;
   }
 
   /**

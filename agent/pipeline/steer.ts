@@ -11,6 +11,7 @@
  * and a plan started now would only be interrupted.
  */
 import type { QueueEntry } from "../journal/journal.ts";
+import type { JournalRecord } from "../journal/record.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
 import { Cancellation, cancelledOutcome } from "./cancel.ts";
 import type { PipelineContext } from "./context.ts";
@@ -26,6 +27,15 @@ export interface SteerOptions {
   durably: RebootOptions["durably"];
   /** Holds (true) or releases (false) the start of other plans. */
   hold(on: boolean): void;
+}
+
+/**
+ * True when {@link beforeStart} would say `go` at once, with nothing to log: no durable cancel of the entry and no
+ * reboot of it pending. Only such an entry may start inside another commit's transaction (`run.ts`); the others
+ * take the runner's own start, which asks {@link beforeStart}.
+ */
+export function startsPlainly(record: JournalRecord | undefined, entry: QueueEntry): boolean {
+  return record !== undefined && record.cancelled !== entry.seq && resumeOf(record, entry).kind === "none";
 }
 
 /** Before the start commit: a durable cancel or a pending reboot left by an earlier process decides first. */

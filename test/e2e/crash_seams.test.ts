@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
+import { Journal } from "../../agent/journal/journal.ts";
+import type { JournalRecord } from "../../agent/journal/record.ts";
 import type { Failpoint } from "../helpers/agent_process.ts";
 import { isAlive, readExecutions, waitForDeath, waitForEffects } from "../helpers/effects.ts";
 import { gatedPlan, makeGate } from "../helpers/gated_plan.ts";
@@ -169,6 +171,53 @@ test("a crash after one commit held a plan's result and the next plan's start ru
     assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, `one final result for ${plan.ID}`);
   }
 });
+
+// A plan that starts at once: its start rides in its decision's commit when its policy runs an interrupted plan
+// again (docs/reliability.md, "What waits for an fsync"); a run-once-ever plan keeps a start commit of its own.
+
+const foldCases = [
+  { policy: "skip-if-identical", state: "running", attempts: 1, attempt: 2 },
+  { policy: "run-once-ever", state: "accepted", attempts: 0, attempt: 1 },
+] as const;
+
+for (const { policy, state, attempts, attempt } of foldCases) {
+  test(`a crash right after the decision of a ${policy} plan that starts at once finds it ${state}, and it runs once`, {
+    timeout: 90_000,
+  }, async (t) => {
+    const scene = await openScene(t, `seam-fold-${policy}`);
+    const crashing = await scene.startAgent({ failpoint: "after-commit" });
+    const plan = applicationPlan({
+      effects: scene.effects,
+      tag: `fold-${policy}`,
+      idempotency: { Policy: policy },
+    });
+    await scene.engine.send(plan);
+    const crash = await crashing.waitForExit();
+    assert.equal(crash.signal, "SIGKILL", `the agent killed itself at after-commit\n${crashing.tail()}`);
+
+    // What the decision's commit made durable, read before anything recovers it.
+    const journal = Journal.open(scene.dataDir, { create: false });
+    let records: JournalRecord[];
+    try {
+      records = [...journal.records()];
+      assert.equal(journal.queueLength(), 1, "the plan is queued");
+    } finally {
+      await journal.close();
+    }
+    assert.equal(records.length, 1, JSON.stringify(records));
+    assert.equal(records[0]?.state, state, JSON.stringify(records[0]));
+    assert.equal(records[0]?.attempts, attempts, JSON.stringify(records[0]));
+
+    await scene.startAgent();
+    const [result] = await scene.engine.waitForResults(plan.ID);
+    assert.equal(result?.ErrorCode, 0, JSON.stringify(result));
+    // Started in the decision's commit: interrupted (never spawned), and its policy ran it again.
+    assert.equal(result?.Idem?.Attempt, attempt, JSON.stringify(result));
+    const effects = readExecutions(scene.effects);
+    assert.equal(effects.executions.length, 1, `one execution:\n${effects.lines.join("\n")}`);
+    assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1);
+  });
+}
 
 // Seams of a backlog's shared decision commits (docs/reliability.md, "Decisions of a backlog share a commit").
 

@@ -36,6 +36,12 @@ interface Point {
   answeredBefore?: boolean;
   /** Room left on the disk when it is filled (default none). */
   leaveBytes?: (dataDir: string) => number;
+  /**
+   * The plan's policy (default the agent's, skip-if-identical). The start is a commit of its own only for a policy
+   * that does not run interrupted plans again (run-once-ever); the others' starts ride in the decision's commit
+   * (docs/reliability.md, "What waits for an fsync"), which `before-commit` covers.
+   */
+  policy?: string;
   /** A known defect of the agent: the case runs and is reported, but does not fail the run. */
   todo?: string;
 }
@@ -53,6 +59,7 @@ const points: Point[] = [
     commit: "the run's start",
     failed: [/\bevent=journal-retry\b.*\bstep=start\b.*\bkind=environment\b.*No space left on device/],
     ranBefore: 0,
+    policy: "run-once-ever",
   },
   {
     name: "after-running",
@@ -132,6 +139,7 @@ for (const point of points) {
       tag: point.name,
       parameters: { pad: "x".repeat(200_000) },
       body: "return deploy(args.tag).stdout + args.pad",
+      ...(point.policy ? { idempotency: { Policy: point.policy } } : {}),
     });
     const since = agent.mark();
     await scene.engine.send(plan);

@@ -137,6 +137,18 @@ export function testPolicy(policy: Policy, settings: { options?: Record<string, 
       }
     }
 
+    if (policy.rerunsInterrupted === true) {
+      // The agent starts such a policy's plans in their decision's commit (docs/plugins.md): a crash right after
+      // it leaves them interrupted, and this policy must then run them.
+      test("says rerunsInterrupted, and runs an interrupted plan of the same content again", async () => {
+        const record = deepFreeze(recordIn("interrupted", FINGERPRINT));
+        const decision = await policy.decide(
+          contextFor(record, settings.options ? { options: settings.options } : {}),
+        );
+        assert.equal(decision.kind, "run");
+      });
+    }
+
     test("runs a key it has never seen", async () => {
       const decision = await policy.decide(
         contextFor(undefined, settings.options ? { options: settings.options } : {}),
