@@ -153,10 +153,8 @@ export class Runner {
         setImmediate(() => this.kick());
         return;
       }
-      // On the next turn: what waited for this commit goes first (a decision's PUBACK, a result's publish).
-      setImmediate(() => {
-        for (const { entry, attempt, launched } of held) launched(this.#launch(entry, attempt));
-      });
+      // At once: the spawn is what the plan's sender waits for; the decision's PUBACK and event follow.
+      for (const { entry, attempt, launched } of held) launched(this.#launch(entry, attempt));
     };
   }
 
