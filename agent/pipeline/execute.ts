@@ -68,8 +68,8 @@ export async function executeEntry(
   const { journal, log } = ctx;
   const { steering } = hooks;
   let attempt = startedAs ?? 0;
+  failpoint("after-ack");
   if (startedAs === undefined) {
-    failpoint("after-ack");
     // A cancel or a reboot left pending by an earlier process decides first (`steer.ts`).
     const before = await beforeStart(ctx, entry, steering);
     if (before.kind === "left") return;

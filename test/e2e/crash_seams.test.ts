@@ -18,7 +18,9 @@ import { openScene } from "../helpers/scene.ts";
 const seams: { point: Failpoint; meaning: string; policy?: string }[] = [
   { point: "before-commit", meaning: "plan decided, nothing durable" },
   { point: "after-commit", meaning: "decision durable, no PUBACK yet" },
-  // Only a plan whose start is a commit of its own is ever acknowledged before it starts (docs/reliability.md).
+  // Started in its decision's commit (skip-if-identical) or with a commit of its own after the PUBACK
+  // (run-once-ever): docs/reliability.md, "What waits for an fsync".
+  { point: "after-ack", meaning: "PUBACK sent, start durable, nothing spawned" },
   { point: "after-ack", meaning: "PUBACK sent, execution not started", policy: "run-once-ever" },
   { point: "after-running", meaning: "record running durable, script not spawned" },
   { point: "after-result-commit", meaning: "result and outbox durable, nothing published" },
@@ -26,10 +28,10 @@ const seams: { point: Failpoint; meaning: string; policy?: string }[] = [
 ];
 
 for (const { point, meaning, policy } of seams) {
-  test(`a crash at ${point} (${meaning}) leaves one execution and one final result`, {
+  test(`a crash at ${point} (${meaning}${policy ? `, ${policy}` : ""}) leaves one execution and one final result`, {
     timeout: 90_000,
   }, async (t) => {
-    const scene = await openScene(t, `seam-${point}`);
+    const scene = await openScene(t, `seam-${point}${policy ? `-${policy}` : ""}`);
     const crashing = await scene.startAgent({ failpoint: point });
     const template = {
       effects: scene.effects,
