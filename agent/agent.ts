@@ -12,6 +12,7 @@ import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
 import { preparePlanCheck } from "./murano/validate.ts";
+import { discardSpareWorkDir } from "./murano/workdir.ts";
 import { releaseJournalPages } from "./native/journal_pages.ts";
 import { QuietTrim, trimNow } from "./native/malloc_trim.ts";
 import { spawnMethod } from "./native/posix_spawn.ts";
@@ -346,6 +347,7 @@ export async function startAgent(
       refresh.stop();
       trim.stop();
       await runner?.drain(config.drainGraceSeconds * 1000);
+      discardSpareWorkDir();
       await pruning.stop();
       if (live.connected) {
         await new Promise<void>((resolve) => {

@@ -36,6 +36,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -46,7 +47,7 @@ import { ErrorCode, IdemError } from "../errors.ts";
 import { privateDir } from "../private_files.ts";
 import { download } from "./download.ts";
 import type { PlanFile, Script } from "./plan.ts";
-import { type MadeEntry, removeMadeTree, removeWorkDir } from "./workdir_removal.ts";
+import { type MadeEntry, removeMadeTree, removeWorkDir, SPARE_PREFIX } from "./workdir_removal.ts";
 
 export type { PlanFile };
 
@@ -90,15 +91,8 @@ export async function createWorkDir(
   files: Readonly<Record<string, PlanFile>>,
   options: WorkDirOptions = {},
 ): Promise<WorkDir> {
-  privateDir(workRoot, { what: "work folder", ...(options.owner ? { passable: true } : {}) });
-  const path = mkdtempSync(join(workRoot, "run-"));
   const { owner } = options;
-  try {
-    chmodSync(path, owner ? 0o711 : 0o700);
-  } catch (error) {
-    rmSync(path, { recursive: true, force: true });
-    throw error;
-  }
+  const path = takeSpare(workRoot, owner !== undefined) ?? emptyWorkDir(workRoot, owner !== undefined);
   const stored = new Map<string, Promise<string>>();
   const placed = new Map<string, Promise<PlacedScript>>();
   // What the agent made here, in order, while it is all the agent knows is here (no runAs, no download, no
@@ -188,6 +182,71 @@ export async function createWorkDir(
       await removeWorkDir(path, owner !== undefined);
     },
   };
+}
+
+/**
+ * A new empty work directory `<prefix>XXXXXX` in `workRoot` (made private first): mode 0700, or 0711 when
+ * `passable` (runAs).
+ */
+function emptyWorkDir(workRoot: string, passable: boolean, prefix = "run-"): string {
+  privateDir(workRoot, { what: "work folder", ...(passable ? { passable: true } : {}) });
+  const path = mkdtempSync(join(workRoot, prefix));
+  try {
+    chmodSync(path, passable ? 0o711 : 0o700);
+  } catch (error) {
+    rmSync(path, { recursive: true, force: true });
+    throw error;
+  }
+  return path;
+}
+
+/**
+ * The spare: one empty work directory made ahead of need ({@link prepareSpareWorkDir}) for the next
+ * {@link createWorkDir} in the same root with the same mode, which renames it `run-*`: its root's check and its
+ * three syscalls are then off the next plan's round trip (issue 11). One per process; {@link discardSpareWorkDir}
+ * removes it on the way out, start-up a spare a killed agent left (workdir_removal.ts).
+ */
+let spare: { root: string; passable: boolean; path: string } | undefined;
+
+/**
+ * Makes the spare work directory of `workRoot` if there is none: for a moment when the agent waits anyway (a
+ * script running). Never throws: without a spare the next work directory is made as usual, and says why not.
+ */
+export function prepareSpareWorkDir(workRoot: string, options: { owner?: unknown } = {}): void {
+  const passable = options.owner !== undefined;
+  if (spare?.root === workRoot && spare.passable === passable) return;
+  try {
+    const path = emptyWorkDir(workRoot, passable, SPARE_PREFIX);
+    discardSpareWorkDir();
+    spare = { root: workRoot, passable, path };
+  } catch {
+    // the next createWorkDir makes its own and reports what failed
+  }
+}
+
+/** Removes the spare work directory, if there is one (the agent stops). Never throws. */
+export function discardSpareWorkDir(): void {
+  const taken = spare;
+  spare = undefined;
+  if (taken) rmSync(taken.path, { recursive: true, force: true });
+}
+
+/** The spare work directory of `workRoot` with that mode, renamed `run-*`; undefined if none (or it is gone). */
+function takeSpare(workRoot: string, passable: boolean): string | undefined {
+  const taken = spare;
+  if (taken?.root !== workRoot || taken.passable !== passable) return undefined;
+  spare = undefined;
+  const path = join(workRoot, `run-${basename(taken.path).slice(SPARE_PREFIX.length)}`);
+  try {
+    // rename(2) would replace an empty folder of that name: only the agent makes folders here, and it is between
+    // two of its own synchronous calls.
+    if (exists(path)) throw new Error(`${path} exists`);
+    renameSync(taken.path, path);
+  } catch {
+    rmSync(taken.path, { recursive: true, force: true });
+    return undefined; // gone (an operator emptied the work root), or the name taken: the work dir is made afresh
+  }
+  return path;
 }
 
 function fileOf(files: Readonly<Record<string, PlanFile>>, id: string): PlanFile {

@@ -4,10 +4,13 @@
  * bigger one by `rm -rf` in a child process, so that a script's big checkout never blocks the agent; a folder of
  * the scripts' user (`runAs`) emptied with that user's rights ({@link removeAsOwner}).
  */
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
+import { lstatSync, readdirSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { runCommand } from "./script_runner.ts";
+
+/** The name prefix of the spare work directory (workdir.ts): not a run's yet, so start-up removes it uncounted. */
+export const SPARE_PREFIX = "spare-";
 
 /**
  * Removes work directory `path` (never throws; true when it is gone). The folders in it that belong to another
@@ -72,7 +75,12 @@ async function removeBigTree(path: string): Promise<void> {
 export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: number; failed: string[] }> {
   let names: string[];
   try {
-    names = readdirSync(workRoot).filter((name) => name.startsWith("run-"));
+    const all = readdirSync(workRoot);
+    names = all.filter((name) => name.startsWith("run-"));
+    // An empty spare (workdir.ts) no run had taken yet: removed, not counted.
+    for (const name of all) {
+      if (name.startsWith(SPARE_PREFIX)) rmSync(join(workRoot, name), { recursive: true, force: true });
+    }
   } catch {
     return Promise.resolve({ removed: 0, failed: [] }); // no work root yet
   }
