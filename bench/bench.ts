@@ -154,7 +154,7 @@ function report(run: Run): void {
   console.log(
     `floor: work dir + spawn ${ms(f.workdirSpawnMs)}; a plan alone + ${COMMITS.alone} × awaited LMDB put ${ms(f.lmdbPutMs)} = ` +
       `${ms(f.planMs)}, + the broker's round trip ${f.brokerRoundTripMs === undefined ? "(not measured)" : ms(f.brokerRoundTripMs)} (an MQTT echo in the agent's place) = ` +
-      `${ms(f.roundTripMs)} per round trip (with idem's ${COMMITS.idemAlone} commits ${ms(f.idemPlanMs + (f.brokerRoundTripMs ?? 0))}); ` +
+      `${ms(f.roundTripMs)} per round trip; ` +
       `a plan of a backlog + ${COMMITS.backlog} put = ${ms(f.backlogPlanMs)} ` +
       `(${f.plansPerS.toFixed(0)}/s); fdatasync of 500 B ${ms(f.fdatasyncMs)}; exec of dist/idem ${ms(f.execMs)}`,
   );

@@ -7,10 +7,10 @@
  * page faults are dear), plus the durable commits SPEC 5.1 and the ack rule ask for, as awaited LMDB puts.
  * `fdatasync` of 500 B is measured too, as the disk's own cost of one commit.
  *
- * - A plan alone: two commits — its decision, which may carry its start when it starts at once (the decision
- *   durable before the PUBACK, the start before the script), and its finish before the result. idem makes three
- *   (the start a commit of its own, so that a crash right after the PUBACK runs the plan after the restart rather
- *   than reporting it interrupted: docs/reliability.md, "What waits for an fsync"), one put more than this floor.
+ * - A plan alone: two commits — its decision, which carries its start when it starts at once (the decision
+ *   durable before the PUBACK, the start before the script), and its finish before the result. idem makes these
+ *   two since session 13 for a policy that runs an interrupted plan again (the default); a `run-once-ever` plan
+ *   keeps a start commit of its own (docs/reliability.md, "What waits for an fsync").
  * - A backlog: one commit per plan — the previous plan's finish and the next one's start share one (between two
  *   scripts nothing less is durable), and the decisions of the queued plans share a few.
  *
@@ -42,8 +42,6 @@ export interface Floor {
   cpuMsPerPlan: number;
   /** workdirSpawnMs + 2 × lmdbPutMs: a plan alone. */
   planMs: number;
-  /** workdirSpawnMs + 3 × lmdbPutMs: a plan alone with idem's three commits. */
-  idemPlanMs: number;
   /** An MQTT echo's round trip through the agents' broker (bench/broker_echo.ts), median, ms; undefined when not measured. */
   brokerRoundTripMs: number | undefined;
   /** planMs + brokerRoundTripMs (planMs alone when it was not measured): one sequential round trip's floor. */
@@ -56,11 +54,8 @@ export interface Floor {
   execMs: number;
 }
 
-/**
- * Commits of a plan alone (its decision with its start, its finish), per plan of a backlog, and of a plan alone
- * as idem makes them (its start a commit of its own).
- */
-export const COMMITS = { alone: 2, backlog: 1, idemAlone: 3 } as const;
+/** Commits of a plan alone (its decision with its start, its finish) and per plan of a backlog. */
+export const COMMITS = { alone: 2, backlog: 1 } as const;
 const SCRIPT = "#!/bin/sh\necho ok\n";
 
 /**
@@ -86,7 +81,6 @@ export async function measureFloor(
       workdirSpawnMs: spawns.ms,
       cpuMsPerPlan: spawns.cpuMs + COMMITS.backlog * puts.cpuMs,
       planMs,
-      idemPlanMs: spawns.ms + COMMITS.idemAlone * puts.ms,
       brokerRoundTripMs,
       roundTripMs: planMs + (brokerRoundTripMs ?? 0),
       backlogPlanMs,
