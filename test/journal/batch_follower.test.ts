@@ -5,33 +5,11 @@
  * by reopening it.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
+import { outboxAfterReopen, reply, tempDataDirs } from "../helpers/journal_outbox.ts";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "idem-follower-"));
-  dirs.push(dir);
-  return dir;
-}
-
-const reply = (payload: string) => ({ topic: "idem/vm/results", payload });
-
-async function outboxAfterReopen(dir: string): Promise<string[]> {
-  const journal = Journal.open(dir);
-  try {
-    return journal.outbox().map((entry) => entry.payload);
-  } finally {
-    await journal.close();
-  }
-}
+const dataDir = tempDataDirs("idem-follower-");
 
 describe("the batch follower", () => {
   test("writes after the batch's writes, in its transaction, and hears once that the batch is durable", async () => {

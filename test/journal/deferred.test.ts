@@ -5,34 +5,11 @@
  * LMDB directory, checked by reopening it.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Journal } from "../../agent/journal/journal.ts";
+import { outboxAfterReopen, reply, tempDataDirs } from "../helpers/journal_outbox.ts";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "idem-deferred-"));
-  dirs.push(dir);
-  return dir;
-}
-
-const reply = (payload: string) => ({ topic: "idem/vm/results", payload });
-
-/** The payloads left in the outbox of the journal in `dir`, read after reopening it. */
-async function outboxAfterReopen(dir: string): Promise<string[]> {
-  const journal = Journal.open(dir);
-  try {
-    return journal.outbox().map((entry) => entry.payload);
-  } finally {
-    await journal.close();
-  }
-}
+const dataDir = tempDataDirs("idem-deferred-");
 
 describe("deferred journal writes", () => {
   test("a deferred write is durable once the next commit is, and is applied before that commit's writes", async () => {
