@@ -56,9 +56,10 @@ export interface Tables {
 
 /**
  * Called at the end of every batch's transaction, after the batch's writes and in a child transaction of its own
- * (reads see those writes): it may write more, and returns what to call once the batch's fate is known — `true`:
- * durable; `false`: nothing of the batch was kept. Should it throw, its own writes are dropped (the batch's are
- * kept) and it is told nothing: it must undo what it noted before throwing.
+ * (reads see those writes): it may write more, and returns what to call once the fate of its writes is known —
+ * `true`: durable; `false`: not kept (the batch failed, or its own child transaction could not be committed: the
+ * batch's other writes are kept then). Should it throw, its own writes are dropped (the batch's are kept) and it
+ * is told nothing: it must undo what it noted before throwing.
  */
 export type BatchFollower = (tx: JournalWriter) => ((durable: boolean) => void) | undefined;
 
@@ -230,12 +231,16 @@ export class Commits {
         }
         const follower = this.#follower;
         if (follower === undefined) return;
+        let told: ((durable: boolean) => void) | undefined;
         try {
           root.childTransaction(() => {
-            settle = follower(tx);
+            told = follower(tx);
           });
+          settle = told;
         } catch {
-          settle = undefined; // its writes dropped; it undid what it noted (BatchFollower)
+          // Its writes are dropped: when it threw, it undid what it noted (BatchFollower); when it had returned and
+          // its child transaction failed to commit, it is told now that nothing of its writes is kept.
+          told?.(false);
         }
       });
     } catch (error) {

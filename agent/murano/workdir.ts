@@ -203,7 +203,8 @@ function emptyWorkDir(workRoot: string, passable: boolean, prefix = "run-"): str
 /**
  * The spare: one empty work directory made ahead of need ({@link prepareSpareWorkDir}) for the next
  * {@link createWorkDir} in the same root with the same mode, which renames it `run-*`: its root's check and its
- * three syscalls are then off the next plan's round trip (issue 11). One per process; {@link discardSpareWorkDir}
+ * three syscalls are then off the next plan's round trip (issue 11). The root was checked when the spare was made
+ * (`privateDir`), moments before: a plan that takes it does not check it again. One per process; {@link discardSpareWorkDir}
  * removes it on the way out, start-up a spare a killed agent left (workdir_removal.ts).
  */
 let spare: { root: string; passable: boolean; path: string } | undefined;
@@ -215,20 +216,26 @@ let spare: { root: string; passable: boolean; path: string } | undefined;
 export function prepareSpareWorkDir(workRoot: string, options: { owner?: unknown } = {}): void {
   const passable = options.owner !== undefined;
   if (spare?.root === workRoot && spare.passable === passable) return;
+  discardSpareWorkDir();
   try {
-    const path = emptyWorkDir(workRoot, passable, SPARE_PREFIX);
-    discardSpareWorkDir();
-    spare = { root: workRoot, passable, path };
+    spare = { root: workRoot, passable, path: emptyWorkDir(workRoot, passable, SPARE_PREFIX) };
   } catch {
     // the next createWorkDir makes its own and reports what failed
   }
 }
 
-/** Removes the spare work directory, if there is one (the agent stops). Never throws. */
+/**
+ * Removes the spare work directory, if there is one (the agent stops). Never throws: a spare that cannot be
+ * removed is left to the next start's removal of leftovers.
+ */
 export function discardSpareWorkDir(): void {
   const taken = spare;
   spare = undefined;
-  if (taken) rmSync(taken.path, { recursive: true, force: true });
+  try {
+    if (taken) rmSync(taken.path, { recursive: true, force: true });
+  } catch {
+    // left for the next start (workdir_removal.ts)
+  }
 }
 
 /** The spare work directory of `workRoot` with that mode, renamed `run-*`; undefined if none (or it is gone). */
@@ -243,8 +250,10 @@ function takeSpare(workRoot: string, passable: boolean): string | undefined {
     if (exists(path)) throw new Error(`${path} exists`);
     renameSync(taken.path, path);
   } catch {
-    rmSync(taken.path, { recursive: true, force: true });
-    return undefined; // gone (an operator emptied the work root), or the name taken: the work dir is made afresh
+    // Gone (an operator emptied the work root), or the name taken: the work dir is made afresh.
+    spare = taken;
+    discardSpareWorkDir();
+    return undefined;
   }
   return path;
 }

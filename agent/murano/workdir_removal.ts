@@ -73,16 +73,21 @@ async function removeBigTree(path: string): Promise<void> {
  * touched.
  */
 export function removeLeftoverWorkDirs(workRoot: string): Promise<{ removed: number; failed: string[] }> {
-  let names: string[];
+  let all: string[];
   try {
-    const all = readdirSync(workRoot);
-    names = all.filter((name) => name.startsWith("run-"));
-    // An empty spare (workdir.ts) no run had taken yet: removed, not counted.
-    for (const name of all) {
-      if (name.startsWith(SPARE_PREFIX)) rmSync(join(workRoot, name), { recursive: true, force: true });
-    }
+    all = readdirSync(workRoot);
   } catch {
     return Promise.resolve({ removed: 0, failed: [] }); // no work root yet
+  }
+  const names = all.filter((name) => name.startsWith("run-"));
+  // An empty spare (workdir.ts) no run had taken yet: removed, not counted; one that cannot be is left.
+  for (const name of all) {
+    if (!name.startsWith(SPARE_PREFIX)) continue;
+    try {
+      rmSync(join(workRoot, name), { recursive: true, force: true });
+    } catch {
+      // left for the next start; the runs' leftovers are removed all the same
+    }
   }
   return (async () => {
     const failed: string[] = [];

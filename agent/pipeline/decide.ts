@@ -141,19 +141,19 @@ export async function callPolicy(
     );
     return policyError(policy, `Idempotency.Options do not fit it (${errors.join("; ")})`);
   }
-  let answer: unknown;
   try {
-    answer = policy.decide(context);
+    let answer: unknown = policy.decide(context);
     // Only an asynchronous answer can be waited for too long (a synchronous one is already here): no timer
     // for the built-in policies, which answer at once (issue 11: a timer per plan).
     if (isThenable(answer)) answer = await withTimeout(answer, timeoutMs);
+    if (answer === TIMED_OUT) return policyError(policy, `it did not answer within ${timeoutMs} ms`);
+    // Read inside the try: an answer whose fields throw when read (a getter, a Proxy) is the policy's fault too.
+    if (!isDecision(answer)) return policyError(policy, `it returned ${show(answer)}, not a decision`);
+    if (answer.kind !== "reject") return { kind: answer.kind };
+    return { kind: "reject", code: answer.code, message: answer.message };
   } catch (cause) {
     return policyError(policy, `it threw ${describe(cause)}`);
   }
-  if (answer === TIMED_OUT) return policyError(policy, `it did not answer within ${timeoutMs} ms`);
-  if (!isDecision(answer)) return policyError(policy, `it returned ${show(answer)}, not a decision`);
-  if (answer.kind !== "reject") return { kind: answer.kind };
-  return { kind: "reject", code: answer.code, message: answer.message };
 }
 
 const TIMED_OUT = Symbol("timed out");

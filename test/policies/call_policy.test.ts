@@ -49,6 +49,14 @@ describe("calling a policy", () => {
     refused(await answer(() => ({ kind: "maybe" })), /not a decision/);
     refused(await answer(() => undefined), /not a decision/);
     refused(await answer(async () => 42), /it returned 42, not a decision/);
+    // An answer whose fields throw when they are read is the policy's fault too, never the agent's.
+    const trap = {
+      get kind(): string {
+        throw new Error("a getter's trap");
+      },
+    };
+    refused(await answer(() => trap), /it threw .*a getter's trap/);
+    refused(await answer(async () => trap), /it threw .*a getter's trap/);
   });
 
   test("options that do not fit the policy's schema are refused before it is asked", async () => {
