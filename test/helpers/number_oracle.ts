@@ -125,10 +125,26 @@ export function disagreements(expressions: readonly string[], expected = cpython
   expressions.forEach((expression, i) => {
     const want = expected[i] as Answer;
     const got = idem(expression);
-    if (!sameAnswer(got, want))
+    if (!sameAnswer(got, want) && !powLastBit(expression, got, want))
       out.push(`${expression}\n    idem:    ${show(got)}\n    CPython: ${show(want)}`);
   });
   return out;
+}
+
+/**
+ * The documented deviation of float powers (docs/murano.md, "Numbers"): idem's `**` on floats is the JavaScript
+ * engine's pow, CPython's is libm's, and the two may round a result to neighbouring floats (glibc's pow is not
+ * always correctly rounded: `4316022607491474148657888 ** 0.5` is 2077503936817.3225 in CPython, whose
+ * `math.sqrt` gives idem's 2077503936817.3228). Accepted only for an expression with a power whose two answers are
+ * floats one unit in the last place apart.
+ */
+function powLastBit(expression: string, got: Answer, want: Answer): boolean {
+  if (!/\*\*|pow\(/.test(expression) || !("ok" in got) || !("ok" in want)) return false;
+  const float = /^-?(\d+\.\d*(e[+-]?\d+)?|\d+e[+-]?\d+)$/;
+  if (!float.test(got.ok) || !float.test(want.ok)) return false;
+  const bits = new BigInt64Array(new Float64Array([Number(got.ok), Number(want.ok)]).buffer);
+  const apart = (bits[0] as bigint) - (bits[1] as bigint);
+  return apart === 1n || apart === -1n;
 }
 
 /**

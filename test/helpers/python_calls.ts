@@ -92,8 +92,9 @@ export function stableRepr(v: PyValue): string {
     if (v.entries.size === 0) return "set()";
     const items = [...v.entries.values()];
     const reprs = items.map(stableRepr);
+    // A NaN's place in a CPython set follows its address (hash(nan) is id-based since 3.10): order-free then.
     const numeric = (i: PyValue): boolean =>
-      typeof i === "bigint" || typeof i === "boolean" || typeof i === "number";
+      typeof i === "bigint" || typeof i === "boolean" || (typeof i === "number" && !Number.isNaN(i));
     if (!items.every(numeric)) reprs.sort(codePointOrder);
     return `{${reprs.join(", ")}}`;
   }
@@ -158,7 +159,8 @@ def rep(v):
     if isinstance(v, set):
         if not v: return 'set()'
         r = [rep(x) for x in v]
-        if not all(isinstance(x, (int, float)) for x in v): r.sort()
+        # A NaN's hash is its address (3.10+): the order of a set holding one is the run's, not CPython's.
+        if not all(isinstance(x, (int, float)) and x == x for x in v): r.sort()
         return '{' + ', '.join(r) + '}'
     if type(v).__name__ in ('dict_keys', 'dict_values', 'dict_items'): return type(v).__name__ + '(' + rep(list(v)) + ')'
     if type(v).__name__ in ('map', 'filter', 'zip', 'enumerate', 'reversed', 'list_reverseiterator', 'range_iterator'): return '<' + type(v).__name__ + '>'
