@@ -25,7 +25,7 @@ import { type RebootRequest, rebootModeOf } from "./reboot.ts";
 import { runScript, type ScriptRun } from "./script_runner.ts";
 import { scriptEnvironment } from "./script_user.ts";
 import type { ExecuteOptions, ExecutionOutcome, ScriptOutcome } from "./types.ts";
-import { createWorkDir, type WorkDir } from "./workdir.ts";
+import { createWorkDir, prepareSpareWorkDir, type WorkDir } from "./workdir.ts";
 
 /** Why the execution stopped early. */
 type Stop =
@@ -38,6 +38,8 @@ interface Execution {
   readonly options: ExecuteOptions;
   /** The scripts' whole environment (SPEC 6), made once per execution. */
   readonly env: Record<string, string>;
+  /** With `runAs` (another user): the user its work dir is given to (workdir.ts), else none. */
+  readonly owner: { owner?: { uid: number; gid: number } };
   readonly scripts: Readonly<Record<string, Script>>;
   readonly controller: AbortController;
   workDir: WorkDir | null;
@@ -96,6 +98,7 @@ async function execute(
   const ex: Execution = {
     options,
     env: environmentOf(options),
+    owner: options.user?.other ? { owner: options.user } : {},
     scripts,
     controller: new AbortController(),
     workDir: null,
@@ -115,9 +118,8 @@ async function execute(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
-    const owner = options.user?.other ? { owner: options.user } : {};
     ex.workDir = await createWorkDir(options.workRoot, plan.Files, {
-      ...owner,
+      ...ex.owner,
       env: ex.env,
     }).catch((error: unknown) => {
       throw (
@@ -212,6 +214,9 @@ async function callScript(
     onSpawn: (pgid) => {
       ex.started++;
       ex.options.onSpawn?.(pgid);
+      // While the script runs, the next plan's work dir is made (workdir.ts: off its round trip).
+      if (ex.options.prepareSpareWorkDir)
+        setImmediate(() => prepareSpareWorkDir(ex.options.workRoot, ex.owner));
     },
     signal: ex.controller.signal,
     killGraceMs: ex.options.killGraceMs,

@@ -43,6 +43,11 @@ export interface ExecuteOptions {
    * it does.
    */
   deferRemoval?: (remove: () => Promise<void>) => void;
+  /**
+   * Makes the next execution's work dir while this one's script runs (workdir.ts `prepareSpareWorkDir`, with
+   * this execution's mode): for an agent that runs plan after plan (pipeline/execute.ts). Default false.
+   */
+  prepareSpareWorkDir?: boolean;
 }
 
 /** The outcome of one execution: a Murano result's ErrorCode and Body (as JSON text, key order preserved). */

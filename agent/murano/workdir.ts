@@ -213,7 +213,7 @@ let spare: { root: string; passable: boolean; path: string } | undefined;
  * Makes the spare work directory of `workRoot` if there is none: for a moment when the agent waits anyway (a
  * script running). Never throws: without a spare the next work directory is made as usual, and says why not.
  */
-export function prepareSpareWorkDir(workRoot: string, options: { owner?: unknown } = {}): void {
+export function prepareSpareWorkDir(workRoot: string, options: Pick<WorkDirOptions, "owner"> = {}): void {
   const passable = options.owner !== undefined;
   if (spare?.root === workRoot && spare.passable === passable) return;
   discardSpareWorkDir();
@@ -231,8 +231,12 @@ export function prepareSpareWorkDir(workRoot: string, options: { owner?: unknown
 export function discardSpareWorkDir(): void {
   const taken = spare;
   spare = undefined;
+  if (taken) removeSpare(taken.path);
+}
+
+function removeSpare(path: string): void {
   try {
-    if (taken) rmSync(taken.path, { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true });
   } catch {
     // left for the next start (workdir_removal.ts)
   }
@@ -251,8 +255,7 @@ function takeSpare(workRoot: string, passable: boolean): string | undefined {
     renameSync(taken.path, path);
   } catch {
     // Gone (an operator emptied the work root), or the name taken: the work dir is made afresh.
-    spare = taken;
-    discardSpareWorkDir();
+    removeSpare(taken.path);
     return undefined;
   }
   return path;

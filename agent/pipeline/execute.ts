@@ -7,9 +7,8 @@
  * The start is journaled durably before anything is spawned: in the commit that made the entry startable (its
  * decision, the previous plan's result: `run.ts`), or in a commit of its own after {@link beforeStart}. The
  * environment's fault before any script started (a full disk while the files are written) runs the plan again
- * after a backoff. A cancel or a reboot changes
- * the course (`steer.ts`); a drain past its grace leaves the entry `interrupted` with its queue entry, so that
- * the next start decides it again. The end is `finish.ts`.
+ * after a backoff. A cancel or a reboot changes the course (`steer.ts`); a drain past its grace leaves the entry
+ * `interrupted` with its queue entry, so that the next start decides it again. The end is `finish.ts`.
  */
 import { join } from "node:path";
 import { describe } from "../errors.ts";
@@ -20,7 +19,6 @@ import { executePlan } from "../murano/execute.ts";
 import type { DecodedPlan } from "../murano/plan.ts";
 import { scriptUser } from "../murano/script_user.ts";
 import type { ExecutionOutcome } from "../murano/types.ts";
-import { prepareSpareWorkDir } from "../murano/workdir.ts";
 import { retry } from "../retry.ts";
 import type { PipelineContext } from "./context.ts";
 import { decodeQueued } from "./decode.ts";
@@ -129,15 +127,13 @@ async function runAndFinish(
   const { steering } = hooks;
   const { signal } = steering;
   const { attempt, began } = run;
-  const workRoot = join(config.dataDir, "work");
-  const user = scriptUser(config.runAs);
 
   // The environment's fault before any script started (a full disk while the files are written) runs the plan
   // again after a backoff: nothing of it ran. Anything else is the plan's outcome.
   let outcome: ExecutionOutcome = await retry(
     () =>
       executePlan(planOf(ctx, entry), {
-        workRoot,
+        workRoot: join(config.dataDir, "work"),
         timeoutMs: (entry.timeoutSeconds ?? config.defaultTimeoutSeconds) * 1000,
         killGraceMs: config.killGraceSeconds * 1000,
         bodyMemoryMB: config.bodyMemoryMB,
@@ -145,15 +141,14 @@ async function runAndFinish(
         outputCapBytes: config.outputCapBytes,
         env: { IDEM_JOURNAL: journal.path, IDEM_EXECUTION: `${entry.seq}` },
         environment: config.environment,
-        user,
+        user: scriptUser(config.runAs),
         checked: true, // intake compiled the Body (validate.ts); the worker compiles it again
         deferRemoval: (remove) => run.removals.push(remove),
         onSpawn: (pgid) => {
           recordPgid(ctx, entry, pgid);
           failpoint("after-spawn");
-          // While the script runs, the next plan's work dir is made (murano/workdir.ts: off its round trip).
-          setImmediate(() => prepareSpareWorkDir(workRoot, user?.other ? { owner: user } : {}));
         },
+        prepareSpareWorkDir: true,
         signal,
       }),
     {

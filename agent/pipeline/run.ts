@@ -136,20 +136,14 @@ export class Runner {
         this.#running.set(entry.seq, running);
       }
     } catch (error) {
-      for (const { entry, launched } of held) {
-        this.#running.delete(entry.seq);
-        launched(Promise.resolve());
-      }
+      this.#letGo(held);
       log.error("start-not-written", { message: describe(error) });
       throw error;
     }
     if (held.length === 0) return undefined;
     return (durable) => {
       if (!durable) {
-        for (const { entry, launched } of held) {
-          this.#running.delete(entry.seq);
-          launched(Promise.resolve());
-        }
+        this.#letGo(held);
         setImmediate(() => this.kick());
         return;
       }
@@ -160,6 +154,14 @@ export class Runner {
         for (const { entry, attempt, launched } of held) launched(this.#launch(entry, attempt));
       });
     };
+  }
+
+  /** Frees the slots of starts that were not kept (nothing of them runs: a drain waiting for them goes on). */
+  #letGo(held: ReadonlyArray<{ entry: QueueEntry; launched: (execution: Promise<void>) => void }>): void {
+    for (const { entry, launched } of held) {
+      this.#running.delete(entry.seq);
+      launched(Promise.resolve());
+    }
   }
 
   #runningOf(entry: QueueEntry): Running {

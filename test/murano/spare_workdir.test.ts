@@ -49,7 +49,7 @@ test("a spare is only for its own root and mode; a second prepare keeps the one 
   prepareSpareWorkDir(work);
   assert.equal(readdirSync(work).filter((n) => n.startsWith("spare-")).length, 1);
   // runAs's mode (0711) does not take the 0700 spare: the spare is replaced by one of that mode.
-  prepareSpareWorkDir(work, { owner: true });
+  prepareSpareWorkDir(work, { owner: { uid: 0, gid: 0 } });
   const spares = readdirSync(work).filter((n) => n.startsWith("spare-"));
   assert.equal(spares.length, 1);
   assert.equal(statSync(join(work, String(spares[0]))).mode & 0o777, 0o711);
