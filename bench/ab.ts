@@ -54,7 +54,11 @@ await startRabbit(port);
 const work = mkdtempSync(join(tmpdir(), "idem-ab-"));
 try {
   for (let round = 0; round < rounds; round++) {
-    for (const [i, exe] of executables.entries()) {
+    // Every other round in the other order: neither candidate always follows the other.
+    const order = executables.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const exe = executables[i] as string;
       const agentId = `ab-${Math.random().toString(36).slice(2, 8)}`;
       const driver = await Driver.open(port, agentId);
       const agent = await startAgent({

@@ -259,6 +259,14 @@ for (const { point, meaning } of batchSeams) {
       crashing.lines.some((line) => line.includes(`event=failpoint name=${point}`)),
       crashing.tail(),
     );
+    // What the crash left, read before anything recovers it: the keys that were `running`.
+    const journal = Journal.open(scene.dataDir, { create: false });
+    let runningAtCrash: Set<string>;
+    try {
+      runningAtCrash = new Set([...journal.records()].filter((r) => r.state === "running").map((r) => r.key));
+    } finally {
+      await journal.close();
+    }
 
     await scene.startAgent();
     const reusedId = String(plans[3]?.ID);
@@ -295,8 +303,13 @@ for (const { point, meaning } of batchSeams) {
         runs.length >= 1 && runs.length <= attempt,
         `${plan.ID}: ${runs.length} runs, attempt ${attempt}`,
       );
-      if (runs.length > 1)
+      if (runs.length > 1) {
         assert.equal(attempt, 2, `a second run only after an interruption:\n${effects.lines.join("\n")}`);
+        assert.ok(
+          runningAtCrash.has(String(final?.Idem?.Key)),
+          `${plan.ID} ran twice but was not running at the crash`,
+        );
+      }
       if (plan.ID !== reusedId) {
         assert.equal(scene.engine.distinctResultsFor(plan.ID).length, 1, `one final result for ${plan.ID}`);
       }
