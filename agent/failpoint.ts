@@ -3,7 +3,8 @@
  * itself with SIGKILL when it reaches that point, exactly like a power cut or an OOM kill would;
  * `IDEM_FAILPOINT=<name>:throw` throws an unexpected error there instead (a bug, SPEC 5.4);
  * `IDEM_FAILPOINT=<name>:pause` logs `event=failpoint … action=pause` and blocks the whole process until the
- * file named by `IDEM_FAILPOINT_RELEASE` exists (a test fills the disk meanwhile, say).
+ * file named by `IDEM_FAILPOINT_RELEASE` exists (a test fills the disk meanwhile, say). Several points, each with
+ * its action, are separated by commas (`before-finish:throw,give-up:throw`: two bugs in a row).
  *
  * Points, in the order a plan meets them: `intake-throw` (a message is about to be taken), `before-commit`
  * (decided, nothing durable), `before-batch-commit` (a decision's commit just issued while an earlier message's
@@ -15,6 +16,8 @@
  * (result and replies durable, nothing published), `after-publish` (a reply acknowledged by the broker, its
  * outbox entry not yet removed), `deferred-commit` (deferred writes about to be committed on their own, DEFER_MS
  * after the first of them as no other commit came: an acknowledged reply's removal, a long script's process group).
+ * Off the plan's usual travel: `give-up` (inside the commit that answers a plan whose execution failed
+ * unexpectedly, `pipeline/finish.ts` giveUp).
  */
 import { existsSync } from "node:fs";
 
@@ -31,13 +34,24 @@ export const FAILPOINTS = [
   "after-result-commit",
   "after-publish",
   "deferred-commit",
+  "give-up",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
-const [armed, action] = (process.env.IDEM_FAILPOINT ?? "").split(":");
+/** The armed points and their actions ("" kills). */
+const ARMED = new Map(
+  (process.env.IDEM_FAILPOINT ?? "")
+    .split(",")
+    .filter((point) => point !== "")
+    .map((point) => {
+      const [name = "", action = ""] = point.split(":");
+      return [name, action] as const;
+    }),
+);
 
 export function failpoint(name: Failpoint): void {
-  if (armed !== name) return;
+  const action = ARMED.get(name);
+  if (action === undefined) return;
   if (action === "throw") throw new Error(`Failpoint ${name} reached (IDEM_FAILPOINT=${name}:throw)`);
   if (action === "pause") {
     pause(name);

@@ -114,6 +114,7 @@ export async function giveUp(ctx: PipelineContext, entry: QueueEntry, error: unk
   try {
     await durably(ctx, { step: "give-up", entry }, () =>
       journal.commit((tx) => {
+        failpoint("give-up");
         const record = journal.record(entry.key);
         let waiters: machine.JournalRecord["waiters"] = [];
         if (record) {

@@ -45,8 +45,12 @@ export class Runner {
    * start shares that commit's batch, one fsync for both), their key stays busy until the result is durable.
    */
   readonly #finishing = new Set<number>();
-  /** Entries whose execution failed unexpectedly: not retried by this process (the next start decides them). */
-  readonly #stuck = new Set<number>();
+  /**
+   * Entries whose execution failed unexpectedly and could not even be answered (seq → key): not retried by this
+   * process (the next start decides them), and their keys stay busy until then — a script of theirs may still be
+   * running, and a later plan of the key must not overtake them.
+   */
+  readonly #stuck = new Map<number, string>();
   #draining = false;
   #interrupting = false;
   /** Aborted by `drain`: a reboot being awaited lets go at once (`steer.ts`). */
@@ -95,12 +99,16 @@ export class Runner {
 
   /**
    * The queued entries that may start now, in arrival order, noting each key as busy as it goes: slots left, no
-   * drain, no reboot held, never two of one key (an entry behind a busy key waits, and keeps its key's order).
+   * drain, no reboot held, never two of one key (an entry behind a busy key — running, finishing or stuck — waits,
+   * and keeps its key's order).
    */
   *#startable(): Generator<QueueEntry> {
     const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
     if (this.#draining || this.#rebooting > 0 || full()) return;
-    const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
+    const busyKeys = new Set([
+      ...[...this.#running.values()].map((r) => r.entry.key),
+      ...this.#stuck.values(),
+    ]);
     // Seqs first: the entries already running or stuck are skipped without being read.
     for (const seq of this.#ctx.journal.queuedSeqs()) {
       if (full()) return;
@@ -240,6 +248,6 @@ export class Runner {
    * decides it again.
    */
   async #failed(entry: QueueEntry, error: unknown): Promise<void> {
-    if (!(await giveUp(this.#ctx, entry, error))) this.#stuck.add(entry.seq);
+    if (!(await giveUp(this.#ctx, entry, error))) this.#stuck.set(entry.seq, entry.key);
   }
 }

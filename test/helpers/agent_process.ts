@@ -33,7 +33,7 @@ export type FailpointName = AgentFailpoint;
 /**
  * `IDEM_FAILPOINT`: `name` makes the agent `kill -9` itself there; `name:throw` throws a bug there;
  * `name:pause` logs `event=failpoint name=<name> action=pause` and blocks the agent until the file named by
- * env `IDEM_FAILPOINT_RELEASE` exists (pass it in {@link AgentOptions.env}).
+ * env `IDEM_FAILPOINT_RELEASE` exists (pass it in {@link AgentOptions.env}). Several at once: a list.
  */
 export type Failpoint = FailpointName | `${FailpointName}:throw` | `${FailpointName}:pause`;
 
@@ -46,7 +46,7 @@ export interface AgentOptions {
   /** One `--plugins DIR` per entry. */
   plugins?: readonly string[];
   defaultPolicy?: string;
-  failpoint?: Failpoint;
+  failpoint?: Failpoint | readonly Failpoint[];
   /** Extra arguments after the ones above. */
   extraArgs?: readonly string[];
   /** The whole command line after the prefix, instead of the one made from the options (`run --config FILE`). */
@@ -233,14 +233,15 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   if (program === undefined) throw new Error("Cannot start the agent as the command prefix is empty");
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.IDEM_FAILPOINT;
-  if (options.failpoint !== undefined) env.IDEM_FAILPOINT = options.failpoint;
+  const failpoints = options.failpoint === undefined ? undefined : [options.failpoint].flat().join(",");
+  if (failpoints !== undefined) env.IDEM_FAILPOINT = failpoints;
   if (options.env?.IDEM_FAILPOINT_RELEASE === undefined) delete env.IDEM_FAILPOINT_RELEASE;
   const child = spawn(program, [...prefix, ...(options.argv ?? runArguments(options))], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const label = `${options.agentId}${options.failpoint ? ` (failpoint ${options.failpoint})` : ""} pid ${child.pid}`;
+  const label = `${options.agentId}${failpoints ? ` (failpoint ${failpoints})` : ""} pid ${child.pid}`;
   const agent = new AgentProcess(child, label);
   if (options.waitOnline ?? true) {
     try {

@@ -23,7 +23,6 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { createWorkDir } from "../../agent/murano/workdir.ts";
 import {
-  removeAsOwner,
   removeLeftoverWorkDirs,
   removeMadeTree,
   removeSmallTree,
