@@ -38,13 +38,21 @@ export const FAILPOINTS = [
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
-/** The armed points and their actions ("" kills). */
+const ACTIONS = ["", "throw", "pause"];
+
+/** The armed points and their actions ("" kills). @throws at load on a point or action that does not exist. */
 const ARMED = new Map(
   (process.env.IDEM_FAILPOINT ?? "")
     .split(",")
+    .map((point) => point.trim())
     .filter((point) => point !== "")
     .map((point) => {
       const [name = "", action = ""] = point.split(":");
+      if (!(FAILPOINTS as readonly string[]).includes(name) || !ACTIONS.includes(action)) {
+        throw new Error(
+          `Cannot arm failpoint "${point}" (IDEM_FAILPOINT): points are ${FAILPOINTS.join(", ")}, each alone or with :throw or :pause`,
+        );
+      }
       return [name, action] as const;
     }),
 );

@@ -47,8 +47,8 @@ export class Runner {
   readonly #finishing = new Set<number>();
   /**
    * Entries whose execution failed unexpectedly and could not even be answered (seq → key): not retried by this
-   * process (the next start decides them), and their keys stay busy until then — a script of theirs may still be
-   * running, and a later plan of the key must not overtake them.
+   * process (the next start decides them). While one is queued its key stays busy: a later plan of the key never
+   * overtakes it (a cancel, which dequeues it, frees the key).
    */
   readonly #stuck = new Map<number, string>();
   #draining = false;
@@ -105,14 +105,14 @@ export class Runner {
   *#startable(): Generator<QueueEntry> {
     const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
     if (this.#draining || this.#rebooting > 0 || full()) return;
-    const busyKeys = new Set([
-      ...[...this.#running.values()].map((r) => r.entry.key),
-      ...this.#stuck.values(),
-    ]);
-    // Seqs first: the entries already running or stuck are skipped without being read.
+    const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
+    // Seqs first: the entries already running or stuck are skipped without being read. A stuck entry comes before
+    // every later entry of its key (arrival order): its key is busy from there on.
     for (const seq of this.#ctx.journal.queuedSeqs()) {
       if (full()) return;
-      if (this.#running.has(seq) || this.#stuck.has(seq)) continue;
+      const stuckKey = this.#stuck.get(seq);
+      if (stuckKey !== undefined) busyKeys.add(stuckKey);
+      if (this.#running.has(seq) || stuckKey !== undefined) continue;
       const entry = this.#ctx.journal.queueEntry(seq);
       if (entry === undefined) continue;
       if (busyKeys.has(entry.key)) continue;
