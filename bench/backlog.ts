@@ -2,11 +2,15 @@
  * A backlog (issue 7): N plans (default 2,000) wait for an agent that was down. Does the agent spend as much
  * CPU per plan at the end of the backlog as at its start, or does a long queue make every plan dearer?
  *
- *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200]
- *     [--exe FILE | --bundle FILE [--node-flags "--cpu-prof --cpu-prof-dir=DIR"]]
+ *   node build.mjs && node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200] [--same-key]
+ *     [--concurrency 1] [--exe FILE | --bundle FILE [--node-flags "--cpu-prof --cpu-prof-dir=DIR"]]
+ *
+ * `--same-key`: the gate and every plan have one idempotency key (policy `always`: each runs after the one
+ * before), so the whole backlog waits behind one key's head — the runner must not read it all at each commit
+ * (agent/journal/queue_index.ts). `--concurrency N`: the agent's (default 1).
  *
  * - The agent (bench/agent_command.ts: `--exe FILE`, else dist/idem.mjs on Node 24 with npm start's V8 flags;
- *   concurrency 1) starts once, so that its persistent session exists,
+ *   concurrency `--concurrency`) starts once, so that its persistent session exists,
  *   and stops. A private mosquitto (persistence off) then queues a *gate* plan and the N plans for it: trivial
  *   Application plans (`echo ok`), each with content of its own, so each is decided `run` and runs once.
  * - The agent starts again and takes the backlog from the broker (intake: decide, journal, acknowledge) while
@@ -47,6 +51,10 @@ import {
 } from "./lab.ts";
 
 const N = intArg("--n", 2000);
+const CONCURRENCY = intArg("--concurrency", 1);
+const SAME_KEY = process.argv.includes("--same-key");
+/** With `--same-key`: one key for the gate and the backlog, each plan run after the one before. */
+const IDEMPOTENCY = SAME_KEY ? { idempotency: { Policy: "always", Key: "backlog" } } : {};
 const WINDOW = Math.min(intArg("--window", 200), Math.floor(N / 3));
 /** The run fails when the agent makes no progress for this long. */
 const STALL_MS = 60_000;
@@ -94,6 +102,7 @@ async function bench(): Promise<void> {
     agentId,
     dataDir: join(work, "data"),
     command: AGENT.command,
+    extraArgs: ["--concurrency", `${CONCURRENCY}`],
   };
   const gateFile = join(work, "gate-open");
   let agent: AgentProcess | undefined;
@@ -116,9 +125,10 @@ async function bench(): Promise<void> {
     const gate = scriptPlan(`#!/bin/sh\nwhile [ ! -e '${gateFile}' ]; do sleep 0.05; done\necho open\n`, {
       effects,
       tag: "gate",
+      ...IDEMPOTENCY,
     });
     const backlog = Array.from({ length: N }, (_, i) =>
-      scriptPlan(OK_SCRIPT, { effects, tag: `backlog-${i}` }),
+      scriptPlan(OK_SCRIPT, { effects, tag: `backlog-${i}`, ...IDEMPOTENCY }),
     );
     const finished = new Finished(engine, gate, backlog);
     for (const plan of [gate, ...backlog]) {
@@ -285,7 +295,7 @@ function report(
   console.log(machine(tmpdir()));
   console.log(`load average before: ${load(loadBefore)}, after: ${load(loadavg())}`);
   console.log(
-    `broker: its own mosquitto on 127.0.0.1, persistence off; N=${N} plans queued while the agent was down, behind a gate plan; agent: ${AGENT.describe}, concurrency 1`,
+    `broker: its own mosquitto on 127.0.0.1, persistence off; N=${N} plans queued while the agent was down, behind a gate plan${SAME_KEY ? ", all of one key" : ""}; agent: ${AGENT.describe}, concurrency ${CONCURRENCY}`,
   );
   const at = (samples: Sample[], done: number) => {
     const found = samples.find((s) => s.done >= done);

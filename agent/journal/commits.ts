@@ -28,6 +28,7 @@ import { failpoint } from "../failpoint.ts";
 import type { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import type { ExpiryIndex } from "./expiry_index.ts";
+import type { QueueIndex, Undo } from "./queue_index.ts";
 import type { JournalRecord } from "./record_shape.ts";
 
 /**
@@ -46,6 +47,8 @@ export interface Tables {
   seen: Database<SeenEntry, string>;
   deliveries: Database<number, string>;
   expiry: ExpiryIndex;
+  /** The queue by key, in memory (`queue_index.ts`): changed with the queue, undone with a write that is not kept. */
+  queueIndex: QueueIndex;
   /** The reads of records, queue entries and plan IDs, decoded once per stored version (`decoded_cache.ts`). */
   decoded: {
     records: DecodedCache<string, JournalRecord>;
@@ -83,6 +86,8 @@ export class Commits {
   /** What every write callback gets: one object for the journal's life (it holds no state of a transaction). */
   readonly #writer: JournalWriter;
   #follower: BatchFollower | undefined;
+  /** The undos of the queue index's changes made by the write running now (its child transaction's). */
+  #undos: Undo[] = [];
 
   constructor(tables: Tables, path: string) {
     this.#tables = tables;
@@ -149,7 +154,7 @@ export class Commits {
   }
 
   #makeWriter(): JournalWriter {
-    const { records, queue, outbox, meta, seen, deliveries, expiry, decoded } = this.#tables;
+    const { records, queue, outbox, meta, seen, deliveries, expiry, decoded, queueIndex } = this.#tables;
     return {
       // The expiry index changes in the same transaction as what it indexes (`expiry_index.ts`).
       putRecord: (record) => {
@@ -166,9 +171,13 @@ export class Commits {
         const queued = { since: new Date().toISOString(), ...entry, seq };
         queue.put(seq, queued);
         decoded.queue.remember(seq, queued);
+        this.#undos.push(queueIndex.add(seq, entry.key));
         return seq;
       },
-      dequeue: (seq) => void queue.remove(seq),
+      dequeue: (seq) => {
+        void queue.remove(seq);
+        this.#undos.push(queueIndex.remove(seq));
+      },
       addOutbox: (entry) => {
         const seq = ++this.#outboxSeq;
         outbox.put(seq, { since: new Date().toISOString(), ...entry, seq });
@@ -220,11 +229,26 @@ export class Commits {
     const tx = this.#writer;
     const thrown = new Map<Pending, unknown>();
     let settle: ((durable: boolean) => void) | undefined;
+    // The queue index's changes of the writes kept so far: undone if the batch is not committed.
+    const kept: Undo[] = [];
+    // Runs `write` in a child transaction; its queue index changes are kept with it or undone with it.
+    const child = (write: () => void) => {
+      this.#undos = [];
+      try {
+        root.childTransaction(write);
+        kept.push(...this.#undos);
+      } catch (error) {
+        for (const undo of this.#undos.reverse()) undo();
+        throw error;
+      } finally {
+        this.#undos = [];
+      }
+    };
     try {
       root.transactionSync(() => {
         for (const pending of batch) {
           try {
-            root.childTransaction(() => pending.write(tx));
+            child(() => pending.write(tx));
           } catch (error) {
             thrown.set(pending, error);
           }
@@ -233,7 +257,7 @@ export class Commits {
         if (follower === undefined) return;
         let told: ((durable: boolean) => void) | undefined;
         try {
-          root.childTransaction(() => {
+          child(() => {
             told = follower(tx);
           });
           settle = told;
@@ -244,6 +268,7 @@ export class Commits {
         }
       });
     } catch (error) {
+      for (const undo of kept.reverse()) undo();
       // Nothing decoded while this batch was being written outlives it (the bytes would tell, but cheaply sure).
       for (const cache of Object.values(decoded)) cache.clear();
       const failure = commitFailure(error, this.#path);

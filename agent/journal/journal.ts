@@ -26,6 +26,7 @@ import { DecodedCache } from "./decoded_cache.ts";
 import type { JournalWriter, OutboxEntry, QueueEntry, SeenEntry } from "./entries.ts";
 import { ExpiryIndex } from "./expiry_index.ts";
 import { checkJournalFiles } from "./precheck.ts";
+import { QueueIndex } from "./queue_index.ts";
 import { type JournalRecord, upgradeRecord } from "./record_shape.ts";
 import { upgradeJournal } from "./upgrade.ts";
 
@@ -62,6 +63,7 @@ export class Journal {
       this.#tables = Journal.#openTables(root);
       this.#commits = new Commits(this.#tables, path);
       upgradeJournal(this.#tables);
+      this.#tables.queueIndex.load(this.pending());
     } catch (error) {
       // A journal that cannot be opened or upgraded (a newer schema, a damaged table) leaves no environment open:
       // lmdb keeps one per path and process, and a later open in this process (a command's retry, a test) would get
@@ -88,7 +90,9 @@ export class Journal {
         seen: new DecodedCache(seen),
       };
       const expiry = new ExpiryIndex(root, { records, seen, meta }, decoded);
-      return { root, records, queue, outbox, meta, seen, deliveries, expiry, decoded };
+      // Loaded once the journal is upgraded (the constructor): an upgrade may rewrite the queue.
+      const queueIndex = new QueueIndex();
+      return { root, records, queue, outbox, meta, seen, deliveries, expiry, decoded, queueIndex };
     });
   }
 
@@ -161,9 +165,13 @@ export class Journal {
     return this.#tables.outbox.getKeysCount();
   }
 
-  /** The queue's seqs in arrival order (keys only: no entry is decoded). */
-  queuedSeqs(): Iterable<number> {
-    return this.#tables.queue.getKeys();
+  /**
+   * The first queued seq of each key, in arrival order, read lazily: the only entry of its key that may start
+   * (`run.ts`). From the queue index (`queue_index.ts`): no entry is read, and inside a commit the commit's own
+   * writes count.
+   */
+  queueHeads(): Iterable<number> {
+    return this.#tables.queueIndex.heads();
   }
 
   /** The queue in arrival order, read lazily: stop early and the rest is never decoded. */

@@ -46,11 +46,11 @@ export class Runner {
    */
   readonly #finishing = new Set<number>();
   /**
-   * Entries whose execution failed unexpectedly and could not even be answered (seq → key): not retried by this
-   * process (the next start decides them). While one is queued its key stays busy: a later plan of the key never
-   * overtakes it (a cancel, which dequeues it, frees the key).
+   * Entries whose execution failed unexpectedly and could not even be answered: not retried by this process (the
+   * next start decides them). While one is queued it is its key's head, so its key's later plans wait behind it
+   * (a cancel, which dequeues it, lets them go).
    */
-  readonly #stuck = new Map<number, string>();
+  readonly #stuck = new Set<number>();
   #draining = false;
   #interrupting = false;
   /** Aborted by `drain`: a reboot being awaited lets go at once (`steer.ts`). */
@@ -99,23 +99,20 @@ export class Runner {
 
   /**
    * The queued entries that may start now, in arrival order, noting each key as busy as it goes: slots left, no
-   * drain, no reboot held, never two of one key (an entry behind a busy key — running, finishing or stuck — waits,
-   * and keeps its key's order).
+   * drain, no reboot held, never two of one key. Only the head of each key may start (the queue index, no entry
+   * read for the others): a head running, finishing or stuck keeps its key's later entries waiting, in order.
    */
   *#startable(): Generator<QueueEntry> {
     const full = () => this.#running.size - this.#finishing.size >= this.#ctx.config.concurrency;
     if (this.#draining || this.#rebooting > 0 || full()) return;
+    // A finishing entry's next of its key is already the head (the finish dequeued it in this very commit): its
+    // key stays busy until the result is durable.
     const busyKeys = new Set([...this.#running.values()].map((r) => r.entry.key));
-    // Seqs first: the entries already running or stuck are skipped without being read. A stuck entry comes before
-    // every later entry of its key (arrival order): its key is busy from there on.
-    for (const seq of this.#ctx.journal.queuedSeqs()) {
+    for (const seq of this.#ctx.journal.queueHeads()) {
       if (full()) return;
-      const stuckKey = this.#stuck.get(seq);
-      if (stuckKey !== undefined) busyKeys.add(stuckKey);
-      if (this.#running.has(seq) || stuckKey !== undefined) continue;
+      if (this.#running.has(seq) || this.#stuck.has(seq)) continue;
       const entry = this.#ctx.journal.queueEntry(seq);
-      if (entry === undefined) continue;
-      if (busyKeys.has(entry.key)) continue;
+      if (entry === undefined || busyKeys.has(entry.key)) continue;
       busyKeys.add(entry.key);
       yield entry;
     }
@@ -248,6 +245,6 @@ export class Runner {
    * decides it again.
    */
   async #failed(entry: QueueEntry, error: unknown): Promise<void> {
-    if (!(await giveUp(this.#ctx, entry, error))) this.#stuck.set(entry.seq, entry.key);
+    if (!(await giveUp(this.#ctx, entry, error))) this.#stuck.add(entry.seq);
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * The queue index (`queue_index.ts`): the runner's view of the queue by key. Its heads are always those of the
+ * queue table — after commits that queue and dequeue, after a write that throws (its child transaction aborted),
+ * inside a commit for the batch follower (the commit's own writes count), and after a reopen (loaded from the
+ * table). On a real LMDB directory; a property test (fast-check, seed printed on failure) drives random commits.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import type { QueueEntry } from "../../agent/journal/journal.ts";
+import { Journal } from "../../agent/journal/journal.ts";
+import { QueueIndex } from "../../agent/journal/queue_index.ts";
+import { tempDataDirs } from "../helpers/journal_outbox.ts";
+
+const dataDir = tempDataDirs("idem-queue-index-");
+
+function entry(key: string): Omit<QueueEntry, "seq"> {
+  return {
+    key,
+    planId: `plan-${key}-${Math.random().toString(36).slice(2)}`,
+    planText: "{}",
+    reply: { topic: "idem/vm-1/results", sourceId: "x" },
+    fingerprint: "sha256:0",
+    policy: "always",
+    generation: null,
+    timeoutSeconds: null,
+  };
+}
+
+/** The heads as the queue table says: each key's first seq, ascending. */
+function tableHeads(journal: Journal): number[] {
+  const first = new Map<string, number>();
+  for (const queued of journal.pending()) if (!first.has(queued.key)) first.set(queued.key, queued.seq);
+  return [...first.values()].sort((a, b) => a - b);
+}
+
+describe("the queue index", () => {
+  test("heads: each key's first seq in arrival order; an undo puts a change back", () => {
+    const index = new QueueIndex();
+    index.add(1, "a");
+    index.add(2, "b");
+    index.add(3, "a");
+    assert.deepEqual([...index.heads()], [1, 2]);
+    const undo = index.remove(1);
+    assert.deepEqual([...index.heads()], [2, 3]);
+    undo();
+    assert.deepEqual([...index.heads()], [1, 2], "the removed head is back in its place");
+    index.remove(2)();
+    index.add(4, "c")();
+    assert.deepEqual([...index.heads()], [1, 2]);
+    assert.equal(index.keyOf(3), "a");
+    assert.equal(index.keyOf(4), undefined);
+  });
+
+  test("a write that throws leaves the index as the table; the follower sees its commit's queue", async () => {
+    const journal = Journal.open(await dataDir());
+    await journal.commit((tx) => {
+      tx.enqueue(entry("a"));
+      tx.enqueue(entry("a"));
+    });
+    assert.deepEqual([...journal.queueHeads()], [1]);
+    await assert.rejects(
+      journal.commit((tx) => {
+        tx.enqueue(entry("b"));
+        tx.dequeue(1);
+        throw new Error("a bug after the writes");
+      }),
+      /a bug after the writes/,
+    );
+    assert.deepEqual([...journal.queueHeads()], [1], "nothing of the aborted write");
+    const seen: number[][] = [];
+    journal.followBatches(() => {
+      seen.push([...journal.queueHeads()]);
+      return undefined;
+    });
+    await journal.commit((tx) => {
+      tx.dequeue(1);
+      tx.enqueue(entry("c"));
+    });
+    assert.deepEqual(seen, [[2, 4]], "inside the commit: key a's next entry is its head, c's new one too");
+    assert.deepEqual([...journal.queueHeads()], tableHeads(journal));
+    await journal.close();
+  });
+
+  test("random commits, some throwing: the index's heads are the table's, also after a reopen", async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("enqueue" as const), key: fc.constantFrom("a", "b", "c", "d") }),
+      fc.record({ kind: fc.constant("dequeue" as const), pick: fc.nat(20) }),
+    );
+    const commit = fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 5 }), throws: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.array(commit, { minLength: 1, maxLength: 8 }), async (commits) => {
+        const dir = await dataDir();
+        let journal = Journal.open(dir);
+        try {
+          for (const { ops, throws } of commits) {
+            const done = journal.commit((tx) => {
+              for (const step of ops) {
+                if (step.kind === "enqueue") tx.enqueue(entry(step.key));
+                else {
+                  const seqs = [...journal.pending()].map((queued) => queued.seq);
+                  if (seqs.length > 0) tx.dequeue(seqs[step.pick % seqs.length] as number);
+                }
+              }
+              if (throws) throw new Error("thrown");
+            });
+            await done.catch(() => {});
+            assert.deepEqual([...journal.queueHeads()], tableHeads(journal));
+          }
+          const before = [...journal.queueHeads()];
+          await journal.close();
+          journal = Journal.open(dir);
+          assert.deepEqual([...journal.queueHeads()], before, "loaded from the table at open");
+        } finally {
+          await journal.close();
+        }
+      }),
+      { numRuns: 25, verbose: 1 },
+    );
+  });
+});
