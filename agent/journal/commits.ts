@@ -86,7 +86,11 @@ export class Commits {
   /** What every write callback gets: one object for the journal's life (it holds no state of a transaction). */
   readonly #writer: JournalWriter;
   #follower: BatchFollower | undefined;
-  /** The undos of the queue index's changes made by the write running now (its child transaction's). */
+  /**
+   * The undos of the queue index's changes made by the write running now (its child transaction's). The index
+   * stays the table's only if every queue write goes through the writer inside `#commitBatch`'s child
+   * transactions, as all of them do (`queue_index.ts`).
+   */
   #undos: Undo[] = [];
 
   constructor(tables: Tables, path: string) {
@@ -229,20 +233,23 @@ export class Commits {
     const tx = this.#writer;
     const thrown = new Map<Pending, unknown>();
     let settle: ((durable: boolean) => void) | undefined;
-    // The queue index's changes of the writes kept so far: undone if the batch is not committed.
-    const kept: Undo[] = [];
-    // Runs `write` in a child transaction; its queue index changes are kept with it or undone with it.
+    // The queue index's changes of the writes kept so far, one list per write: undone if the batch is not
+    // committed.
+    const kept: Undo[][] = [];
+    // Runs `write` in a child transaction; its queue index changes are kept with it or undone with it. Nothing
+    // that can throw comes after the child's commit: a write kept by LMDB keeps its index changes.
     const child = (write: () => void) => {
-      this.#undos = [];
+      const undos: Undo[] = [];
+      this.#undos = undos;
       try {
         root.childTransaction(write);
-        kept.push(...this.#undos);
       } catch (error) {
-        for (const undo of this.#undos.reverse()) undo();
+        for (const undo of undos.reverse()) undo();
         throw error;
       } finally {
         this.#undos = [];
       }
+      kept.push(undos);
     };
     try {
       root.transactionSync(() => {
@@ -268,7 +275,7 @@ export class Commits {
         }
       });
     } catch (error) {
-      for (const undo of kept.reverse()) undo();
+      for (const undos of kept.reverse()) for (const undo of undos.reverse()) undo();
       // Nothing decoded while this batch was being written outlives it (the bytes would tell, but cheaply sure).
       for (const cache of Object.values(decoded)) cache.clear();
       const failure = commitFailure(error, this.#path);

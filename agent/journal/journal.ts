@@ -90,7 +90,7 @@ export class Journal {
         seen: new DecodedCache(seen),
       };
       const expiry = new ExpiryIndex(root, { records, seen, meta }, decoded);
-      // Loaded once the journal is upgraded (the constructor): an upgrade may rewrite the queue.
+      // Loaded once the journal is upgraded (the constructor), from the queue as it is then.
       const queueIndex = new QueueIndex();
       return { root, records, queue, outbox, meta, seen, deliveries, expiry, decoded, queueIndex };
     });

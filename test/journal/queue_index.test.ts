@@ -2,15 +2,18 @@
  * The queue index (`queue_index.ts`): the runner's view of the queue by key. Its heads are always those of the
  * queue table — after commits that queue and dequeue, after a write that throws (its child transaction aborted),
  * inside a commit for the batch follower (the commit's own writes count), and after a reopen (loaded from the
- * table). On a real LMDB directory; a property test (fast-check, seed printed on failure) drives random commits.
+ * table), and after a batch that a full disk did not let commit. On a real LMDB directory; a property test
+ * (fast-check, seed printed on failure) drives random batches of commits.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { QueueEntry } from "../../agent/journal/journal.ts";
 import { Journal } from "../../agent/journal/journal.ts";
 import { QueueIndex } from "../../agent/journal/queue_index.ts";
 import { tempDataDirs } from "../helpers/journal_outbox.ts";
+import { CAN_MOUNT, holdJournalSnapshot, mountSmallDisk } from "../helpers/small_disk.ts";
 
 const dataDir = tempDataDirs("idem-queue-index-");
 
@@ -82,35 +85,45 @@ describe("the queue index", () => {
     await journal.close();
   });
 
-  test("random commits, some throwing: the index's heads are the table's, also after a reopen", async () => {
+  test("random batches of commits, some throwing: the index is the table's, every entry in its turn, after a reopen", async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("enqueue" as const), key: fc.constantFrom("a", "b", "c", "d") }),
       fc.record({ kind: fc.constant("dequeue" as const), pick: fc.nat(20) }),
     );
     const commit = fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 5 }), throws: fc.boolean() });
+    // Commits of one batch are issued in one turn: one transaction, each write a child transaction of its own.
+    const batch = fc.array(commit, { minLength: 1, maxLength: 3 });
     await fc.assert(
-      fc.asyncProperty(fc.array(commit, { minLength: 1, maxLength: 8 }), async (commits) => {
+      fc.asyncProperty(fc.array(batch, { minLength: 1, maxLength: 6 }), async (batches) => {
         const dir = await dataDir();
         let journal = Journal.open(dir);
         try {
-          for (const { ops, throws } of commits) {
-            const done = journal.commit((tx) => {
-              for (const step of ops) {
-                if (step.kind === "enqueue") tx.enqueue(entry(step.key));
-                else {
-                  const seqs = [...journal.pending()].map((queued) => queued.seq);
-                  if (seqs.length > 0) tx.dequeue(seqs[step.pick % seqs.length] as number);
+          for (const commits of batches) {
+            const issued = commits.map(({ ops, throws }) =>
+              journal.commit((tx) => {
+                for (const step of ops) {
+                  if (step.kind === "enqueue") tx.enqueue(entry(step.key));
+                  else {
+                    const seqs = [...journal.pending()].map((queued) => queued.seq);
+                    if (seqs.length > 0) tx.dequeue(seqs[step.pick % seqs.length] as number);
+                  }
                 }
-              }
-              if (throws) throw new Error("thrown");
-            });
-            await done.catch(() => {});
+                if (throws) throw new Error("thrown");
+              }),
+            );
+            await Promise.allSettled(issued);
             assert.deepEqual([...journal.queueHeads()], tableHeads(journal));
           }
           const before = [...journal.queueHeads()];
           await journal.close();
           journal = Journal.open(dir);
           assert.deepEqual([...journal.queueHeads()], before, "loaded from the table at open");
+          // Every entry becomes a head in its turn: the index is right about the others too.
+          for (let head = first(journal); head !== undefined; head = first(journal)) {
+            const seq = head;
+            await journal.commit((tx) => tx.dequeue(seq));
+            assert.deepEqual([...journal.queueHeads()], tableHeads(journal));
+          }
         } finally {
           await journal.close();
         }
@@ -118,4 +131,40 @@ describe("the queue index", () => {
       { numRuns: 25, verbose: 1 },
     );
   });
+
+  test("a batch that cannot be committed (a full disk) leaves the index as the table", {
+    skip: CAN_MOUNT ? false : "needs root to mount a small tmpfs",
+  }, async (t) => {
+    const disk = await mountSmallDisk(t);
+    const journal = Journal.open(join(disk.dir, "data"));
+    try {
+      await journal.commit((tx) => {
+        tx.enqueue(entry("a"));
+        tx.enqueue(entry("b"));
+      });
+      holdJournalSnapshot(t, journal.path);
+      disk.fill();
+      const big = { ...entry("a"), planText: "x".repeat(256 * 1024) };
+      await assert.rejects(
+        journal.commit((tx) => {
+          tx.dequeue(1);
+          tx.enqueue(big);
+        }),
+        (error: Error) => error.name === "JournalUnavailable",
+      );
+      assert.deepEqual([...journal.queueHeads()], [1, 2], "nothing of the batch that was not committed");
+      assert.deepEqual([...journal.queueHeads()], tableHeads(journal));
+      disk.free();
+      await journal.commit((tx) => tx.dequeue(1));
+      assert.deepEqual([...journal.queueHeads()], [2]);
+    } finally {
+      await journal.close();
+    }
+  });
 });
+
+/** The first queued seq in arrival order, or undefined when the queue is empty. */
+function first(journal: Journal): number | undefined {
+  for (const queued of journal.pending()) return queued.seq;
+  return undefined;
+}
