@@ -32,11 +32,12 @@ export async function recover(ctx: PipelineContext): Promise<void> {
       log.warn("work-dirs-not-removed", { count: failed.length, paths: failed.join(" ") });
   });
 
-  // Each key's oldest queued plan is the one that may have been running. The queue is read, not the records
-  // (there may be a million of those).
-  const oldest = new Map<string, QueueEntry>();
-  for (const entry of journal.pending()) if (!oldest.has(entry.key)) oldest.set(entry.key, entry);
-  for (const entry of oldest.values()) {
+  // Each key's oldest queued plan is the one that may have been running: the heads of the queue index (taken
+  // before any of them is decided again), the only entries read — not the records (there may be a million of
+  // those), nor the rest of the queue.
+  const oldest = [...journal.queueHeads()].map((seq) => journal.queueEntry(seq));
+  for (const entry of oldest) {
+    if (entry === undefined) continue;
     const record = journal.record(entry.key);
     if (!record || record.queued[0] !== entry.seq) continue;
     // Neither interrupted: an operator cancelled it (it ends 102), or it awaits the reboot it asked for (it

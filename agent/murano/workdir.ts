@@ -204,8 +204,8 @@ function emptyWorkDir(workRoot: string, passable: boolean, prefix = "run-"): str
  * The spare: one empty work directory made ahead of need ({@link prepareSpareWorkDir}) for the next
  * {@link createWorkDir} in the same root with the same mode, which renames it `run-*`: its root's check and its
  * three syscalls are then off the next plan's round trip (issue 11). The root was checked when the spare was made
- * (`privateDir`), moments before: a plan that takes it does not check it again. One per process; {@link discardSpareWorkDir}
- * removes it on the way out, start-up a spare a killed agent left (workdir_removal.ts).
+ * (`privateDir`), moments before: a plan that takes it does not check it again. One per process;
+ * {@link discardSpareWorkDir} removes it on the way out, start-up a spare a killed agent left (workdir_removal.ts).
  */
 let spare: { root: string; passable: boolean; path: string } | undefined;
 

@@ -24,8 +24,9 @@ export interface FinishAt {
 /**
  * Commits `outcome` as queue entry `entry`'s result and answers its plan and waiters; resolves once durable, then
  * calls `ctx.afterCommit` (the result is published) and emits `finished`. `written` is called as soon as the
- * commit is issued (not yet durable): the runner's next start, issued then, shares its batch and fsync (`run.ts`). `onRetry` is called
- * each time the commit failed and is tried again (the work dir's removal then frees its space: `execute.ts`).
+ * commit is issued (not yet durable): the runner's next start, issued then, shares its batch and fsync
+ * (`run.ts`). `onRetry` is called each time the commit failed and is tried again (the work dir's removal then
+ * frees its space: `execute.ts`).
  * @throws Error when the key has no record (a bug), after {@link durably}'s retries.
  */
 export async function finishEntry(
