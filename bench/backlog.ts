@@ -50,6 +50,13 @@ import {
   scriptPlan,
 } from "./lab.ts";
 
+if (process.argv.includes("--help")) {
+  console.log(
+    "usage: node_modules/.bin/node bench/backlog.ts [--n 2000] [--window 200] [--same-key] [--concurrency 1]\n" +
+      "  [--exe FILE | --bundle FILE [--node-flags FLAGS]]: CPU per plan at a backlog's start, middle and end",
+  );
+  process.exit(0);
+}
 const N = intArg("--n", 2000);
 const CONCURRENCY = intArg("--concurrency", 1);
 const SAME_KEY = process.argv.includes("--same-key");

@@ -101,7 +101,7 @@ const RECORDER =
 
 if (process.argv.includes("--help")) {
   console.log(
-    "usage: node bench/marks.ts [--rounds 3] [--n 100] [--keep DIR]\n  per-step medians of a plan's travel",
+    "usage: node_modules/.bin/node bench/marks.ts [--rounds 3] [--n 100] [--keep DIR]\n  per-step medians of a plan's travel",
   );
   process.exit(0);
 }
