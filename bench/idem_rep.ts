@@ -6,8 +6,8 @@
  *   finds them, bench/page_cache.ts), then the agent (the shipped executable, concurrency 1, MQTT 3.1.1) starts
  *   once on a throw-away data dir — its exec → online is the cold start, reported apart, idem only — and stops, so
  *   that its persistent session holds its subscription (engine.py declares the peer's queue).
- * - (c) start-up: a plan is queued (PUBACK received), then the agent is spawned on a new empty data dir; time from
- *   the spawn to that plan's result. Its pages are in the page cache, as the peer's are (engine.py imports the
+ * - (c) start-up: a plan is queued (PUBACK received), then the agent is spawned on a new empty data dir, with a
+ *   vfork as engine.py's Popen spawns the peer (libc's posix_spawn); time from the spawn to that plan's result. Its pages are in the page cache, as the peer's are (engine.py imports the
  *   same libraries right before it starts murano-agent, and each rep reads them); they were read back by the
  *   session's start, not left from the build (a file just written sits in large folios and inflates the RSS,
  *   docs/benchmarks.md). Idle RSS 5 s later, and the idle Body worker's (a child process).
@@ -22,6 +22,7 @@
  * RSS is read (as engine.py reads it), not synchronisation.
  */
 import { join } from "node:path";
+import { spawnMethod } from "../agent/native/posix_spawn.ts";
 import { BODY_WORKER_ARG } from "../agent/python/worker/worker_protocol.ts";
 import { type AgentProcess, startAgent } from "../test/helpers/agent_process.ts";
 import { childrenOf } from "../test/helpers/proc_children.ts";
@@ -75,11 +76,21 @@ export async function idemRep(options: IdemRepOptions): Promise<{ rep: Rep; extr
     if (stopped.code !== 0)
       throw new Error(`The agent's first start exited ${JSON.stringify(stopped)}\n${agent.tail()}`);
 
-    // (c) start-up with a plan already queued
+    // (c) start-up with a plan already queued, the agent started with a vfork (libc's posix_spawn, loaded here
+    // before the clock starts), as engine.py's Popen starts the peer: Node's fork of this large process would
+    // add 5–10 ms before the agent exists (test/helpers/agent_process.ts, `spawner`).
+    const spawner = spawnMethod();
+    if (spawner.method !== "posix_spawn")
+      throw new Error(`Cannot start the agent as engine.py starts the peer: ${spawner.reason}`);
     const first = benchPlan();
     await driver.queue(first);
     const launched = performance.now();
-    agent = await startAgent({ ...agentOptions, dataDir: join(options.work, "data"), waitOnline: false });
+    agent = await startAgent({
+      ...agentOptions,
+      dataDir: join(options.work, "data"),
+      waitOnline: false,
+      spawner: "posix_spawn",
+    });
     const [arrival] = await driver.waitAll([first.ID], agent);
     const startupMs = (arrival?.at as number) - launched;
     await sleep(5_000);

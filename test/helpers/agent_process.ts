@@ -3,14 +3,17 @@
  * single executable or a Deno command line later), its stderr log collected line by line, event-driven
  * waits on log lines, a real `kill -9` and a clean SIGTERM stop.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { Failpoint as AgentFailpoint } from "../../agent/failpoint.ts";
+import { startProcess } from "../../agent/native/posix_spawn.ts";
 import { type ExitInfo, registerChild, unregisterChild } from "./children.ts";
 
 export type { ExitInfo };
@@ -59,6 +62,22 @@ export interface AgentOptions {
   waitOnline?: boolean;
   /** Timeout of that wait. Default 20 000 ms. */
   onlineTimeoutMs?: number;
+  /**
+   * How the agent is started: `child_process` (default: libuv's `fork`, whose copy of this process's page tables
+   * costs 5–10 ms before the agent exists when this process is large), or `posix_spawn` (glibc's, a vfork: what
+   * Python's `subprocess.Popen` does, so how peerbench's engine.py starts murano-agent; bench/idem_rep.ts times
+   * idem's launch from it).
+   */
+  spawner?: "child_process" | "posix_spawn";
+}
+
+/** The parts of a child process that {@link AgentProcess} uses: Node's `ChildProcess`, or {@link posixSpawned}. */
+export interface AgentChild {
+  readonly pid?: number | undefined;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  kill(signal: NodeJS.Signals): boolean;
+  once(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
 }
 
 export interface WaitForLogOptions {
@@ -78,12 +97,12 @@ export class AgentProcess {
   /** stdout, line by line. */
   readonly stdout: string[] = [];
   readonly exit: Promise<ExitInfo>;
-  readonly #child: ChildProcess;
+  readonly #child: AgentChild;
   readonly #label: string;
   #exitInfo: ExitInfo | undefined;
   #listeners = new Set<() => void>();
 
-  constructor(child: ChildProcess, label: string) {
+  constructor(child: AgentChild, label: string) {
     if (child.pid === undefined) throw new Error(`Cannot start agent ${label} as spawn returned no PID`);
     this.pid = child.pid;
     this.#child = child;
@@ -236,11 +255,11 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   const failpoints = options.failpoint === undefined ? undefined : [options.failpoint].flat().join(",");
   if (failpoints !== undefined) env.IDEM_FAILPOINT = failpoints;
   if (options.env?.IDEM_FAILPOINT_RELEASE === undefined) delete env.IDEM_FAILPOINT_RELEASE;
-  const child = spawn(program, [...prefix, ...(options.argv ?? runArguments(options))], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = [...prefix, ...(options.argv ?? runArguments(options))];
+  const child =
+    options.spawner === "posix_spawn"
+      ? await posixSpawned(program, args, env)
+      : spawn(program, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const label = `${options.agentId}${failpoints ? ` (failpoint ${failpoints})` : ""} pid ${child.pid}`;
   const agent = new AgentProcess(child, label);
   if (options.waitOnline ?? true) {
@@ -252,6 +271,42 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
     }
   }
   return agent;
+}
+
+/**
+ * `program` started with the agent's own posix_spawn (agent/native/posix_spawn.ts: a new session, stdout and
+ * stderr piped, stdin /dev/null), shaped as {@link AgentChild}: `exit` once it has exited and its pipes have ended.
+ */
+async function posixSpawned(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<AgentChild> {
+  const started = await startProcess({
+    file: program,
+    args,
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const events = new EventEmitter();
+  void started.closed.then((exit) => events.emit("exit", exit.code, exit.signal));
+  return {
+    pid: started.pid,
+    stdout: started.stdout,
+    stderr: started.stderr,
+    kill(signal) {
+      try {
+        process.kill(started.pid, signal);
+        return true;
+      } catch {
+        return false; // already gone
+      }
+    },
+    once(event, listener) {
+      return events.once(event, listener);
+    },
+  };
 }
 
 /** A fresh temp folder under the system's temp dir. */

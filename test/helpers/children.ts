@@ -3,22 +3,25 @@
  * and whatever is still registered is killed with SIGKILL if the test process exits without cleaning up.
  * A leaf module: agent_process.ts and server_process.ts both use it, neither imports the other for it.
  */
-import type { ChildProcess } from "node:child_process";
-
 /** How a child process ended: its exit code, or the signal that ended it. */
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
-const live = new Set<ChildProcess>();
+/** A child process as far as this module needs it: its PID. */
+export interface Child {
+  readonly pid?: number | undefined;
+}
+
+const live = new Set<Child>();
 
 /** Every child a helper starts is killed if the test process exits without cleaning up. */
-export function registerChild(child: ChildProcess): void {
+export function registerChild(child: Child): void {
   live.add(child);
 }
 
-export function unregisterChild(child: ChildProcess): void {
+export function unregisterChild(child: Child): void {
   live.delete(child);
 }
 
