@@ -11,7 +11,6 @@ import { takeJournal } from "./journal/take.ts";
 import type { Logger } from "./log.ts";
 import { startMetrics } from "./metrics.ts";
 import { scriptUser } from "./murano/script_user.ts";
-import { preparePlanCheck } from "./murano/validate.ts";
 import { discardSpareWorkDir } from "./murano/workdir.ts";
 import { releaseJournalPages } from "./native/journal_pages.ts";
 import { QuietTrim, trimNow } from "./native/malloc_trim.ts";
@@ -311,9 +310,9 @@ export async function startAgent(
     },
   });
   // While the broker answers the connect (MQTT.js opens the socket a tick later), what the first plan would
-  // otherwise wait for: V8's larger stack (native/v8_settings.ts; said only when it cannot be had), the
-  // process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms) and the plan schema's checker
-  // (≈ 7 ms). A plan that comes first does each itself.
+  // otherwise wait for: V8's larger stack (native/v8_settings.ts; said only when it cannot be had) and the
+  // process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms). A plan that comes first does
+  // each itself. (The plan schema's checker is generated ahead of time: murano/plan_check_code.ts.)
   setImmediate(() => {
     if (stopping) return;
     const stack = ensureEngineStack();
@@ -329,9 +328,8 @@ export async function startAgent(
     }
     try {
       log.info("process-spawn", spawnMethod());
-      preparePlanCheck();
     } catch (error) {
-      // Only a head start: a plan does either again when it needs it, and says what fails then.
+      // Only a head start: a plan does it again when it needs it, and says what fails then.
       log.debug("warm-up-failed", { message: error instanceof Error ? error.message : String(error) });
     }
   });

@@ -6,10 +6,40 @@
  * whole process group is killed, and start-up waits until they are gone: an interrupted plan is never run
  * again while its first run is still alive. Linux /proc only; elsewhere nothing is found.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+
+/** Reused for every `environ` read: one open, reads, one close, no string made (a start scans every process). */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * Whether `/proc/<pid>/environ` holds `entry` (`\0`-framed: a whole `NAME=value` entry, not a part of one).
+ * @throws when the file cannot be opened or read (the process ended, or is not ours to read).
+ */
+function environHas(pid: number, entry: Buffer): boolean {
+  const fd = openSync(`/proc/${pid}/environ`, "r");
+  try {
+    // scratch[0] is a \0 before the first entry; the read bytes follow; a \0 closes the last entry.
+    let length = 1;
+    for (;;) {
+      if (length + 1 >= scratch.length) {
+        const grown = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(grown, 0, 0, length);
+        scratch = grown;
+      }
+      const read = readSync(fd, scratch, length, scratch.length - length - 1, null);
+      if (read <= 0) break;
+      length += read;
+    }
+    scratch[0] = 0;
+    scratch[length] = 0;
+    return scratch.subarray(0, length + 1).includes(entry);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function marked(journalPath: string): Map<number, number> {
-  const mark = `IDEM_JOURNAL=${journalPath}`;
+  const entry = Buffer.from(`\0IDEM_JOURNAL=${journalPath}\0`);
   const found = new Map<number, number>();
   let pids: string[];
   try {
@@ -21,8 +51,7 @@ function marked(journalPath: string): Map<number, number> {
     const pid = Number(name);
     if (pid === process.pid) continue;
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
-      if (!environ.includes(mark)) continue;
+      if (!environHas(pid, entry)) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (fields[0] === "Z") continue;
