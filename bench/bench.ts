@@ -37,6 +37,25 @@ import { intArg, ms, pct, stringArg } from "./lab.ts";
 import { ensurePeer, PEER_DIR, peerRep, startRabbit, stopPeer, stopRabbit } from "./peer.ts";
 import { type IdemExtra, printSummary, type Rep, summarize } from "./peer_table.ts";
 
+const USAGE = `usage: npm run bench -- [--reps 5] [--soak [10000]] [--out FILE]
+  idem vs murano-agent 10.0.0 vs the machine's floor, one table (docs/benchmarks.md); about 6.5 min with 5 reps
+  --reps N      interleaved rep pairs (peer, idem), default 5
+  --soak [N]    N more plans on idem's last rep (default 10,000), RSS after each 1,000
+  --out FILE    the figures as JSON (default <tmp>/idem-bench-<time>.json)`;
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// A mistyped flag (`--rep 3`) must not start a long run with the defaults.
+for (const [i, arg] of process.argv.slice(2).entries()) {
+  const previous = process.argv[i + 1] ?? "";
+  const isValue = /^\d+$/.test(arg) || (previous === "--out" && !arg.startsWith("--"));
+  if (!isValue && !["--reps", "--soak", "--out"].includes(arg)) {
+    console.error(`npm run bench: unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 const REPS = intArg("--reps", 5);
 /** `--soak [N]`: N more plans (default 10,000) on idem's last rep; 0 without the flag. */
 const SOAK = soakArg();
