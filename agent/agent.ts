@@ -312,7 +312,7 @@ export async function startAgent(
   // While the broker answers the connect (MQTT.js opens the socket a tick later), what the first plan would
   // otherwise wait for: V8's larger stack (native/v8_settings.ts; said only when it cannot be had) and the
   // process-spawn addon (said once: the cheap way, or the fallback and why; ≈ 5 ms). A plan that comes first does
-  // each itself. (The plan schema's checker is generated ahead of time: murano/plan_check_code.ts.)
+  // each itself. (The plan schema's checker is generated ahead of time: tools/plan_check_code.ts.)
   setImmediate(() => {
     if (stopping) return;
     const stack = ensureEngineStack();

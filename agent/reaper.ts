@@ -8,31 +8,35 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
-/** Reused for every `environ` read: one open, reads, one close, no string made (a start scans every process). */
-let scratch = Buffer.allocUnsafe(16 * 1024);
+/** One scan's read buffer: reused for every `environ` (one open, reads, one close, no string made), grown as needed. */
+interface Scratch {
+  buffer: Buffer;
+}
 
 /**
- * Whether `/proc/<pid>/environ` holds `entry` (`\0`-framed: a whole `NAME=value` entry, not a part of one).
+ * Whether `/proc/<pid>/environ` holds `entry` (`\0`-framed: a whole `NAME=value` entry, not a part of one), its
+ * bytes as the process has them (a journal path that is not ASCII is matched as its UTF-8 bytes).
  * @throws when the file cannot be opened or read (the process ended, or is not ours to read).
  */
-function environHas(pid: number, entry: Buffer): boolean {
+function environHas(pid: number, entry: Buffer, scratch: Scratch): boolean {
   const fd = openSync(`/proc/${pid}/environ`, "r");
   try {
     // scratch[0] is a \0 before the first entry; the read bytes follow; a \0 closes the last entry.
     let length = 1;
     for (;;) {
-      if (length + 1 >= scratch.length) {
-        const grown = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(grown, 0, 0, length);
-        scratch = grown;
+      if (length + 1 >= scratch.buffer.length) {
+        const grown = Buffer.allocUnsafe(scratch.buffer.length * 2);
+        scratch.buffer.copy(grown, 0, 0, length);
+        scratch.buffer = grown;
       }
-      const read = readSync(fd, scratch, length, scratch.length - length - 1, null);
+      const read = readSync(fd, scratch.buffer, length, scratch.buffer.length - length - 1, null);
       if (read <= 0) break;
       length += read;
     }
-    scratch[0] = 0;
-    scratch[length] = 0;
-    return scratch.subarray(0, length + 1).includes(entry);
+    const bytes = scratch.buffer;
+    bytes[0] = 0;
+    bytes[length] = 0;
+    return bytes.subarray(0, length + 1).includes(entry);
   } finally {
     closeSync(fd);
   }
@@ -40,6 +44,8 @@ function environHas(pid: number, entry: Buffer): boolean {
 
 function marked(journalPath: string): Map<number, number> {
   const entry = Buffer.from(`\0IDEM_JOURNAL=${journalPath}\0`);
+  // Dropped with the scan: a process with a huge environment must not leave the agent holding a huge buffer.
+  const scratch: Scratch = { buffer: Buffer.allocUnsafe(16 * 1024) };
   const found = new Map<number, number>();
   let pids: string[];
   try {
@@ -51,7 +57,7 @@ function marked(journalPath: string): Map<number, number> {
     const pid = Number(name);
     if (pid === process.pid) continue;
     try {
-      if (!environHas(pid, entry)) continue;
+      if (!environHas(pid, entry, scratch)) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (fields[0] === "Z") continue;

@@ -46,14 +46,28 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(USAGE);
   process.exit(0);
 }
-// A mistyped flag (`--rep 3`) must not start a long run with the defaults.
-for (const [i, arg] of process.argv.slice(2).entries()) {
-  const previous = process.argv[i + 1] ?? "";
-  const isValue = /^\d+$/.test(arg) || (previous === "--out" && !arg.startsWith("--"));
-  if (!isValue && !["--reps", "--soak", "--out"].includes(arg)) {
-    console.error(`npm run bench: unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
-    process.exit(2);
-  }
+// A mistyped flag (`--rep 3`), a stray number or a value out of range must not start a long run with the defaults.
+const refuse = (why: string): never => {
+  console.error(`npm run bench: ${why}\n${USAGE}`);
+  process.exit(2);
+};
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i] as string;
+  const next = process.argv[i + 1];
+  if (arg === "--reps") {
+    if (next === undefined || !/^[1-9]\d*$/.test(next))
+      refuse(`--reps takes a whole number ≥ 1, not ${JSON.stringify(next ?? "")}`);
+    i++;
+  } else if (arg === "--soak") {
+    if (next !== undefined && /^\d+$/.test(next)) {
+      if (!/^[1-9]\d*$/.test(next))
+        refuse(`--soak takes a whole number ≥ 1 (or none: 10,000), not ${JSON.stringify(next)}`);
+      i++;
+    }
+  } else if (arg === "--out") {
+    if (next === undefined || next.startsWith("--")) refuse("--out takes a file name");
+    i++;
+  } else refuse(`unknown argument ${JSON.stringify(arg)}`);
 }
 
 const REPS = intArg("--reps", 5);

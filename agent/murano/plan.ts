@@ -8,7 +8,7 @@
  * allowed (Murano compatibility) and kept. The plan the schema sees is the plain view of the plan's one parse
  * (agent/json/plain.ts): integers as JS numbers, objects without prototype. Where numbers must stay exact or keys
  * keep their order (the fingerprint, the Body's `args`), the exact tree travels beside it: {@link DecodedPlan}.
- * The schema's checker is generated ahead of time (plan_check_code.ts): after a change here, `npm run
+ * The schema's checker is generated ahead of time (tools/plan_check_code.ts): after a change here, `npm run
  * gen:plan-check` (a test fails until the checked-in checker is the schema's).
  */
 import Type, { type Static, type TSchema } from "typebox";

@@ -46,7 +46,7 @@ export function validatePlan(plan: unknown): Plan {
 
 /**
  * True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). TypeBox's checker of
- * the schema, generated ahead of time (plan_check_code.ts): 12× faster than `Value.Check` per plan, and nothing
+ * the schema, generated ahead of time (tools/plan_check_code.ts): 12× faster than `Value.Check` per plan, and nothing
  * compiled at run time (issue 11).
  */
 export function isPlan(value: unknown): value is Plan {

@@ -1,7 +1,8 @@
 /**
  * The start-up reaper (agent/reaper.ts) against real processes: it kills every process whose environment holds
- * this journal's mark as a whole entry, whatever the size of that environment, and nothing else — not a process
- * marked with another journal, nor one whose entry only begins with this journal's path.
+ * this journal's mark as a whole entry, whatever the size of that environment and whatever characters the path
+ * has, and nothing else — not a process marked with another journal, nor one whose entry only begins with this
+ * journal's path, nor one where the mark is the tail of another entry.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -24,8 +25,15 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-test("reapOrphans kills the processes marked with this journal, and only those", async () => {
-  const journal = `/tmp/idem-reaper-test-${process.pid}/journal`;
+for (const [what, folder] of [
+  ["an ASCII path", `/tmp/idem-reaper-test-${process.pid}`],
+  ["a path that is not ASCII (matched as UTF-8 bytes)", `/tmp/idem-reaper-tést-日本-${process.pid}`],
+] as const) {
+  test(`reapOrphans kills the processes marked with this journal, and only those: ${what}`, () =>
+    reaps(`${folder}/journal`));
+}
+
+async function reaps(journal: string): Promise<void> {
   const mark = { IDEM_JOURNAL: journal };
   const first = await sleeper(mark);
   // An environment far larger than the reaper's first read buffer, the mark last.
@@ -46,4 +54,4 @@ test("reapOrphans kills the processes marked with this journal, and only those",
   } finally {
     for (const child of [first, large, other, prefix]) child.kill("SIGKILL");
   }
-});
+}

@@ -1,5 +1,5 @@
 /**
- * The Plan checker generated ahead of time (agent/murano/plan_check.generated.ts, from plan_check_code.ts): the
+ * The Plan checker generated ahead of time (agent/murano/plan_check.generated.ts, from tools/plan_check_code.ts): the
  * checked-in file must be what the generator writes now (else the schema changed and the checker did not), and it
  * must say what TypeBox's own `Value.Check` of the schema says, on plans, near-plans and any JSON.
  */
@@ -12,8 +12,8 @@ import { Value } from "typebox/value";
 import { parseJson } from "../../agent/json/parse.ts";
 import { toPlain } from "../../agent/json/plain.ts";
 import { Plan } from "../../agent/murano/plan.ts";
-import { Check } from "../../agent/murano/plan_check.generated.ts";
-import { planCheckModule } from "../../agent/murano/plan_check_code.ts";
+import * as generated from "../../agent/murano/plan_check.generated.ts";
+import { planCheckModule } from "../../tools/plan_check_code.ts";
 
 test("agent/murano/plan_check.generated.ts is the one generated from the schema (else: npm run gen:plan-check)", () => {
   const checkedIn = readFileSync(
@@ -24,6 +24,12 @@ test("agent/murano/plan_check.generated.ts is the one generated from the schema 
     checkedIn === planCheckModule(),
     "agent/murano/plan_check.generated.ts differs from the Plan schema's checker: run `npm run gen:plan-check` and commit the file",
   );
+});
+
+const { Check } = generated;
+
+test("the generated checker exports Check alone: nothing in the process can change what a plan is checked against", () => {
+  assert.deepEqual(Object.keys(generated), ["Check"]);
 });
 
 /** A value of `valid` or, one time in twenty, any JSON: near-misses of each field. */
