@@ -7,7 +7,8 @@
  * file's two meta pages (page header 24 bytes, then `mm_magic` 0xBEEFC0DE, `mm_version`, `mm_address`,
  * `mm_mapsize`, two 48-byte DB records whose first holds the page size, `mm_last_pg`, `mm_txnid`): the first one
  * must be valid (LMDB takes the page size from it: measured, lmdb 3.5 dies by SIGSEGV without it), the DB
- * records' depth and root must be possible, and the newest valid meta's last page must lie within the file; and
+ * records' depth and root must be possible, and the file must hold every page the newest valid meta's trees use
+ * (each root, and as many pages as their counts say, the named databases' from the main DB's root leaf); and
  * the lock file's magic (only next to a data file: a lock file alone holds nothing, and a new journal's is written
  * out before LMDB initialises it, see `take.ts`). A journal folder or file that is not what it should be (a
  * directory named data.mdb, a file named journal) or cannot be read is refused the same way, never passed on to
@@ -26,6 +27,16 @@ const LAST_PAGE_AT = 0x90;
 const TXNID_AT = 0x98;
 const META_BYTES = 0xa0;
 const PAGE_SIZES = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+/**
+ * A page's header (`MDB_page`, 24 bytes, `mp_lower` the end of its node offsets, counted from byte 24), a leaf's
+ * node (8 bytes: data size in two halves, flags, key size; then key and data), a named DB's record (`MDB_db`).
+ */
+const PAGE_HEADER = 24;
+const PAGE_LOWER_AT = 0x14;
+const P_LEAF = 0x02;
+const F_SUBDATA = 0x02;
+const NODE_HEADER = 8;
+const DB_BYTES = 48;
 /** The free-page DB and the main DB records in a meta page, and fields within one (`MDB_db`). */
 const DB_AT = [0x30, 0x60];
 const DB_DEPTH_AT = 0x06;
@@ -34,10 +45,26 @@ const DB_ROOT_AT = 0x28;
 const MAX_DEPTH = 64;
 const NO_PAGE = 0xffffffffffffffffn;
 
+/** An `MDB_db` record: its tree's root page (NO_PAGE when empty) and how many pages the tree uses. */
+interface Tree {
+  root: bigint;
+  pages: bigint;
+}
+
 interface Meta {
   pageSize: number;
   lastPage: bigint;
   txnid: bigint;
+  /** The free-page DB's tree and the main DB's. */
+  trees: [Tree, Tree];
+}
+
+/** `MDB_db`'s page counts (branch, leaf, overflow: 64-bit each) after its pad, flags and depth. */
+const DB_PAGES_AT = [0x08, 0x10, 0x18];
+
+function tree(record: Buffer, at: number): Tree {
+  const pages = DB_PAGES_AT.reduce((sum, field) => sum + record.readBigUInt64LE(at + field), 0n);
+  return { root: record.readBigUInt64LE(at + DB_ROOT_AT), pages };
 }
 
 function readAt(file: string, position: number, length: number): Buffer {
@@ -63,7 +90,33 @@ function meta(page: Buffer): Meta | undefined {
     if (page.readUInt16LE(db + DB_DEPTH_AT) > MAX_DEPTH || (root !== NO_PAGE && root > lastPage))
       return undefined;
   }
-  return { pageSize, lastPage, txnid: page.readBigUInt64LE(TXNID_AT) };
+  const [free, main] = DB_AT.map((db) => tree(page, db)) as [Tree, Tree];
+  return { pageSize, lastPage, txnid: page.readBigUInt64LE(TXNID_AT), trees: [free, main] };
+}
+
+/**
+ * The named databases' trees (records, queue, …: their `MDB_db` records are the main DB's values), read from the
+ * main DB's root when it is a single leaf page, as a journal's seven names keep it; none otherwise (the check then
+ * counts the free and main trees alone). Reads only a page within the file.
+ */
+function namedTrees(data: string, newest: Meta): Tree[] {
+  const main = newest.trees[1];
+  if (main.root === NO_PAGE) return [];
+  const page = readAt(data, Number(main.root) * newest.pageSize, newest.pageSize);
+  if (page.length < newest.pageSize || (page.readUInt16LE(FLAGS_AT) & P_LEAF) === 0) return [];
+  const lower = page.readUInt16LE(PAGE_LOWER_AT);
+  const trees: Tree[] = [];
+  for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= page.length; at += 2) {
+    const node = PAGE_HEADER + page.readUInt16LE(at);
+    if (node + NODE_HEADER > page.length) return [];
+    const dataSize = page.readUInt16LE(node) | (page.readUInt16LE(node + 2) << 16);
+    const flags = page.readUInt16LE(node + 4);
+    const keySize = page.readUInt16LE(node + 6);
+    const record = node + NODE_HEADER + keySize;
+    if ((flags & F_SUBDATA) === 0 || dataSize < DB_BYTES || record + DB_BYTES > page.length) continue;
+    trees.push(tree(page, record));
+  }
+  return trees;
 }
 
 /** The file's stat, undefined when it does not exist; any other failure is thrown as it is. */
@@ -142,9 +195,20 @@ function checkFiles(path: string, refuse: (what: string) => never): void {
   // LMDB reads its page size from the first header page: without it, it crashes (measured: SIGSEGV, lmdb 3.5).
   if (!first)
     refuse("the first header page of its data file data.mdb is not an LMDB header (zeroed or overwritten)");
-  const needed = (newest.lastPage + 1n) * BigInt(newest.pageSize);
-  if (BigInt(size) < needed) {
-    refuse(`its data file data.mdb is truncated: ${size} bytes, where its header says ${needed}`);
+  // Not `mm_last_pg` against the size: LMDB does not write a page it allocated and freed in one transaction (a
+  // "loose" page), so a whole journal's file may end before its last page (found by test/journal/
+  // queue_index.test.ts: a journal refused after a clean close). What a whole file must hold is every page in use:
+  // each tree's root, and as many pages as the trees use.
+  const filePages = BigInt(Math.floor(size / newest.pageSize));
+  const trees = [...newest.trees, ...namedTrees(data, newest)];
+  const used = trees.reduce((sum, t) => sum + t.pages, 2n);
+  const beyond = trees.find((t) => t.root !== NO_PAGE && t.root >= filePages);
+  if (beyond !== undefined || used > filePages) {
+    const why =
+      beyond !== undefined
+        ? `a tree's root is page ${beyond.root}`
+        : `its trees use ${used} pages of ${newest.pageSize} bytes`;
+    refuse(`its data file data.mdb is truncated: ${size} bytes, where ${why}`);
   }
   const lockStat = statOf(lock);
   if (lockStat === undefined) return;
