@@ -14,8 +14,8 @@ interface Scratch {
 }
 
 /**
- * Whether `/proc/<pid>/environ` holds `entry` (`\0`-framed: a whole `NAME=value` entry, not a part of one), its
- * bytes as the process has them (a journal path that is not ASCII is matched as its UTF-8 bytes).
+ * Whether `/proc/<pid>/environ` holds `entry` (`\0`-framed: a whole `NAME=value` entry, not a part of one),
+ * its bytes as the process has them (a journal path that is not ASCII is matched as its UTF-8 bytes).
  * @throws when the file cannot be opened or read (the process ended, or is not ours to read).
  */
 function environHas(pid: number, entry: Buffer, scratch: Scratch): boolean {

@@ -32,9 +32,9 @@ export async function recover(ctx: PipelineContext): Promise<void> {
       log.warn("work-dirs-not-removed", { count: failed.length, paths: failed.join(" ") });
   });
 
-  // Each key's oldest queued plan is the one that may have been running: the heads of the in-memory queue by key (taken
-  // before any of them is decided again), the only entries read — not the records (there may be a million of
-  // those), nor the rest of the queue.
+  // Each key's oldest queued plan is the one that may have been running: the heads of the in-memory queue by
+  // key (taken before any of them is decided again), the only entries read — not the records (there may be a
+  // million of those), nor the rest of the queue.
   const oldest = [...journal.queueHeads()].map((seq) => journal.queueEntry(seq));
   for (const entry of oldest) {
     if (entry === undefined) continue;

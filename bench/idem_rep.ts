@@ -7,10 +7,11 @@
  *   once on a throw-away data dir — its exec → online is the cold start, reported apart, idem only — and stops, so
  *   that its persistent session holds its subscription (engine.py declares the peer's queue).
  * - (c) start-up: a plan is queued (PUBACK received), then the agent is spawned on a new empty data dir, with a
- *   vfork as engine.py's Popen spawns the peer (libc's posix_spawn); time from the spawn to that plan's result. Its pages are in the page cache, as the peer's are (engine.py imports the
- *   same libraries right before it starts murano-agent, and each rep reads them); they were read back by the
- *   session's start, not left from the build (a file just written sits in large folios and inflates the RSS,
- *   docs/benchmarks.md). Idle RSS 5 s later, and the idle Body worker's (a child process).
+ *   vfork as engine.py's Popen spawns the peer (libc's posix_spawn); time from the spawn to that plan's
+ *   result. Its pages are in the page cache, as the peer's are (engine.py imports the same libraries right before it
+ *   starts murano-agent, and each rep reads them); they were read back by the session's start, not left from
+ *   the build (a file just written sits in large folios and inflates the RSS, docs/benchmarks.md). Idle RSS
+ *   5 s later, and the idle Body worker's (a child process).
  * - (a) 50 sequential round trips on the warm agent: publish → matching result.
  * - (b) 500 plans published back to back: first publish → 500th result, plans/s, the agent's own CPU
  *   (`/proc/PID/stat` utime + stime, children excluded) and its Body worker's, RSS 2 s after.

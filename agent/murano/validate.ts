@@ -45,9 +45,9 @@ export function validatePlan(plan: unknown): Plan {
 }
 
 /**
- * True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). TypeBox's checker of
- * the schema, generated ahead of time (tools/plan_check_code.ts): 12× faster than `Value.Check` per plan, and nothing
- * compiled at run time (issue 11).
+ * True when `value` has the {@link Plan} shape (the schema alone, none of the rules above). TypeBox's checker
+ * of the schema, generated ahead of time (tools/plan_check_code.ts): 12× faster than `Value.Check` per plan,
+ * and nothing compiled at run time (issue 11).
  */
 export function isPlan(value: unknown): value is Plan {
   return checkPlan(value);
