@@ -8,7 +8,8 @@
  * `mm_mapsize`, two 48-byte DB records whose first holds the page size, `mm_last_pg`, `mm_txnid`): the first one
  * must be valid (LMDB takes the page size from it: measured, lmdb 3.5 dies by SIGSEGV without it), the DB
  * records' depth and root must be possible, and the file must hold every page the newest valid meta's trees use
- * (each root, and as many pages as their counts say, the named databases' from the main DB's root leaf); and
+ * (each root and every page their branch pages point to, and as many pages as their counts say, the named
+ * databases' from the main DB's root leaf); and
  * the lock file's magic (only next to a data file: a lock file alone holds nothing, and a new journal's is written
  * out before LMDB initialises it, see `take.ts`). A journal folder or file that is not what it should be (a
  * directory named data.mdb, a file named journal) or cannot be read is refused the same way, never passed on to
@@ -99,9 +100,9 @@ function meta(page: Buffer): Meta | undefined {
  * main DB's root when it is a single leaf page, as a journal's seven names keep it; none otherwise (the check then
  * counts the free and main trees alone). Reads only a page within the file.
  */
-function namedTrees(data: string, newest: Meta): Tree[] {
+function namedTrees(data: string, newest: Meta, filePages: bigint): Tree[] {
   const main = newest.trees[1];
-  if (main.root === NO_PAGE) return [];
+  if (main.root === NO_PAGE || main.root >= filePages) return [];
   const page = readAt(data, Number(main.root) * newest.pageSize, newest.pageSize);
   if (page.length < newest.pageSize || (page.readUInt16LE(FLAGS_AT) & P_LEAF) === 0) return [];
   const lower = page.readUInt16LE(PAGE_LOWER_AT);
@@ -117,6 +118,34 @@ function namedTrees(data: string, newest: Meta): Tree[] {
     trees.push(tree(page, record));
   }
   return trees;
+}
+
+const P_BRANCH = 0x01;
+
+/**
+ * The first page a branch page of `roots`' trees points to that lies at or beyond `filePages` (a cut file: LMDB
+ * would die by SIGBUS reading it), or undefined. Reads branch pages only (about 1% of a file), each once, at most
+ * `filePages` of them (a damaged file's cycle ends there). A branch node's child page number is its 48 bits of
+ * data size and flags (LMDB `NODEPGNO`).
+ */
+function pageBeyond(data: string, pageSize: number, roots: bigint[], filePages: bigint): bigint | undefined {
+  const seen = new Set<bigint>();
+  const stack = roots.filter((root) => root !== NO_PAGE);
+  for (let page = stack.pop(); page !== undefined; page = stack.pop()) {
+    if (page >= filePages) return page;
+    if (seen.has(page) || BigInt(seen.size) >= filePages) continue;
+    seen.add(page);
+    const bytes = readAt(data, Number(page) * pageSize, pageSize);
+    if (bytes.length < pageSize || (bytes.readUInt16LE(FLAGS_AT) & P_BRANCH) === 0) continue;
+    const lower = bytes.readUInt16LE(PAGE_LOWER_AT);
+    for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= bytes.length; at += 2) {
+      const node = PAGE_HEADER + bytes.readUInt16LE(at);
+      if (node + NODE_HEADER > bytes.length) break;
+      const low = BigInt(bytes.readUInt16LE(node)) | (BigInt(bytes.readUInt16LE(node + 2)) << 16n);
+      stack.push(low | (BigInt(bytes.readUInt16LE(node + 4)) << 32n));
+    }
+  }
+  return undefined;
 }
 
 /** The file's stat, undefined when it does not exist; any other failure is thrown as it is. */
@@ -198,17 +227,23 @@ function checkFiles(path: string, refuse: (what: string) => never): void {
   // Not `mm_last_pg` against the size: LMDB does not write a page it allocated and freed in one transaction (a
   // "loose" page), so a whole journal's file may end before its last page (found by test/journal/
   // queue_index.test.ts: a journal refused after a clean close). What a whole file must hold is every page in use:
-  // each tree's root, and as many pages as the trees use.
-  const filePages = BigInt(Math.floor(size / newest.pageSize));
-  const trees = [...newest.trees, ...namedTrees(data, newest)];
+  // each tree's root and every page their branch pages point to, and as many pages as the trees use. The size is
+  // read again after the header pages: LMDB writes a commit's pages before its header, so a commit made while
+  // this looks (`idem inspect` beside a running agent) cannot make a whole file look cut.
+  const sizeNow = statOf(data)?.size ?? size;
+  const filePages = BigInt(Math.floor(sizeNow / newest.pageSize));
+  const trees = [...newest.trees, ...namedTrees(data, newest, filePages)];
   const used = trees.reduce((sum, t) => sum + t.pages, 2n);
-  const beyond = trees.find((t) => t.root !== NO_PAGE && t.root >= filePages);
+  const roots = trees.map((t) => t.root);
+  const beyond =
+    roots.find((root) => root !== NO_PAGE && root >= filePages) ??
+    pageBeyond(data, newest.pageSize, roots, filePages);
   if (beyond !== undefined || used > filePages) {
     const why =
       beyond !== undefined
-        ? `a tree's root is page ${beyond.root}`
+        ? `its trees use page ${beyond}`
         : `its trees use ${used} pages of ${newest.pageSize} bytes`;
-    refuse(`its data file data.mdb is truncated: ${size} bytes, where ${why}`);
+    refuse(`its data file data.mdb is truncated: ${sizeNow} bytes, where ${why}`);
   }
   const lockStat = statOf(lock);
   if (lockStat === undefined) return;
