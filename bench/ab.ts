@@ -2,12 +2,19 @@
  * A/B of idem executables on the bench's broker (issue 11): for a change whose effect is smaller than the
  * machine's drift between runs, the only comparison that counts is interleaved rounds in one run. Each round
  * starts every candidate in turn on a fresh data dir (concurrency 1, MQTT 3.1.1, one private RabbitMQ node as
- * `npm run bench` uses), warms it with 60 plans, then measures `--n` sequential round trips (the bench's plan:
- * bench/idem_driver.ts) and, with `--burst N`, N plans published back to back. Prints, per candidate, the median
- * over rounds of each round's p50 round trip, its range, the agent's CPU per plan of the round trips, and the
- * burst's plans/s.
+ * `npm run bench` uses), warms it with `--warmup` plans (default 60), waits `--idle` seconds (default 0), then
+ * measures `--n` sequential round trips (the bench's plan: bench/idem_driver.ts) and, with `--burst N`, N plans
+ * published back to back. Prints, per candidate, the median over rounds of each round's p50 round trip, its range,
+ * the agent's CPU per plan of the round trips, and the burst's plans/s.
+ *
+ * - `--warmup 1 --idle 5` measures as the bench's rep does: an agent that has run its first plan and then had its
+ *   first quiet moment (bench/idem_rep.ts).
+ * - `--evict` drops each executable from the page cache before each of its starts, as the bench does before a
+ *   rep (bench/page_cache.ts: read back by the start, as after a boot).
+ * - `--sequence` prints each round's round trips in order: a warm-up shows as a slope.
  *
  *   node_modules/.bin/node bench/ab.ts --exe /tmp/a/idem --exe /tmp/b/idem [--rounds 6] [--n 100] [--burst 300]
+ *     [--warmup 60] [--idle 0] [--evict] [--sequence]
  *
  * Build the candidates with `node build.mjs --out DIR` (DIR/idem is the executable). Needs the peer's RabbitMQ
  * (bench/peer.ts `ensurePeer`: ../shared/peerbench set up). Every result must be run/0, else it throws.
@@ -15,17 +22,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startAgent } from "../test/helpers/agent_process.ts";
 import { freePort } from "../test/helpers/server_process.ts";
 import { benchPlan, Driver } from "./idem_driver.ts";
 import { cpuMs, intArg, ms, pct, printTable } from "./lab.ts";
+import { evictFromPageCache } from "./page_cache.ts";
 import { ensurePeer, startRabbit, stopRabbit } from "./peer.ts";
-
-const WARMUP = 60;
 
 if (process.argv.includes("--help")) {
   console.log(
     "usage: node bench/ab.ts --exe PATH --exe PATH [...] [--rounds 6] [--n 100] [--burst 0]\n" +
+      "         [--warmup 60] [--idle 0] [--evict] [--sequence]\n" +
       "  interleaved rounds of idem executables on one private RabbitMQ: p50 round trip, CPU/plan, burst plans/s",
   );
   process.exit(0);
@@ -38,9 +46,12 @@ if (executables.length === 0 || executables.some((exe) => exe === undefined || e
 }
 const rounds = intArg("--rounds", 6);
 const n = intArg("--n", 100);
+const warmup = intArg("--warmup", 60, 0);
+const idleMs = intArg("--idle", 0, 0) * 1000;
+const evict = process.argv.includes("--evict");
+const sequence = process.argv.includes("--sequence");
 const burstAt = process.argv.indexOf("--burst");
 const burst = burstAt >= 0 ? intArg("--burst", 1) : 0;
-
 interface Figures {
   p50: number[];
   cpu: number[];
@@ -61,6 +72,7 @@ try {
       const exe = executables[i] as string;
       const agentId = `ab-${Math.random().toString(36).slice(2, 8)}`;
       const driver = await Driver.open(port, agentId);
+      if (evict) evictFromPageCache([exe]);
       const agent = await startAgent({
         broker: `mqtt://127.0.0.1:${port}`,
         agentId,
@@ -77,7 +89,8 @@ try {
           const [got] = await driver.waitAll([plan.ID], agent);
           return (got?.at as number) - sent;
         };
-        for (let k = 0; k < WARMUP; k++) await roundTrip();
+        for (let k = 0; k < warmup; k++) await roundTrip();
+        if (idleMs > 0) await sleep(idleMs);
         const cpu0 = cpuMs(agent.pid);
         const times: number[] = [];
         for (let k = 0; k < n; k++) times.push(await roundTrip());
@@ -96,6 +109,7 @@ try {
         }
         driver.check();
         console.log(`round ${round + 1}/${rounds} ${exe}: p50 ${ms(pct(times, 50))}`);
+        if (sequence) console.log(times.map((t) => t.toFixed(1)).join(" "));
       } finally {
         await agent.stop();
         await driver.close();

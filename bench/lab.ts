@@ -113,12 +113,12 @@ export function ms(value: number): string {
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
 
-/** The positive integer after `name` on the command line, else `fallback`. */
-export function intArg(name: string, fallback: number): number {
+/** The integer (≥ `least`, default 1) after `name` on the command line, else `fallback`. */
+export function intArg(name: string, fallback: number, least = 1): number {
   const at = process.argv.indexOf(name);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`Cannot run the bench as ${name} is not a positive integer`);
+  if (!Number.isInteger(value) || value < least)
+    throw new Error(`Cannot run the bench as ${name} is not an integer ≥ ${least}`);
   return value;
 }
 
