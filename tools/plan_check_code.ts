@@ -45,5 +45,23 @@ export function planCheckModule(): string {
     .filter((line) => line !== "// @ts-ignore")
     .join("\n")
     .replace(/\n{3,}/g, "\n\n");
-  return `${HEADER}${body}\n`;
+  return `${HEADER}${withoutUnusedImports(body)}\n`;
+}
+
+/**
+ * `code` without the named imports it never uses (TypeBox's `Code` imports `Hashing` whether or not the schema
+ * needs it). @throws Error for an import line of another shape than `import { A, B } from "…"`.
+ */
+function withoutUnusedImports(code: string): string {
+  const lines = code.split("\n");
+  const rest = lines.filter((line) => !line.startsWith("import ")).join("\n");
+  return lines
+    .filter((line) => {
+      if (!line.startsWith("import ")) return true;
+      const named = /^import \{ ([\w, ]+) \} from "[^"]+"$/.exec(line);
+      if (named === null)
+        throw new Error(`Cannot write the Plan checker: an import of another shape: ${line}`);
+      return (named[1] as string).split(", ").some((name) => new RegExp(`\\b${name}\\b`).test(rest));
+    })
+    .join("\n");
 }

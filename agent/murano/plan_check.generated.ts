@@ -4,7 +4,6 @@
  * do not edit. TypeBox's checker of that schema, ahead of time: `Check(value)` is true when the value has the
  * Plan shape (murano/validate.ts `isPlan`).
  */
-import { Hashing } from "typebox/system"
 import { Guard } from "typebox/guard"
 
 const External = [new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u"), new RegExp("(^.*$)", "u"), new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u"), new RegExp("^.*$", "u"), new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u"), new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u"), new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u"), new RegExp("(^.*$)", "u"), new RegExp("^.*$", "u")]
