@@ -34,6 +34,7 @@ const PAGE_SIZES = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
  */
 const PAGE_HEADER = 24;
 const PAGE_LOWER_AT = 0x14;
+const P_BRANCH = 0x01;
 const P_LEAF = 0x02;
 const F_SUBDATA = 0x02;
 const NODE_HEADER = 8;
@@ -96,6 +97,21 @@ function meta(page: Buffer): Meta | undefined {
 }
 
 /**
+ * Where a page's nodes start (its `mp_ptrs`, up to `mp_lower`); undefined when one of them leaves no room for a
+ * node's header in the page (a damaged page: the caller then reads none of it).
+ */
+function nodesOf(page: Buffer): number[] | undefined {
+  const lower = page.readUInt16LE(PAGE_LOWER_AT);
+  const nodes: number[] = [];
+  for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= page.length; at += 2) {
+    const node = PAGE_HEADER + page.readUInt16LE(at);
+    if (node + NODE_HEADER > page.length) return undefined;
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+/**
  * The named databases' trees (records, queue, …: their `MDB_db` records are the main DB's values), read from the
  * main DB's root when it is a single leaf page, as a journal's seven names keep it; none otherwise (the check then
  * counts the free and main trees alone). Reads only a page within the file.
@@ -105,11 +121,10 @@ function namedTrees(data: string, newest: Meta, filePages: bigint): Tree[] {
   if (main.root === NO_PAGE || main.root >= filePages) return [];
   const page = readAt(data, Number(main.root) * newest.pageSize, newest.pageSize);
   if (page.length < newest.pageSize || (page.readUInt16LE(FLAGS_AT) & P_LEAF) === 0) return [];
-  const lower = page.readUInt16LE(PAGE_LOWER_AT);
+  const nodes = nodesOf(page);
+  if (nodes === undefined) return [];
   const trees: Tree[] = [];
-  for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= page.length; at += 2) {
-    const node = PAGE_HEADER + page.readUInt16LE(at);
-    if (node + NODE_HEADER > page.length) return [];
+  for (const node of nodes) {
     const dataSize = page.readUInt16LE(node) | (page.readUInt16LE(node + 2) << 16);
     const flags = page.readUInt16LE(node + 4);
     const keySize = page.readUInt16LE(node + 6);
@@ -119,8 +134,6 @@ function namedTrees(data: string, newest: Meta, filePages: bigint): Tree[] {
   }
   return trees;
 }
-
-const P_BRANCH = 0x01;
 
 /**
  * The first page a branch page of `roots`' trees points to that lies at or beyond `filePages` (a cut file: LMDB
@@ -137,10 +150,7 @@ function pageBeyond(data: string, pageSize: number, roots: bigint[], filePages: 
     seen.add(page);
     const bytes = readAt(data, Number(page) * pageSize, pageSize);
     if (bytes.length < pageSize || (bytes.readUInt16LE(FLAGS_AT) & P_BRANCH) === 0) continue;
-    const lower = bytes.readUInt16LE(PAGE_LOWER_AT);
-    for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= bytes.length; at += 2) {
-      const node = PAGE_HEADER + bytes.readUInt16LE(at);
-      if (node + NODE_HEADER > bytes.length) break;
+    for (const node of nodesOf(bytes) ?? []) {
       const low = BigInt(bytes.readUInt16LE(node)) | (BigInt(bytes.readUInt16LE(node + 2)) << 16n);
       stack.push(low | (BigInt(bytes.readUInt16LE(node + 4)) << 32n));
     }
