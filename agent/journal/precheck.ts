@@ -97,18 +97,18 @@ function meta(page: Buffer): Meta | undefined {
 }
 
 /**
- * Where a page's nodes start (its `mp_ptrs`, up to `mp_lower`); undefined when one of them leaves no room for a
- * node's header in the page (a damaged page: the caller then reads none of it).
+ * Where a page's nodes start (its `mp_ptrs`, up to `mp_lower`), as far as each leaves room for a node's header
+ * in the page; `damaged` when one does not (the nodes before it are given).
  */
-function nodesOf(page: Buffer): number[] | undefined {
+function nodesOf(page: Buffer): { nodes: number[]; damaged: boolean } {
   const lower = page.readUInt16LE(PAGE_LOWER_AT);
   const nodes: number[] = [];
   for (let at = PAGE_HEADER; at < PAGE_HEADER + lower && at + 2 <= page.length; at += 2) {
     const node = PAGE_HEADER + page.readUInt16LE(at);
-    if (node + NODE_HEADER > page.length) return undefined;
+    if (node + NODE_HEADER > page.length) return { nodes, damaged: true };
     nodes.push(node);
   }
-  return nodes;
+  return { nodes, damaged: false };
 }
 
 /**
@@ -121,8 +121,8 @@ function namedTrees(data: string, newest: Meta, filePages: bigint): Tree[] {
   if (main.root === NO_PAGE || main.root >= filePages) return [];
   const page = readAt(data, Number(main.root) * newest.pageSize, newest.pageSize);
   if (page.length < newest.pageSize || (page.readUInt16LE(FLAGS_AT) & P_LEAF) === 0) return [];
-  const nodes = nodesOf(page);
-  if (nodes === undefined) return [];
+  const { nodes, damaged } = nodesOf(page);
+  if (damaged) return [];
   const trees: Tree[] = [];
   for (const node of nodes) {
     const dataSize = page.readUInt16LE(node) | (page.readUInt16LE(node + 2) << 16);
@@ -137,22 +137,30 @@ function namedTrees(data: string, newest: Meta, filePages: bigint): Tree[] {
 
 /**
  * The first page a branch page of `roots`' trees points to that lies at or beyond `filePages` (a cut file: LMDB
- * would die by SIGBUS reading it), or undefined. Reads branch pages only (about 1% of a file), each once, at most
- * `filePages` of them (a damaged file's cycle ends there). A branch node's child page number is its 48 bits of
- * data size and flags (LMDB `NODEPGNO`).
+ * would die by SIGBUS reading it), or undefined. Reads branch pages only (about 1% of a file), each once: a page
+ * is noted when first pointed to, so that the pages still to read never outnumber the file's (a damaged file's
+ * pointers may all name one page, or make a cycle). A branch node's child page number is its 48 bits of data
+ * size and flags (LMDB `NODEPGNO`).
  */
 function pageBeyond(data: string, pageSize: number, roots: bigint[], filePages: bigint): bigint | undefined {
-  const seen = new Set<bigint>();
-  const stack = roots.filter((root) => root !== NO_PAGE);
+  const noted = new Set<bigint>();
+  const stack: bigint[] = [];
+  const note = (page: bigint): boolean => {
+    if (page >= filePages) return true;
+    if (!noted.has(page)) {
+      noted.add(page);
+      stack.push(page);
+    }
+    return false;
+  };
+  for (const root of roots) if (root !== NO_PAGE && note(root)) return root;
   for (let page = stack.pop(); page !== undefined; page = stack.pop()) {
-    if (page >= filePages) return page;
-    if (seen.has(page) || BigInt(seen.size) >= filePages) continue;
-    seen.add(page);
     const bytes = readAt(data, Number(page) * pageSize, pageSize);
     if (bytes.length < pageSize || (bytes.readUInt16LE(FLAGS_AT) & P_BRANCH) === 0) continue;
-    for (const node of nodesOf(bytes) ?? []) {
+    for (const node of nodesOf(bytes).nodes) {
       const low = BigInt(bytes.readUInt16LE(node)) | (BigInt(bytes.readUInt16LE(node + 2)) << 16n);
-      stack.push(low | (BigInt(bytes.readUInt16LE(node + 4)) << 32n));
+      const child = low | (BigInt(bytes.readUInt16LE(node + 4)) << 32n);
+      if (note(child)) return child;
     }
   }
   return undefined;
