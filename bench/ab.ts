@@ -9,8 +9,9 @@
  *
  * - `--warmup 1 --idle 5` measures as the bench's rep does: an agent that has run its first plan and then had its
  *   first quiet moment (bench/idem_rep.ts).
- * - `--evict` drops each executable from the page cache before each of its starts, as the bench does before a
- *   rep (bench/page_cache.ts: read back by the start, as after a boot).
+ * - `--evict` drops each executable from the page cache before each of its starts (bench/page_cache.ts), so that
+ *   the measured agent runs on pages a start read back, as after a boot and as in the bench's reps (which drop
+ *   them before a first, unmeasured start), not on a fresh build's large folios.
  * - `--sequence` prints each round's round trips in order: a warm-up shows as a slope.
  *
  *   node_modules/.bin/node bench/ab.ts --exe /tmp/a/idem --exe /tmp/b/idem [--rounds 6] [--n 100] [--burst 300]
@@ -34,7 +35,14 @@ if (process.argv.includes("--help")) {
   console.log(
     "usage: node bench/ab.ts --exe PATH --exe PATH [...] [--rounds 6] [--n 100] [--burst 0]\n" +
       "         [--warmup 60] [--idle 0] [--evict] [--sequence]\n" +
-      "  interleaved rounds of idem executables on one private RabbitMQ: p50 round trip, CPU/plan, burst plans/s",
+      "  interleaved rounds of idem executables on one private RabbitMQ: p50 round trip, CPU/plan, burst plans/s\n" +
+      "  --rounds N    rounds, each starting every candidate once (default 6)\n" +
+      "  --n N         measured sequential round trips per start (default 100)\n" +
+      "  --burst N     then N plans published back to back: plans/s (default none)\n" +
+      "  --warmup N    unmeasured round trips first (default 60; 0 allowed)\n" +
+      "  --idle S      whole seconds of quiet after the warm-up (default 0; the bench's rep: --warmup 1 --idle 5)\n" +
+      "  --evict       drop each executable from the page cache before its start (read back by the start)\n" +
+      "  --sequence    print each round's round trips in order",
   );
   process.exit(0);
 }

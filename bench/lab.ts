@@ -116,7 +116,9 @@ export function ms(value: number): string {
 /** The integer (≥ `least`, default 1) after `name` on the command line, else `fallback`. */
 export function intArg(name: string, fallback: number, least = 1): number {
   const at = process.argv.indexOf(name);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  const given = at >= 0 ? (process.argv[at + 1] ?? "").trim() : undefined;
+  // Number("") is 0: an empty or missing value is refused, not taken as zero.
+  const value = given === undefined ? fallback : given === "" ? Number.NaN : Number(given);
   if (!Number.isInteger(value) || value < least)
     throw new Error(`Cannot run the bench as ${name} is not an integer ≥ ${least}`);
   return value;

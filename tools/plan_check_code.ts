@@ -49,19 +49,21 @@ export function planCheckModule(): string {
 }
 
 /**
- * `code` without the named imports it never uses (TypeBox's `Code` imports `Hashing` whether or not the schema
- * needs it). @throws Error for an import line of another shape than `import { A, B } from "…"`.
+ * `code` with only the named imports it uses (TypeBox's `Code` imports `Hashing` whether or not the schema needs
+ * it): each import line keeps the names used after the imports, and goes when none is. @throws Error for an
+ * import of another shape than `import { A, B } from "…"` (an alias, a type import: not what `Code` writes).
  */
 function withoutUnusedImports(code: string): string {
   const lines = code.split("\n");
   const rest = lines.filter((line) => !line.startsWith("import ")).join("\n");
   return lines
-    .filter((line) => {
-      if (!line.startsWith("import ")) return true;
-      const named = /^import \{ ([\w, ]+) \} from "[^"]+"$/.exec(line);
+    .flatMap((line) => {
+      if (!line.startsWith("import ")) return [line];
+      const named = /^import \{ (\w+(?:, \w+)*) \} from ("[^"]+")$/.exec(line);
       if (named === null)
         throw new Error(`Cannot write the Plan checker: an import of another shape: ${line}`);
-      return (named[1] as string).split(", ").some((name) => new RegExp(`\\b${name}\\b`).test(rest));
+      const used = (named[1] as string).split(", ").filter((name) => new RegExp(`\\b${name}\\b`).test(rest));
+      return used.length === 0 ? [] : [`import { ${used.join(", ")} } from ${named[2]}`];
     })
     .join("\n");
 }
