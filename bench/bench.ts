@@ -3,12 +3,13 @@
  * (issue 11). Builds nothing itself: `npm run bench` runs `node build.mjs` first (the agent under test is the
  * shipped executable `dist/idem`).
  *
- *   npm run bench -- [--reps 5] [--soak [10000]] [--out FILE]
+ *   npm run bench -- [--reps 10] [--soak [10000]] [--out FILE]
  *
  * 1. The peer is installed if it is not (../shared/peerbench/setup.sh, apt, once), its private RabbitMQ node
  *    starts with the MQTT plugin on a free loopback port: both agents use that one node (murano-agent over AMQP,
  *    idem over MQTT 3.1.1).
- * 2. `--reps` interleaved reps, peer then idem (A B A B …): peer.ts runs engine.py `perf 1`, idem_rep.ts the
+ * 2. `--reps` interleaved reps (default 10, as issue 11 measured its table: the peer's launch alone moves 1.6–3.4 s
+ *    from rep to rep on one machine), peer then idem (A B A B …): peer.ts runs engine.py `perf 1`, idem_rep.ts the
  *    same measurements on idem, the executable's pages dropped from the page cache before each rep's first start
  *    (a build just written would show ≈ 10 MB more file-backed RSS than a VM's agent after boot:
  *    bench/page_cache.ts), whose exec → online is the cold start's row; the launch measured is the second start,
@@ -21,8 +22,8 @@
  *    printed (peer_table.ts: medians [min..max], ratio idem/peer, goal, met?, floor) and written as JSON to
  *    `--out` (default `<tmp>/idem-bench-<time>.json`).
  *
- * Takes about 6.5 min with 5 reps (≈ 1 min per rep pair, plus the broker's boot, the cold worker and the floor);
- * `--soak` adds ≈ 6 min. Gives up after 40 min. Exits 1 on any failure (a wrong result, an
+ * Takes about 12–15 min with 10 reps (≈ 1–1.3 min per rep pair, plus the broker's boot, the cold worker and the
+ * floor); `--soak` adds 2–6 min. Gives up after 40 min. Exits 1 on any failure (a wrong result, an
  * agent that dies, a timeout) with the reason; a goal not met is a figure, not a failure.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -37,9 +38,9 @@ import { intArg, ms, pct, stringArg } from "./lab.ts";
 import { ensurePeer, PEER_DIR, peerRep, startRabbit, stopPeer, stopRabbit } from "./peer.ts";
 import { type IdemExtra, printSummary, type Rep, summarize } from "./peer_table.ts";
 
-const USAGE = `usage: npm run bench -- [--reps 5] [--soak [10000]] [--out FILE]
-  idem vs murano-agent 10.0.0 vs the machine's floor, one table (docs/benchmarks.md); about 6.5 min with 5 reps
-  --reps N      interleaved rep pairs (peer, idem), default 5
+const USAGE = `usage: npm run bench -- [--reps 10] [--soak [10000]] [--out FILE]
+  idem vs murano-agent 10.0.0 vs the machine's floor, one table (docs/benchmarks.md); about 12–15 min with 10 reps
+  --reps N      interleaved rep pairs (peer, idem), default 10 (issue 11's method)
   --soak [N]    N more plans on idem's last rep (default 10,000), RSS after each 1,000
   --out FILE    the figures as JSON (default <tmp>/idem-bench-<time>.json)`;
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -70,7 +71,7 @@ for (let i = 2; i < process.argv.length; i++) {
   } else refuse(`unknown argument ${JSON.stringify(arg)}`);
 }
 
-const REPS = intArg("--reps", 5);
+const REPS = intArg("--reps", 10);
 /** `--soak [N]`: N more plans (default 10,000) on idem's last rep; 0 without the flag. */
 const SOAK = soakArg();
 const OUT =
