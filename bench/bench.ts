@@ -26,6 +26,7 @@
  * floor); `--soak` adds 2–6 min. Gives up after 40 min. Exits 1 on any failure (a wrong result, an
  * agent that dies, a timeout) with the reason; a goal not met is a figure, not a failure.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -154,6 +155,21 @@ async function bench(): Promise<void> {
   report({ peer, idem, extra, floor, started, loadBefore });
 }
 
+/** The checkout's commit (with `-dirty` when it has changes), or undefined outside a git checkout. */
+function headCommit(): string | undefined {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? "-dirty" : ""}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function line(rep: Rep): string {
   return (
     `launch → result ${ms(rep.startupMs)}, round trip p50 ${ms(pct(rep.latencyMs, 50))}, ` +
@@ -173,10 +189,14 @@ interface Run {
 
 function report(run: Run): void {
   const load = (values: number[]) => values.map((l) => l.toFixed(2)).join(" ");
+  const loadAfter = loadavg();
+  const minutes = (Date.now() - run.started.getTime()) / 60_000;
+  const machine = { cores: cpus().length, model: cpus()[0]?.model ?? "?", node: process.version };
+  const commit = headCommit();
   console.log();
   console.log(
-    `${run.started.toISOString()}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ` +
-      `load before ${load(run.loadBefore)}, after ${load(loadavg())}`,
+    `${run.started.toISOString()}, ${machine.cores} cores (${machine.model}), node ${machine.node}; ` +
+      `load before ${load(run.loadBefore)}, after ${load(loadAfter)}; commit ${commit ?? "?"}; ${minutes.toFixed(1)} min`,
   );
   console.log(
     `murano-agent 10.0.0 (+ upstream write-mode fix) over AMQP vs idem (dist/idem, concurrency 1, its pages dropped from the page cache before each rep's first start) over MQTT 3.1.1, ` +
@@ -200,7 +220,8 @@ function report(run: Run): void {
     }, cold start ${last?.workerColdMs === undefined ? "n/a" : ms(last.workerColdMs)} (one round trip after it ended, minus the warm p50)`,
   );
   console.log("check: every idem result run/0, every peer result ErrorCode 0");
-  writeFileSync(OUT, `${JSON.stringify({ ...run, summary }, null, 1)}\n`);
+  const figures = { ...run, loadAfter, minutes, machine, commit, reps: REPS, soak: SOAK, summary };
+  writeFileSync(OUT, `${JSON.stringify(figures, null, 1)}\n`);
   console.log(`figures: ${OUT}`);
 }
 

@@ -48,6 +48,26 @@ export interface IdemExtra {
 
 const median = (xs: readonly number[]) => pct(xs, 50);
 
+/**
+ * The ratio with 2 decimals, or as many more as it takes (up to 6) not to read as the goal's limit when it is not
+ * the limit: 0.1205 against "≤ 0.12" prints 0.1205, never 0.12 or 0.120 (session 15's launch read "0.12 … no").
+ */
+export function ratioText(ratio: number, limit?: number): string {
+  let digits = 2;
+  while (limit !== undefined && digits < 6 && ratio !== limit && Number(ratio.toFixed(digits)) === limit)
+    digits++;
+  return ratio.toFixed(digits);
+}
+
+/**
+ * Flat, for a soak's samples (taken after each 1,000 plans): no sample more than 10% above the first. Every
+ * sample counts, so a rise part way that falls back by the end is not flat.
+ */
+export function isFlat(samples: readonly number[]): boolean {
+  const first = samples[0] as number;
+  return samples.every((sample) => sample <= first * 1.1);
+}
+
 /** One row: how to read a rep's value, its unit, the goal on the ratio idem ÷ peer, and the floor. */
 interface RowSpec {
   name: string;
@@ -213,7 +233,7 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
       spec.name,
       p.text,
       i.text,
-      ratio === undefined ? "n/a" : ratio.toFixed(2),
+      ratio === undefined ? "n/a" : ratioText(ratio, spec.goal?.limit),
       spec.goal?.text ?? "–",
       goalHere(spec, p.median),
       met === undefined ? "–" : met ? "yes" : "no",
@@ -229,25 +249,26 @@ export function summarize(peer: Rep[], idem: Rep[], extra: IdemExtra[], floor: F
 }
 
 /**
- * RSS after the `--soak` plans (idem only): compared with the peer's RSS after its 500, and flat when the last
- * sample is within 10% of the one after the first 1,000.
+ * RSS over the `--soak` plans (idem only), judged by its highest sample against the peer's RSS after its 500, and
+ * flat ({@link isFlat}): met when both hold.
  */
 function soakRow(soak: number[], plans: number, peer: Rep[], goals: Summary["goals"]): string[] {
   const last = soak.at(-1) as number;
+  const highest = Math.max(...soak);
   const peerAfter = median(peer.map((r) => r.rssAfter500Kb));
-  const ratio = last / peerAfter;
-  const flat = last <= (soak[0] as number) * 1.1;
+  const ratio = highest / peerAfter;
+  const flat = isFlat(soak);
   const met = ratio <= 1 && flat;
   goals["RSS after the soak"] = { ratio, met };
   const samples = soak.map(mb).join(", ");
   return [
-    `RSS after ${plans} more`,
+    `RSS after ${plans.toLocaleString("en-US")} more`,
     `${mb(peerAfter)} (after its 500)`,
-    `${mb(last)} (every 1,000: ${samples})`,
-    ratio.toFixed(2),
+    `${mb(last)}, highest ${mb(highest)} (every 1,000: ${samples})`,
+    ratioText(ratio, 1),
     "≤ 1, flat",
     `≤ ${mb(peerAfter)}, flat`,
-    met ? "yes" : "no",
+    met ? "yes" : flat ? "no" : "no (not flat)",
     "–",
   ];
 }
@@ -265,7 +286,7 @@ export function printSummary(summary: Summary): void {
 
 /** The soak's anonymous RSS (no goal: what the agent's own memory does while the journal's mapped pages grow). */
 function soakAnonRow(anon: number[]): string[] {
-  const flat = (anon.at(-1) as number) <= (anon[0] as number) * 1.1;
+  const flat = isFlat(anon);
   return [
     "  its anonymous part",
     "–",
