@@ -28,14 +28,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../test/helpers/agent_process.ts";
 import { freePort } from "../test/helpers/server_process.ts";
 import { measureBrokerRoundTrip } from "./broker_echo.ts";
 import { COMMITS, type Floor, measureFloor } from "./floor.ts";
 import { idemRep } from "./idem_rep.ts";
-import { intArg, ms, pct, stringArg } from "./lab.ts";
+import { host, intArg, ms, pct, stringArg } from "./lab.ts";
 import { ensurePeer, PEER_DIR, peerRep, startRabbit, stopPeer, stopRabbit } from "./peer.ts";
 import { type IdemExtra, printSummary, type Rep, summarize } from "./peer_table.ts";
 
@@ -191,7 +191,7 @@ function report(run: Run): void {
   const load = (values: number[]) => values.map((l) => l.toFixed(2)).join(" ");
   const loadAfter = loadavg();
   const minutes = (Date.now() - run.started.getTime()) / 60_000;
-  const machine = { cores: cpus().length, model: cpus()[0]?.model ?? "?", node: process.version };
+  const machine = host();
   const commit = headCommit();
   console.log();
   console.log(

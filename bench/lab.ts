@@ -46,9 +46,15 @@ export function rssSplitKb(pid: number): { total: number; anon: number; file: nu
   return { total: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") + field("RssShmem") };
 }
 
+/** The machine the figures come from: its cores, their model, and this Node's version. */
+export function host(): { cores: number; model: string; node: string } {
+  return { cores: cpus().length, model: cpus()[0]?.model ?? "?", node: process.version };
+}
+
 /** One line saying where the figures come from: cores, Node, mosquitto, and the file system of `journalDir`. */
 export function machine(journalDir: string): string {
-  return `machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, ${mosquittoVersion()}, journal on ${filesystem(journalDir)}`;
+  const { cores, model, node } = host();
+  return `machine: ${cores} cores (${model}), node ${node}, ${mosquittoVersion()}, journal on ${filesystem(journalDir)}`;
 }
 
 /**
