@@ -50,13 +50,15 @@ const median = (xs: readonly number[]) => pct(xs, 50);
 
 /**
  * The ratio with 2 decimals, or as many more as it takes (up to 6) not to read as the goal's limit when it is not
- * the limit: 0.1205 against "≤ 0.12" prints 0.1205, never 0.12 or 0.120 (session 15's launch read "0.12 … no").
+ * the limit: 0.1205 against "≤ 0.12" prints 0.1205, never 0.12 or 0.120 (session 15's launch read "0.12 … no");
+ * closer still, its shortest exact text (`String`), which never equals the limit.
  */
 export function ratioText(ratio: number, limit?: number): string {
-  let digits = 2;
-  while (limit !== undefined && digits < 6 && ratio !== limit && Number(ratio.toFixed(digits)) === limit)
-    digits++;
-  return ratio.toFixed(digits);
+  for (let digits = 2; digits <= 6; digits++) {
+    const text = ratio.toFixed(digits);
+    if (limit === undefined || ratio === limit || Number(text) !== limit) return text;
+  }
+  return String(ratio);
 }
 
 /**

@@ -53,6 +53,8 @@ test("a ratio that rounds onto its goal's limit is printed with the digits that 
   assert.equal(ratioText(0.11, 0.12), "0.11");
   assert.equal(ratioText(3.996, 4), "3.996");
   assert.equal(ratioText(0.5, undefined), "0.50");
+  assert.equal(ratioText(0.1200000001, 0.12), "0.1200000001");
+  assert.equal(ratioText(24.6 / 205, 0.12), "0.12000000000000001"); // a float just off the limit: as the verdict sees it
 });
 
 test("flat means no soak sample more than 10% above the first, wherever it is", () => {
@@ -60,6 +62,7 @@ test("flat means no soak sample more than 10% above the first, wherever it is", 
   assert.equal(isFlat([67, 90, 70]), false); // a rise part way that falls back by the end
   assert.equal(isFlat([67, 68, 74]), false);
   assert.equal(isFlat([67, 60, 50]), true);
+  assert.equal(isFlat([100, 110]), true); // exactly 10% above is still flat
 });
 
 test("each row's verdict follows its goal's direction, from the ratio of the medians", () => {
@@ -74,6 +77,12 @@ test("each row's verdict follows its goal's direction, from the ratio of the med
   assert.equal(missed["launch → first result"]?.met, false); // 0.1205
   assert.equal(missed["500 queued plans"]?.met, false); // 3.992
   assert.equal(missed["sequential round trip p50"]?.met, false); // 60 / 60
+  // The printed row says what the verdict says: its ratio never reads as the limit it missed.
+  const launch = summarize(peer, [slowStart], [extra()], FLOOR).body.find(
+    (cells) => cells[0] === "launch → first result",
+  );
+  assert.equal(launch?.[3], "0.1205");
+  assert.equal(launch?.[6], "no");
 });
 
 test("the soak row is judged by its highest sample and by flatness, and says which failed", () => {
@@ -94,4 +103,7 @@ test("the soak row is judged by its highest sample and by flatness, and says whi
   const high = row([79, 81, 80]); // flat, but a sample above the peer's 80 MB
   assert.equal(high.verdict?.met, false);
   assert.equal(high.cells?.[6], "no");
+  const barely = row([79, 80.3, 80]); // 80.3 / 80 = 1.00375: its ratio must not print as 1.00
+  assert.equal(barely.cells?.[3], "1.004");
+  assert.equal(barely.verdict?.met, false);
 });
