@@ -72,11 +72,11 @@ for (const setting of BROKER_SETTINGS) {
       }
       const ids = sent.map((p) => p.ID).sort();
       assert.deepEqual(
-        finishedPlans(newVm).sort(),
+        (await finishedPlans(newVm, ids.length)).sort(),
         ids,
         `every plan finished on the new VM\n${newVm.tail()}`,
       );
-      assert.deepEqual(finishedPlans(oldVm), [], "none on the old one");
+      assert.deepEqual(await finishedPlans(oldVm), [], "none on the old one");
       const effects = readExecutions(scene.effects);
       assert.deepEqual(
         effects.executions.map((e) => e.args).sort(),

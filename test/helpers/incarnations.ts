@@ -65,7 +65,12 @@ export function supersededLine(agent: AgentProcess): Record<string, string> {
   return parseLogfmt(lines[0] as string);
 }
 
-/** The plan IDs `agent` finished (its `event=finished` lines). */
-export function finishedPlans(agent: AgentProcess): string[] {
+/**
+ * The plan IDs `agent` finished (its `event=finished` lines), once it has logged at least `atLeast` of them: a
+ * result reaches the engine through the broker, the agent's log line through its stderr pipe, and either may come
+ * first. Rejects, with the agent's log, when fewer come within the wait.
+ */
+export async function finishedPlans(agent: AgentProcess, atLeast = 0): Promise<string[]> {
+  if (atLeast > 0) await agent.waitForLog(/\bevent=finished\b/, { count: atLeast });
   return agent.matching(/\bevent=finished\b/).map((line) => parseLogfmt(line).plan ?? "");
 }
